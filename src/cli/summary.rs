@@ -1,0 +1,147 @@
+//! `spanlens summary`: what the files hold, for people and (with `--json`) for scripts.
+
+use crate::inert;
+use crate::model::time::{format_duration, format_iso_ms};
+use crate::model::{Anomalies, Trace, TraceSet};
+use serde_json::{Value, json};
+use std::fmt::Write;
+
+/// The `--json` document. Its shape is relied on by scripts; fields may be added, never
+/// renamed.
+pub fn to_json(set: &TraceSet) -> Value {
+    let files: Vec<Value> = set
+        .files
+        .iter()
+        .map(|f| {
+            json!({
+                "path": f.path, "format": f.format, "bytes": f.bytes,
+                "traces": f.traces, "spans": f.spans, "errors": f.errors,
+                "warnings": warnings_for(set, &f.path),
+            })
+        })
+        .collect();
+    let traces: Vec<Value> = set.traces.iter().map(|t| trace_json(set, t)).collect();
+    let anomalies = set.anomalies();
+    json!({
+        "files": files,
+        "totals": {
+            "files": set.files.len(),
+            "traces": set.traces.len(),
+            "spans": set.total_spans(),
+            "errors": set.total_errors(),
+            "assessments": set.assessments.len(),
+            "anomalies": anomalies_json(&anomalies),
+        },
+        "traces": traces,
+        "warnings": set.diagnostics.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+    })
+}
+
+fn warnings_for(set: &TraceSet, path: &str) -> Vec<String> {
+    set.diagnostics
+        .iter()
+        .filter(|d| d.path == path)
+        .map(|d| d.to_string())
+        .collect()
+}
+
+fn trace_json(set: &TraceSet, t: &Trace) -> Value {
+    let mut v = json!({
+        "trace_id": set.str(t.id),
+        "root": set.str(t.name),
+        "spans": t.span_count(),
+        "roots": t.roots,
+        "errors": t.errors,
+        "start_unix_nano": t.start_ns.to_string(),
+        "start": format_iso_ms(t.start_ns),
+        "duration_ns": t.duration_ns(),
+        "input_tokens": t.input_tokens,
+        "output_tokens": t.output_tokens,
+        "total_tokens": t.total_tokens,
+        "file": set.files[t.file as usize].path,
+        "anomalies": anomalies_json(&t.anomalies),
+    });
+    if !t.original_id.is_empty() {
+        v["original_id"] = json!(set.str(t.original_id));
+    }
+    if let Some(c) = t.cost {
+        v["cost"] = json!(c);
+    }
+    if let Some(state) = t.state {
+        v["state"] = json!(state.as_str());
+    }
+    v
+}
+
+fn anomalies_json(a: &Anomalies) -> Value {
+    json!({
+        "orphans": a.orphans, "duplicate_ids": a.duplicate_ids, "cycles": a.cycles,
+        "starts_before_parent": a.starts_before_parent, "ends_after_parent": a.ends_after_parent,
+        "negative_durations": a.negative_durations, "in_progress": a.in_progress,
+        "missing_ids": a.missing_ids,
+    })
+}
+
+/// The human report.
+pub fn to_text(set: &TraceSet) -> String {
+    let mut out = String::new();
+    for f in &set.files {
+        let _ = writeln!(
+            out,
+            "{}  {}  {} traces  {} spans  {} errors",
+            inert::line(&f.path),
+            f.format,
+            f.traces,
+            f.spans,
+            f.errors
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<34} {:<28} {:<24} {:>9} {:>6} {:>6} {:>13}",
+        "TRACE", "ROOT", "START", "DURATION", "SPANS", "ERRORS", "TOKENS IN/OUT"
+    );
+    for t in &set.traces {
+        let _ = writeln!(
+            out,
+            "{:<34} {:<28} {:<24} {:>9} {:>6} {:>6} {:>13}",
+            clip(&inert::line(set.str(t.id)), 34),
+            clip(&inert::line(set.str(t.name)), 28),
+            format_iso_ms(t.start_ns),
+            format_duration(t.duration_ns()),
+            t.span_count(),
+            t.errors,
+            format!("{}/{}", t.input_tokens, t.output_tokens),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n{} files, {} traces, {} spans, {} errors, {} assessments",
+        set.files.len(),
+        set.traces.len(),
+        set.total_spans(),
+        set.total_errors(),
+        set.assessments.len()
+    );
+    let anomalies = set.anomalies().describe();
+    if !set.diagnostics.is_empty() || !anomalies.is_empty() {
+        let _ = writeln!(out, "\nwarnings:");
+        for d in &set.diagnostics {
+            let _ = writeln!(out, "  {}", inert::line(&d.to_string()));
+        }
+        for a in anomalies {
+            let _ = writeln!(out, "  {a}");
+        }
+    }
+    out
+}
+
+/// Cuts `s` to `width` characters, marking the cut with `…`.
+pub fn clip(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}

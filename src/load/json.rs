@@ -1,0 +1,350 @@
+//! JSON plumbing shared by the loaders: borrowed strings, raw objects that keep byte
+//! positions, text references into the input, and the parallel JSON Lines reader.
+//!
+//! PERF: nothing here builds a `serde_json::Value` per span. Objects are read as
+//! `(key, &RawValue)` pairs borrowed from the input buffer, so a payload costs one
+//! validation pass and a `TextRef`, and is decoded only when someone looks at it.
+
+use crate::model::{Batch, Enc, Pos, TextRef};
+use rayon::prelude::*;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::fmt;
+
+/// A string borrowed from the input when it has no escapes, owned otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CowStr<'a>(pub Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for CowStr<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = CowStr<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V(std::marker::PhantomData))
+    }
+}
+
+impl std::ops::Deref for CowStr<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A JSON object as `(key, raw value)` pairs, in file order, borrowed from the input.
+#[derive(Debug, Default)]
+pub struct RawObject<'a>(pub Vec<(CowStr<'a>, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for RawObject<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawObject<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(8));
+                while let Some((k, v)) = map.next_entry::<CowStr<'de>, &'de RawValue>()? {
+                    out.push((k, v));
+                }
+                Ok(RawObject(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl<'a> RawObject<'a> {
+    /// Parses `raw` as an object; anything else gives `None`.
+    pub fn parse(raw: &'a RawValue) -> Option<RawObject<'a>> {
+        serde_json::from_str(raw.get()).ok()
+    }
+
+    pub fn get(&self, key: &str) -> Option<&'a RawValue> {
+        self.0.iter().find(|(k, _)| &*k.0 == key).map(|(_, v)| *v)
+    }
+
+    /// The first of `keys` present and not null.
+    pub fn any(&self, keys: &[&str]) -> Option<&'a RawValue> {
+        keys.iter()
+            .find_map(|k| self.get(k).filter(|v| !is_null(v)))
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// A string field (numbers are printed); `None` for null, absent or other types.
+    pub fn str(&self, keys: &[&str]) -> Option<Cow<'a, str>> {
+        self.any(keys).and_then(raw_str)
+    }
+
+    pub fn obj(&self, key: &str) -> Option<RawObject<'a>> {
+        self.get(key).and_then(RawObject::parse)
+    }
+
+    pub fn arr(&self, key: &str) -> Vec<&'a RawValue> {
+        self.get(key).map(raw_array).unwrap_or_default()
+    }
+}
+
+/// Returns true when the raw value is `null`.
+pub fn is_null(raw: &RawValue) -> bool {
+    raw.get().trim() == "null"
+}
+
+/// A raw value as a string: strings unescaped, numbers and booleans as written.
+pub fn raw_str(raw: &RawValue) -> Option<Cow<'_, str>> {
+    let t = raw.get().trim();
+    if t.starts_with('"') {
+        serde_json::from_str::<CowStr>(t).ok().map(|c| c.0)
+    } else if t == "null" || t.starts_with('{') || t.starts_with('[') {
+        None
+    } else {
+        Some(Cow::Borrowed(t))
+    }
+}
+
+/// The elements of a raw array (empty for anything else).
+pub fn raw_array(raw: &RawValue) -> Vec<&RawValue> {
+    serde_json::from_str::<Vec<&RawValue>>(raw.get()).unwrap_or_default()
+}
+
+/// A raw value as i64: JSON integers and decimal strings, never through a float.
+pub fn raw_i64(raw: &RawValue) -> Option<i64> {
+    let t = raw.get().trim().trim_matches('"');
+    t.parse::<i64>().ok()
+}
+
+/// A raw value as f64 (numbers or numeric strings).
+pub fn raw_f64(raw: &RawValue) -> Option<f64> {
+    raw.get()
+        .trim()
+        .trim_matches('"')
+        .parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+}
+
+/// Where a parse is happening: the buffer, its offset in the source, and the source index.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    pub buf: &'a [u8],
+    pub base: u64,
+    pub src: u16,
+    pub path: &'a str,
+}
+
+impl<'a> Ctx<'a> {
+    /// A reference to `raw`, which must be borrowed from `self.buf`.
+    pub fn at(&self, raw: &RawValue, enc: Enc) -> TextRef {
+        let s = raw.get();
+        let off = s.as_ptr() as usize - self.buf.as_ptr() as usize;
+        debug_assert!(
+            off + s.len() <= self.buf.len(),
+            "raw value outside the buffer"
+        );
+        TextRef::new(self.src, self.base + off as u64, s.len(), enc)
+    }
+
+    /// A reference to `raw` if it is present and not null.
+    pub fn at_opt(&self, raw: Option<&RawValue>, enc: Enc) -> Option<TextRef> {
+        raw.filter(|r| !is_null(r) && r.get() != "\"\"")
+            .map(|r| self.at(r, enc))
+    }
+
+    /// The line (1-based) of a byte offset within the buffer.
+    pub fn line_of(&self, raw: &RawValue) -> Pos {
+        let off = raw.get().as_ptr() as usize - self.buf.as_ptr() as usize;
+        let off = off.min(self.buf.len());
+        Pos::Line(memchr::memchr_iter(b'\n', &self.buf[..off]).count() as u64 + 1)
+    }
+
+    /// Byte offset of `raw` in the source, used as a stable order key.
+    pub fn seq(&self, raw: &RawValue) -> u64 {
+        self.base + (raw.get().as_ptr() as usize - self.buf.as_ptr() as usize) as u64
+    }
+}
+
+/// Position of a serde_json error.
+pub fn error_pos(e: &serde_json::Error) -> Pos {
+    if e.line() == 0 {
+        Pos::None
+    } else {
+        Pos::LineCol(e.line() as u64, e.column() as u64)
+    }
+}
+
+/// Parses the elements of a top-level JSON array one by one, so a damaged element or a
+/// truncated file keeps every element before it. `f` gets each element.
+pub fn for_each_element<'a>(
+    buf: &'a [u8],
+    mut f: impl FnMut(&'a RawValue),
+) -> Result<(), serde_json::Error> {
+    struct Seq<'f, 'a, F: FnMut(&'a RawValue)>(&'f mut F, std::marker::PhantomData<&'a ()>);
+    impl<'de, F: FnMut(&'de RawValue)> Visitor<'de> for Seq<'_, 'de, F> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON array")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+                (self.0)(raw);
+            }
+            Ok(())
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(buf);
+    de.deserialize_seq(Seq(&mut f, std::marker::PhantomData))?;
+    de.end()
+}
+
+/// Reads JSON values written back to back (one document, JSON Lines, or pretty objects one
+/// after another as the OTel Python console exporter writes them). Stops at the first
+/// syntax error and returns it, keeping what came before.
+pub fn for_each_value<'a>(
+    buf: &'a [u8],
+    mut f: impl FnMut(&'a RawValue),
+) -> Result<(), serde_json::Error> {
+    let stream = serde_json::Deserializer::from_slice(buf).into_iter::<&'a RawValue>();
+    for item in stream {
+        f(item?);
+    }
+    Ok(())
+}
+
+/// Splits `buf` into about `parts` pieces that end on line boundaries.
+fn split_lines(buf: &[u8], parts: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::with_capacity(parts);
+    let step = (buf.len() / parts.max(1)).max(1);
+    let mut start = 0;
+    while start < buf.len() {
+        let guess = (start + step).min(buf.len());
+        let end = match memchr::memchr(b'\n', &buf[guess..]) {
+            Some(i) => guess + i + 1,
+            None => buf.len(),
+        };
+        out.push((start, end));
+        start = end;
+    }
+    out
+}
+
+/// Parses one line into a batch. Gets the context, the line (without `\n`) and its number.
+pub type LineFn<'f> = dyn Fn(&Ctx, &[u8], u64, &mut Batch) + Sync + 'f;
+
+/// Parses the lines of `buf` (whose first line is `first_line`) in parallel. Each piece of
+/// the buffer becomes one batch, in file order.
+pub fn parse_lines_parallel(ctx: &Ctx, first_line: u64, f: &LineFn) -> Vec<Batch> {
+    let pieces = split_lines(ctx.buf, rayon::current_num_threads() * 4);
+    let line_counts: Vec<u64> = pieces
+        .par_iter()
+        .map(|&(a, b)| memchr::memchr_iter(b'\n', &ctx.buf[a..b]).count() as u64)
+        .collect();
+    let mut starts = Vec::with_capacity(pieces.len());
+    let mut line = first_line;
+    for n in &line_counts {
+        starts.push(line);
+        line += n;
+    }
+    pieces
+        .par_iter()
+        .zip(starts)
+        .map(|(&(a, b), first)| {
+            let mut batch = Batch::default();
+            let mut line_no = first;
+            let mut pos = a;
+            while pos < b {
+                let end = memchr::memchr(b'\n', &ctx.buf[pos..b]).map_or(b, |i| pos + i);
+                let line = trim_cr(&ctx.buf[pos..end]);
+                if !line.iter().all(u8::is_ascii_whitespace) {
+                    f(ctx, line, line_no, &mut batch);
+                }
+                line_no += 1;
+                pos = end + 1;
+            }
+            batch
+        })
+        .collect()
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_object_keeps_positions_and_borrows() {
+        let text = r#"{"a": "x", "b": {"c": [1,2]}, "e\u0041": 3}"#;
+        let obj: RawObject = serde_json::from_str(text).unwrap();
+        assert!(matches!(obj.0[0].0.0, Cow::Borrowed("a")));
+        assert_eq!(obj.0[2].0.0, "eA");
+        let ctx = Ctx {
+            buf: text.as_bytes(),
+            base: 100,
+            src: 0,
+            path: "t",
+        };
+        let r = ctx.at(obj.get("b").unwrap(), Enc::Json);
+        assert_eq!(r.off, 100 + text.find("{\"c\"").unwrap() as u64);
+        assert_eq!(obj.str(&["a"]).as_deref(), Some("x"));
+        assert_eq!(obj.str(&["e\u{41}"]).as_deref(), Some("3"));
+    }
+
+    #[test]
+    fn truncated_arrays_keep_the_good_elements() {
+        let mut seen = Vec::new();
+        let r = for_each_element(br#"[{"a":1},{"a":2},{"a":"#, |v| {
+            seen.push(v.get().to_owned())
+        });
+        assert!(r.is_err());
+        assert_eq!(seen, vec![r#"{"a":1}"#, r#"{"a":2}"#]);
+    }
+
+    #[test]
+    fn lines_are_split_without_losing_any() {
+        let text = b"{\"n\":1}\n\n{\"n\":2}\r\n{\"n\":3}";
+        let ctx = Ctx {
+            buf: text,
+            base: 0,
+            src: 0,
+            path: "t",
+        };
+        let seen = std::sync::Mutex::new(Vec::new());
+        let f = |_: &Ctx, line: &[u8], no: u64, _: &mut Batch| {
+            seen.lock()
+                .unwrap()
+                .push((no, String::from_utf8(line.to_vec()).unwrap()));
+        };
+        parse_lines_parallel(&ctx, 1, &f);
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort();
+        assert_eq!(
+            seen,
+            vec![
+                (1, "{\"n\":1}".into()),
+                (3, "{\"n\":2}".into()),
+                (4, "{\"n\":3}".into())
+            ]
+        );
+    }
+}

@@ -1,0 +1,445 @@
+//! Loading trace exports: expand paths, detect each file's format from its content, parse
+//! it into batches, and build one `TraceSet`. Bad input never panics: a file that cannot be
+//! read or recognised becomes a diagnostic naming it, a partly bad file loads what is good.
+//!
+//! Loaders never import the UI.
+
+pub mod format;
+pub mod input;
+pub mod json;
+pub mod lines;
+pub mod otlp;
+mod walk;
+
+pub use format::Format;
+
+use crate::model::{Batch, Diagnostic, FileLoad, Pos, Source, SourceData, TraceSet, build};
+use input::Input;
+use json::{Ctx, RawObject};
+use rayon::prelude::*;
+use serde_json::value::RawValue;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use walk::Item;
+
+/// How much of an input is read to detect its format.
+const SNIFF: usize = 64 << 10;
+
+/// Loading progress, reported from loader threads.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub path: String,
+    pub done: u64,
+    pub total: u64,
+}
+
+impl Progress {
+    pub fn bytes(path: &str, done: u64, total: u64) -> Self {
+        Progress {
+            path: path.to_owned(),
+            done,
+            total,
+        }
+    }
+}
+
+/// Options for `load`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoadOptions {
+    /// Skip detection and read every input as this format.
+    pub format: Option<Format>,
+}
+
+/// Nothing at all could be loaded.
+#[derive(Debug, thiserror::Error)]
+#[error("nothing could be loaded:\n{}", .problems.iter().map(|d| format!("  {d}")).collect::<Vec<_>>().join("\n"))]
+pub struct LoadError {
+    pub problems: Vec<Diagnostic>,
+}
+
+/// Loads every path (files, directories, `-` for stdin) into one trace set.
+pub fn load(
+    paths: &[PathBuf],
+    opts: &LoadOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<TraceSet, LoadError> {
+    let mut diagnostics = Vec::new();
+    let items = walk::expand(paths, &mut diagnostics);
+    let results: Vec<Result<FileLoad, Diagnostic>> = items
+        .par_iter()
+        .map(|item| load_item(item, opts, progress))
+        .collect();
+    let mut loads = Vec::new();
+    for r in results {
+        match r {
+            Ok(l) => loads.push(l),
+            Err(d) => diagnostics.push(d),
+        }
+    }
+    if loads.is_empty() {
+        if diagnostics.is_empty() {
+            diagnostics.push(Diagnostic {
+                path: "(no input)".into(),
+                pos: Pos::None,
+                message: "no files given".into(),
+            });
+        }
+        return Err(LoadError {
+            problems: diagnostics,
+        });
+    }
+    Ok(build::build(loads, diagnostics))
+}
+
+fn load_item(
+    item: &Item,
+    opts: &LoadOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<FileLoad, Diagnostic> {
+    let fail = |path: &Path, msg: String| Diagnostic {
+        path: path.display().to_string(),
+        pos: Pos::None,
+        message: msg,
+    };
+    match item {
+        Item::MlflowDir(dir) => unsupported(dir, "MLflow file-store directories"),
+        Item::File { path, explicit } => {
+            let input = Input::open(path).map_err(|e| fail(path, format!("cannot read: {e}")))?;
+            let result = load_input(&input, opts, progress);
+            match result {
+                Err(msg) if !explicit => Err(fail(path, format!("skipped: {msg}"))),
+                Err(msg) => Err(fail(path, msg)),
+                Ok(l) => Ok(l),
+            }
+        }
+    }
+}
+
+fn unsupported(path: &Path, what: &str) -> Result<FileLoad, Diagnostic> {
+    Err(Diagnostic {
+        path: path.display().to_string(),
+        pos: Pos::None,
+        message: format!("{what} are not supported yet"),
+    })
+}
+
+/// Where a loader writes spans, and text it has to synthesise (unescaped JSON held in a
+/// string, merged records): the arena becomes source 1 of the file.
+#[derive(Default)]
+pub struct Sink {
+    pub batch: Batch,
+    pub arena: Vec<u8>,
+}
+
+/// Source index of a file's arena.
+pub const ARENA_SRC: u16 = 1;
+
+impl Sink {
+    /// Appends text to the arena, returning its offset.
+    pub fn stash(&mut self, text: &[u8]) -> u64 {
+        let off = self.arena.len() as u64;
+        self.arena.extend_from_slice(text);
+        off
+    }
+
+    fn into_load(self, input: &Input, format: String, mut batches: Vec<Batch>) -> FileLoad {
+        let mut sources = crate::model::Sources::default();
+        sources.add(input.source());
+        if !self.arena.is_empty() {
+            sources.add(Source {
+                path: input.path().to_owned(),
+                data: SourceData::Memory(Arc::new(self.arena)),
+            });
+        }
+        batches.push(self.batch);
+        FileLoad {
+            path: input.display(),
+            format,
+            sources,
+            batches,
+            bytes: input.len(),
+        }
+    }
+}
+
+/// Detects the format of one input and loads it. Errors are a one-line reason.
+fn load_input(
+    input: &Input,
+    opts: &LoadOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<FileLoad, String> {
+    let head = input.head(SNIFF).map_err(|e| format!("cannot read: {e}"))?;
+    let text = skip_bom_ws(&head);
+    if text.is_empty() {
+        return Err("empty file".into());
+    }
+    if head.starts_with(b"PAR1") {
+        return Err("parquet files are not supported yet".into());
+    }
+    if !matches!(text[0], b'{' | b'[') {
+        return Err(describe_non_json(text));
+    }
+    let path = input.display();
+    let suffix = input
+        .compression()
+        .map(|c| format!(", {c}"))
+        .unwrap_or_default();
+    if is_json_lines(text, head.len() < input.len() as usize) {
+        let first = first_line(text);
+        let fmt = opts
+            .format
+            .or_else(|| detect_line(first, input))
+            .ok_or_else(|| unknown(text))?;
+        if fmt == Format::Otlp {
+            let f = |ctx: &Ctx, line: &[u8], no: u64, batch: &mut Batch| {
+                otlp_line(ctx, line, no, batch)
+            };
+            let batches = lines::read_lines(input, 0, &path, &f, progress)
+                .map_err(|e| format!("cannot read: {e}"))?;
+            let sink = Sink::default();
+            return Ok(sink.into_load(input, format!("otlp (jsonl{suffix})"), batches));
+        }
+        return load_records_by_line(input, fmt, &path, &suffix);
+    }
+    load_document(input, opts, &path, &suffix)
+}
+
+fn otlp_line(ctx: &Ctx, line: &[u8], no: u64, batch: &mut Batch) {
+    match otlp::parse_request(ctx, line, no << 24, batch) {
+        Ok(_) => {}
+        Err(e) => batch.diag(
+            ctx.path,
+            Pos::Line(no),
+            format!("skipped: {}", short_error(&e)),
+        ),
+    }
+}
+
+/// Loads a JSON Lines file of non-OTLP records, one record per line.
+fn load_records_by_line(
+    input: &Input,
+    fmt: Format,
+    path: &str,
+    suffix: &str,
+) -> Result<FileLoad, String> {
+    let buf = input.read_all().map_err(|e| format!("cannot read: {e}"))?;
+    let ctx = Ctx {
+        buf: &buf,
+        base: 0,
+        src: 0,
+        path,
+    };
+    let mut sink = Sink::default();
+    let mut line_no = 0u64;
+    for line in buf.split(|b| *b == b'\n') {
+        line_no += 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match serde_json::from_slice::<&RawValue>(line) {
+            Ok(raw) => dispatch(fmt, &mut sink, &ctx, raw, line_no << 24),
+            Err(e) => sink.batch.diag(
+                path,
+                Pos::Line(line_no),
+                format!("skipped: {}", short_error(&e)),
+            ),
+        }
+    }
+    Ok(sink.into_load(input, format!("{} (jsonl{suffix})", fmt.name()), Vec::new()))
+}
+
+/// Loads a document: one JSON value, or several back to back (console exporter output).
+fn load_document(
+    input: &Input,
+    opts: &LoadOptions,
+    path: &str,
+    suffix: &str,
+) -> Result<FileLoad, String> {
+    let buf = input.read_all().map_err(|e| format!("cannot read: {e}"))?;
+    let ctx = Ctx {
+        buf: &buf,
+        base: 0,
+        src: 0,
+        path,
+    };
+    let mut sink = Sink::default();
+    let mut fmt = opts.format;
+    let mut values = 0u64;
+    let mut unknown_shape = None;
+    let result = json::for_each_value(&buf, |raw| {
+        values += 1;
+        let detected = fmt.or_else(|| classify_value(raw));
+        let Some(f) = detected else {
+            unknown_shape.get_or_insert_with(|| unknown(raw.get().as_bytes()));
+            return;
+        };
+        fmt = Some(f);
+        load_value(f, &mut sink, &ctx, raw, values << 32);
+    });
+    if let Err(e) = result {
+        if values == 0 && fmt.is_none() {
+            return Err(format!("not valid JSON: {}", short_error(&e)));
+        }
+        sink.batch.diag(
+            path,
+            json::error_pos(&e),
+            format!("stopped reading: {}", short_error(&e)),
+        );
+    }
+    let Some(fmt) = fmt else {
+        return Err(unknown_shape.unwrap_or_else(|| "no JSON value found".into()));
+    };
+    Ok(sink.into_load(
+        input,
+        format!("{}{}", fmt.name(), doc_suffix(suffix)),
+        Vec::new(),
+    ))
+}
+
+fn doc_suffix(suffix: &str) -> String {
+    if suffix.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", suffix.trim_start_matches(", "))
+    }
+}
+
+/// Loads one top-level value of format `fmt`: an array is a list of records.
+fn load_value(fmt: Format, sink: &mut Sink, ctx: &Ctx, raw: &RawValue, seq: u64) {
+    if raw.get().starts_with('[') {
+        let mut i = 0u64;
+        let r = json::for_each_element(raw.get().as_bytes(), |el| {
+            i += 1;
+            // Elements borrow from `raw`, which borrows from `ctx.buf`: offsets stay valid.
+            dispatch(fmt, sink, ctx, el, seq + i);
+        });
+        if let Err(e) = r {
+            let pos = ctx.line_of(raw);
+            sink.batch.diag(
+                ctx.path,
+                pos,
+                format!(
+                    "array element {} and later skipped: {}",
+                    i + 1,
+                    short_error(&e)
+                ),
+            );
+        }
+    } else {
+        dispatch(fmt, sink, ctx, raw, seq);
+    }
+}
+
+/// Sends one JSON object to its format's loader.
+fn dispatch(fmt: Format, sink: &mut Sink, ctx: &Ctx, raw: &RawValue, seq: u64) {
+    match fmt {
+        Format::Otlp => {
+            if let Err(e) = otlp::parse_request(ctx, raw.get().as_bytes(), seq, &mut sink.batch) {
+                sink.batch.diag(
+                    ctx.path,
+                    ctx.line_of(raw),
+                    format!("skipped: {}", short_error(&e)),
+                );
+            }
+        }
+        other => sink.batch.diag(
+            ctx.path,
+            ctx.line_of(raw),
+            format!("{} is not supported yet", other.name()),
+        ),
+    }
+}
+
+/// Classifies a top-level value: an object by its keys, an array by its first element.
+fn classify_value(raw: &RawValue) -> Option<Format> {
+    let t = raw.get();
+    if t.starts_with('[') {
+        let first = json::raw_array(raw).into_iter().next()?;
+        return classify_value(first);
+    }
+    format::classify(&RawObject::parse(raw)?)
+}
+
+fn detect_line(first: &[u8], input: &Input) -> Option<Format> {
+    // A first line longer than the sniff window: decide by its first key.
+    if let Some(key) = first_key(first)
+        && (key == "resourceSpans" || key == "resource_spans")
+    {
+        return Some(Format::Otlp);
+    }
+    let raw: &RawValue = serde_json::from_slice(first).ok()?;
+    let _ = input;
+    classify_value(raw)
+}
+
+/// JSON Lines when the first line is a complete value (or longer than the sniff window and
+/// starts like a compact object). A pretty-printed document's first line is just `{`.
+fn is_json_lines(text: &[u8], truncated: bool) -> bool {
+    if text[0] != b'{' {
+        return false;
+    }
+    let line = first_line(text);
+    if line.len() == text.len() && truncated {
+        return first_key(line).is_some();
+    }
+    serde_json::from_slice::<serde::de::IgnoredAny>(line).is_ok()
+}
+
+fn first_line(text: &[u8]) -> &[u8] {
+    let end = memchr::memchr(b'\n', text).unwrap_or(text.len());
+    &text[..end]
+}
+
+/// The first key of a compact object (`{"key":`), if it can be read without escapes.
+fn first_key(text: &[u8]) -> Option<&str> {
+    let rest = text.strip_prefix(b"{")?;
+    let rest = skip_bom_ws(rest).strip_prefix(b"\"")?;
+    let end = memchr::memchr(b'"', rest)?;
+    std::str::from_utf8(&rest[..end]).ok()
+}
+
+fn skip_bom_ws(b: &[u8]) -> &[u8] {
+    let b = b.strip_prefix(b"\xef\xbb\xbf").unwrap_or(b);
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    &b[start..]
+}
+
+fn describe_non_json(text: &[u8]) -> String {
+    if std::str::from_utf8(&text[..text.len().min(512)]).is_err() {
+        return "not a trace file: binary content that is not parquet, gzip or zstd".into();
+    }
+    if text.starts_with(b"trace_id:")
+        || text.starts_with(b"request_id:")
+        || text.windows(10).any(|w| w == b"\ntrace_id:")
+    {
+        return "an MLflow trace_info.yaml: open its directory instead".into();
+    }
+    "not a trace file: content is not JSON".into()
+}
+
+fn unknown(text: &[u8]) -> String {
+    let keys: Vec<String> = serde_json::from_slice::<RawObject>(first_line(text))
+        .or_else(|_| serde_json::from_slice::<RawObject>(text))
+        .map(|o| o.0.iter().take(6).map(|(k, _)| k.0.to_string()).collect())
+        .unwrap_or_default();
+    if keys.is_empty() {
+        "not a trace format spanlens knows".into()
+    } else {
+        format!(
+            "not a trace format spanlens knows (top-level keys: {})",
+            keys.join(", ")
+        )
+    }
+}
+
+/// A serde_json error without its position (positions are reported separately).
+pub fn short_error(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.find(" at line ") {
+        Some(i) => s[..i].to_owned(),
+        None => s,
+    }
+}

@@ -1,0 +1,194 @@
+//! What a loader produces: spans with chunk-local symbols and ids, plus trace-level records,
+//! assessments and diagnostics. `model::build` merges batches into a `TraceSet`.
+
+use super::conventions::Semantics;
+use super::ids;
+use super::intern::{Interner, Sym};
+use super::kind::Status;
+use super::span::{AttrRef, IdRef, Span};
+use super::text::{Enc, Sources, TextRef};
+use serde_json::Value;
+use std::fmt;
+
+/// Where in a file a problem was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pos {
+    None,
+    Line(u64),
+    LineCol(u64, u64),
+    Byte(u64),
+    Record(u64),
+}
+
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Pos::None => Ok(()),
+            Pos::Line(l) => write!(f, "line {l}"),
+            Pos::LineCol(l, c) => write!(f, "line {l} column {c}"),
+            Pos::Byte(b) => write!(f, "byte {b}"),
+            Pos::Record(r) => write!(f, "record {r}"),
+        }
+    }
+}
+
+/// A problem that skipped part of a file, or something worth telling the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub path: String,
+    pub pos: Pos,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.pos {
+            Pos::None => write!(f, "{}: {}", self.path, self.message),
+            pos => write!(f, "{}: {pos}: {}", self.path, self.message),
+        }
+    }
+}
+
+/// Trace-level facts a format carries beside its spans (MLflow `info`, a Langfuse trace).
+#[derive(Clone, Debug, Default)]
+pub struct TraceInfo {
+    /// Canonical trace id, as `ids::normalize` gives it.
+    pub trace_id: String,
+    pub original_id: Option<String>,
+    pub state: Option<Status>,
+    pub info: Option<TextRef>,
+}
+
+/// Feedback, expectations, scores and annotations, attached to a trace or one span.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Assessment {
+    /// Canonical trace id (may be empty when the source only names a span).
+    pub trace_id: String,
+    /// Canonical span id when the assessment targets a span.
+    pub span_id: Option<String>,
+    pub name: String,
+    /// `feedback`, `expectation`, `score` or `annotation`.
+    pub kind: String,
+    pub value: Value,
+    pub rationale: Option<String>,
+    pub source: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Spans and records parsed from one chunk of one file.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub syms: Interner,
+    pub ids: Vec<u8>,
+    pub spans: Vec<Span>,
+    pub attrs: Vec<AttrRef>,
+    pub infos: Vec<TraceInfo>,
+    pub assessments: Vec<Assessment>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Everything loaded from one input file.
+#[derive(Debug, Default)]
+pub struct FileLoad {
+    pub path: String,
+    pub format: String,
+    pub sources: Sources,
+    pub batches: Vec<Batch>,
+    /// Bytes read (after decompression).
+    pub bytes: u64,
+}
+
+/// A span being assembled by a loader.
+#[derive(Debug, Default)]
+pub struct SpanDraft {
+    pub span: Span,
+    pub sem: Semantics,
+}
+
+impl Batch {
+    pub fn sym(&mut self, s: &str) -> Sym {
+        self.syms.intern(s)
+    }
+
+    /// Stores a normalised span id; empty and placeholder ids give `IdRef::default()`.
+    pub fn id(&mut self, raw: &str) -> IdRef {
+        if !ids::is_present(raw) {
+            return IdRef::default();
+        }
+        let norm = ids::normalize(raw);
+        let off = self.ids.len() as u32;
+        self.ids.extend_from_slice(norm.as_bytes());
+        IdRef {
+            off,
+            len: norm.len() as u32,
+        }
+    }
+
+    /// Interns a normalised trace id.
+    pub fn trace_id(&mut self, raw: &str) -> Sym {
+        let norm = ids::normalize(raw);
+        self.syms.intern(&norm)
+    }
+
+    /// Starts a span whose attributes live in `src` with encoding `attr_enc`.
+    pub fn begin(&self, src: u16, attr_enc: Enc, seq: u64) -> SpanDraft {
+        let span = Span {
+            src,
+            attr_enc,
+            seq,
+            attr_start: self.attrs.len() as u32,
+            ..Span::default()
+        };
+        SpanDraft {
+            span,
+            sem: Semantics::default(),
+        }
+    }
+
+    /// Adds an attribute to the draft; `raw` are the value's bytes, `at` where they live.
+    pub fn attr(&mut self, draft: &mut SpanDraft, key: &str, raw: &[u8], at: TextRef) {
+        debug_assert_eq!(at.src, draft.span.src);
+        draft
+            .sem
+            .observe(key, raw, at.with_enc(draft.span.attr_enc));
+        let key = self.syms.intern(key);
+        self.attrs.push(AttrRef {
+            key,
+            len: at.len,
+            off: at.off,
+        });
+        draft.span.attr_len += 1;
+    }
+
+    /// Finishes a draft: semantic fields are resolved and the span is stored.
+    pub fn finish(&mut self, draft: SpanDraft) {
+        let SpanDraft { mut span, sem } = draft;
+        let r = sem.resolve();
+        if let Some(kind) = r.kind {
+            span.kind = kind;
+        }
+        if let Some(m) = r.model {
+            span.model = self.syms.intern(&m);
+        }
+        if let Some(t) = r.tool {
+            span.tool = self.syms.intern(&t);
+        }
+        span.tokens = r.tokens;
+        span.cost = r.cost;
+        span.input = span.input.or(r.input);
+        span.output = span.output.or(r.output);
+        span.status_msg = span.status_msg.or(r.status_message);
+        if let Some(status) = r.status {
+            span.status = status;
+        }
+        self.spans.push(span);
+    }
+
+    pub fn diag(&mut self, path: &str, pos: Pos, message: impl Into<String>) {
+        self.diagnostics.push(Diagnostic {
+            path: path.to_owned(),
+            pos,
+            message: message.into(),
+        });
+    }
+}

@@ -1,0 +1,477 @@
+//! Batches to a `TraceSet`: merge symbols and ids, group spans by trace, link parents,
+//! order each trace in pre-order, and count anomalies.
+//!
+//! Nothing is dropped: orphans become roots (flagged), duplicate ids are kept (flagged),
+//! parent cycles are cut at one span (flagged). Every walk is iterative, so a chain
+//! 100,000 deep needs no recursion.
+
+use super::batch::{Assessment, Diagnostic, FileLoad, TraceInfo};
+use super::intern::{Interner, Sym};
+use super::span::{AttrRef, Flags, NO_PARENT, Span, Trace};
+use super::text::{Sources, TextRef};
+use super::{FileReport, TraceSet};
+use rayon::prelude::*;
+use std::collections::HashMap;
+
+/// Builds the trace set from everything the loaders produced.
+pub fn build(loads: Vec<FileLoad>, mut diagnostics: Vec<Diagnostic>) -> TraceSet {
+    let mut m = Merged::default();
+    let mut infos = Vec::new();
+    let mut assessments = Vec::new();
+    for (file_ix, load) in loads.into_iter().enumerate() {
+        m.files.push(FileReport {
+            path: load.path.clone(),
+            format: load.format.clone(),
+            bytes: load.bytes,
+            ..FileReport::default()
+        });
+        let src_base = m.sources.append(load.sources);
+        for batch in load.batches {
+            diagnostics.extend(batch.diagnostics.iter().cloned());
+            m.absorb(
+                batch,
+                file_ix as u16,
+                src_base,
+                &mut infos,
+                &mut assessments,
+            );
+        }
+    }
+    let Merged {
+        files,
+        sources,
+        syms,
+        ids,
+        spans,
+        attrs,
+    } = m;
+    let mut set = TraceSet {
+        files,
+        sources,
+        syms,
+        ids,
+        spans,
+        attrs,
+        ..TraceSet::default()
+    };
+    arrange(&mut set);
+    apply_infos(&mut set, infos);
+    set.assessments = assessments;
+    set.resolve_assessments();
+    set.diagnostics = diagnostics;
+    set.count_per_file();
+    set
+}
+
+#[derive(Default)]
+struct Merged {
+    files: Vec<FileReport>,
+    sources: Sources,
+    syms: Interner,
+    ids: Vec<u8>,
+    spans: Vec<Span>,
+    attrs: Vec<AttrRef>,
+}
+
+impl Merged {
+    fn absorb(
+        &mut self,
+        batch: super::batch::Batch,
+        file: u16,
+        src_base: u16,
+        infos: &mut Vec<TraceInfo>,
+        assessments: &mut Vec<Assessment>,
+    ) {
+        let remap = self.syms.absorb(&batch.syms);
+        let sym = |s: Sym| remap.get(s.0 as usize).copied().unwrap_or_default();
+        let id_base = self.ids.len() as u32;
+        self.ids.extend_from_slice(&batch.ids);
+        let attr_base = self.attrs.len() as u32;
+        self.attrs.extend(batch.attrs.iter().map(|a| AttrRef {
+            key: sym(a.key),
+            ..*a
+        }));
+        let shift = |t: &mut Option<TextRef>| {
+            if let Some(t) = t {
+                t.src += src_base;
+            }
+        };
+        self.spans.reserve(batch.spans.len());
+        for mut s in batch.spans {
+            s.trace_id = sym(s.trace_id);
+            s.name = sym(s.name);
+            s.model = sym(s.model);
+            s.tool = sym(s.tool);
+            s.scope = sym(s.scope);
+            if !s.span_id.is_none() {
+                s.span_id.off += id_base;
+            }
+            if !s.parent_id.is_none() {
+                s.parent_id.off += id_base;
+            }
+            s.attr_start += attr_base;
+            s.src += src_base;
+            s.file = file;
+            for t in [
+                &mut s.status_msg,
+                &mut s.input,
+                &mut s.output,
+                &mut s.events,
+                &mut s.links,
+                &mut s.resource,
+            ] {
+                shift(t);
+            }
+            self.spans.push(s);
+        }
+        infos.extend(batch.infos.into_iter().map(|mut i| {
+            shift(&mut i.info);
+            i
+        }));
+        assessments.extend(batch.assessments);
+    }
+}
+
+/// The pre-order layout of one trace, in local positions.
+struct TraceTree {
+    /// Raw span index at each pre-order position.
+    order: Vec<u32>,
+    parent: Vec<u32>,
+    depth: Vec<u32>,
+    end: Vec<u32>,
+    flags: Vec<u16>,
+    roots: u32,
+}
+
+/// Groups spans by trace, builds each tree in parallel and permutes the arena into place.
+fn arrange(set: &mut TraceSet) {
+    let n = set.spans.len();
+    let mut by_trace: Vec<u32> = (0..n as u32).collect();
+    let spans = &set.spans;
+    by_trace.par_sort_unstable_by_key(|&i| {
+        let s = &spans[i as usize];
+        (s.trace_id, s.file, s.seq)
+    });
+    let groups: Vec<&[u32]> = by_trace
+        .chunk_by(|a, b| spans[*a as usize].trace_id == spans[*b as usize].trace_id)
+        .collect();
+    let ids = &set.ids;
+    let mut trees: Vec<TraceTree> = groups
+        .par_iter()
+        .map(|g| build_tree(spans, ids, g))
+        .collect();
+    // Traces in start order; ties keep first appearance in the input.
+    trees.sort_by_key(|t| {
+        let first = &spans[t.order[0] as usize];
+        let start = t
+            .order
+            .iter()
+            .map(|&i| spans[i as usize].start_ns)
+            .min()
+            .unwrap_or(0);
+        (start, first.file, first.seq)
+    });
+    let mut dest = vec![0u32; n];
+    let mut traces = Vec::with_capacity(trees.len());
+    let mut base = 0u32;
+    for (t_ix, tree) in trees.iter().enumerate() {
+        for (pos, &raw) in tree.order.iter().enumerate() {
+            let s = &mut set.spans[raw as usize];
+            let p = tree.parent[pos];
+            s.parent = if p == NO_PARENT { NO_PARENT } else { base + p };
+            s.depth = tree.depth[pos];
+            s.subtree_end = base + tree.end[pos];
+            s.flags.0 |= tree.flags[pos];
+            s.trace = t_ix as u32;
+            dest[raw as usize] = base + pos as u32;
+        }
+        traces.push(Trace {
+            span_start: base,
+            span_end: base + tree.order.len() as u32,
+            roots: tree.roots,
+            ..Trace::default()
+        });
+        base += tree.order.len() as u32;
+    }
+    permute(&mut set.spans, dest);
+    traces.par_iter_mut().for_each(|t| summarise(t, &set.spans));
+    set.traces = traces;
+}
+
+/// Moves `v[i]` to `v[dest[i]]` in place, following cycles (no second copy of the arena).
+fn permute<T>(v: &mut [T], mut dest: Vec<u32>) {
+    for i in 0..v.len() {
+        while dest[i] as usize != i {
+            let d = dest[i] as usize;
+            v.swap(i, d);
+            dest.swap(i, d);
+        }
+    }
+}
+
+/// Builds the tree of one trace. `members` are raw span indices, in input order.
+fn build_tree(spans: &[Span], ids: &[u8], members: &[u32]) -> TraceTree {
+    let n = members.len();
+    let span = |k: usize| &spans[members[k] as usize];
+    let id_of = |r: super::span::IdRef| &ids[r.off as usize..(r.off + r.len) as usize];
+    let mut flags = vec![0u16; n];
+    let mut by_id: HashMap<&[u8], u32> = HashMap::with_capacity(n);
+    for k in 0..n {
+        let s = span(k);
+        if s.span_id.is_none() {
+            flags[k] |= Flags::MISSING_ID;
+        } else if by_id.insert(id_of(s.span_id), k as u32).is_some() {
+            flags[k] |= Flags::DUPLICATE_ID;
+        }
+    }
+    // Keep the first span with an id as the target of parent links.
+    for k in (0..n).rev() {
+        let s = span(k);
+        if !s.span_id.is_none() && flags[k] & Flags::DUPLICATE_ID == 0 {
+            by_id.insert(id_of(s.span_id), k as u32);
+        }
+    }
+    let mut parent: Vec<u32> = (0..n)
+        .map(|k| {
+            let s = span(k);
+            if s.parent_id.is_none() {
+                return NO_PARENT;
+            }
+            match by_id.get(id_of(s.parent_id)) {
+                Some(&p) if p as usize != k => p,
+                Some(_) => {
+                    flags[k] |= Flags::CYCLE;
+                    NO_PARENT
+                }
+                None => {
+                    flags[k] |= Flags::ORPHAN;
+                    NO_PARENT
+                }
+            }
+        })
+        .collect();
+    cut_cycles(&mut parent, &mut flags);
+    let children = child_lists(&parent, |k| {
+        let s = span(k);
+        (s.start_ns, s.file, s.seq)
+    });
+    let (order_local, parent_pos, depth, end, roots) = preorder(&parent, &children);
+    let order: Vec<u32> = order_local.iter().map(|&k| members[k as usize]).collect();
+    let mut pos_flags: Vec<u16> = order_local.iter().map(|&k| flags[k as usize]).collect();
+    for pos in 0..n {
+        let s = &spans[order[pos] as usize];
+        let f = &mut pos_flags[pos];
+        match s.end_ns {
+            None => *f |= Flags::IN_PROGRESS,
+            Some(e) if e < s.start_ns => *f |= Flags::NEGATIVE_DURATION,
+            Some(_) => {}
+        }
+        if parent_pos[pos] != NO_PARENT {
+            let p = &spans[order[parent_pos[pos] as usize] as usize];
+            if s.start_ns < p.start_ns {
+                *f |= Flags::STARTS_BEFORE_PARENT;
+            }
+            if let (Some(e), Some(pe)) = (s.end_ns, p.end_ns)
+                && e > pe
+            {
+                *f |= Flags::ENDS_AFTER_PARENT;
+            }
+        }
+    }
+    TraceTree {
+        order,
+        parent: parent_pos,
+        depth,
+        end,
+        flags: pos_flags,
+        roots,
+    }
+}
+
+/// Cuts every parent cycle at the span where the walk found it, so the rest is a forest.
+fn cut_cycles(parent: &mut [u32], flags: &mut [u16]) {
+    const NEW: u8 = 0;
+    const ON_PATH: u8 = 1;
+    const DONE: u8 = 2;
+    let mut state = vec![NEW; parent.len()];
+    let mut path = Vec::new();
+    for start in 0..parent.len() {
+        let mut cur = start as u32;
+        while cur != NO_PARENT && state[cur as usize] == NEW {
+            state[cur as usize] = ON_PATH;
+            path.push(cur);
+            cur = parent[cur as usize];
+        }
+        if cur != NO_PARENT && state[cur as usize] == ON_PATH {
+            parent[cur as usize] = NO_PARENT;
+            flags[cur as usize] |= Flags::CYCLE;
+        }
+        for k in path.drain(..) {
+            state[k as usize] = DONE;
+        }
+    }
+}
+
+/// Children of each node (and the roots, at index n), each list sorted by `key`.
+fn child_lists<K: Ord>(parent: &[u32], key: impl Fn(usize) -> K) -> (Vec<u32>, Vec<u32>) {
+    let n = parent.len();
+    let slot = |k: usize| {
+        if parent[k] == NO_PARENT {
+            n
+        } else {
+            parent[k] as usize
+        }
+    };
+    let mut start = vec![0u32; n + 3];
+    for k in 0..n {
+        start[slot(k) + 2] += 1;
+    }
+    for i in 2..start.len() {
+        start[i] += start[i - 1];
+    }
+    let mut items = vec![0u32; n];
+    for k in 0..n {
+        let s = slot(k) + 1;
+        items[start[s] as usize] = k as u32;
+        start[s] += 1;
+    }
+    // start[i] is now the beginning of node i's list, start[i + 1] its end.
+    for i in 0..=n {
+        let list = &mut items[start[i] as usize..start[i + 1] as usize];
+        if list.len() > 1 {
+            list.sort_by_key(|&k| key(k as usize));
+        }
+    }
+    (start, items)
+}
+
+type Preorder = (Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>, u32);
+
+/// Iterative pre-order walk: order, parent position, depth and subtree end per position.
+fn preorder(parent: &[u32], (start, items): &(Vec<u32>, Vec<u32>)) -> Preorder {
+    let n = parent.len();
+    let kids = |i: usize| &items[start[i] as usize..start[i + 1] as usize];
+    let mut order = Vec::with_capacity(n);
+    let mut parent_pos = Vec::with_capacity(n);
+    let mut depth = Vec::with_capacity(n);
+    let mut end = vec![0u32; n];
+    let roots = kids(n);
+    // Stack of (node, its position, index of the next child to visit).
+    let mut stack: Vec<(u32, u32, u32)> = Vec::new();
+    for &root in roots {
+        order.push(root);
+        parent_pos.push(NO_PARENT);
+        depth.push(0);
+        stack.push((root, order.len() as u32 - 1, 0));
+        while let Some(top) = stack.last_mut() {
+            let (node, pos, next) = *top;
+            if let Some(&child) = kids(node as usize).get(next as usize) {
+                top.2 += 1;
+                order.push(child);
+                parent_pos.push(pos);
+                depth.push(stack.len() as u32);
+                stack.push((child, order.len() as u32 - 1, 0));
+            } else {
+                end[pos as usize] = order.len() as u32;
+                stack.pop();
+            }
+        }
+    }
+    (order, parent_pos, depth, end, roots.len() as u32)
+}
+
+/// Totals of one trace. Tokens and cost count only spans with no counted descendant, so a
+/// parent that repeats its children's usage (Vercel AI SDK, OpenInference chains) is not
+/// counted twice.
+fn summarise(t: &mut Trace, spans: &[Span]) {
+    let range = t.spans();
+    let base = range.start;
+    let local = &spans[range];
+    let Some(first) = local.first() else { return };
+    t.name = first.name;
+    t.id = first.trace_id;
+    t.file = first.file;
+    t.start_ns = local.iter().map(|s| s.start_ns).min().unwrap_or(0);
+    t.end_ns = local
+        .iter()
+        .map(|s| s.end_ns.unwrap_or(s.start_ns).max(s.start_ns))
+        .max()
+        .unwrap_or(t.start_ns);
+    let mut usage_below = vec![false; local.len()];
+    let mut cost = None::<f64>;
+    for (i, s) in local.iter().enumerate().rev() {
+        t.anomalies.count(s.flags);
+        if s.is_error() {
+            t.errors += 1;
+        }
+        let has_usage = !s.tokens.is_empty() || s.cost.is_some();
+        if !usage_below[i] {
+            t.input_tokens += u64::from(s.tokens.input.unwrap_or(0));
+            t.output_tokens += u64::from(s.tokens.output.unwrap_or(0));
+            t.total_tokens += s.tokens.sum().unwrap_or(0);
+            if let Some(c) = s.cost {
+                cost = Some(cost.unwrap_or(0.0) + c);
+            }
+        }
+        if let Some(p) = s.parent() {
+            usage_below[p.0 as usize - base] |= has_usage || usage_below[i];
+        }
+    }
+    t.cost = cost;
+}
+
+/// Attaches trace-level records (ids as the source wrote them, state, info) to traces.
+fn apply_infos(set: &mut TraceSet, infos: Vec<TraceInfo>) {
+    let by_id: HashMap<Sym, usize> = set
+        .traces
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.id, i))
+        .collect();
+    for info in infos {
+        let Some(sym) = set.syms.lookup(&info.trace_id) else {
+            continue;
+        };
+        let Some(&ix) = by_id.get(&sym) else { continue };
+        let t = &mut set.traces[ix];
+        if let Some(orig) = info.original_id.filter(|o| *o != info.trace_id) {
+            t.original_id = set.syms.intern(&orig);
+        }
+        t.state = info.state.or(t.state);
+        t.info = info.info.or(t.info);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preorder_of_a_small_forest() {
+        // 0 <- 1 <- 2, 0 <- 3, and 4 alone.
+        let parent = vec![NO_PARENT, 0, 1, 0, NO_PARENT];
+        let children = child_lists(&parent, |k| k);
+        let (order, ppos, depth, end, roots) = preorder(&parent, &children);
+        assert_eq!(order, vec![0, 1, 2, 3, 4]);
+        assert_eq!(ppos, vec![NO_PARENT, 0, 1, 0, NO_PARENT]);
+        assert_eq!(depth, vec![0, 1, 2, 1, 0]);
+        assert_eq!(end, vec![4, 3, 3, 4, 5]);
+        assert_eq!(roots, 2);
+    }
+
+    #[test]
+    fn cycles_are_cut_once() {
+        let mut parent = vec![1, 2, 0, NO_PARENT];
+        let mut flags = vec![0u16; 4];
+        cut_cycles(&mut parent, &mut flags);
+        assert_eq!(parent.iter().filter(|&&p| p == NO_PARENT).count(), 2);
+        assert_eq!(flags.iter().filter(|&&f| f & Flags::CYCLE != 0).count(), 1);
+    }
+
+    #[test]
+    fn permute_moves_in_place() {
+        let mut v = vec!['a', 'b', 'c', 'd'];
+        permute(&mut v, vec![2, 0, 3, 1]);
+        assert_eq!(v, vec!['b', 'd', 'a', 'c']);
+    }
+}

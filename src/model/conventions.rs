@@ -1,0 +1,388 @@
+//! Semantic conventions: which attribute keys carry a span's kind, model, tool, tokens, cost,
+//! input and output, across MLflow, OpenInference, OTel GenAI (all three generations),
+//! OpenLLMetry, Langfuse's OTel attributes and the Vercel AI SDK.
+//!
+//! Loaders call `Semantics::observe` for every attribute. Only keys with a role are decoded
+//! (a handful per span); payload roles keep a `TextRef` and are never decoded at load time.
+//! Several keys can fill one role; the lowest rank wins, so `gen_ai.response.model` beats
+//! `gen_ai.request.model` whatever their order in the file.
+
+use super::kind::{SpanKind, Status};
+use super::span::Tokens;
+use super::text::{Enc, TextRef, decode_value};
+use serde_json::Value;
+
+/// What an attribute key means for the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Kind(u8),
+    Model(u8),
+    Tool,
+    InTokens(u8),
+    OutTokens(u8),
+    TotalTokens(u8),
+    Cost(u8),
+    Input(u8),
+    Output(u8),
+    StatusMessage,
+    Level,
+    /// An object holding input/output/total tokens (MLflow, Langfuse).
+    UsageObject,
+    /// An object holding costs (MLflow, Langfuse).
+    CostObject,
+}
+
+fn role_of(key: &str) -> Option<Role> {
+    use Role::*;
+    Some(match key {
+        "openinference.span.kind" | "mlflow.spanType" => Kind(0),
+        "langfuse.observation.type" => Kind(1),
+        "gen_ai.operation.name" => Kind(2),
+        "traceloop.span.kind" => Kind(3),
+        "llm.request.type" | "ai.operationId" => Kind(4),
+        "gen_ai.response.model" | "llm.response.model_name" | "ai.response.model" => Model(0),
+        "llm.model_name" | "gen_ai.request.model" | "mlflow.llm.model" => Model(1),
+        "langfuse.observation.model.name" => Model(1),
+        "ai.model.id" | "embedding.model_name" | "llm.request.model_name" => Model(2),
+        "reranker.model_name" => Model(2),
+        "tool.name" | "gen_ai.tool.name" | "ai.toolCall.name" => Tool,
+        "gen_ai.usage.input_tokens" | "llm.token_count.prompt" => InTokens(0),
+        "gen_ai.usage.prompt_tokens" | "ai.usage.inputTokens" | "ai.usage.promptTokens" => {
+            InTokens(1)
+        }
+        "gen_ai.usage.output_tokens" | "llm.token_count.completion" => OutTokens(0),
+        "gen_ai.usage.completion_tokens" | "ai.usage.outputTokens" => OutTokens(1),
+        "ai.usage.completionTokens" => OutTokens(1),
+        "llm.token_count.total" | "gen_ai.usage.total_tokens" => TotalTokens(0),
+        "llm.usage.total_tokens" | "ai.usage.totalTokens" => TotalTokens(1),
+        "mlflow.chat.tokenUsage" | "langfuse.observation.usage_details" => UsageObject,
+        "llm.cost.total" => Cost(0),
+        "gen_ai.usage.cost" => Cost(1),
+        "mlflow.llm.cost" | "langfuse.observation.cost_details" => CostObject,
+        "input.value" | "mlflow.spanInputs" | "langfuse.observation.input" => Input(0),
+        "traceloop.entity.input" => Input(1),
+        "gen_ai.input.messages" | "gen_ai.tool.call.arguments" | "ai.toolCall.args" => Input(2),
+        "ai.prompt.messages" | "gen_ai.retrieval.query.text" => Input(3),
+        "ai.prompt" => Input(4),
+        "gen_ai.prompt" => Input(5),
+        "output.value" | "mlflow.spanOutputs" | "langfuse.observation.output" => Output(0),
+        "traceloop.entity.output" => Output(1),
+        "gen_ai.output.messages" | "gen_ai.tool.call.result" | "ai.toolCall.result" => Output(2),
+        "ai.response.text" | "ai.response.object" => Output(3),
+        "ai.response.toolCalls" => Output(4),
+        "gen_ai.completion" => Output(5),
+        "langfuse.observation.status_message" => StatusMessage,
+        "langfuse.observation.level" => Level,
+        _ => return None,
+    })
+}
+
+/// Returns true when `key` means something to the model (used to skip decoding the rest).
+pub fn is_semantic(key: &str) -> bool {
+    role_of(key).is_some()
+}
+
+/// Best candidates seen so far for one span.
+#[derive(Debug, Default)]
+pub struct Semantics {
+    kind: Option<(u8, SpanKind)>,
+    model: Option<(u8, String)>,
+    tool: Option<String>,
+    tokens: [Option<(u8, u32)>; 3],
+    cost: Option<(u8, f64)>,
+    input: Option<(u8, TextRef)>,
+    output: Option<(u8, TextRef)>,
+    status_message: Option<TextRef>,
+    error_level: bool,
+}
+
+/// What `Semantics` concluded, ready to copy into a span.
+#[derive(Debug, Default)]
+pub struct Resolved {
+    pub kind: Option<SpanKind>,
+    pub model: Option<String>,
+    pub tool: Option<String>,
+    pub tokens: Tokens,
+    pub cost: Option<f64>,
+    pub input: Option<TextRef>,
+    pub output: Option<TextRef>,
+    pub status_message: Option<TextRef>,
+    pub status: Option<Status>,
+}
+
+impl Semantics {
+    /// Looks at one attribute. `raw` are the value's bytes, `text` where they live.
+    pub fn observe(&mut self, key: &str, raw: &[u8], text: TextRef) {
+        let Some(role) = role_of(key) else { return };
+        match role {
+            Role::Input(rank) => keep_best(&mut self.input, rank, payload(text)),
+            Role::Output(rank) => keep_best(&mut self.output, rank, payload(text)),
+            Role::StatusMessage => self.status_message = Some(text),
+            _ => self.observe_value(role, &decode_value(raw, text.enc)),
+        }
+    }
+
+    /// Looks at an attribute whose value is already decoded (Phoenix DataFrame columns).
+    pub fn observe_decoded(&mut self, key: &str, value: &Value) {
+        match role_of(key) {
+            Some(Role::Input(_) | Role::Output(_) | Role::StatusMessage) | None => {}
+            Some(role) => self.observe_value(role, value),
+        }
+    }
+
+    fn observe_value(&mut self, role: Role, v: &Value) {
+        match role {
+            Role::Kind(rank) => {
+                if let Some(kind) = as_string(v).and_then(|s| kind_of(&s)) {
+                    keep_best(&mut self.kind, rank, kind);
+                }
+            }
+            Role::Model(rank) => {
+                if let Some(m) = as_string(v).filter(|s| !s.is_empty()) {
+                    keep_best(&mut self.model, rank, m);
+                }
+            }
+            Role::Tool => self.tool = as_string(v).filter(|s| !s.is_empty()).or(self.tool.take()),
+            Role::InTokens(r) => self.set_tokens(0, r, v),
+            Role::OutTokens(r) => self.set_tokens(1, r, v),
+            Role::TotalTokens(r) => self.set_tokens(2, r, v),
+            Role::UsageObject => self.usage_object(v),
+            Role::Cost(rank) => {
+                if let Some(c) = as_f64(v) {
+                    keep_best(&mut self.cost, rank, c);
+                }
+            }
+            Role::CostObject => {
+                let obj = object_of(v);
+                let total = ["total_cost", "total"]
+                    .iter()
+                    .find_map(|k| obj.get(*k).and_then(as_f64));
+                if let Some(c) = total {
+                    keep_best(&mut self.cost, 0, c);
+                }
+            }
+            Role::Level => {
+                self.error_level = as_string(v).is_some_and(|s| s.eq_ignore_ascii_case("ERROR"));
+            }
+            Role::Input(_) | Role::Output(_) | Role::StatusMessage => {}
+        }
+    }
+
+    fn set_tokens(&mut self, slot: usize, rank: u8, v: &Value) {
+        if let Some(n) = as_u32(v) {
+            keep_best(&mut self.tokens[slot], rank, n);
+        }
+    }
+
+    fn usage_object(&mut self, v: &Value) {
+        let obj = object_of(v);
+        let names: [&[&str]; 3] = [
+            &["input_tokens", "input", "prompt_tokens"],
+            &["output_tokens", "output", "completion_tokens"],
+            &["total_tokens", "total"],
+        ];
+        for (slot, keys) in names.iter().enumerate() {
+            if let Some(n) = keys.iter().find_map(|k| obj.get(*k).and_then(as_u32)) {
+                keep_best(&mut self.tokens[slot], 0, n);
+            }
+        }
+    }
+
+    /// Sets a kind directly (for formats with a kind field rather than an attribute).
+    pub fn set_kind(&mut self, rank: u8, kind: SpanKind) {
+        keep_best(&mut self.kind, rank, kind);
+    }
+
+    /// Final values. A span with a model but no kind is an LLM call; one with a tool name
+    /// is a tool call.
+    pub fn resolve(self) -> Resolved {
+        let kind = self.kind.map(|(_, k)| k).or(if self.model.is_some() {
+            Some(SpanKind::Llm)
+        } else if self.tool.is_some() {
+            Some(SpanKind::Tool)
+        } else {
+            None
+        });
+        Resolved {
+            kind,
+            model: self.model.map(|(_, m)| m),
+            tool: self.tool,
+            tokens: Tokens {
+                input: self.tokens[0].map(|t| t.1),
+                output: self.tokens[1].map(|t| t.1),
+                total: self.tokens[2].map(|t| t.1),
+            },
+            cost: self.cost.map(|c| c.1),
+            input: self.input.map(|t| t.1),
+            output: self.output.map(|t| t.1),
+            status_message: self.status_message,
+            status: self.error_level.then_some(Status::Error),
+        }
+    }
+}
+
+fn keep_best<T>(slot: &mut Option<(u8, T)>, rank: u8, value: T) {
+    if slot.as_ref().is_none_or(|(r, _)| rank < *r) {
+        *slot = Some((rank, value));
+    }
+}
+
+/// Payload text may hold JSON (a prompt as a JSON string, a messages array): mark it so.
+fn payload(text: TextRef) -> TextRef {
+    match text.enc {
+        Enc::OtlpAny => text.with_enc(Enc::OtlpAnyJson),
+        Enc::JsonStr => text.with_enc(Enc::JsonStrJson),
+        _ => text,
+    }
+}
+
+fn kind_of(label: &str) -> Option<SpanKind> {
+    if let Some(k) = SpanKind::from_label(label) {
+        return Some(k);
+    }
+    // Vercel AI SDK operation ids: ai.generateText.doGenerate, ai.toolCall, ai.embed.doEmbed
+    let l = label.to_ascii_lowercase();
+    if l.starts_with("ai.toolcall") {
+        Some(SpanKind::Tool)
+    } else if l.starts_with("ai.embed") {
+        Some(SpanKind::Embedding)
+    } else if l.starts_with("ai.") {
+        Some(if l.contains(".do") {
+            SpanKind::Llm
+        } else {
+            SpanKind::Chain
+        })
+    } else {
+        None
+    }
+}
+
+fn object_of(v: &Value) -> serde_json::Map<String, Value> {
+    match v {
+        Value::Object(m) => m.clone(),
+        Value::String(s) => match crate::model::text::json_in_string(s.clone()) {
+            Value::Object(m) => m,
+            _ => lenient_python_dict(s),
+        },
+        _ => Default::default(),
+    }
+}
+
+/// Langfuse dumps sometimes carry Python reprs (`{'input': 39, 'output': 6}`).
+fn lenient_python_dict(s: &str) -> serde_json::Map<String, Value> {
+    let fixed = s
+        .replace('\'', "\"")
+        .replace("None", "null")
+        .replace("True", "true");
+    match serde_json::from_str(&fixed.replace("False", "false")) {
+        Ok(Value::Object(m)) => m,
+        _ => Default::default(),
+    }
+}
+
+/// A value as text: strings as they are, numbers and booleans printed.
+pub fn as_string(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A value as a number; numeric strings count (OTLP `intValue`, MLflow attributes).
+pub fn as_f64(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|f: &f64| f.is_finite())
+}
+
+/// A value as a token count (whole, non-negative; Phoenix stores counts as floats).
+pub fn as_u32(v: &Value) -> Option<u32> {
+    if let Value::Number(n) = v
+        && let Some(u) = n.as_u64()
+    {
+        return u32::try_from(u).ok();
+    }
+    as_f64(v)
+        .filter(|f| *f >= 0.0 && f.fract() == 0.0 && *f <= f64::from(u32::MAX))
+        .map(|f| f as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn observe(sem: &mut Semantics, key: &str, raw: &str, enc: Enc) {
+        sem.observe(key, raw.as_bytes(), TextRef::new(0, 0, raw.len(), enc));
+    }
+
+    #[test]
+    fn ranks_pick_the_best_key_in_any_order() {
+        let mut s = Semantics::default();
+        observe(
+            &mut s,
+            "gen_ai.request.model",
+            r#"{"stringValue":"gpt-4"}"#,
+            Enc::OtlpAny,
+        );
+        observe(
+            &mut s,
+            "gen_ai.response.model",
+            r#"{"stringValue":"gpt-4-0613"}"#,
+            Enc::OtlpAny,
+        );
+        observe(
+            &mut s,
+            "gen_ai.usage.input_tokens",
+            r#"{"intValue":"57"}"#,
+            Enc::OtlpAny,
+        );
+        observe(
+            &mut s,
+            "gen_ai.operation.name",
+            r#"{"stringValue":"chat"}"#,
+            Enc::OtlpAny,
+        );
+        let r = s.resolve();
+        assert_eq!(r.model.as_deref(), Some("gpt-4-0613"));
+        assert_eq!(r.tokens.input, Some(57));
+        assert_eq!(r.kind, Some(SpanKind::Llm));
+    }
+
+    #[test]
+    fn mlflow_json_encoded_values() {
+        let mut s = Semantics::default();
+        observe(&mut s, "mlflow.spanType", r#""\"TOOL\"""#, Enc::JsonStrJson);
+        observe(
+            &mut s,
+            "mlflow.chat.tokenUsage",
+            r#""{\"input_tokens\": 10, \"output_tokens\": 3, \"total_tokens\": 13}""#,
+            Enc::JsonStrJson,
+        );
+        let r = s.resolve();
+        assert_eq!(r.kind, Some(SpanKind::Tool));
+        assert_eq!(r.tokens.total, Some(13));
+    }
+
+    #[test]
+    fn langfuse_level_error_and_python_repr_usage() {
+        let mut s = Semantics::default();
+        observe(
+            &mut s,
+            "langfuse.observation.level",
+            r#"{"stringValue":"ERROR"}"#,
+            Enc::OtlpAny,
+        );
+        s.observe_decoded(
+            "langfuse.observation.usage_details",
+            &Value::String("{'input': 39, 'output': 6, 'total': 45}".into()),
+        );
+        let r = s.resolve();
+        assert_eq!(r.status, Some(Status::Error));
+        assert_eq!(r.tokens.total, Some(45));
+    }
+}

@@ -1,0 +1,227 @@
+//! The in-memory trace model: one `TraceSet` for every export format.
+//!
+//! Invariant: `spans` holds each trace's spans contiguously and in pre-order, so the
+//! subtree of span `i` is exactly `i + 1 .. spans[i].subtree_end`. Views, search and diff
+//! rely on this. The model never imports the UI.
+
+pub mod batch;
+pub mod build;
+pub mod conventions;
+pub mod ids;
+pub mod intern;
+pub mod kind;
+pub mod span;
+pub mod text;
+pub mod time;
+
+pub use batch::{Assessment, Batch, Diagnostic, FileLoad, Pos, SpanDraft, TraceInfo};
+pub use intern::{Interner, Sym};
+pub use kind::{SpanKind, Status};
+pub use span::{Anomalies, AttrRef, Flags, IdRef, Span, SpanIx, Tokens, Trace, TraceIx};
+pub use text::{Enc, Source, SourceData, Sources, TextRef};
+
+use serde_json::Value;
+
+/// Per input file: what was detected and loaded.
+#[derive(Clone, Debug, Default)]
+pub struct FileReport {
+    pub path: String,
+    pub format: String,
+    pub bytes: u64,
+    pub traces: usize,
+    pub spans: usize,
+    pub errors: usize,
+}
+
+/// Every loaded trace, in one arena.
+#[derive(Debug, Default)]
+pub struct TraceSet {
+    pub files: Vec<FileReport>,
+    pub sources: Sources,
+    pub syms: Interner,
+    /// Span ids, normalised, back to back (`IdRef` points here).
+    pub ids: Vec<u8>,
+    pub traces: Vec<Trace>,
+    pub spans: Vec<Span>,
+    pub attrs: Vec<AttrRef>,
+    pub assessments: Vec<Assessment>,
+    /// For each assessment: the trace and span it attaches to, when they were loaded.
+    pub assessment_targets: Vec<(Option<TraceIx>, Option<SpanIx>)>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl TraceSet {
+    pub fn span(&self, ix: SpanIx) -> &Span {
+        &self.spans[ix.0 as usize]
+    }
+
+    pub fn trace(&self, ix: TraceIx) -> &Trace {
+        &self.traces[ix.0 as usize]
+    }
+
+    pub fn str(&self, sym: Sym) -> &str {
+        self.syms.get(sym)
+    }
+
+    pub fn id_str(&self, id: IdRef) -> &str {
+        let bytes = self
+            .ids
+            .get(id.off as usize..(id.off + id.len) as usize)
+            .unwrap_or(&[]);
+        std::str::from_utf8(bytes).unwrap_or("")
+    }
+
+    pub fn span_id(&self, ix: SpanIx) -> &str {
+        self.id_str(self.span(ix).span_id)
+    }
+
+    pub fn span_name(&self, ix: SpanIx) -> &str {
+        self.str(self.span(ix).name)
+    }
+
+    pub fn trace_id(&self, ix: TraceIx) -> &str {
+        self.str(self.trace(ix).id)
+    }
+
+    /// The trace that holds `ix`.
+    pub fn trace_of(&self, ix: SpanIx) -> TraceIx {
+        TraceIx(self.span(ix).trace)
+    }
+
+    pub fn total_spans(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn total_errors(&self) -> usize {
+        self.traces.iter().map(|t| t.errors as usize).sum()
+    }
+
+    /// Sum of anomalies over all traces.
+    pub fn anomalies(&self) -> Anomalies {
+        let mut a = Anomalies::default();
+        for t in &self.traces {
+            a.add(&t.anomalies);
+        }
+        a
+    }
+
+    /// A span's attributes as (key, where the value is).
+    pub fn attrs_of(&self, ix: SpanIx) -> impl Iterator<Item = (&str, TextRef)> + '_ {
+        let s = self.span(ix);
+        self.attrs[s.attr_range()].iter().map(move |a| {
+            (
+                self.str(a.key),
+                TextRef {
+                    off: a.off,
+                    len: a.len,
+                    src: s.src,
+                    enc: s.attr_enc,
+                },
+            )
+        })
+    }
+
+    /// The decoded value of the first attribute named `key`.
+    pub fn attr_value(&self, ix: SpanIx, key: &str) -> Option<Value> {
+        self.attrs_of(ix)
+            .find(|(k, _)| *k == key)
+            .map(|(_, t)| self.sources.value(t))
+    }
+
+    /// Finds a trace by canonical id, original id, or a unique prefix of either.
+    pub fn find_trace(&self, id: &str) -> Option<TraceIx> {
+        let norm = ids::normalize(id);
+        let exact = self.traces.iter().position(|t| {
+            self.str(t.id) == norm || (!t.original_id.is_empty() && self.str(t.original_id) == id)
+        });
+        if let Some(i) = exact {
+            return Some(TraceIx(i as u32));
+        }
+        let mut hits = self.traces.iter().enumerate().filter(|(_, t)| {
+            !id.is_empty()
+                && (self.str(t.id).starts_with(&*norm) || self.str(t.original_id).starts_with(id))
+        });
+        match (hits.next(), hits.next()) {
+            (Some((i, _)), None) => Some(TraceIx(i as u32)),
+            _ => None,
+        }
+    }
+
+    /// Finds a span by canonical id within a trace.
+    pub fn find_span(&self, trace: TraceIx, span_id: &str) -> Option<SpanIx> {
+        let norm = ids::normalize(span_id);
+        self.trace(trace)
+            .spans()
+            .map(|i| SpanIx(i as u32))
+            .find(|&i| self.span_id(i) == norm)
+    }
+
+    /// Links assessments to loaded traces and spans.
+    pub fn resolve_assessments(&mut self) {
+        let targets = self
+            .assessments
+            .iter()
+            .map(|a| {
+                let trace = if a.trace_id.is_empty() {
+                    a.span_id
+                        .as_deref()
+                        .and_then(|s| self.find_span_anywhere(s))
+                        .map(|s| self.trace_of(s))
+                } else {
+                    self.find_trace(&a.trace_id)
+                };
+                let span = match (trace, a.span_id.as_deref()) {
+                    (Some(t), Some(s)) => self.find_span(t, s),
+                    _ => None,
+                };
+                (trace, span)
+            })
+            .collect();
+        self.assessment_targets = targets;
+    }
+
+    fn find_span_anywhere(&self, span_id: &str) -> Option<SpanIx> {
+        let norm = ids::normalize(span_id);
+        (0..self.spans.len() as u32)
+            .map(SpanIx)
+            .find(|&i| self.span_id(i) == norm)
+    }
+
+    /// Assessments attached to a trace (and, with `span`, to that span only).
+    pub fn assessments_for(
+        &self,
+        trace: TraceIx,
+        span: Option<SpanIx>,
+    ) -> impl Iterator<Item = &Assessment> + '_ {
+        self.assessments
+            .iter()
+            .zip(&self.assessment_targets)
+            .filter(move |(_, (t, s))| *t == Some(trace) && (span.is_none() || *s == span))
+            .map(|(a, _)| a)
+    }
+
+    fn count_per_file(&mut self) {
+        for f in &mut self.files {
+            *f = FileReport {
+                traces: 0,
+                spans: 0,
+                errors: 0,
+                ..f.clone()
+            };
+        }
+        for t in &self.traces {
+            let mut seen: Vec<u16> = Vec::new();
+            for s in &self.spans[t.spans()] {
+                let f = &mut self.files[s.file as usize];
+                f.spans += 1;
+                if s.is_error() {
+                    f.errors += 1;
+                }
+                if !seen.contains(&s.file) {
+                    seen.push(s.file);
+                    f.traces += 1;
+                }
+            }
+        }
+    }
+}
