@@ -4,11 +4,18 @@
 //!
 //! Loaders never import the UI.
 
+mod attrmap;
+mod console;
 pub mod format;
 pub mod input;
 pub mod json;
+mod langfuse;
+mod langsmith;
 pub mod lines;
+mod mlflow;
 pub mod otlp;
+mod parquet;
+mod phoenix;
 mod walk;
 
 pub use format::Format;
@@ -102,7 +109,7 @@ fn load_item(
         message: msg,
     };
     match item {
-        Item::MlflowDir(dir) => unsupported(dir, "MLflow file-store directories"),
+        Item::MlflowDir(dir) => mlflow::load_dir(dir).map_err(|msg| fail(dir, msg)),
         Item::File { path, explicit } => {
             let input = Input::open(path).map_err(|e| fail(path, format!("cannot read: {e}")))?;
             let result = load_input(&input, opts, progress);
@@ -113,14 +120,6 @@ fn load_item(
             }
         }
     }
-}
-
-fn unsupported(path: &Path, what: &str) -> Result<FileLoad, Diagnostic> {
-    Err(Diagnostic {
-        path: path.display().to_string(),
-        pos: Pos::None,
-        message: format!("{what} are not supported yet"),
-    })
 }
 
 /// Where a loader writes spans, and text it has to synthesise (unescaped JSON held in a
@@ -142,7 +141,12 @@ impl Sink {
         off
     }
 
-    fn into_load(self, input: &Input, format: String, mut batches: Vec<Batch>) -> FileLoad {
+    pub(crate) fn into_load(
+        self,
+        input: &Input,
+        format: String,
+        mut batches: Vec<Batch>,
+    ) -> FileLoad {
         let mut sources = crate::model::Sources::default();
         sources.add(input.source());
         if !self.arena.is_empty() {
@@ -174,7 +178,7 @@ fn load_input(
         return Err("empty file".into());
     }
     if head.starts_with(b"PAR1") {
-        return Err("parquet files are not supported yet".into());
+        return parquet::load(input, opts.format);
     }
     if !matches!(text[0], b'{' | b'[') {
         return Err(describe_non_json(text));
@@ -331,7 +335,7 @@ fn load_value(fmt: Format, sink: &mut Sink, ctx: &Ctx, raw: &RawValue, seq: u64)
 }
 
 /// Sends one JSON object to its format's loader.
-fn dispatch(fmt: Format, sink: &mut Sink, ctx: &Ctx, raw: &RawValue, seq: u64) {
+pub(crate) fn dispatch(fmt: Format, sink: &mut Sink, ctx: &Ctx, raw: &RawValue, seq: u64) {
     match fmt {
         Format::Otlp => {
             if let Err(e) = otlp::parse_request(ctx, raw.get().as_bytes(), seq, &mut sink.batch) {
@@ -342,11 +346,18 @@ fn dispatch(fmt: Format, sink: &mut Sink, ctx: &Ctx, raw: &RawValue, seq: u64) {
                 );
             }
         }
-        other => sink.batch.diag(
-            ctx.path,
-            ctx.line_of(raw),
-            format!("{} is not supported yet", other.name()),
-        ),
+        Format::PhoenixOtlpV1
+        | Format::PhoenixSpans
+        | Format::PhoenixRest
+        | Format::PhoenixAnnotations => phoenix::load(fmt, sink, ctx, raw, seq),
+        Format::MlflowTrace
+        | Format::MlflowTraceData
+        | Format::MlflowSearchTraces
+        | Format::MlflowDir => mlflow::load(fmt, sink, ctx, raw, seq),
+        Format::Langfuse => langfuse::load(sink, ctx, raw, seq),
+        Format::Langsmith => langsmith::load(sink, ctx, raw, seq),
+        Format::OtelConsole | Format::OtelJs => console::load(fmt, sink, ctx, raw, seq),
+        Format::Attributes => attrmap::load(sink, ctx, raw, seq),
     }
 }
 

@@ -1,0 +1,147 @@
+//! OTLP/JSON loader: every spelling of ids, times and enums, JSON Lines, and damage.
+
+use crate::common::*;
+use spanlens::model::{Flags, SpanKind, Status};
+
+const LINE_A: &str = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"agent"}}]},"scopeSpans":[{"scope":{"name":"s"},"spans":[{"traceId":"5B8EFFF798038103D269B633813FC60C","spanId":"EEE19B7EC3C1B174","name":"root","startTimeUnixNano":"1544712660000000000","endTimeUnixNano":"1544712661000000000","kind":2,"status":{}}]}]}]}"#;
+const LINE_B: &str = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b175","parentSpanId":"eee19b7ec3c1b174","name":"chat gpt-4","startTimeUnixNano":1544712660100000001,"endTimeUnixNano":"1544712660900000000","attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"57"}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":17}}],"status":{"code":2,"message":"rate limited"}}]}]}]}"#;
+
+#[test]
+fn a_trace_split_over_lines_is_one_trace_with_upper_and_lower_case_ids() {
+    let text = format!("{LINE_B}\n{LINE_A}\n");
+    let set = load_text("split.jsonl", text.as_bytes());
+    assert_eq!(set.traces.len(), 1);
+    let t = &set.traces[0];
+    assert_eq!(t.span_count(), 2);
+    assert_eq!(t.errors, 1);
+    assert_eq!(t.input_tokens, 57);
+    assert_eq!(t.output_tokens, 17);
+    let chat = span_named(&set, "chat gpt-4");
+    let s = set.span(chat);
+    assert_eq!(s.parent(), Some(span_named(&set, "root")));
+    assert_eq!(s.kind, SpanKind::Llm);
+    assert_eq!(s.status, Status::Error);
+    assert_eq!(set.str(s.model), "gpt-4");
+    // 1544712660100000001 is not representable as f64: it must survive exactly.
+    assert_eq!(s.start_ns, 1_544_712_660_100_000_001);
+    assert_eq!(set.sources.text(s.status_msg.unwrap()), "rate limited");
+    assert!(
+        s.flags.0 == 0,
+        "no anomalies expected, got {:?}",
+        s.flags.describe()
+    );
+}
+
+#[test]
+fn a_truncated_last_line_keeps_the_rest_and_says_where() {
+    let text = format!("{LINE_A}\n{}", &LINE_B[..LINE_B.len() / 2]);
+    let set = load_text("cut.jsonl", text.as_bytes());
+    assert_eq!(set.total_spans(), 1);
+    let w = warnings(&set);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("cut.jsonl: line 2"), "{w:?}");
+}
+
+#[test]
+fn base64_ids_and_enum_names_from_the_protobuf_look_alike() {
+    let doc = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[
+      {"traceId":"nkG14kJ6Y+3RoYIK9wg7rw==","spanId":"AAAAAAAAAAE=","name":"root","kind":"SPAN_KIND_SERVER",
+       "startTimeUnixNano":"10","endTimeUnixNano":"20","status":{"code":"STATUS_CODE_OK"}},
+      {"traceId":"9e41b5e2427a63edd1a1820af7083baf","spanId":"0000000000000002","parentSpanId":"AAAAAAAAAAE=",
+       "name":"child","kind":"SPAN_KIND_CLIENT","startTimeUnixNano":"11","endTimeUnixNano":"19",
+       "status":{"code":"STATUS_CODE_ERROR"}}]}]}]}"#;
+    let set = load_text("proto.json", doc.as_bytes());
+    assert_eq!(set.traces.len(), 1);
+    assert_eq!(
+        set.trace_id(spanlens::model::TraceIx(0)),
+        "9e41b5e2427a63edd1a1820af7083baf"
+    );
+    let child = span_named(&set, "child");
+    assert_eq!(set.span(child).parent(), Some(span_named(&set, "root")));
+    assert_eq!(set.span(child).otel_kind, 3);
+    assert_eq!(set.total_errors(), 1);
+}
+
+#[test]
+fn orphans_duplicates_cycles_and_open_spans_are_kept_and_counted() {
+    let span = |id: &str, parent: &str, start: u64, end: &str| {
+        format!(
+            r#"{{"traceId":"00000000000000000000000000000001","spanId":"{id}","parentSpanId":"{parent}","name":"s{id}","startTimeUnixNano":"{start}"{end}}}"#
+        )
+    };
+    let spans = [
+        span("000000000000000a", "", 100, r#","endTimeUnixNano":"200""#),
+        span(
+            "000000000000000b",
+            "000000000000000a",
+            50,
+            r#","endTimeUnixNano":"300""#,
+        ),
+        span(
+            "000000000000000c",
+            "00000000000000ff",
+            100,
+            r#","endTimeUnixNano":"90""#,
+        ),
+        span(
+            "000000000000000d",
+            "000000000000000e",
+            100,
+            r#","endTimeUnixNano":"120""#,
+        ),
+        span(
+            "000000000000000e",
+            "000000000000000d",
+            100,
+            r#","endTimeUnixNano":"120""#,
+        ),
+        span("000000000000000a", "", 130, ""),
+    ];
+    let doc = format!(
+        r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+        spans.join(",")
+    );
+    let set = load_text("anomalies.json", doc.as_bytes());
+    assert_eq!(set.total_spans(), 6, "no span may be dropped");
+    let a = set.traces[0].anomalies;
+    assert_eq!(a.orphans, 1);
+    assert_eq!(a.duplicate_ids, 1);
+    assert_eq!(a.cycles, 1);
+    assert_eq!(a.starts_before_parent, 1);
+    assert_eq!(a.ends_after_parent, 1);
+    assert_eq!(a.negative_durations, 1);
+    assert_eq!(a.in_progress, 1);
+    assert!(
+        set.span(span_named(&set, "s000000000000000c"))
+            .flags
+            .has(Flags::ORPHAN)
+    );
+}
+
+#[test]
+fn a_chain_100000_deep_loads_without_recursion() {
+    let n = 100_000;
+    let mut out = String::from(r#"{"resourceSpans":[{"scopeSpans":[{"spans":["#);
+    for i in 0..n {
+        if i > 0 {
+            out.push(',');
+        }
+        let parent = if i == 0 {
+            String::new()
+        } else {
+            format!("{:016x}", i)
+        };
+        out.push_str(&format!(
+            r#"{{"traceId":"00000000000000000000000000000002","spanId":"{:016x}","parentSpanId":"{parent}","name":"n","startTimeUnixNano":"{}","endTimeUnixNano":"{}"}}"#,
+            i + 1,
+            1000 + i,
+            1_000_000 - i
+        ));
+    }
+    out.push_str("]}]}]}");
+    let set = load_text("deep.json", out.as_bytes());
+    assert_eq!(set.total_spans(), n);
+    let last = set.spans.last().unwrap();
+    assert_eq!(last.depth as usize, n - 1);
+    assert_eq!(set.spans[0].subtree_end as usize, n);
+}

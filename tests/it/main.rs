@@ -1,0 +1,10 @@
+//! Integration tests, in one binary to keep link time down on a 2-core machine.
+
+mod common;
+mod load_console;
+mod load_langfuse;
+mod load_langsmith;
+mod load_mlflow;
+mod load_otlp;
+mod load_parquet;
+mod load_phoenix;
