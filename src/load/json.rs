@@ -348,3 +348,60 @@ mod tests {
         );
     }
 }
+
+/// Repairs a truncated JSON document: cuts it back to the last complete element of the
+/// innermost open array and closes every open container. The prefix keeps its byte
+/// offsets, so text references into it stay valid. Returns `None` when nothing is open.
+pub fn repair_truncated(buf: &[u8]) -> Option<Vec<u8>> {
+    // For each open container: its closing byte and where to cut to drop a partial element.
+    let mut stack: Vec<(u8, usize)> = Vec::new();
+    let mut in_str = false;
+    let mut escaped = false;
+    for (i, &b) in buf.iter().enumerate() {
+        if in_str {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'{' => stack.push((b'}', i + 1)),
+            b'[' => stack.push((b']', i + 1)),
+            b'}' | b']' => {
+                stack.pop();
+            }
+            b',' => {
+                if let Some(top) = stack.last_mut() {
+                    top.1 = i;
+                }
+            }
+            _ => {}
+        }
+    }
+    let deepest_array = stack.iter().rposition(|(close, _)| *close == b']')?;
+    let cut = stack[deepest_array].1;
+    let mut out = buf[..cut].to_vec();
+    for (close, _) in stack[..=deepest_array].iter().rev() {
+        out.push(*close);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod repair_tests {
+    use super::repair_truncated;
+
+    #[test]
+    fn truncated_documents_close_after_the_last_whole_element() {
+        let cut = br#"{"info": {"a": "x,y"}, "data": {"spans": [{"n": 1}, {"n": 2}, {"n": "thr"#;
+        let fixed = repair_truncated(cut).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&fixed).unwrap();
+        assert_eq!(v["data"]["spans"].as_array().unwrap().len(), 2);
+        assert_eq!(v["info"]["a"], "x,y");
+        assert!(repair_truncated(br#"{"a": 1"#).is_none());
+    }
+}

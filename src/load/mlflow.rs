@@ -1,20 +1,351 @@
-//! MLflow traces. (In progress.)
+//! MLflow traces: `Trace.to_json()` (schema v2 and v3), the `traces.json` artifact (spans
+//! only), `search_traces()` DataFrame rows, and the file-store trace directory.
+//!
+//! Traps handled (formats.md §1): five span-id encodings (0x-hex, bare hex, base64, `tr-`
+//! trace ids), attribute values that are JSON-encoded strings, nanosecond integers beyond
+//! 2^53, `parent_span_id` of `""` or `null` for roots, and assessment span ids in hex while
+//! span dicts use base64.
 
-use super::Sink;
 use super::format::Format;
-use super::json::Ctx;
-use crate::model::FileLoad;
+use super::input::Input;
+use super::json::{Ctx, RawObject, is_null, raw_array, raw_i64};
+use super::{ARENA_SRC, Sink, short_error};
+use crate::model::{Assessment, Enc, FileLoad, Pos, Status, TraceInfo, ids};
+use serde_json::Value;
 use serde_json::value::RawValue;
 use std::path::Path;
 
-pub fn load(fmt: Format, sink: &mut Sink, ctx: &Ctx, raw: &RawValue, _seq: u64) {
-    sink.batch.diag(
-        ctx.path,
-        ctx.line_of(raw),
-        format!("{} is not supported yet", fmt.name()),
-    );
+/// Outputs larger than this are not parsed at load time to look for token usage.
+const USAGE_SCAN_LIMIT: usize = 256 << 10;
+
+/// Entry point for one MLflow JSON object of format `fmt`.
+pub fn load(fmt: Format, sink: &mut Sink, ctx: &Ctx, raw: &RawValue, seq: u64) {
+    let Some(obj) = RawObject::parse(raw) else {
+        sink.batch.diag(
+            ctx.path,
+            ctx.line_of(raw),
+            "skipped: expected a JSON object",
+        );
+        return;
+    };
+    match fmt {
+        Format::MlflowTrace => load_trace(sink, ctx, &obj, seq),
+        Format::MlflowTraceData => load_spans(sink, ctx, &obj.arr("spans"), None, seq),
+        _ => load_row(sink, ctx, &obj, raw, seq),
+    }
 }
 
-pub fn load_dir(_dir: &Path) -> Result<FileLoad, String> {
-    Err("MLflow directories are not supported yet".into())
+/// `{info, data: {spans}}` as written by `Trace.to_json()`.
+fn load_trace(sink: &mut Sink, ctx: &Ctx, obj: &RawObject, seq: u64) {
+    let info_raw = obj.get("info");
+    let info = obj.obj("info").unwrap_or_default();
+    let original = info
+        .str(&["trace_id", "request_id"])
+        .unwrap_or_default()
+        .into_owned();
+    let trace_id = ids::normalize(&original).into_owned();
+    let state = info.str(&["state", "status"]).map(|s| trace_state(&s));
+    sink.batch.infos.push(TraceInfo {
+        trace_id: trace_id.clone(),
+        original_id: Some(original),
+        state,
+        info: ctx.at_opt(info_raw, Enc::Json),
+    });
+    for a in info.arr("assessments") {
+        if let Some(a) = assessment(&serde_json::from_str(a.get()).unwrap_or(Value::Null)) {
+            sink.batch.assessments.push(a);
+        }
+    }
+    let spans = obj.obj("data").map(|d| d.arr("spans")).unwrap_or_default();
+    load_spans(sink, ctx, &spans, Some(&trace_id), seq);
+}
+
+/// MLflow trace states and statuses (`OK`, `ERROR`, `IN_PROGRESS`, `STATE_UNSPECIFIED`).
+fn trace_state(s: &str) -> Status {
+    Status::from_label(s)
+}
+
+fn load_spans(sink: &mut Sink, ctx: &Ctx, spans: &[&RawValue], trace: Option<&str>, seq: u64) {
+    for (i, raw) in spans.iter().enumerate() {
+        match RawObject::parse(raw) {
+            Some(o) => load_span(sink, ctx, &o, trace, seq + i as u64),
+            None => sink
+                .batch
+                .diag(ctx.path, ctx.line_of(raw), "span skipped: not an object"),
+        }
+    }
+}
+
+/// One span dict, in either the v2 (`context`, `parent_id`, `start_time`, `status_code`)
+/// or the v3 (`span_id`, `parent_span_id`, `start_time_unix_nano`, `status{code}`) shape.
+fn load_span(sink: &mut Sink, ctx: &Ctx, o: &RawObject, trace: Option<&str>, seq: u64) {
+    let v2 = o.obj("context");
+    let field = |v2_key: &str, v3_key: &str| match &v2 {
+        Some(c) => c.str(&[v2_key]).map(|s| s.into_owned()),
+        None => o.str(&[v3_key]).map(|s| s.into_owned()),
+    };
+    let span_id = field("span_id", "span_id").unwrap_or_default();
+    let own_trace = field("trace_id", "trace_id").unwrap_or_default();
+    let parent = o.str(&["parent_span_id", "parent_id"]).unwrap_or_default();
+    let mut d = sink.batch.begin(ctx.src, Enc::JsonStrJson, seq);
+    d.span.span_id = sink.batch.id(&span_id);
+    d.span.parent_id = sink.batch.id(&parent);
+    d.span.name = sink.batch.sym(&o.str(&["name"]).unwrap_or_default());
+    let start = o
+        .any(&["start_time_unix_nano", "start_time"])
+        .and_then(raw_i64);
+    match start {
+        Some(t) => d.span.start_ns = t,
+        None => sink.batch.diag(
+            ctx.path,
+            pos_of(ctx, o),
+            "span has no valid start time; shown at 0",
+        ),
+    }
+    d.span.end_ns = o.any(&["end_time_unix_nano", "end_time"]).and_then(raw_i64);
+    let (code, message) = match o.obj("status") {
+        Some(st) => (
+            st.str(&["code", "status_code"]),
+            st.get("message").or(st.get("description")),
+        ),
+        None => (o.str(&["status_code"]), o.get("status_message")),
+    };
+    d.span.status = code.map_or(Status::Unset, |c| Status::from_label(&c));
+    d.span.status_msg = ctx.at_opt(message, Enc::JsonStr);
+    let mut request_id = None;
+    let mut outputs = None;
+    for (key, v) in o.obj("attributes").unwrap_or_default().0 {
+        match &*key {
+            "mlflow.traceRequestId" => request_id = decoded_string(v),
+            "mlflow.spanOutputs" => outputs = Some(v),
+            _ => {}
+        }
+        sink.batch.attr(
+            &mut d,
+            &key,
+            v.get().as_bytes(),
+            ctx.at(v, Enc::JsonStrJson),
+        );
+    }
+    // MLflow 2 autolog keeps token usage only inside the provider response.
+    if let Some(out) = outputs.filter(|o| !d.sem.has_tokens() && o.get().len() < USAGE_SCAN_LIMIT) {
+        let value = crate::model::text::decode_value(out.get().as_bytes(), Enc::JsonStrJson);
+        d.sem.usage_from_response(&value);
+    }
+    let tid = trace.map(str::to_owned).or(request_id).unwrap_or(own_trace);
+    d.span.trace_id = sink.batch.trace_id(&tid);
+    d.span.events = non_empty(o.get("events")).map(|e| ctx.at(e, Enc::Json));
+    d.span.links = non_empty(o.get("links")).map(|e| ctx.at(e, Enc::Json));
+    sink.batch.finish(d);
+}
+
+fn pos_of(ctx: &Ctx, o: &RawObject) -> Pos {
+    o.0.first().map_or(Pos::None, |(_, v)| ctx.line_of(v))
+}
+
+fn non_empty(raw: Option<&RawValue>) -> Option<&RawValue> {
+    raw.filter(|r| !is_null(r) && r.get().trim() != "[]")
+}
+
+/// An attribute value such as `"\"tr-…\""`: a JSON string holding a JSON string.
+fn decoded_string(raw: &RawValue) -> Option<String> {
+    let outer: String = serde_json::from_str(raw.get()).ok()?;
+    Some(serde_json::from_str::<String>(&outer).unwrap_or(outer))
+}
+
+/// One `search_traces()` row: the `trace` column holds the whole `Trace.to_json()`; rows
+/// without it fall back to the `spans` column.
+fn load_row(sink: &mut Sink, ctx: &Ctx, o: &RawObject, raw: &RawValue, seq: u64) {
+    match o.get("trace").filter(|t| !is_null(t)) {
+        Some(t) if t.get().starts_with('"') => load_trace_string(sink, ctx, t, seq),
+        Some(t) => match RawObject::parse(t) {
+            Some(doc) => load_trace(sink, ctx, &doc, seq),
+            None => sink.batch.diag(
+                ctx.path,
+                ctx.line_of(raw),
+                "row skipped: `trace` is not a trace",
+            ),
+        },
+        None => load_row_spans(sink, ctx, o, seq),
+    }
+}
+
+/// A trace serialised into a string column: unescape it into the arena and parse it there,
+/// so its text references point at real bytes.
+fn load_trace_string(sink: &mut Sink, ctx: &Ctx, t: &RawValue, seq: u64) {
+    let text: String = match serde_json::from_str(t.get()) {
+        Ok(s) => s,
+        Err(e) => {
+            sink.batch.diag(
+                ctx.path,
+                ctx.line_of(t),
+                format!("row skipped: {}", short_error(&e)),
+            );
+            return;
+        }
+    };
+    let base = sink.stash(text.as_bytes());
+    let inner = Ctx {
+        buf: text.as_bytes(),
+        base,
+        src: ARENA_SRC,
+        path: ctx.path,
+    };
+    match serde_json::from_str::<RawObject>(&text) {
+        Ok(doc) => load_trace(sink, &inner, &doc, seq),
+        Err(e) => sink.batch.diag(
+            ctx.path,
+            ctx.line_of(t),
+            format!(
+                "row skipped: its `trace` column is not JSON: {}",
+                short_error(&e)
+            ),
+        ),
+    }
+}
+
+fn load_row_spans(sink: &mut Sink, ctx: &Ctx, o: &RawObject, seq: u64) {
+    let original = o
+        .str(&["trace_id", "request_id"])
+        .unwrap_or_default()
+        .into_owned();
+    let trace_id = ids::normalize(&original).into_owned();
+    let state = o.str(&["state", "status"]).map(|s| trace_state(&s));
+    sink.batch.infos.push(TraceInfo {
+        trace_id: trace_id.clone(),
+        original_id: Some(original),
+        state,
+        info: None,
+    });
+    let spans = o.get("spans").map(raw_array).unwrap_or_default();
+    load_spans(sink, ctx, &spans, Some(&trace_id), seq);
+}
+
+/// An MLflow 3 assessment (feedback, expectation or issue) as a model assessment.
+fn assessment(v: &Value) -> Option<Assessment> {
+    let obj = v.as_object()?;
+    let s = |k: &str| obj.get(k).and_then(Value::as_str).map(str::to_owned);
+    let (kind, body) = ["feedback", "expectation", "issue"]
+        .iter()
+        .find_map(|k| obj.get(*k).map(|b| (*k, b)))?;
+    let value = match body.get("serialized_value") {
+        Some(sv) => sv
+            .get("value")
+            .and_then(Value::as_str)
+            .and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or(Value::Null),
+        None => body.get("value").cloned().unwrap_or(Value::Null),
+    };
+    let error = body.get("error").map(|e| {
+        let code = e
+            .get("error_code")
+            .and_then(Value::as_str)
+            .unwrap_or("ERROR");
+        let msg = e.get("error_message").and_then(Value::as_str).unwrap_or("");
+        format!("{code}: {msg}")
+    });
+    let source = obj.get("source").map(|src| {
+        let kind = src.get("source_type").and_then(Value::as_str).unwrap_or("");
+        let id = src.get("source_id").and_then(Value::as_str).unwrap_or("");
+        format!("{kind} {id}").trim().to_owned()
+    });
+    Some(Assessment {
+        trace_id: ids::normalize(&s("trace_id").unwrap_or_default()).into_owned(),
+        span_id: s("span_id").map(|id| ids::normalize(&id).into_owned()),
+        name: s("assessment_name").unwrap_or_default(),
+        kind: kind.to_owned(),
+        value,
+        rationale: s("rationale"),
+        source,
+        error,
+    })
+}
+
+/// An MLflow file-store trace directory: `trace_info.yaml`, `artifacts/traces.json` and
+/// (MLflow 3) `assessments/*.yaml`.
+pub fn load_dir(dir: &Path) -> Result<FileLoad, String> {
+    let info = read_yaml(&dir.join("trace_info.yaml"))?;
+    let spans_path = dir.join("artifacts/traces.json");
+    let input = Input::open(&spans_path).map_err(|e| {
+        format!("no readable artifacts/traces.json ({e}); MLflow 3 may keep spans in its tracking database")
+    })?;
+    let buf = input
+        .read_all()
+        .map_err(|e| format!("cannot read artifacts/traces.json: {e}"))?;
+    let path = spans_path.display().to_string();
+    let ctx = Ctx {
+        buf: &buf,
+        base: 0,
+        src: 0,
+        path: &path,
+    };
+    let mut sink = Sink::default();
+    let original = info
+        .get("trace_id")
+        .or(info.get("request_id"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let trace_id = ids::normalize(original).into_owned();
+    let info_text = serde_json::to_vec(&info).unwrap_or_default();
+    let info_ref = crate::model::TextRef::new(
+        ARENA_SRC,
+        sink.stash(&info_text),
+        info_text.len(),
+        Enc::Json,
+    );
+    let state = info
+        .get("state")
+        .or(info.get("status"))
+        .and_then(Value::as_str)
+        .map(trace_state);
+    sink.batch.infos.push(TraceInfo {
+        trace_id: trace_id.clone(),
+        original_id: Some(original.to_owned()),
+        state,
+        info: Some(info_ref),
+    });
+    match serde_json::from_slice::<RawObject>(&buf) {
+        Ok(doc) => load_spans(&mut sink, &ctx, &doc.arr("spans"), Some(&trace_id), 0),
+        Err(e) => sink.batch.diag(
+            &path,
+            super::json::error_pos(&e),
+            format!("stopped reading: {}", short_error(&e)),
+        ),
+    }
+    for a in read_assessments(&dir.join("assessments"), &mut sink) {
+        sink.batch.assessments.push(a);
+    }
+    let mut load = sink.into_load(&input, "mlflow-dir".into(), Vec::new());
+    load.path = dir.display().to_string();
+    Ok(load)
+}
+
+fn read_yaml(path: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_yaml_ng::from_str(&text).map_err(|e| format!("{}: not valid YAML: {e}", path.display()))
+}
+
+fn read_assessments(dir: &Path, sink: &mut Sink) -> Vec<Assessment> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    let mut out = Vec::new();
+    for p in paths
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+    {
+        match read_yaml(p).map(|v| assessment(&v)) {
+            Ok(Some(a)) => out.push(a),
+            Ok(None) => sink.batch.diag(
+                &p.display().to_string(),
+                Pos::None,
+                "not an assessment; skipped",
+            ),
+            Err(e) => sink.batch.diag(&p.display().to_string(), Pos::None, e),
+        }
+    }
+    out
 }

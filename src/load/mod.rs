@@ -281,6 +281,9 @@ fn load_document(
         load_value(f, &mut sink, &ctx, raw, values << 32);
     });
     if let Err(e) = result {
+        if values == 0 && e.is_eof() {
+            return load_truncated(input, &buf, opts, path, suffix, &e);
+        }
         if values == 0 && fmt.is_none() {
             return Err(format!("not valid JSON: {}", short_error(&e)));
         }
@@ -298,6 +301,41 @@ fn load_document(
         format!("{}{}", fmt.name(), doc_suffix(suffix)),
         Vec::new(),
     ))
+}
+
+/// A document that ends too early: load its complete elements and say what was lost.
+fn load_truncated(
+    input: &Input,
+    buf: &[u8],
+    opts: &LoadOptions,
+    path: &str,
+    suffix: &str,
+    err: &serde_json::Error,
+) -> Result<FileLoad, String> {
+    let cut = || {
+        format!(
+            "file ends early ({}); nothing complete to load",
+            short_error(err)
+        )
+    };
+    let repaired = json::repair_truncated(buf).ok_or_else(cut)?;
+    let fixed = Input::from_bytes(input.path().to_owned(), repaired).map_err(|e| e.to_string())?;
+    let mut load = load_document(&fixed, opts, path, suffix)?;
+    // The repaired prefix keeps the original offsets: text resolves against the input itself.
+    load.sources.replace(0, input.source());
+    let pos = json::error_pos(err);
+    let message =
+        format!("file ends early: loaded the complete elements before {pos}, the rest is lost");
+    let diag = Diagnostic {
+        path: path.into(),
+        pos,
+        message,
+    };
+    load.batches.push(Batch {
+        diagnostics: vec![diag],
+        ..Batch::default()
+    });
+    Ok(load)
 }
 
 fn doc_suffix(suffix: &str) -> String {

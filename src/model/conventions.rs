@@ -44,6 +44,8 @@ fn role_of(key: &str) -> Option<Role> {
         "llm.model_name" | "gen_ai.request.model" | "mlflow.llm.model" => Model(1),
         "langfuse.observation.model.name" => Model(1),
         "ai.model.id" | "embedding.model_name" | "llm.request.model_name" => Model(2),
+        // MLflow autolog writes the request's model as a plain `model` attribute.
+        "model" => Model(3),
         "reranker.model_name" => Model(2),
         "tool.name" | "gen_ai.tool.name" | "ai.toolCall.name" => Tool,
         "gen_ai.usage.input_tokens" | "llm.token_count.prompt" => InTokens(0),
@@ -185,6 +187,19 @@ impl Semantics {
             if let Some(n) = keys.iter().find_map(|k| obj.get(*k).and_then(as_u32)) {
                 keep_best(&mut self.tokens[slot], 0, n);
             }
+        }
+    }
+
+    /// Returns true when some token count was found.
+    pub fn has_tokens(&self) -> bool {
+        self.tokens.iter().any(Option::is_some)
+    }
+
+    /// Takes token usage from a provider response body (`{"usage": {...}}` as OpenAI and
+    /// Anthropic return it), for sources that only record the raw response (MLflow 2).
+    pub fn usage_from_response(&mut self, v: &Value) {
+        if let Some(usage) = v.get("usage").filter(|u| u.is_object()) {
+            self.usage_object(usage);
         }
     }
 

@@ -90,6 +90,13 @@ impl Sources {
         self.list.len()
     }
 
+    /// Replaces source `src` (used when a repaired copy was parsed in place of the input).
+    pub fn replace(&mut self, src: u16, source: Source) {
+        if let Some(slot) = self.list.get_mut(src as usize) {
+            *slot = source;
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }

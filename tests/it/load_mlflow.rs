@@ -1,1 +1,200 @@
-//! Tests for the mlflow loader.
+//! MLflow loader: both schemas, all five span-id encodings, JSON-encoded attributes,
+//! assessments, DataFrame rows and the file-store directory.
+
+use crate::common::*;
+use spanlens::model::{SpanKind, Status, TraceIx};
+
+/// An MLflow 3.6+ trace: base64 ids, `null` parent, JSON-encoded attribute values.
+const V3: &str = r#"{"info": {"trace_id": "tr-dd42dfe8cd59ca4d9fcb04b98f8aa904", "state": "ERROR",
+  "request_time": "2026-11-28T20:06:51.774Z", "execution_duration_ms": 5,
+  "assessments": [{"assessment_id": "a-1", "assessment_name": "tool_error",
+     "trace_id": "tr-dd42dfe8cd59ca4d9fcb04b98f8aa904", "span_id": "d87e1fb59ff6cde2",
+     "source": {"source_type": "CODE", "source_id": "checker.py"},
+     "feedback": {"value": null, "error": {"error_code": "TIMEOUT", "error_message": "judge timed out"}}},
+    {"assessment_id": "a-2", "assessment_name": "expected", "trace_id": "tr-dd42dfe8cd59ca4d9fcb04b98f8aa904",
+     "source": {"source_type": "HUMAN", "source_id": "bob"},
+     "expectation": {"serialized_value": {"serialization_format": "JSON_FORMAT", "value": "{\"city\": \"Paris\"}"}}}]},
+ "data": {"spans": [
+  {"trace_id": "3ULf6M1Zyk2fywS5j4qpBA==", "span_id": "p+biTuZKUzg=", "parent_span_id": null, "name": "agent",
+   "start_time_unix_nano": 1795896411900000001, "end_time_unix_nano": 1795896411990000000,
+   "status": {"code": "STATUS_CODE_OK", "message": ""},
+   "attributes": {"mlflow.spanType": "\"AGENT\"", "mlflow.spanInputs": "{\"question\": \"weather?\"}"}, "events": []},
+  {"trace_id": "3ULf6M1Zyk2fywS5j4qpBA==", "span_id": "2H4ftZ/2zeI=", "parent_span_id": "p+biTuZKUzg=", "name": "flaky_tool",
+   "start_time_unix_nano": 1795896411910624978, "end_time_unix_nano": 1795896411912178656,
+   "events": [{"name": "exception", "time_unix_nano": 1795896411911980800,
+     "attributes": {"exception.message": "flaky tool failed for x=3", "exception.type": "ValueError"}}],
+   "status": {"code": "STATUS_CODE_ERROR", "message": "ValueError: flaky tool failed for x=3"},
+   "attributes": {"mlflow.spanType": "\"TOOL\"", "mlflow.spanInputs": "{\"x\": 3}"}},
+  {"trace_id": "3ULf6M1Zyk2fywS5j4qpBA==", "span_id": "AAAAAAAAAAM=", "parent_span_id": "p+biTuZKUzg=", "name": "Completions",
+   "start_time_unix_nano": 1795896411920000000, "end_time_unix_nano": 1795896411950000000,
+   "status": {"code": "STATUS_CODE_OK", "message": ""},
+   "attributes": {"mlflow.spanType": "\"CHAT_MODEL\"", "mlflow.llm.model": "\"gpt-4o-mini\"",
+     "mlflow.chat.tokenUsage": "{\"input_tokens\": 57, \"output_tokens\": 17, \"total_tokens\": 74}"}}]}}"#;
+
+#[test]
+fn mlflow3_base64_ids_link_and_attributes_decode() {
+    let set = load_text("v3.json", V3.as_bytes());
+    assert_eq!(set.traces.len(), 1);
+    let t = &set.traces[0];
+    assert_eq!(set.str(t.id), "dd42dfe8cd59ca4d9fcb04b98f8aa904");
+    assert_eq!(
+        set.str(t.original_id),
+        "tr-dd42dfe8cd59ca4d9fcb04b98f8aa904"
+    );
+    assert_eq!(t.state, Some(Status::Error));
+    assert_eq!((t.span_count(), t.errors, t.roots), (3, 1, 1));
+    assert_eq!((t.input_tokens, t.output_tokens), (57, 17));
+    let tool = span_named(&set, "flaky_tool");
+    let s = set.span(tool);
+    assert_eq!(s.kind, SpanKind::Tool);
+    assert_eq!(s.parent(), Some(span_named(&set, "agent")));
+    assert_eq!(
+        s.start_ns, 1_795_896_411_910_624_978,
+        "nanoseconds beyond 2^53 stay exact"
+    );
+    assert_eq!(set.span_id(tool), "d87e1fb59ff6cde2");
+    assert_eq!(
+        set.sources.value(s.input.unwrap()),
+        serde_json::json!({"x": 3})
+    );
+    let llm = set.span(span_named(&set, "Completions"));
+    assert_eq!(llm.kind, SpanKind::Llm);
+    assert_eq!(set.str(llm.model), "gpt-4o-mini");
+}
+
+#[test]
+fn assessments_attach_by_hex_span_id_although_spans_use_base64() {
+    let set = load_text("v3a.json", V3.as_bytes());
+    let on_tool: Vec<_> = set
+        .assessments_for(TraceIx(0), Some(span_named(&set, "flaky_tool")))
+        .collect();
+    assert_eq!(on_tool.len(), 1);
+    assert_eq!(
+        on_tool[0].error.as_deref(),
+        Some("TIMEOUT: judge timed out")
+    );
+    let all: Vec<_> = set.assessments_for(TraceIx(0), None).collect();
+    assert_eq!(all.len(), 2);
+    let expectation = all.iter().find(|a| a.kind == "expectation").unwrap();
+    assert_eq!(expectation.value, serde_json::json!({"city": "Paris"}));
+}
+
+/// MLflow 2.14–2.21: `context`, `0x` ids, `status_code`, `mlflow.chat.messages`.
+const V2: &str = r#"{"info": {"request_id": "9ED6DC4402014AE6BB8BFE22208B7489", "status": "OK", "timestamp_ms": 1795896495087},
+ "data": {"spans": [
+  {"name": "root", "context": {"span_id": "0x84f212578f747953", "trace_id": "0x635ca3c6a5d21ca3ce3bddf3a2861853"},
+   "parent_id": null, "start_time": 1795896495138840046, "end_time": 1795896495200000000, "status_code": "OK",
+   "status_message": "", "attributes": {"mlflow.spanType": "\"CHAIN\""}, "events": []},
+  {"name": "Completions_1", "context": {"span_id": "0xeb114cc7139eec04", "trace_id": "0x635ca3c6a5d21ca3ce3bddf3a2861853"},
+   "parent_id": "0x84f212578f747953", "start_time": 1795896495140000000, "end_time": 1795896495150000000,
+   "status_code": "ERROR", "status_message": "rate limited",
+   "attributes": {"mlflow.spanType": "\"CHAT_MODEL\"", "model": "\"gpt-4o-mini\"",
+     "mlflow.spanOutputs": "{\"usage\": {\"prompt_tokens\": 57, \"completion_tokens\": 17, \"total_tokens\": 74}}"}}],
+ "request": "{}", "response": "{}"}}"#;
+
+#[test]
+fn mlflow2_context_ids_and_usage_from_the_response() {
+    let set = load_text("v2.json", V2.as_bytes());
+    let t = &set.traces[0];
+    assert_eq!(set.str(t.id), "9ed6dc4402014ae6bb8bfe22208b7489");
+    assert_eq!((t.span_count(), t.errors), (2, 1));
+    let llm = span_named(&set, "Completions_1");
+    assert_eq!(set.span(llm).parent(), Some(span_named(&set, "root")));
+    assert_eq!(set.span_id(llm), "eb114cc7139eec04");
+    assert_eq!(set.str(set.span(llm).model), "gpt-4o-mini");
+    assert_eq!(set.span(llm).tokens.total, Some(74));
+    assert_eq!(
+        set.sources.text(set.span(llm).status_msg.unwrap()),
+        "rate limited"
+    );
+}
+
+#[test]
+fn mlflow_3_5_regression_shape_with_tr_trace_ids_and_hex_spans() {
+    let doc = r#"{"info": {"trace_id": "tr-aae47f7bc2d252cac522a8f4f7ab1df0", "state": "OK"}, "data": {"spans": [
+      {"trace_id": "tr-aae47f7bc2d252cac522a8f4f7ab1df0", "span_id": "bf73206ee806bfbe", "parent_span_id": null,
+       "name": "a", "start_time_unix_nano": 10, "end_time_unix_nano": 20, "status": {"code": "OK"}, "attributes": {}},
+      {"trace_id": "tr-aae47f7bc2d252cac522a8f4f7ab1df0", "span_id": "bf73206ee806bfbf", "parent_span_id": "bf73206ee806bfbe",
+       "name": "b", "start_time_unix_nano": 11, "end_time_unix_nano": 19, "status": {"code": "UNSET"}, "attributes": {}}]}}"#;
+    let set = load_text("v35.json", doc.as_bytes());
+    assert_eq!(
+        set.span(span_named(&set, "b")).parent(),
+        Some(span_named(&set, "a"))
+    );
+}
+
+#[test]
+fn traces_json_artifact_groups_by_request_id_attribute() {
+    let doc = r#"{"spans": [
+      {"trace_id": "3ULf6M1Zyk2fywS5j4qpBA==", "span_id": "p+biTuZKUzg=", "parent_span_id": "", "name": "one",
+       "start_time_unix_nano": 1, "end_time_unix_nano": 2, "status": {"code": "STATUS_CODE_OK"},
+       "attributes": {"mlflow.traceRequestId": "\"tr-dd42dfe8cd59ca4d9fcb04b98f8aa904\""}}]}"#;
+    let set = load_text("traces.json", doc.as_bytes());
+    assert_eq!(set.traces.len(), 1);
+    assert_eq!(set.trace_id(TraceIx(0)), "dd42dfe8cd59ca4d9fcb04b98f8aa904");
+}
+
+#[test]
+fn search_traces_rows_read_the_trace_column() {
+    let row = serde_json::json!([{"trace_id": "tr-dd42dfe8cd59ca4d9fcb04b98f8aa904", "trace": V3,
+        "state": "ERROR", "request_time": 1795896411774i64, "spans": []}]);
+    let set = load_text("rows.json", row.to_string().as_bytes());
+    assert_eq!(set.files[0].format, "mlflow-search-traces");
+    assert_eq!(set.total_spans(), 3);
+    assert_eq!(set.assessments.len(), 2);
+    // Payloads of a trace that was inside a string are still readable.
+    let tool = set.span(span_named(&set, "flaky_tool"));
+    assert_eq!(
+        set.sources.value(tool.input.unwrap()),
+        serde_json::json!({"x": 3})
+    );
+}
+
+#[test]
+fn file_store_directory_with_yaml_info_and_assessments() {
+    let dir = temp_file("placeholder", b"")
+        .parent()
+        .unwrap()
+        .join("mlruns-trace");
+    std::fs::create_dir_all(dir.join("artifacts")).unwrap();
+    std::fs::create_dir_all(dir.join("assessments")).unwrap();
+    std::fs::write(
+        dir.join("trace_info.yaml"),
+        "trace_id: tr-dd42dfe8cd59ca4d9fcb04b98f8aa904\nstate: OK\nrequest_time: '2026-11-28T20:07:26.481Z'\n",
+    )
+    .unwrap();
+    let spans = &V3[V3.find("\"spans\"").unwrap() - 1..V3.rfind('}').unwrap()];
+    std::fs::write(dir.join("artifacts/traces.json"), spans).unwrap();
+    std::fs::write(
+        dir.join("assessments/a-1.yaml"),
+        "assessment_id: a-1\nassessment_name: helpful\ntrace_id: tr-dd42dfe8cd59ca4d9fcb04b98f8aa904\n\
+         feedback:\n  value: true\nsource:\n  source_type: HUMAN\n  source_id: alice\n",
+    )
+    .unwrap();
+    let set = load_paths(&[dir.clone()]);
+    assert_eq!(set.files[0].format, "mlflow-dir");
+    assert_eq!(set.total_spans(), 3);
+    assert_eq!(set.traces[0].state, Some(Status::Ok));
+    let a: Vec<_> = set.assessments_for(TraceIx(0), None).collect();
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].value, serde_json::json!(true));
+}
+
+#[test]
+fn a_truncated_trace_keeps_the_complete_spans_and_says_where() {
+    let cut = &V3[..V3.find("\"name\": \"Completions\"").unwrap()];
+    let set = load_text("cut.json", cut.as_bytes());
+    assert_eq!(set.total_spans(), 2, "the two complete spans load");
+    let w = warnings(&set);
+    assert!(
+        w.iter()
+            .any(|w| w.contains("cut.json: line") && w.contains("ends early")),
+        "{w:?}"
+    );
+    // Payload references into the truncated file still resolve.
+    let tool = set.span(span_named(&set, "flaky_tool"));
+    assert_eq!(
+        set.sources.value(tool.input.unwrap()),
+        serde_json::json!({"x": 3})
+    );
+}
