@@ -7,9 +7,11 @@
 pub mod batch;
 pub mod build;
 pub mod conventions;
+pub mod detail;
 pub mod ids;
 pub mod intern;
 pub mod kind;
+pub mod messages;
 pub mod span;
 pub mod text;
 pub mod time;
