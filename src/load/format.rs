@@ -108,7 +108,10 @@ pub fn classify(o: &RawObject) -> Option<Format> {
     if o.has("trace") && (o.has("request_time") || o.has("timestamp_ms") || o.has("spans")) {
         return Some(Format::MlflowSearchTraces);
     }
-    if o.has("trace") && o.has("observations") || o.has("htmlPath") && o.has("observations") {
+    let trace_with_observations = o.obj("trace").is_some_and(|t| t.has("observations"));
+    if o.has("trace") && (o.has("observations") || trace_with_observations)
+        || o.has("htmlPath") && o.has("observations")
+    {
         return Some(Format::Langfuse);
     }
     if o.has("post") || o.has("patch") {

@@ -216,12 +216,12 @@ fn build_tree(spans: &[Span], ids: &[u8], members: &[u32]) -> TraceTree {
     let id_of = |r: super::span::IdRef| &ids[r.off as usize..(r.off + r.len) as usize];
     let mut flags = vec![0u16; n];
     let mut by_id: HashMap<&[u8], u32> = HashMap::with_capacity(n);
-    for k in 0..n {
+    for (k, f) in flags.iter_mut().enumerate() {
         let s = span(k);
         if s.span_id.is_none() {
-            flags[k] |= Flags::MISSING_ID;
+            *f |= Flags::MISSING_ID;
         } else if by_id.insert(id_of(s.span_id), k as u32).is_some() {
-            flags[k] |= Flags::DUPLICATE_ID;
+            *f |= Flags::DUPLICATE_ID;
         }
     }
     // Keep the first span with an id as the target of parent links.

@@ -247,6 +247,8 @@ fn payload(text: TextRef) -> TextRef {
     match text.enc {
         Enc::OtlpAny => text.with_enc(Enc::OtlpAnyJson),
         Enc::JsonStr => text.with_enc(Enc::JsonStrJson),
+        // Plain JSON values (Phoenix, console, Langfuse rows): a string may hold JSON too.
+        Enc::Json => text.with_enc(Enc::JsonStrJson),
         _ => text,
     }
 }

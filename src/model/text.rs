@@ -198,10 +198,10 @@ pub fn decode_value(bytes: &[u8], enc: Enc) -> Value {
 /// Scalars are not unwrapped, so the text "42" stays text (it was written as text).
 pub fn json_in_string(s: String) -> Value {
     let t = s.trim_start();
-    if t.starts_with('{') || t.starts_with('[') || t.starts_with('"') {
-        if let Ok(v) = serde_json::from_str::<Value>(&s) {
-            return v;
-        }
+    if (t.starts_with('{') || t.starts_with('[') || t.starts_with('"'))
+        && let Ok(v) = serde_json::from_str::<Value>(&s)
+    {
+        return v;
     }
     Value::String(s)
 }

@@ -171,7 +171,7 @@ fn file_store_directory_with_yaml_info_and_assessments() {
          feedback:\n  value: true\nsource:\n  source_type: HUMAN\n  source_id: alice\n",
     )
     .unwrap();
-    let set = load_paths(&[dir.clone()]);
+    let set = load_paths(std::slice::from_ref(&dir));
     assert_eq!(set.files[0].format, "mlflow-dir");
     assert_eq!(set.total_spans(), 3);
     assert_eq!(set.traces[0].state, Some(Status::Ok));
