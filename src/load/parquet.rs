@@ -1,9 +1,298 @@
-//! Parquet exports (MLflow `search_traces`, Phoenix spans and annotations). (In progress.)
+//! Parquet exports (`DataFrame.to_parquet()` of MLflow `search_traces`, Phoenix spans and
+//! annotations, LangSmith runs, Langfuse observations): the flavour is told from the
+//! column names, and each row becomes the JSON record the format's JSON loader reads.
+//!
+//! Why JSON: the same DataFrames are exported as `to_json(orient="records")` too, so one
+//! loader per format serves both, and text references point at real bytes (each row is
+//! written to the file's arena). Rows are read in bounded record batches.
 
-use super::format::Format;
+mod row_json;
+
+use super::format::{self, Format};
 use super::input::Input;
-use crate::model::FileLoad;
+use super::json::{Ctx, RawObject};
+use super::{ARENA_SRC, Sink, dispatch};
+use crate::model::{FileLoad, Pos};
+use arrow_array::RecordBatch;
+use bytes::Bytes;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::file::reader::{ChunkReader, Length};
+use serde_json::value::RawValue;
+use std::sync::Arc;
 
-pub fn load(_input: &Input, _format: Option<Format>) -> Result<FileLoad, String> {
-    Err("parquet files are not supported yet".into())
+/// Rows per record batch: enough to amortise decoding, small enough to bound memory.
+const BATCH_ROWS: usize = 8192;
+
+/// MLflow columns that duplicate what the `trace` column holds (and are the bulky ones:
+/// `spans` is a list of union-of-keys structs). Not read when `trace` is there.
+const MLFLOW_DUPLICATES: [&str; 7] = [
+    "spans",
+    "request",
+    "response",
+    "assessments",
+    "trace_metadata",
+    "tags",
+    "request_metadata",
+];
+
+/// Reads a parquet input. `format` overrides detection from the column names.
+pub fn load(input: &Input, format: Option<Format>) -> Result<FileLoad, String> {
+    // The parquet crate asserts on some malformed metadata; `check_metadata` rules out the
+    // known cases, and this turns any other into an error for this file alone.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read(input, format)));
+    result.unwrap_or_else(|_| Err("cannot read parquet: the reader failed on damaged data".into()))
+}
+
+fn read(input: &Input, format: Option<Format>) -> Result<FileLoad, String> {
+    let builder = open(input)?;
+    check_metadata(&builder, input.len())?;
+    let names: Vec<String> = builder
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let fmt = match format.or_else(|| flavour(&names)) {
+        Some(f) => f,
+        None => return Err(unknown_columns(&names)),
+    };
+    let keep: Vec<usize> = (0..names.len())
+        .filter(|&i| !skipped(fmt, &names, &names[i]))
+        .collect();
+    let mask = ProjectionMask::roots(builder.parquet_schema(), keep);
+    let reader = builder
+        .with_batch_size(BATCH_ROWS)
+        .with_projection(mask)
+        .build()
+        .map_err(|e| format!("cannot read parquet: {e}"))?;
+    let path = input.display();
+    let mut sink = Sink::default();
+    read_rows(reader, fmt, &mut sink, &path)?;
+    let suffix = input
+        .compression()
+        .map(|c| format!(", {c}"))
+        .unwrap_or_default();
+    Ok(sink.into_load(
+        input,
+        format!("{} (parquet{suffix})", fmt.name()),
+        Vec::new(),
+    ))
+}
+
+/// A reader over the file (re-read by position) or the in-memory bytes (stdin, gzip).
+fn open(input: &Input) -> Result<ParquetRecordBatchReaderBuilder<Reader>, String> {
+    let reader = match input {
+        Input::File { file, .. } => Reader::File(
+            file.try_clone()
+                .map_err(|e| format!("cannot read parquet: {e}"))?,
+        ),
+        Input::Memory { bytes, .. } => Reader::Memory(Bytes::from_owner(Shared(bytes.clone()))),
+    };
+    ParquetRecordBatchReaderBuilder::try_new(reader)
+        .map_err(|e| format!("not a readable parquet file: {e}"))
+}
+
+/// Column chunks must lie inside the file (the reader asserts this instead of failing).
+fn check_metadata(b: &ParquetRecordBatchReaderBuilder<Reader>, len: u64) -> Result<(), String> {
+    for (g, rg) in b.metadata().row_groups().iter().enumerate() {
+        for col in rg.columns() {
+            let start = col
+                .dictionary_page_offset()
+                .unwrap_or(col.data_page_offset());
+            let size = col.compressed_size();
+            let inside =
+                start >= 0 && size >= 0 && (start as u64).saturating_add(size as u64) <= len;
+            if !inside {
+                return Err(format!(
+                    "not a readable parquet file: row group {g}, column {:?} lies outside the file",
+                    col.column_path().string()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// In-memory bytes shared with the input, without a copy.
+struct Shared(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for Shared {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Either kind of parquet source, as one `ChunkReader`.
+enum Reader {
+    File(std::fs::File),
+    Memory(Bytes),
+}
+
+impl Length for Reader {
+    fn len(&self) -> u64 {
+        match self {
+            Reader::File(f) => Length::len(f),
+            Reader::Memory(b) => Length::len(b),
+        }
+    }
+}
+
+impl ChunkReader for Reader {
+    type T = Box<dyn std::io::Read>;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        Ok(match self {
+            Reader::File(f) => Box::new(f.get_read(start)?),
+            Reader::Memory(b) => Box::new(b.get_read(start)?),
+        })
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
+        match self {
+            Reader::File(f) => f.get_bytes(start, length),
+            Reader::Memory(b) => b.get_bytes(start, length),
+        }
+    }
+}
+
+/// The export a set of columns comes from (formats.md §7, step 1).
+fn flavour(names: &[String]) -> Option<Format> {
+    let has = |c: &str| names.iter().any(|n| n == c);
+    let mlflow3 = has("trace_id") && has("request_time");
+    let mlflow2 = has("request_id") && has("timestamp_ms");
+    if mlflow3 || mlflow2 || has("trace") && (has("trace_id") || has("request_id")) {
+        return Some(Format::MlflowSearchTraces);
+    }
+    if has("context.span_id") || has("span_kind") {
+        return Some(Format::PhoenixSpans);
+    }
+    if has("annotation_name") {
+        return Some(Format::PhoenixAnnotations);
+    }
+    if has("run_type") && (has("dotted_order") || has("trace_id")) {
+        return Some(Format::Langsmith);
+    }
+    if has("trace_id") && has("parent_observation_id") {
+        return Some(Format::Langfuse);
+    }
+    // Anything else: the JSON record rules, applied to a record with these keys.
+    let keys: serde_json::Map<String, serde_json::Value> = names
+        .iter()
+        .map(|n| (n.clone(), serde_json::Value::Null))
+        .collect();
+    let text = serde_json::Value::Object(keys).to_string();
+    let obj: RawObject = serde_json::from_str(&text).ok()?;
+    format::classify(&obj)
+}
+
+/// Columns not read: MLflow's duplicates of its `trace` column.
+fn skipped(fmt: Format, names: &[String], name: &str) -> bool {
+    fmt == Format::MlflowSearchTraces
+        && names.iter().any(|n| n == "trace")
+        && MLFLOW_DUPLICATES.contains(&name)
+}
+
+fn unknown_columns(names: &[String]) -> String {
+    let shown: Vec<&str> = names.iter().take(8).map(String::as_str).collect();
+    let more = if names.len() > shown.len() {
+        ", …"
+    } else {
+        ""
+    };
+    format!(
+        "a parquet file whose columns match no trace export spanlens knows (columns: {}{more})",
+        shown.join(", ")
+    )
+}
+
+/// Reads every record batch; an error before the first row fails the file, a later one
+/// keeps the rows read so far and says where it stopped.
+fn read_rows(
+    reader: ParquetRecordBatchReader,
+    fmt: Format,
+    sink: &mut Sink,
+    path: &str,
+) -> Result<(), String> {
+    let mut row_no = 0u64;
+    let mut buf = Vec::new();
+    for (n, batch) in reader.enumerate() {
+        let batch = match batch {
+            Ok(b) => b,
+            Err(e) if row_no == 0 => return Err(format!("cannot read parquet: {e}")),
+            Err(e) => {
+                let msg = format!("stopped reading: {e}");
+                sink.batch.diag(path, Pos::Record(row_no + 1), msg);
+                break;
+            }
+        };
+        if n == 0 {
+            warn_unsupported(sink, path, &batch);
+        }
+        let names: Vec<String> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        for r in 0..batch.num_rows() {
+            row_no += 1;
+            load_row(sink, fmt, path, (&names, &batch, r), row_no, &mut buf);
+        }
+    }
+    if row_no == 0 {
+        sink.batch
+            .diag(path, Pos::None, "the parquet file has no rows");
+    }
+    Ok(())
+}
+
+fn warn_unsupported(sink: &mut Sink, path: &str, batch: &RecordBatch) {
+    for f in batch.schema().fields() {
+        if !row_json::supported(f.data_type(), 0) {
+            let msg = format!(
+                "column {:?} has a type spanlens does not read ({}); shown as null",
+                f.name(),
+                f.data_type()
+            );
+            sink.batch.diag(path, Pos::None, msg);
+        }
+    }
+}
+
+/// Writes one row into the arena and hands it to the format's loader. The row is parsed
+/// from a local copy of exactly the bytes stashed at `base`, so the loader's text
+/// references (source `ARENA_SRC`, `base` + offset) point at the same bytes.
+fn load_row(
+    sink: &mut Sink,
+    fmt: Format,
+    path: &str,
+    (names, batch, r): (&[String], &RecordBatch, usize),
+    row_no: u64,
+    buf: &mut Vec<u8>,
+) {
+    buf.clear();
+    row_json::write_row(buf, names, batch.columns(), r);
+    buf.push(b'\n');
+    let base = sink.stash(buf);
+    let raw: &RawValue = match serde_json::from_slice(buf) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let msg = format!("row skipped: {}", super::short_error(&e));
+            sink.batch.diag(path, Pos::Record(row_no), msg);
+            return;
+        }
+    };
+    let ctx = Ctx {
+        buf,
+        base,
+        src: ARENA_SRC,
+        path,
+    };
+    let before = sink.batch.diagnostics.len();
+    dispatch(fmt, sink, &ctx, raw, row_no << 24);
+    // Lines within a one-line row mean nothing to the user: name the row instead.
+    for d in &mut sink.batch.diagnostics[before..] {
+        d.pos = Pos::Record(row_no);
+    }
 }
