@@ -6,3 +6,4 @@ pub mod cli;
 pub mod inert;
 pub mod load;
 pub mod model;
+pub mod tui;

@@ -14,9 +14,25 @@ fn main() {
                 print!("{}", cli::summary::to_text(&set));
             }
         }
-        None => {
-            eprintln!("spanlens: the explorer is not built yet; try `spanlens summary PATH`");
+        None => explore(args.paths, args.input),
+    }
+}
+
+/// Opens the explorer on `paths`.
+fn explore(paths: Vec<std::path::PathBuf>, input: cli::InputArgs) {
+    if paths.is_empty() {
+        eprintln!("spanlens: give a trace file or directory to open (see --help)");
+        std::process::exit(cli::EXIT_NOTHING_LOADED);
+    }
+    let (keymap, theme) = match spanlens::tui::run::settings() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("spanlens: config: {e}");
             std::process::exit(1);
         }
+    };
+    if let Err(e) = spanlens::tui::run::run(paths, input.options(), keymap, theme) {
+        eprintln!("spanlens: {e}");
+        std::process::exit(cli::EXIT_NOTHING_LOADED);
     }
 }

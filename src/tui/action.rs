@@ -1,0 +1,68 @@
+//! Everything a user can ask the explorer to do. The snake_case names are the names used
+//! in the config file's `[keys]` table.
+
+use serde::Deserialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Leave the explorer.
+    Quit,
+    /// Show or hide the key list.
+    Help,
+    /// Go back: close a popup, leave the detail pane, return to the trace list.
+    Back,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    HalfPageUp,
+    HalfPageDown,
+    Top,
+    Bottom,
+    /// Open the selected trace, or move into the detail pane.
+    Open,
+    /// Collapse the selected span, or move to its parent.
+    Left,
+    /// Expand the selected span, or move to its first child.
+    Right,
+    /// Collapse or expand the selected span.
+    Toggle,
+    CollapseAll,
+    ExpandAll,
+    /// Expand the selected span and everything under it.
+    ExpandSubtree,
+    /// Collapse everything under the selected span.
+    CollapseSubtree,
+    ExpandDepth1,
+    ExpandDepth2,
+    ExpandDepth3,
+    ExpandDepth4,
+    ExpandDepth5,
+    NextError,
+    PrevError,
+    /// Scale the timeline to the selected subtree, or back to the whole trace.
+    Zoom,
+    /// Switch between the span tree and the detail pane.
+    FocusNext,
+    /// Sort the trace list by the next key.
+    CycleSort,
+    ReverseSort,
+    /// Mark the selected trace (two marks open the diff view).
+    Mark,
+    /// Show the load warnings.
+    Warnings,
+    /// Switch the detail pane between text and a collapsible JSON tree.
+    ToggleJsonTree,
+    NextSection,
+    PrevSection,
+    CopySpanId,
+    CopyTraceId,
+    CopyInput,
+    CopyOutput,
+    CopySpanJson,
+    /// Copy what is selected: the value under the cursor in the detail pane, else the span name.
+    CopyValue,
+    /// Open the selected span's text (or the whole detail) in `$PAGER`.
+    OpenPager,
+}

@@ -1,0 +1,517 @@
+//! The explorer's state and its one `update(Action)`. `update` never touches the terminal:
+//! side effects (clipboard, pager) are queued as `Effect`s for the runtime, so every key
+//! sequence can be tested without a terminal.
+
+use super::action::Action;
+use super::detail::DetailPane;
+use super::keymap::{Context, Key, KeyMap, Lookup};
+use super::theme::Theme;
+use super::traces::TraceList;
+use super::tree::SpanTree;
+use crate::load::Progress;
+use crate::model::{SpanIx, TraceIx, TraceSet};
+use ratatui::layout::Rect;
+use std::sync::Arc;
+
+/// Which full-screen view is showing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    Loading,
+    Traces,
+    Trace,
+}
+
+/// Which pane of the trace view has the keyboard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    Tree,
+    Detail,
+}
+
+/// A popup over the current screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Help,
+    Warnings,
+}
+
+/// Something for the runtime to do outside the terminal's drawing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    Copy { label: String, text: String },
+    Pager(String),
+}
+
+/// Screen areas from the last render, for mouse hits.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Areas {
+    pub list: Rect,
+    pub tree: Rect,
+    pub detail: Rect,
+}
+
+pub struct App {
+    pub set: Arc<TraceSet>,
+    pub screen: Screen,
+    pub focus: Focus,
+    pub overlay: Overlay,
+    pub overlay_scroll: usize,
+    pub traces: TraceList,
+    pub tree: Option<SpanTree>,
+    pub detail: DetailPane,
+    pub keymap: KeyMap,
+    pub theme: Theme,
+    pub pending: Vec<Key>,
+    pub status: Option<String>,
+    pub effects: Vec<Effect>,
+    pub should_quit: bool,
+    pub progress: Option<Progress>,
+    pub areas: Areas,
+}
+
+impl App {
+    /// An app waiting for its traces to load.
+    pub fn loading(keymap: KeyMap, theme: Theme) -> App {
+        let set = Arc::new(TraceSet::default());
+        App {
+            traces: TraceList::new(&set),
+            set,
+            screen: Screen::Loading,
+            focus: Focus::Tree,
+            overlay: Overlay::None,
+            overlay_scroll: 0,
+            tree: None,
+            detail: DetailPane::default(),
+            keymap,
+            theme,
+            pending: Vec::new(),
+            status: None,
+            effects: Vec::new(),
+            should_quit: false,
+            progress: None,
+            areas: Areas::default(),
+        }
+    }
+
+    /// An app showing `set`: the trace list, or the trace itself when there is only one.
+    pub fn new(set: TraceSet, keymap: KeyMap, theme: Theme) -> App {
+        let mut app = App::loading(keymap, theme);
+        app.on_loaded(set);
+        app
+    }
+
+    /// Takes the loaded traces.
+    pub fn on_loaded(&mut self, set: TraceSet) {
+        self.set = Arc::new(set);
+        self.traces = TraceList::new(&self.set);
+        self.progress = None;
+        self.screen = Screen::Traces;
+        if self.set.traces.len() == 1 {
+            self.open_trace(TraceIx(0));
+        }
+        if !self.set.diagnostics.is_empty() {
+            let n = self.set.diagnostics.len();
+            self.status = Some(format!(
+                "{n} load warning{} (w to list)",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+    }
+
+    /// The key-map context for the current screen and focus.
+    pub fn context(&self) -> Context {
+        match (self.screen, self.focus) {
+            (Screen::Trace, Focus::Tree) => Context::Tree,
+            (Screen::Trace, Focus::Detail) => Context::Detail,
+            _ => Context::Traces,
+        }
+    }
+
+    /// Feeds one key press through the key map. Returns true when the screen may change.
+    pub fn handle_key(&mut self, key: Key) -> bool {
+        self.pending.push(key);
+        match self.keymap.lookup(self.context(), &self.pending) {
+            Lookup::Action(a) => {
+                self.pending.clear();
+                self.update(a)
+            }
+            Lookup::Pending => true,
+            Lookup::Unbound => {
+                let typed = super::keymap::show_keys(&self.pending);
+                self.pending.clear();
+                // A stray key after a prefix should still work on its own.
+                if typed.chars().count() > 1 {
+                    return self.handle_key(key);
+                }
+                false
+            }
+        }
+    }
+
+    /// Applies one action. Returns true when something visible changed.
+    pub fn update(&mut self, action: Action) -> bool {
+        self.status = None;
+        if self.overlay != Overlay::None {
+            return self.update_overlay(action);
+        }
+        match action {
+            Action::Quit => self.should_quit = true,
+            Action::Help => self.show_overlay(Overlay::Help),
+            Action::Warnings => self.show_overlay(Overlay::Warnings),
+            Action::CopySpanId | Action::CopyTraceId | Action::CopyInput => self.copy(action),
+            Action::CopyOutput | Action::CopySpanJson | Action::CopyValue => self.copy(action),
+            Action::OpenPager => self.open_pager(),
+            _ => {
+                return match self.screen {
+                    Screen::Loading => false,
+                    Screen::Traces => self.update_traces(action),
+                    Screen::Trace => self.update_trace(action),
+                };
+            }
+        }
+        true
+    }
+
+    fn show_overlay(&mut self, o: Overlay) {
+        self.overlay = o;
+        self.overlay_scroll = 0;
+    }
+
+    fn update_overlay(&mut self, action: Action) -> bool {
+        let s = &mut self.overlay_scroll;
+        match action {
+            Action::Down => *s += 1,
+            Action::Up => *s = s.saturating_sub(1),
+            Action::PageDown | Action::HalfPageDown => *s += 10,
+            Action::PageUp | Action::HalfPageUp => *s = s.saturating_sub(10),
+            Action::Top => *s = 0,
+            Action::Quit => self.should_quit = true,
+            Action::Help | Action::Warnings | Action::Back | Action::Open => {
+                self.overlay = Overlay::None
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    fn update_traces(&mut self, action: Action) -> bool {
+        let page = self.traces.height.max(1) as isize;
+        let set = self.set.clone();
+        match action {
+            Action::Down => self.traces.move_by(1),
+            Action::Up => self.traces.move_by(-1),
+            Action::PageDown => self.traces.move_by(page),
+            Action::PageUp => self.traces.move_by(-page),
+            Action::HalfPageDown => self.traces.move_by(page / 2),
+            Action::HalfPageUp => self.traces.move_by(-page / 2),
+            Action::Top => self.traces.move_by(isize::MIN / 2),
+            Action::Bottom => self.traces.move_by(isize::MAX / 2),
+            Action::CycleSort => {
+                self.traces.cycle_sort(&set);
+                self.status = Some(format!("sorted by {}", self.traces.sort.label()));
+                true
+            }
+            Action::ReverseSort => {
+                self.traces.reverse(&set);
+                true
+            }
+            Action::Mark => {
+                self.traces.toggle_mark();
+                self.traces.move_by(1);
+                true
+            }
+            Action::Open | Action::Right => match self.traces.selected() {
+                Some(t) => {
+                    self.open_trace(t);
+                    true
+                }
+                None => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// Opens a trace in the tree view, cursor on its first root.
+    pub fn open_trace(&mut self, t: TraceIx) {
+        let tree = SpanTree::new(&self.set, t);
+        let first = tree.selected();
+        self.tree = Some(tree);
+        let json_tree = self.detail.json_tree;
+        self.detail = DetailPane::default();
+        self.detail.json_tree = json_tree;
+        self.detail.select(&self.set, first);
+        self.screen = Screen::Trace;
+        self.focus = Focus::Tree;
+        let errors = self.set.trace(t).errors;
+        if errors > 0 {
+            self.status = Some(format!(
+                "{errors} error span{} in this trace: ]e jumps to the next",
+                plural(errors)
+            ));
+        }
+    }
+
+    fn update_trace(&mut self, action: Action) -> bool {
+        match action {
+            Action::Back => {
+                match self.focus {
+                    Focus::Detail => self.focus = Focus::Tree,
+                    Focus::Tree if self.tree.as_ref().is_some_and(|t| t.zoom.is_some()) => {
+                        self.tree.as_mut().unwrap().zoom = None;
+                    }
+                    Focus::Tree => self.screen = Screen::Traces,
+                }
+                true
+            }
+            Action::FocusNext => {
+                self.focus = if self.focus == Focus::Tree {
+                    Focus::Detail
+                } else {
+                    Focus::Tree
+                };
+                true
+            }
+            Action::NextError | Action::PrevError => self.jump_error(action == Action::NextError),
+            Action::ToggleJsonTree => {
+                let set = self.set.clone();
+                self.detail.toggle_tree(&set, &self.theme);
+                true
+            }
+            _ if self.focus == Focus::Detail => self.update_detail(action),
+            _ => self.update_tree(action),
+        }
+    }
+
+    fn update_tree(&mut self, action: Action) -> bool {
+        let set = self.set.clone();
+        let Some(tree) = self.tree.as_mut() else {
+            return false;
+        };
+        let page = tree.height.max(1) as isize;
+        let sel = tree.selected();
+        let changed = match action {
+            Action::Down => tree.move_by(1),
+            Action::Up => tree.move_by(-1),
+            Action::PageDown => tree.move_by(page),
+            Action::PageUp => tree.move_by(-page),
+            Action::HalfPageDown => tree.move_by(page / 2),
+            Action::HalfPageUp => tree.move_by(-page / 2),
+            Action::Top => tree.move_to_row(0),
+            Action::Bottom => tree.move_to_row(usize::MAX),
+            Action::Open => {
+                self.focus = Focus::Detail;
+                true
+            }
+            Action::Left => match sel {
+                Some(s) if SpanTree::has_children(&set, s) && !tree.is_collapsed(s) => {
+                    tree.set_collapsed(&set, s, true)
+                }
+                Some(s) => match set.span(s).parent() {
+                    Some(p) => tree.row_of(p).is_some_and(|r| tree.move_to_row(r)),
+                    None => false,
+                },
+                None => false,
+            },
+            Action::Right => match sel {
+                Some(s) if tree.is_collapsed(s) => tree.set_collapsed(&set, s, false),
+                Some(s) if SpanTree::has_children(&set, s) => tree.move_by(1),
+                _ => false,
+            },
+            Action::Toggle => {
+                sel.is_some_and(|s| tree.set_collapsed(&set, s, !tree.is_collapsed(s)))
+            }
+            Action::CollapseAll => {
+                tree.set_all(&set, true);
+                true
+            }
+            Action::ExpandAll => {
+                tree.set_all(&set, false);
+                true
+            }
+            Action::ExpandSubtree | Action::CollapseSubtree => match sel {
+                Some(s) => {
+                    tree.set_subtree(&set, s, action == Action::CollapseSubtree);
+                    true
+                }
+                None => false,
+            },
+            Action::ExpandDepth1 | Action::ExpandDepth2 | Action::ExpandDepth3 => {
+                tree.expand_to_depth(&set, depth_of(action));
+                true
+            }
+            Action::ExpandDepth4 | Action::ExpandDepth5 => {
+                tree.expand_to_depth(&set, depth_of(action));
+                true
+            }
+            Action::Zoom => {
+                tree.toggle_zoom(&set);
+                self.status = Some(match tree.zoom {
+                    Some(z) => format!(
+                        "timeline zoomed to {} (z or Esc: whole trace)",
+                        set.span_name(z.root)
+                    ),
+                    None => "timeline shows the whole trace".into(),
+                });
+                true
+            }
+            _ => false,
+        };
+        self.sync_detail();
+        changed
+    }
+
+    fn update_detail(&mut self, action: Action) -> bool {
+        let page = self.detail.height.max(1) as isize;
+        let d = &mut self.detail;
+        match action {
+            Action::Down => d.move_by(1),
+            Action::Up => d.move_by(-1),
+            Action::PageDown => d.move_by(page),
+            Action::PageUp => d.move_by(-page),
+            Action::HalfPageDown => d.move_by(page / 2),
+            Action::HalfPageUp => d.move_by(-page / 2),
+            Action::Top => {
+                d.to_top();
+                true
+            }
+            Action::Bottom => {
+                d.to_bottom();
+                true
+            }
+            Action::NextSection => d.jump_section(true),
+            Action::PrevSection => d.jump_section(false),
+            Action::Toggle | Action::Open if d.json_tree => d.tree_state.toggle_selected(),
+            Action::Left if d.json_tree => d.tree_state.key_left(),
+            Action::Right if d.json_tree => d.tree_state.key_right(),
+            _ => false,
+        }
+    }
+
+    /// Keeps the detail pane on the tree's selected span.
+    fn sync_detail(&mut self) {
+        let sel = self.tree.as_ref().and_then(SpanTree::selected);
+        let set = self.set.clone();
+        self.detail.select(&set, sel);
+    }
+
+    fn jump_error(&mut self, forward: bool) -> bool {
+        let set = self.set.clone();
+        let Some(tree) = self.tree.as_mut() else {
+            return false;
+        };
+        let Some(target) = tree.find_error(&set, forward) else {
+            self.status = Some("no error spans in this trace".into());
+            return false;
+        };
+        tree.reveal(&set, target);
+        let (a, _) = tree.span_range();
+        let errors: Vec<u32> = set.spans[set.trace(tree.trace).spans()]
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_error())
+            .map(|(i, _)| a + i as u32)
+            .collect();
+        let nth = errors
+            .iter()
+            .position(|&e| e == target.0)
+            .map_or(0, |p| p + 1);
+        self.status = Some(format!(
+            "error {nth} of {}: {}",
+            errors.len(),
+            crate::inert::line(set.span_name(target))
+        ));
+        self.sync_detail();
+        if self.focus == Focus::Detail {
+            self.detail.goto_section("Error");
+        }
+        true
+    }
+
+    /// The span the trace view has selected.
+    pub fn selected_span(&self) -> Option<SpanIx> {
+        match self.screen {
+            Screen::Trace => self.tree.as_ref().and_then(SpanTree::selected),
+            _ => None,
+        }
+    }
+
+    fn selected_trace(&self) -> Option<TraceIx> {
+        match self.screen {
+            Screen::Trace => self.tree.as_ref().map(|t| t.trace),
+            _ => self.traces.selected(),
+        }
+    }
+
+    fn copy(&mut self, action: Action) {
+        let set = self.set.clone();
+        let span = self.selected_span();
+        let found: Option<(String, String)> = match action {
+            Action::CopyTraceId => self
+                .selected_trace()
+                .map(|t| ("trace id".into(), set.trace_id(t).to_owned())),
+            Action::CopySpanId => span.map(|s| ("span id".into(), set.span_id(s).to_owned())),
+            Action::CopyInput => span
+                .and_then(|s| set.span(s).input)
+                .map(|t| ("input".into(), set.sources.text(t))),
+            Action::CopyOutput => span
+                .and_then(|s| set.span(s).output)
+                .map(|t| ("output".into(), set.sources.text(t))),
+            Action::CopySpanJson => span.map(|s| {
+                let v = crate::model::detail::span_json(&set, s);
+                (
+                    "span JSON".into(),
+                    serde_json::to_string_pretty(&v).unwrap_or_default(),
+                )
+            }),
+            _ => match (self.screen, self.focus) {
+                (Screen::Trace, Focus::Detail) => {
+                    self.detail.current_value().map(|c| (c.label, c.text))
+                }
+                (Screen::Trace, Focus::Tree) => {
+                    span.map(|s| ("span name".into(), set.span_name(s).to_owned()))
+                }
+                _ => self
+                    .selected_trace()
+                    .map(|t| ("trace id".into(), set.trace_id(t).to_owned())),
+            },
+        };
+        match found {
+            Some((label, text)) => {
+                self.status = Some(format!(
+                    "copied {label} ({} bytes) to the clipboard",
+                    text.len()
+                ));
+                self.effects.push(Effect::Copy { label, text });
+            }
+            None => self.status = Some("nothing to copy here".into()),
+        }
+    }
+
+    fn open_pager(&mut self) {
+        if self.screen != Screen::Trace {
+            self.status = Some("open a trace first".into());
+            return;
+        }
+        let text = match self.focus {
+            Focus::Detail => self.detail.current_value().map(|c| c.text),
+            Focus::Tree => None,
+        }
+        .unwrap_or_else(|| self.detail.plain_text());
+        self.effects.push(Effect::Pager(text));
+    }
+}
+
+fn depth_of(a: Action) -> u32 {
+    match a {
+        Action::ExpandDepth1 => 1,
+        Action::ExpandDepth2 => 2,
+        Action::ExpandDepth3 => 3,
+        Action::ExpandDepth4 => 4,
+        _ => 5,
+    }
+}
+
+pub fn plural(n: u32) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

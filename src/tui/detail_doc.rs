@@ -1,0 +1,501 @@
+//! Lays out one span's detail as lines: header, error and exception, chat messages with
+//! paired tool calls, input, output, feedback, events, attributes and resource. Every
+//! string from the trace goes through `inert` (via `wrap` and `json_view`).
+
+use super::detail::{Copyable, DetailLine, Doc};
+use super::json_view::{self, Seg};
+use super::theme::Theme;
+use super::wrap;
+use crate::inert;
+use crate::model::detail::SpanDetail;
+use crate::model::messages::{Message, ToolCall, pretty};
+use crate::model::time::{format_duration, format_iso_ms};
+use crate::model::{SpanIx, TraceSet};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use serde_json::Value;
+
+/// Wrapped lines shown per block before the rest is left to the pager.
+const MAX_BLOCK_LINES: usize = 400;
+
+struct Builder<'t> {
+    doc: Doc,
+    width: usize,
+    theme: &'t Theme,
+}
+
+impl Builder<'_> {
+    fn value(&mut self, label: &str, text: String) -> usize {
+        self.doc.values.push(Copyable {
+            label: label.to_owned(),
+            text,
+        });
+        self.doc.values.len() - 1
+    }
+
+    fn push(&mut self, line: Line<'static>, value: Option<usize>) {
+        self.doc.lines.push(DetailLine { line, value });
+    }
+
+    fn section(&mut self, title: &str) {
+        if !self.doc.lines.is_empty() {
+            self.push(Line::default(), None);
+        }
+        self.doc
+            .sections
+            .push((title.to_owned(), self.doc.lines.len()));
+        let rule = "─".repeat(self.width.saturating_sub(wrap::width(title) + 4));
+        let line = Line::from(vec![
+            Span::styled(format!("── {title} "), self.theme.header()),
+            Span::styled(rule, self.theme.muted()),
+        ]);
+        self.push(line, None);
+    }
+
+    /// Label/value pairs on one logical line, wrapped.
+    fn fields(&mut self, pairs: &[(&str, String, Style)], value: Option<usize>) {
+        let mut segs: Vec<Seg> = Vec::new();
+        for (i, (label, text, style)) in pairs.iter().enumerate() {
+            if i > 0 {
+                segs.push(("  ".into(), Style::new()));
+            }
+            segs.push((format!("{label} "), self.theme.muted()));
+            segs.push((inert::line(text).into_owned(), *style));
+        }
+        for line in json_view::wrap_segments(segs, self.width) {
+            self.push(line, value);
+        }
+    }
+
+    /// Free text, wrapped and indented, cut after `MAX_BLOCK_LINES`.
+    fn text(&mut self, text: &str, style: Style, indent: usize, value: Option<usize>) {
+        let lines = wrap::wrap(text, self.width.saturating_sub(indent));
+        let total = lines.len();
+        for l in lines.into_iter().take(MAX_BLOCK_LINES) {
+            self.push(
+                Line::from(vec![Span::raw(" ".repeat(indent)), Span::styled(l, style)]),
+                value,
+            );
+        }
+        self.elided(total, indent, value);
+    }
+
+    /// JSON, pretty and coloured; a plain string is shown as text.
+    fn json(&mut self, v: &Value, indent: usize, value: Option<usize>) {
+        if let Value::String(s) = v {
+            return self.text(s, Style::new(), indent, value);
+        }
+        let lines = json_view::pretty_lines(v, self.theme, self.width.saturating_sub(indent));
+        let total = lines.len();
+        for mut l in lines.into_iter().take(MAX_BLOCK_LINES) {
+            l.spans.insert(0, Span::raw(" ".repeat(indent)));
+            self.push(l, value);
+        }
+        self.elided(total, indent, value);
+    }
+
+    fn elided(&mut self, total: usize, indent: usize, value: Option<usize>) {
+        if total > MAX_BLOCK_LINES {
+            let note = format!(
+                "{}… {} more lines (o: open in $PAGER)",
+                " ".repeat(indent),
+                total - MAX_BLOCK_LINES
+            );
+            self.push(Line::styled(note, self.theme.muted()), value);
+        }
+    }
+}
+
+/// Lays out `d` (the decoded span `ix`) for a pane `width` cells wide.
+pub fn build(set: &TraceSet, ix: SpanIx, d: &SpanDetail, theme: &Theme, width: usize) -> Doc {
+    let mut b = Builder {
+        doc: Doc::default(),
+        width: width.max(20),
+        theme,
+    };
+    header(&mut b, set, ix);
+    errors(&mut b, set, ix, d);
+    if !d.messages.is_empty() {
+        b.section(&format!("Messages ({})", d.messages.len()));
+        for m in &d.messages {
+            message(&mut b, m);
+        }
+    }
+    if let Some(call) = &d.tool_call {
+        b.section("Tool call");
+        tool_call(&mut b, call, 0);
+    }
+    payload(&mut b, "Input", d.input.as_ref());
+    payload(&mut b, "Output", d.output.as_ref());
+    feedback(&mut b, set, ix);
+    events(&mut b, d);
+    pairs(&mut b, "Attributes", &d.attributes);
+    pairs(&mut b, "Resource", &d.resource);
+    if let Some(links) = &d.links {
+        b.section("Links");
+        let v = b.value("links", pretty(links));
+        b.json(links, 0, Some(v));
+    }
+    b.doc
+}
+
+fn header(b: &mut Builder, set: &TraceSet, ix: SpanIx) {
+    let s = set.span(ix);
+    let name = inert::line(set.str(s.name)).into_owned();
+    let name_value = b.value("span name", set.str(s.name).to_owned());
+    let title = vec![
+        Span::styled(
+            format!(" {} ", s.kind.as_str()),
+            b.theme.kind(s.kind).add_modifier(Modifier::REVERSED),
+        ),
+        Span::raw(" "),
+        Span::styled(name, b.theme.header()),
+    ];
+    b.doc.sections.push(("Span".into(), 0));
+    for line in json_view::wrap_segments(
+        title
+            .into_iter()
+            .map(|s| (s.content.into_owned(), s.style))
+            .collect(),
+        b.width,
+    ) {
+        b.push(line, Some(name_value));
+    }
+    let status_style = if s.is_error() {
+        b.theme.error()
+    } else {
+        b.theme.ok()
+    };
+    let mut first = vec![("status", s.status.as_str().to_owned(), status_style)];
+    if s.otel_kind != 0 {
+        first.push((
+            "otel kind",
+            crate::load::otlp::otel_kind_name(s.otel_kind).to_owned(),
+            Style::new(),
+        ));
+    }
+    if !s.scope.is_empty() {
+        first.push(("scope", set.str(s.scope).to_owned(), Style::new()));
+    }
+    b.fields(&first, None);
+    let span_id = b.value("span id", set.span_id(ix).to_owned());
+    let parent = match s.parent() {
+        Some(p) => set.span_id(p).to_owned(),
+        None if s.parent_id.is_none() => "(root)".into(),
+        None => format!("{} (not in file)", set.id_str(s.parent_id)),
+    };
+    b.fields(
+        &[
+            ("span", set.span_id(ix).to_owned(), b.theme.accent()),
+            ("parent", parent, Style::new()),
+        ],
+        Some(span_id),
+    );
+    let t = set.trace(set.trace_of(ix));
+    let trace_id = b.value("trace id", set.str(t.id).to_owned());
+    let mut trace = vec![("trace", set.str(t.id).to_owned(), b.theme.accent())];
+    if !t.original_id.is_empty() {
+        trace.push(("as", set.str(t.original_id).to_owned(), Style::new()));
+    }
+    b.fields(&trace, Some(trace_id));
+    timing(b, set, ix);
+    usage(b, set, ix);
+    for f in s.flags.describe() {
+        b.push(Line::styled(format!("⚠ {f}"), b.theme.warn()), None);
+    }
+}
+
+fn timing(b: &mut Builder, set: &TraceSet, ix: SpanIx) {
+    let s = set.span(ix);
+    let offset = s.start_ns - set.trace(set.trace_of(ix)).start_ns;
+    let mut f = vec![
+        ("start", format_iso_ms(s.start_ns), Style::new()),
+        (
+            "at",
+            format!("+{}", format_duration(offset)),
+            b.theme.muted(),
+        ),
+    ];
+    match s.end_ns {
+        Some(_) => {
+            f.push((
+                "duration",
+                format_duration(s.duration_ns()),
+                b.theme.header(),
+            ));
+            f.push(("self", format_duration(self_time(set, ix)), Style::new()));
+        }
+        None => f.push((
+            "end",
+            "none: still running when exported".into(),
+            b.theme.warn(),
+        )),
+    }
+    b.fields(&f, None);
+}
+
+/// Duration not covered by any child (children may overlap when they run in parallel).
+pub fn self_time(set: &TraceSet, ix: SpanIx) -> i64 {
+    let s = set.span(ix);
+    let Some(end) = s.end_ns else { return 0 };
+    let mut spans: Vec<(i64, i64)> = Vec::new();
+    let mut c = ix.0 + 1;
+    while c < s.subtree_end {
+        let child = &set.spans[c as usize];
+        let (a, z) = (
+            child.start_ns.max(s.start_ns),
+            child.end_ns.unwrap_or(child.start_ns).min(end),
+        );
+        if z > a {
+            spans.push((a, z));
+        }
+        c = child.subtree_end;
+    }
+    spans.sort_unstable();
+    let mut covered = 0;
+    let mut cur: Option<(i64, i64)> = None;
+    for (a, z) in spans {
+        cur = match cur {
+            Some((ca, cz)) if a <= cz => Some((ca, cz.max(z))),
+            Some((ca, cz)) => {
+                covered += cz - ca;
+                Some((a, z))
+            }
+            None => Some((a, z)),
+        };
+    }
+    if let Some((ca, cz)) = cur {
+        covered += cz - ca;
+    }
+    (end - s.start_ns - covered).max(0)
+}
+
+fn usage(b: &mut Builder, set: &TraceSet, ix: SpanIx) {
+    let s = set.span(ix);
+    let mut f = Vec::new();
+    if !s.model.is_empty() {
+        f.push(("model", set.str(s.model).to_owned(), b.theme.kind(s.kind)));
+    }
+    if !s.tool.is_empty() {
+        f.push(("tool", set.str(s.tool).to_owned(), b.theme.kind(s.kind)));
+    }
+    if !s.tokens.is_empty() {
+        let n = |v: Option<u32>| v.map_or("-".to_owned(), |v| v.to_string());
+        let total = s.tokens.sum().map_or("-".into(), |t| t.to_string());
+        f.push((
+            "tokens",
+            format!(
+                "{} in / {} out / {total} total",
+                n(s.tokens.input),
+                n(s.tokens.output)
+            ),
+            Style::new(),
+        ));
+    }
+    if let Some(c) = s.cost {
+        f.push(("cost", format!("${c:.6}"), Style::new()));
+    }
+    if !f.is_empty() {
+        b.fields(&f, None);
+    }
+}
+
+fn errors(b: &mut Builder, set: &TraceSet, ix: SpanIx, d: &SpanDetail) {
+    let s = set.span(ix);
+    let msg = s
+        .status_msg
+        .map(|t| set.sources.text(t))
+        .filter(|m| !m.is_empty());
+    if !s.is_error() && d.exceptions.is_empty() && msg.is_none() {
+        return;
+    }
+    b.section("Error");
+    if let Some(m) = msg {
+        let v = b.value("error message", m.clone());
+        b.text(&m, b.theme.error(), 0, Some(v));
+    }
+    for e in &d.exceptions {
+        let v = b.value(
+            "exception",
+            format!("{}: {}\n{}", e.kind, e.message, e.stack),
+        );
+        b.text(
+            &format!("{}: {}", e.kind, e.message),
+            b.theme.error(),
+            0,
+            Some(v),
+        );
+        if !e.stack.is_empty() {
+            b.text(&e.stack, b.theme.muted(), 2, Some(v));
+        }
+    }
+}
+
+fn message(b: &mut Builder, m: &Message) {
+    let mut text = m.content.clone();
+    for c in &m.tool_calls {
+        text.push_str(&format!("\n{}({})", c.name, compact(&c.arguments)));
+    }
+    let v = b.value(&format!("{} message", m.role), text);
+    let mut head = vec![Span::styled(format!("▌{}", m.role), b.theme.role(&m.role))];
+    if let Some(n) = &m.name {
+        head.push(Span::styled(
+            format!(" {}", inert::line(n)),
+            b.theme.muted(),
+        ));
+    }
+    if let Some(id) = &m.tool_call_id {
+        head.push(Span::styled(
+            format!(" ← {}", inert::line(id)),
+            b.theme.muted(),
+        ));
+    }
+    b.push(Line::from(head), Some(v));
+    if !m.content.is_empty() {
+        b.text(&m.content, Style::new(), 2, Some(v));
+    }
+    for c in &m.tool_calls {
+        tool_call(b, c, 2);
+    }
+}
+
+fn tool_call(b: &mut Builder, c: &ToolCall, indent: usize) {
+    let v = b.value(&format!("tool call {}", c.name), pretty(&c.arguments));
+    let mut head = vec![
+        Span::raw(" ".repeat(indent)),
+        Span::styled("→ call ", b.theme.muted()),
+        Span::styled(
+            inert::line(&c.name).into_owned(),
+            b.theme.kind(crate::model::SpanKind::Tool),
+        ),
+    ];
+    if let Some(id) = &c.id {
+        head.push(Span::styled(
+            format!(" #{}", inert::line(id)),
+            b.theme.muted(),
+        ));
+    }
+    b.push(Line::from(head), Some(v));
+    b.json(&c.arguments, indent + 4, Some(v));
+    if let Some(r) = &c.result {
+        let rv = b.value(&format!("result of {}", c.name), as_text(r));
+        b.push(
+            Line::from(vec![
+                Span::raw(" ".repeat(indent)),
+                Span::styled("← result", b.theme.muted()),
+            ]),
+            Some(rv),
+        );
+        b.json(r, indent + 4, Some(rv));
+    }
+}
+
+fn payload(b: &mut Builder, title: &str, v: Option<&Value>) {
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return;
+    };
+    b.section(title);
+    let value = b.value(&title.to_ascii_lowercase(), as_text(v));
+    b.json(v, 0, Some(value));
+}
+
+fn feedback(b: &mut Builder, set: &TraceSet, ix: SpanIx) {
+    let trace = set.trace_of(ix);
+    let is_root = set.span(ix).parent().is_none();
+    let items: Vec<_> = set
+        .assessments
+        .iter()
+        .zip(&set.assessment_targets)
+        .filter(|(_, (t, s))| *t == Some(trace) && (*s == Some(ix) || (is_root && s.is_none())))
+        .map(|(a, _)| a)
+        .collect();
+    if items.is_empty() {
+        return;
+    }
+    b.section(&format!("Feedback ({})", items.len()));
+    for a in items {
+        let value = match &a.value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let v = b.value(&a.name, value.clone());
+        let mut f = vec![
+            (a.kind.as_str(), a.name.clone(), b.theme.header()),
+            ("=", value, b.theme.accent()),
+        ];
+        if let Some(src) = &a.source {
+            f.push(("by", src.clone(), b.theme.muted()));
+        }
+        if let Some(e) = &a.error {
+            f.push(("error", e.clone(), b.theme.error()));
+        }
+        b.fields(&f, Some(v));
+        if let Some(r) = &a.rationale {
+            b.text(r, b.theme.muted(), 2, Some(v));
+        }
+    }
+}
+
+fn events(b: &mut Builder, d: &SpanDetail) {
+    let shown: Vec<_> = d.events.iter().filter(|e| e.name != "exception").collect();
+    if shown.is_empty() {
+        return;
+    }
+    b.section(&format!("Events ({})", shown.len()));
+    for e in shown {
+        let obj: serde_json::Map<String, Value> = e.attributes.iter().cloned().collect();
+        let v = b.value(&e.name, pretty(&Value::Object(obj.clone())));
+        let when = e.time_ns.map(format_iso_ms).unwrap_or_default();
+        b.fields(
+            &[
+                ("•", e.name.clone(), b.theme.header()),
+                ("at", when, b.theme.muted()),
+            ],
+            Some(v),
+        );
+        if !obj.is_empty() {
+            b.json(&Value::Object(obj), 2, Some(v));
+        }
+    }
+}
+
+fn pairs(b: &mut Builder, title: &str, items: &[(String, Value)]) {
+    if items.is_empty() {
+        return;
+    }
+    b.section(&format!("{title} ({})", items.len()));
+    let key_w = items
+        .iter()
+        .map(|(k, _)| wrap::width(k))
+        .max()
+        .unwrap_or(0)
+        .min(b.width / 2);
+    for (k, val) in items {
+        let v = b.value(k, as_text(val));
+        let key = format!("{:<key_w$} ", wrap::clip(&inert::line(k), key_w));
+        let shown = match val {
+            Value::String(s) => json_view::short_string(s),
+            other => json_view::short_string(&other.to_string())
+                .trim_matches('"')
+                .to_owned(),
+        };
+        let segs = vec![(key, b.theme.slot("json_key")), (shown, Style::new())];
+        for line in json_view::wrap_segments(segs, b.width).into_iter().take(6) {
+            b.push(line, Some(v));
+        }
+    }
+}
+
+fn as_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => pretty(other),
+    }
+}
+
+fn compact(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

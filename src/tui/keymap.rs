@@ -1,0 +1,538 @@
+//! The key map: one table of (context, keys, action, description) drives dispatch and the
+//! help screen, so the two can never disagree. Users override bindings in the config file.
+
+use super::action::Action;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::fmt;
+
+/// Where a binding applies. `Global` bindings apply everywhere a more specific one does not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Context {
+    Global,
+    Traces,
+    Tree,
+    Detail,
+}
+
+impl Context {
+    pub fn name(self) -> &'static str {
+        match self {
+            Context::Global => "everywhere",
+            Context::Traces => "trace list",
+            Context::Tree => "span tree",
+            Context::Detail => "detail pane",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Context> {
+        Some(match s {
+            "global" | "everywhere" => Context::Global,
+            "traces" | "trace_list" => Context::Traces,
+            "tree" | "span_tree" => Context::Tree,
+            "detail" => Context::Detail,
+            _ => return None,
+        })
+    }
+}
+
+/// One key press, normalised (the case of a character carries Shift).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+impl Key {
+    pub const fn plain(c: char) -> Key {
+        Key {
+            code: KeyCode::Char(c),
+            mods: KeyModifiers::NONE,
+        }
+    }
+
+    pub const fn ctrl(c: char) -> Key {
+        Key {
+            code: KeyCode::Char(c),
+            mods: KeyModifiers::CONTROL,
+        }
+    }
+
+    pub const fn code(code: KeyCode) -> Key {
+        Key {
+            code,
+            mods: KeyModifiers::NONE,
+        }
+    }
+
+    /// Normalises a terminal key event.
+    pub fn from_event(ev: KeyEvent) -> Key {
+        let mut mods =
+            ev.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
+        let code = match ev.code {
+            KeyCode::Char(c) => {
+                mods.remove(KeyModifiers::SHIFT);
+                KeyCode::Char(if mods.contains(KeyModifiers::CONTROL) {
+                    c.to_ascii_lowercase()
+                } else {
+                    c
+                })
+            }
+            KeyCode::BackTab => {
+                mods.remove(KeyModifiers::SHIFT);
+                KeyCode::BackTab
+            }
+            other => other,
+        };
+        Key { code, mods }
+    }
+
+    /// Parses one key name: `j`, `J`, `ctrl-d`, `alt-x`, `enter`, `pagedown`, `f1`, `space`.
+    pub fn parse(s: &str) -> Option<Key> {
+        let lower = s.to_ascii_lowercase();
+        for (prefix, m) in [
+            ("ctrl-", KeyModifiers::CONTROL),
+            ("ctrl+", KeyModifiers::CONTROL),
+            ("alt-", KeyModifiers::ALT),
+            ("alt+", KeyModifiers::ALT),
+        ] {
+            if let Some(rest) = lower.strip_prefix(prefix) {
+                let mut k = Key::parse(&s[prefix.len()..]).or_else(|| Key::parse(rest))?;
+                k.mods |= m;
+                if let KeyCode::Char(c) = k.code {
+                    k.code = KeyCode::Char(c.to_ascii_lowercase());
+                }
+                return Some(k);
+            }
+        }
+        let named = match lower.as_str() {
+            "enter" | "return" => KeyCode::Enter,
+            "esc" | "escape" => KeyCode::Esc,
+            "tab" => KeyCode::Tab,
+            "backtab" | "shift-tab" => KeyCode::BackTab,
+            "backspace" => KeyCode::Backspace,
+            "space" => KeyCode::Char(' '),
+            "up" => KeyCode::Up,
+            "down" => KeyCode::Down,
+            "left" => KeyCode::Left,
+            "right" => KeyCode::Right,
+            "pageup" | "pgup" => KeyCode::PageUp,
+            "pagedown" | "pgdown" | "pgdn" => KeyCode::PageDown,
+            "home" => KeyCode::Home,
+            "end" => KeyCode::End,
+            "delete" | "del" => KeyCode::Delete,
+            f if f.len() > 1 && f.starts_with('f') && f[1..].parse::<u8>().is_ok() => {
+                KeyCode::F(f[1..].parse().ok()?)
+            }
+            _ => {
+                let mut chars = s.chars();
+                let c = chars.next()?;
+                if chars.next().is_some() {
+                    return None;
+                }
+                KeyCode::Char(c)
+            }
+        };
+        Some(Key::code(named))
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.mods.contains(KeyModifiers::CONTROL) {
+            write!(f, "Ctrl-")?;
+        }
+        if self.mods.contains(KeyModifiers::ALT) {
+            write!(f, "Alt-")?;
+        }
+        match self.code {
+            KeyCode::Char(' ') => write!(f, "Space"),
+            KeyCode::Char(c) => write!(f, "{c}"),
+            KeyCode::Enter => write!(f, "Enter"),
+            KeyCode::Esc => write!(f, "Esc"),
+            KeyCode::Tab => write!(f, "Tab"),
+            KeyCode::BackTab => write!(f, "Shift-Tab"),
+            KeyCode::Backspace => write!(f, "Backspace"),
+            KeyCode::Up => write!(f, "↑"),
+            KeyCode::Down => write!(f, "↓"),
+            KeyCode::Left => write!(f, "←"),
+            KeyCode::Right => write!(f, "→"),
+            KeyCode::PageUp => write!(f, "PgUp"),
+            KeyCode::PageDown => write!(f, "PgDn"),
+            KeyCode::Home => write!(f, "Home"),
+            KeyCode::End => write!(f, "End"),
+            KeyCode::F(n) => write!(f, "F{n}"),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}
+
+/// A key sequence: one key, or two for prefixed bindings like `]e`.
+pub type Keys = Vec<Key>;
+
+/// Parses a binding: space-separated key names, or a run of plain characters (`]e`, `yy`).
+pub fn parse_keys(s: &str) -> Option<Keys> {
+    let tokens: Vec<&str> = s.split_whitespace().collect();
+    if tokens.len() == 1 && Key::parse(tokens[0]).is_none() {
+        let t = tokens[0];
+        if t.chars().count() <= 3 && !t.contains('-') {
+            return Some(t.chars().map(Key::plain).collect());
+        }
+    }
+    tokens
+        .iter()
+        .map(|t| Key::parse(t))
+        .collect::<Option<Vec<_>>>()
+        .filter(|k| !k.is_empty())
+}
+
+/// One entry of the key map.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Binding {
+    pub context: Context,
+    pub keys: Keys,
+    pub action: Action,
+    pub desc: String,
+}
+
+/// What a key press means given what was typed before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    Action(Action),
+    /// The keys so far start a longer binding: wait for the next key.
+    Pending,
+    Unbound,
+}
+
+/// The active key map.
+#[derive(Clone, Debug)]
+pub struct KeyMap {
+    pub bindings: Vec<Binding>,
+}
+
+impl KeyMap {
+    /// Resolves `keys` in `context`, falling back to global bindings.
+    pub fn lookup(&self, context: Context, keys: &[Key]) -> Lookup {
+        for ctx in [context, Context::Global] {
+            let mut pending = false;
+            for b in self.bindings.iter().filter(|b| b.context == ctx) {
+                if b.keys == keys {
+                    return Lookup::Action(b.action);
+                }
+                if b.keys.len() > keys.len() && b.keys.starts_with(keys) {
+                    pending = true;
+                }
+            }
+            if pending {
+                return Lookup::Pending;
+            }
+        }
+        Lookup::Unbound
+    }
+
+    /// Binds `keys` to `action` in `context`, replacing what those keys did there.
+    pub fn bind(&mut self, context: Context, keys: Keys, action: Action) {
+        let desc = self
+            .bindings
+            .iter()
+            .find(|b| b.action == action)
+            .map(|b| b.desc.clone())
+            .unwrap_or_else(|| format!("{action:?}"));
+        self.bindings
+            .retain(|b| !(b.context == context && b.keys == keys));
+        self.bindings.push(Binding {
+            context,
+            keys,
+            action,
+            desc,
+        });
+    }
+
+    /// The keys bound to `action` (for hints in the status bar).
+    pub fn keys_for(&self, action: Action) -> Option<&Keys> {
+        self.bindings
+            .iter()
+            .find(|b| b.action == action)
+            .map(|b| &b.keys)
+    }
+}
+
+/// Renders a key sequence for the help screen (`]e`, `Ctrl-d`).
+pub fn show_keys(keys: &[Key]) -> String {
+    keys.iter().map(Key::to_string).collect::<Vec<_>>().join("")
+}
+
+impl Default for KeyMap {
+    fn default() -> Self {
+        use Action::*;
+        use Context::*;
+        let table: &[(Context, &[Key], Action, &str)] = &[
+            (Global, &[Key::plain('q')], Quit, "quit"),
+            (Global, &[Key::ctrl('c')], Quit, "quit"),
+            (Global, &[Key::plain('?')], Help, "show / hide this help"),
+            (
+                Global,
+                &[Key::code(KeyCode::F(1))],
+                Help,
+                "show / hide this help",
+            ),
+            (Global, &[Key::code(KeyCode::Esc)], Back, "back / close"),
+            (
+                Global,
+                &[Key::code(KeyCode::Backspace)],
+                Back,
+                "back / close",
+            ),
+            (Global, &[Key::plain('j')], Down, "down"),
+            (Global, &[Key::code(KeyCode::Down)], Down, "down"),
+            (Global, &[Key::plain('k')], Up, "up"),
+            (Global, &[Key::code(KeyCode::Up)], Up, "up"),
+            (Global, &[Key::ctrl('d')], HalfPageDown, "half page down"),
+            (Global, &[Key::ctrl('u')], HalfPageUp, "half page up"),
+            (
+                Global,
+                &[Key::code(KeyCode::PageDown)],
+                PageDown,
+                "page down",
+            ),
+            (Global, &[Key::ctrl('f')], PageDown, "page down"),
+            (Global, &[Key::code(KeyCode::PageUp)], PageUp, "page up"),
+            (Global, &[Key::ctrl('b')], PageUp, "page up"),
+            (Global, &[Key::plain('g')], Top, "first row"),
+            (Global, &[Key::code(KeyCode::Home)], Top, "first row"),
+            (Global, &[Key::plain('G')], Bottom, "last row"),
+            (Global, &[Key::code(KeyCode::End)], Bottom, "last row"),
+            (
+                Global,
+                &[Key::code(KeyCode::Enter)],
+                Open,
+                "open trace / read span detail",
+            ),
+            (
+                Global,
+                &[Key::code(KeyCode::Tab)],
+                FocusNext,
+                "switch tree / detail pane",
+            ),
+            (
+                Global,
+                &[Key::code(KeyCode::BackTab)],
+                FocusNext,
+                "switch tree / detail pane",
+            ),
+            (Global, &[Key::plain('w')], Warnings, "show load warnings"),
+            (
+                Global,
+                &[Key::plain('y'), Key::plain('s')],
+                CopySpanId,
+                "copy span id",
+            ),
+            (
+                Global,
+                &[Key::plain('y'), Key::plain('t')],
+                CopyTraceId,
+                "copy trace id",
+            ),
+            (
+                Global,
+                &[Key::plain('y'), Key::plain('i')],
+                CopyInput,
+                "copy span input",
+            ),
+            (
+                Global,
+                &[Key::plain('y'), Key::plain('o')],
+                CopyOutput,
+                "copy span output",
+            ),
+            (
+                Global,
+                &[Key::plain('y'), Key::plain('j')],
+                CopySpanJson,
+                "copy whole span as JSON",
+            ),
+            (
+                Global,
+                &[Key::plain('y'), Key::plain('y')],
+                CopyValue,
+                "copy selected value",
+            ),
+            (
+                Global,
+                &[Key::plain('o')],
+                OpenPager,
+                "open span text in $PAGER",
+            ),
+            (Traces, &[Key::plain('s')], CycleSort, "sort by next column"),
+            (
+                Traces,
+                &[Key::plain('S')],
+                ReverseSort,
+                "reverse sort order",
+            ),
+            (
+                Traces,
+                &[Key::plain('m')],
+                Mark,
+                "mark trace (two marks: diff)",
+            ),
+            (
+                Traces,
+                &[Key::plain(' ')],
+                Mark,
+                "mark trace (two marks: diff)",
+            ),
+            (Tree, &[Key::plain('h')], Left, "collapse / go to parent"),
+            (
+                Tree,
+                &[Key::code(KeyCode::Left)],
+                Left,
+                "collapse / go to parent",
+            ),
+            (
+                Tree,
+                &[Key::plain('l')],
+                Right,
+                "expand / go to first child",
+            ),
+            (
+                Tree,
+                &[Key::code(KeyCode::Right)],
+                Right,
+                "expand / go to first child",
+            ),
+            (Tree, &[Key::plain(' ')], Toggle, "collapse / expand"),
+            (Tree, &[Key::plain('c')], CollapseAll, "collapse all"),
+            (Tree, &[Key::plain('e')], ExpandAll, "expand all"),
+            (Tree, &[Key::plain('E')], ExpandSubtree, "expand subtree"),
+            (
+                Tree,
+                &[Key::plain('C')],
+                CollapseSubtree,
+                "collapse subtree",
+            ),
+            (Tree, &[Key::plain('1')], ExpandDepth1, "expand to depth 1"),
+            (Tree, &[Key::plain('2')], ExpandDepth2, "expand to depth 2"),
+            (Tree, &[Key::plain('3')], ExpandDepth3, "expand to depth 3"),
+            (Tree, &[Key::plain('4')], ExpandDepth4, "expand to depth 4"),
+            (Tree, &[Key::plain('5')], ExpandDepth5, "expand to depth 5"),
+            (
+                Tree,
+                &[Key::plain(']'), Key::plain('e')],
+                NextError,
+                "next error span",
+            ),
+            (
+                Tree,
+                &[Key::plain('['), Key::plain('e')],
+                PrevError,
+                "previous error span",
+            ),
+            (
+                Tree,
+                &[Key::plain('z')],
+                Zoom,
+                "zoom timeline to subtree / back",
+            ),
+            (
+                Detail,
+                &[Key::plain(']'), Key::plain('e')],
+                NextError,
+                "next error span",
+            ),
+            (
+                Detail,
+                &[Key::plain('['), Key::plain('e')],
+                PrevError,
+                "previous error span",
+            ),
+            (
+                Detail,
+                &[Key::plain('t')],
+                ToggleJsonTree,
+                "text / JSON tree view",
+            ),
+            (Detail, &[Key::plain('}')], NextSection, "next section"),
+            (Detail, &[Key::plain('{')], PrevSection, "previous section"),
+            (
+                Detail,
+                &[Key::plain(' ')],
+                Toggle,
+                "fold / unfold JSON node",
+            ),
+            (
+                Detail,
+                &[Key::plain('h')],
+                Left,
+                "fold JSON node / go to parent",
+            ),
+            (
+                Detail,
+                &[Key::code(KeyCode::Left)],
+                Left,
+                "fold JSON node / go to parent",
+            ),
+            (Detail, &[Key::plain('l')], Right, "unfold JSON node"),
+            (
+                Detail,
+                &[Key::code(KeyCode::Right)],
+                Right,
+                "unfold JSON node",
+            ),
+        ];
+        let bindings = table
+            .iter()
+            .map(|(context, keys, action, desc)| Binding {
+                context: *context,
+                keys: keys.to_vec(),
+                action: *action,
+                desc: (*desc).to_owned(),
+            })
+            .collect();
+        KeyMap { bindings }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequences_and_fallback_to_global() {
+        let km = KeyMap::default();
+        assert_eq!(
+            km.lookup(Context::Tree, &[Key::plain(']')]),
+            Lookup::Pending
+        );
+        assert_eq!(
+            km.lookup(Context::Tree, &[Key::plain(']'), Key::plain('e')]),
+            Lookup::Action(Action::NextError)
+        );
+        assert_eq!(
+            km.lookup(Context::Tree, &[Key::plain('j')]),
+            Lookup::Action(Action::Down)
+        );
+        assert_eq!(
+            km.lookup(Context::Traces, &[Key::plain('h')]),
+            Lookup::Unbound
+        );
+    }
+
+    #[test]
+    fn parsing_key_names() {
+        assert_eq!(parse_keys("ctrl-d"), Some(vec![Key::ctrl('d')]));
+        assert_eq!(
+            parse_keys("]e"),
+            Some(vec![Key::plain(']'), Key::plain('e')])
+        );
+        assert_eq!(parse_keys("G"), Some(vec![Key::plain('G')]));
+        assert_eq!(
+            parse_keys("pagedown"),
+            Some(vec![Key::code(KeyCode::PageDown)])
+        );
+        assert_eq!(
+            parse_keys("g g"),
+            Some(vec![Key::plain('g'), Key::plain('g')])
+        );
+        assert_eq!(parse_keys("ctrl-nonsense"), None);
+    }
+}

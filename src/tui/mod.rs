@@ -1,0 +1,17 @@
+//! The terminal explorer. Only this module imports ratatui and crossterm.
+
+pub mod action;
+pub mod app;
+pub mod clipboard;
+pub mod config;
+pub mod detail;
+mod detail_doc;
+pub mod json_view;
+pub mod keymap;
+pub mod run;
+pub mod terminal;
+pub mod theme;
+pub mod traces;
+pub mod tree;
+pub mod view;
+pub mod wrap;

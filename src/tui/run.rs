@@ -1,0 +1,231 @@
+//! The main loop: threads for input and loading, one channel, block-drain-draw.
+
+use super::app::{App, Effect, Focus, Screen};
+use super::config;
+use super::keymap::{Key, KeyMap};
+use super::terminal::{self, Term};
+use super::theme::{ColorDepth, Theme};
+use super::{clipboard, view};
+use crate::inert;
+use crate::load::{self, LoadError, LoadOptions, Progress};
+use crate::model::TraceSet;
+use ratatui::crossterm::event::{
+    self, Event, KeyEventKind, MouseButton, MouseEvent, MouseEventKind,
+};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Everything the main loop reacts to, from any thread.
+pub enum Msg {
+    Term(Event),
+    Progress(Progress),
+    Loaded(Box<Result<TraceSet, LoadError>>),
+}
+
+/// Loads the key map and theme from the environment and config file.
+pub fn settings() -> Result<(KeyMap, Theme), String> {
+    let env = |k: &str| std::env::var(k).ok();
+    let mut keymap = KeyMap::default();
+    let mut theme = Theme::new(ColorDepth::detect(env));
+    if let Some(path) = config::default_path(env) {
+        config::apply_file(&path, &mut keymap, &mut theme)?;
+    }
+    Ok((keymap, theme))
+}
+
+/// Runs the explorer on `paths` until the user quits. Returns the load error when nothing
+/// at all could be loaded.
+pub fn run(
+    paths: Vec<PathBuf>,
+    opts: LoadOptions,
+    keymap: KeyMap,
+    theme: Theme,
+) -> anyhow::Result<()> {
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let (mut terminal, _guard) = terminal::enter()?;
+    spawn_input(tx.clone());
+    spawn_loader(paths, opts, tx);
+    let mut app = App::loading(keymap, theme);
+    let result = main_loop(&mut terminal, &mut app, &rx);
+    terminal::restore();
+    match terminal::take_worker_panic() {
+        Some(p) if result.is_err() => {
+            Err(anyhow::anyhow!("internal error in a worker thread: {p}"))
+        }
+        _ => result,
+    }
+}
+
+fn main_loop(terminal: &mut Term, app: &mut App, rx: &mpsc::Receiver<Msg>) -> anyhow::Result<()> {
+    let mut last_progress = Instant::now();
+    while !app.should_quit {
+        terminal.draw(|frame| view::render(frame, app))?;
+        let first = rx
+            .recv()
+            .map_err(|_| anyhow::anyhow!("the input and loader threads stopped"))?;
+        for msg in std::iter::once(first).chain(rx.try_iter()) {
+            match msg {
+                Msg::Term(Event::Key(k)) if k.kind != KeyEventKind::Release => {
+                    app.handle_key(Key::from_event(k));
+                }
+                Msg::Term(Event::Mouse(m)) => mouse(app, m),
+                Msg::Term(_) => {}
+                Msg::Progress(p) => {
+                    // Progress comes per block; a few redraws a second are plenty.
+                    if last_progress.elapsed() > Duration::from_millis(50) {
+                        app.progress = Some(p);
+                        last_progress = Instant::now();
+                    }
+                }
+                Msg::Loaded(result) => match *result {
+                    Ok(set) => app.on_loaded(set),
+                    Err(e) => return Err(anyhow::anyhow!("{}", inert::text(&e.to_string()))),
+                },
+            }
+        }
+        run_effects(terminal, app)?;
+    }
+    Ok(())
+}
+
+fn spawn_input(tx: mpsc::Sender<Msg>) {
+    std::thread::Builder::new()
+        .name("input".into())
+        .spawn(move || {
+            while let Ok(ev) = event::read() {
+                if tx.send(Msg::Term(ev)).is_err() {
+                    break;
+                }
+            }
+        })
+        .expect("spawning the input thread");
+}
+
+fn spawn_loader(paths: Vec<PathBuf>, opts: LoadOptions, tx: mpsc::Sender<Msg>) {
+    std::thread::Builder::new()
+        .name("loader".into())
+        .spawn(move || {
+            let progress_tx = std::sync::Mutex::new(tx.clone());
+            let progress = |p: Progress| {
+                if let Ok(tx) = progress_tx.lock() {
+                    let _ = tx.send(Msg::Progress(p));
+                }
+            };
+            // A panic while loading must become an error, not a dead UI.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                load::load(&paths, &opts, &progress)
+            }))
+            .unwrap_or_else(|_| {
+                let why = terminal::take_worker_panic().unwrap_or_else(|| "unknown panic".into());
+                Err(LoadError {
+                    problems: vec![internal_error(why)],
+                })
+            });
+            let _ = tx.send(Msg::Loaded(Box::new(result)));
+        })
+        .expect("spawning the loader thread");
+}
+
+fn internal_error(why: String) -> crate::model::Diagnostic {
+    crate::model::Diagnostic {
+        path: "(spanlens)".into(),
+        pos: crate::model::Pos::None,
+        message: format!("internal error while loading, please report it: {why}"),
+    }
+}
+
+fn run_effects(terminal: &mut Term, app: &mut App) -> anyhow::Result<()> {
+    for effect in std::mem::take(&mut app.effects) {
+        match effect {
+            Effect::Copy { label, text } => {
+                if let Err(e) = clipboard::copy(&text) {
+                    app.status = Some(format!("could not copy {label}: {e}"));
+                }
+            }
+            Effect::Pager(text) => {
+                let outcome = terminal::suspend(terminal, || page(&text))?;
+                if let Err(e) = outcome {
+                    app.status = Some(format!("pager failed: {e}"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Shows `text` in `$PAGER` (default `less`). The text is made inert first: a pager that
+/// passes escapes through must not receive the trace's.
+fn page(text: &str) -> std::io::Result<()> {
+    let pager = std::env::var("PAGER")
+        .ok()
+        .filter(|p| !p.trim().is_empty())
+        .unwrap_or_else(|| "less".into());
+    let mut parts = pager.split_whitespace();
+    let program = parts.next().unwrap_or("less");
+    let mut child = std::process::Command::new(program)
+        .args(parts)
+        .stdin(std::process::Stdio::piped())
+        .spawn()?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A pager that quits early closes the pipe; that is not an error.
+        let _ = stdin.write_all(inert::text(text).as_bytes());
+    }
+    child.wait()?;
+    Ok(())
+}
+
+/// Clicks select, the wheel scrolls the pane under the pointer.
+fn mouse(app: &mut App, m: MouseEvent) {
+    use super::action::Action;
+    let (x, y) = (m.column, m.row);
+    let inside =
+        |r: ratatui::layout::Rect| x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height;
+    let areas = app.areas;
+    match m.kind {
+        MouseEventKind::Down(MouseButton::Left) => match app.screen {
+            Screen::Traces if inside(areas.list) && y > areas.list.y => {
+                let row = app.traces.offset + (y - areas.list.y - 1) as usize;
+                if row == app.traces.cursor {
+                    app.update(Action::Open);
+                } else if row < app.traces.order.len() {
+                    app.traces.cursor = row;
+                }
+            }
+            Screen::Trace if inside(areas.tree) => {
+                app.focus = Focus::Tree;
+                if let Some(tree) = app.tree.as_mut() {
+                    tree.move_to_row(tree.offset + (y - areas.tree.y) as usize);
+                }
+                let set = app.set.clone();
+                let sel = app.selected_span();
+                app.detail.select(&set, sel);
+            }
+            Screen::Trace if inside(areas.detail) => {
+                app.focus = Focus::Detail;
+                let line = app.detail.offset + (y - areas.detail.y) as usize;
+                app.detail.cursor = line.min(app.detail.doc.lines.len().saturating_sub(1));
+            }
+            _ => {}
+        },
+        MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+            let action = if m.kind == MouseEventKind::ScrollDown {
+                Action::Down
+            } else {
+                Action::Up
+            };
+            if app.screen == Screen::Trace {
+                app.focus = if inside(areas.detail) {
+                    Focus::Detail
+                } else {
+                    Focus::Tree
+                };
+            }
+            for _ in 0..3 {
+                app.update(action);
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,157 @@
+//! Drawing the app: the frame layout and one module per pane. Views read `App` (and keep
+//! only scroll positions and layout caches up to date); they never change what is selected.
+
+mod bars;
+mod detail;
+mod overlay;
+mod span_tree;
+mod status;
+mod trace_table;
+
+pub use bars::cells as bar_cells;
+pub use overlay::help_lines;
+pub use trace_table::compact;
+
+use super::app::{App, Focus, Screen};
+use crate::inert;
+use crate::model::time::format_duration;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::text::{Line, Span};
+
+/// Draws the whole screen.
+pub fn render(frame: &mut Frame, app: &mut App) {
+    let area = frame.area();
+    if area.height < 3 || area.width < 20 {
+        frame
+            .buffer_mut()
+            .set_string(area.x, area.y, "window too small", app.theme.warn());
+        return;
+    }
+    let [top, body, bottom] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    status::top(frame, app, top);
+    match app.screen {
+        Screen::Loading => loading(frame, app, body),
+        Screen::Traces => trace_table::render(frame, app, body),
+        Screen::Trace => trace_view(frame, app, body),
+    }
+    status::bottom(frame, app, bottom);
+    overlay::render(frame, app, body);
+}
+
+fn loading(frame: &mut Frame, app: &App, area: Rect) {
+    let msg = match &app.progress {
+        Some(p) if p.total > 0 => format!(
+            "Loading {} … {}%",
+            inert::line(&p.path),
+            p.done * 100 / p.total.max(1)
+        ),
+        _ => "Loading…".into(),
+    };
+    let y = area.y + area.height / 2;
+    frame
+        .buffer_mut()
+        .set_string(area.x + 2, y, msg, app.theme.accent());
+}
+
+fn trace_view(frame: &mut Frame, app: &mut App, area: Rect) {
+    let [head, panes] = Layout::vertical([Constraint::Length(1), Constraint::Min(2)]).areas(area);
+    trace_header(frame, app, head);
+    let side_by_side = panes.width >= 140;
+    let dir = if side_by_side {
+        Direction::Horizontal
+    } else {
+        Direction::Vertical
+    };
+    let [tree_area, detail_area] = Layout::default()
+        .direction(dir)
+        .constraints([Constraint::Percentage(55), Constraint::Percentage(45)])
+        .areas(panes);
+    let tree_focus = app.focus == Focus::Tree;
+    let tree_body = pane_title(frame, app, tree_area, "spans", tree_focus);
+    span_tree::render(frame, app, tree_body, tree_focus);
+    let detail_title = app.selected_span().map_or("detail".into(), |s| {
+        format!("detail · {}", inert::line(app.set.span_name(s)))
+    });
+    let detail_body = pane_title(frame, app, detail_area, &detail_title, !tree_focus);
+    detail::render(frame, app, detail_body, !tree_focus);
+}
+
+/// Draws a one-line pane title (highlighted when focused) and returns the area below it.
+fn pane_title(frame: &mut Frame, app: &App, area: Rect, title: &str, focused: bool) -> Rect {
+    let style = if focused {
+        app.theme
+            .accent()
+            .add_modifier(ratatui::style::Modifier::BOLD)
+    } else {
+        app.theme.muted()
+    };
+    let text = format!(
+        "─ {} ",
+        super::wrap::clip(title, area.width.saturating_sub(4) as usize)
+    );
+    let rule = "─".repeat((area.width as usize).saturating_sub(super::wrap::width(&text)));
+    let line = Line::from(vec![
+        Span::styled(text, style),
+        Span::styled(rule, app.theme.muted()),
+    ]);
+    frame
+        .buffer_mut()
+        .set_line(area.x, area.y, &line, area.width);
+    Rect {
+        y: area.y + 1,
+        height: area.height.saturating_sub(1),
+        ..area
+    }
+}
+
+fn trace_header(frame: &mut Frame, app: &App, area: Rect) {
+    let Some(tree) = &app.tree else { return };
+    let set = &app.set;
+    let t = set.trace(tree.trace);
+    let mut spans = vec![
+        Span::styled(
+            inert::line(set.str(t.name)).into_owned(),
+            app.theme.header(),
+        ),
+        Span::styled(
+            format!("  {}", inert::line(set.str(t.id))),
+            app.theme.muted(),
+        ),
+        Span::raw(format!(
+            "  {} · {} spans",
+            format_duration(t.duration_ns()),
+            t.span_count()
+        )),
+    ];
+    if t.errors > 0 {
+        spans.push(Span::styled(
+            format!(" · {} errors", t.errors),
+            app.theme.error(),
+        ));
+    }
+    if t.total_tokens > 0 {
+        spans.push(Span::raw(format!(
+            " · tokens {}/{}",
+            compact(t.input_tokens),
+            compact(t.output_tokens)
+        )));
+    }
+    if let Some(c) = t.cost {
+        spans.push(Span::raw(format!(" · ${c:.4}")));
+    }
+    if let Some(z) = tree.zoom {
+        spans.push(Span::styled(
+            format!(" · zoom: {}", inert::line(set.span_name(z.root))),
+            app.theme.warn(),
+        ));
+    }
+    frame
+        .buffer_mut()
+        .set_line(area.x, area.y, &Line::from(spans), area.width);
+}

@@ -1,0 +1,111 @@
+//! The top bar (what is loaded) and the status bar (messages and key hints).
+
+use crate::tui::app::{App, Focus, Screen};
+use crate::tui::keymap::show_keys;
+use crate::tui::wrap;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+pub fn top(frame: &mut Frame, app: &App, area: Rect) {
+    let set = &app.set;
+    let theme = &app.theme;
+    let mut spans = vec![Span::styled(
+        " spanlens ",
+        theme
+            .accent()
+            .add_modifier(ratatui::style::Modifier::REVERSED),
+    )];
+    if app.screen == Screen::Loading {
+        spans.push(Span::raw(" loading…"));
+    } else {
+        let formats: Vec<&str> = {
+            let mut f: Vec<&str> = set
+                .files
+                .iter()
+                .map(|f| f.format.split(' ').next().unwrap_or(""))
+                .collect();
+            f.dedup();
+            f
+        };
+        let file_label = match set.files.as_slice() {
+            [one] => crate::inert::line(&one.path).into_owned(),
+            many => format!("{} files", many.len()),
+        };
+        spans.push(Span::raw(format!(
+            " {} · {} · {} traces · {} spans · ",
+            wrap::clip(&file_label, 40),
+            formats.join(","),
+            set.traces.len(),
+            set.total_spans()
+        )));
+        let errors = set.total_errors();
+        let style = if errors > 0 {
+            theme.error()
+        } else {
+            theme.muted()
+        };
+        spans.push(Span::styled(format!("{errors} errors"), style));
+        let warnings = set.diagnostics.len() + usize::from(!set.anomalies().describe().is_empty());
+        if warnings > 0 {
+            spans.push(Span::styled(
+                format!(" · ⚠ {} warnings (w)", set.diagnostics.len().max(1)),
+                theme.warn(),
+            ));
+        }
+    }
+    frame
+        .buffer_mut()
+        .set_line(area.x, area.y, &Line::from(spans), area.width);
+}
+
+pub fn bottom(frame: &mut Frame, app: &App, area: Rect) {
+    let theme = &app.theme;
+    let left = match (&app.status, &app.progress) {
+        (_, Some(p)) => progress_text(p),
+        (Some(msg), _) => crate::inert::line(msg).into_owned(),
+        (None, None) => hints(app),
+    };
+    let pending = if app.pending.is_empty() {
+        String::new()
+    } else {
+        format!(" {}…", show_keys(&app.pending))
+    };
+    let right = format!("{pending}  ? help  q quit ");
+    let width = area.width as usize;
+    let left = wrap::clip(&left, width.saturating_sub(wrap::width(&right)));
+    let pad = width.saturating_sub(wrap::width(&left) + wrap::width(&right));
+    let line = Line::from(vec![
+        Span::raw(left),
+        Span::raw(" ".repeat(pad)),
+        Span::styled(right, theme.muted()),
+    ])
+    .style(Style::new());
+    frame
+        .buffer_mut()
+        .set_line(area.x, area.y, &line, area.width);
+}
+
+fn progress_text(p: &crate::load::Progress) -> String {
+    let pct = (p.done * 100).checked_div(p.total).unwrap_or(0);
+    format!(
+        "loading {} … {pct}% ({} of {} MB)",
+        crate::inert::line(&p.path),
+        p.done >> 20,
+        p.total >> 20
+    )
+}
+
+fn hints(app: &App) -> String {
+    match (app.screen, app.focus) {
+        (Screen::Traces, _) => "↑↓ move · Enter open · s sort · m mark · w warnings".into(),
+        (Screen::Trace, Focus::Tree) => {
+            "↑↓ move · ←→ fold · Enter detail · ]e next error · z zoom · y copy".into()
+        }
+        (Screen::Trace, Focus::Detail) => {
+            "↑↓ scroll · {} sections · t JSON tree · yy copy · o pager · Esc back".into()
+        }
+        (Screen::Loading, _) => "loading…".into(),
+    }
+}
