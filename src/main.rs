@@ -24,6 +24,11 @@ fn explore(paths: Vec<std::path::PathBuf>, input: cli::InputArgs) {
         eprintln!("spanlens: give a trace file or directory to open (see --help)");
         std::process::exit(cli::EXIT_NOTHING_LOADED);
     }
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        eprintln!("spanlens: the explorer needs a terminal; for a report use `spanlens summary`");
+        std::process::exit(1);
+    }
     let (keymap, theme) = match spanlens::tui::run::settings() {
         Ok(s) => s,
         Err(e) => {

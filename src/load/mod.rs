@@ -285,7 +285,10 @@ fn load_document(
             return load_truncated(input, &buf, opts, path, suffix, &e);
         }
         if values == 0 && fmt.is_none() {
-            return Err(format!("not valid JSON: {}", short_error(&e)));
+            return Err(format!(
+                "not a trace file: not valid JSON ({})",
+                short_error(&e)
+            ));
         }
         sink.batch.diag(
             path,

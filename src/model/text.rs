@@ -159,11 +159,23 @@ impl Sources {
     }
 }
 
-/// Decodes bytes to display text according to `enc`.
+/// Decodes bytes to text: strings unescaped (however many JSON layers wrap them); when a
+/// string held a JSON object or array, its text is returned as the source spelled it,
+/// not re-serialised.
 pub fn decode_text(bytes: &[u8], enc: Enc) -> String {
     match decode_value(bytes, enc) {
         Value::String(s) => s,
-        other => other.to_string(),
+        structured => {
+            let one_layer = match enc {
+                Enc::JsonStrJson => Enc::JsonStr,
+                Enc::OtlpAnyJson => Enc::OtlpAny,
+                _ => return structured.to_string(),
+            };
+            match decode_value(bytes, one_layer) {
+                Value::String(s) => s,
+                _ => structured.to_string(),
+            }
+        }
     }
 }
 

@@ -445,6 +445,7 @@ impl App {
 
     fn copy(&mut self, action: Action) {
         let set = self.set.clone();
+        self.detail.ensure_layout(&set, &self.theme);
         let span = self.selected_span();
         let found: Option<(String, String)> = match action {
             Action::CopyTraceId => self
@@ -493,6 +494,8 @@ impl App {
             self.status = Some("open a trace first".into());
             return;
         }
+        let set = self.set.clone();
+        self.detail.ensure_layout(&set, &self.theme);
         let text = match self.focus {
             Focus::Detail => self.detail.current_value().map(|c| c.text),
             Focus::Tree => None,

@@ -85,6 +85,13 @@ impl DetailPane {
         }
     }
 
+    /// Makes sure the document is laid out (at the last width, or 100 cells before any
+    /// render), so copy and pager work on what the user sees.
+    pub fn ensure_layout(&mut self, set: &TraceSet, theme: &Theme) {
+        let width = self.built_for.map_or(100, |(_, w)| w);
+        self.layout(set, theme, width);
+    }
+
     /// Builds the JSON tree on first use.
     pub fn toggle_tree(&mut self, set: &TraceSet, theme: &Theme) {
         self.json_tree = !self.json_tree;

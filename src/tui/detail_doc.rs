@@ -161,23 +161,26 @@ fn header(b: &mut Builder, set: &TraceSet, ix: SpanIx) {
     ) {
         b.push(line, Some(name_value));
     }
-    let status_style = if s.is_error() {
-        b.theme.error()
-    } else {
-        b.theme.ok()
-    };
-    let mut first = vec![("status", s.status.as_str().to_owned(), status_style)];
-    if s.otel_kind != 0 {
-        first.push((
-            "otel kind",
-            crate::load::otlp::otel_kind_name(s.otel_kind).to_owned(),
-            Style::new(),
-        ));
+    let mut first = Vec::new();
+    if s.status != crate::model::Status::Unset {
+        let style = if s.is_error() {
+            b.theme.error()
+        } else {
+            b.theme.ok()
+        };
+        first.push(("status", s.status.as_str().to_owned(), style));
+    }
+    // INTERNAL is the default kind and says nothing; the others say who called whom.
+    if s.otel_kind > 1 {
+        let name = crate::load::otlp::otel_kind_name(s.otel_kind).to_owned();
+        first.push(("otel kind", name, Style::new()));
     }
     if !s.scope.is_empty() {
         first.push(("scope", set.str(s.scope).to_owned(), Style::new()));
     }
-    b.fields(&first, None);
+    if !first.is_empty() {
+        b.fields(&first, None);
+    }
     let span_id = b.value("span id", set.span_id(ix).to_owned());
     let parent = match s.parent() {
         Some(p) => set.span_id(p).to_owned(),
@@ -293,7 +296,7 @@ fn usage(b: &mut Builder, set: &TraceSet, ix: SpanIx) {
         ));
     }
     if let Some(c) = s.cost {
-        f.push(("cost", format!("${c:.6}"), Style::new()));
+        f.push(("cost", super::view::money(c), Style::new()));
     }
     if !f.is_empty() {
         b.fields(&f, None);
@@ -310,7 +313,13 @@ fn errors(b: &mut Builder, set: &TraceSet, ix: SpanIx, d: &SpanDetail) {
         return;
     }
     b.section("Error");
-    if let Some(m) = msg {
+    // The status message often repeats the exception ("ValueError: boom"): show it once.
+    let repeated = |m: &str| {
+        d.exceptions
+            .iter()
+            .any(|e| m == format!("{}: {}", e.kind, e.message) || m == e.message)
+    };
+    if let Some(m) = msg.filter(|m| !repeated(m)) {
         let v = b.value("error message", m.clone());
         b.text(&m, b.theme.error(), 0, Some(v));
     }
@@ -369,6 +378,18 @@ fn tool_call(b: &mut Builder, c: &ToolCall, indent: usize) {
             b.theme.kind(crate::model::SpanKind::Tool),
         ),
     ];
+    // Short arguments read best inline: `→ call get_weather({"city":"Paris"})`.
+    let args = if c.arguments.is_null() {
+        String::new()
+    } else {
+        compact(&c.arguments)
+    };
+    let room = b.width.saturating_sub(indent + wrap::width(&c.name) + 12);
+    let inline = !args.contains('\n') && wrap::width(&args) < room;
+    if inline && !args.is_empty() {
+        let style = b.theme.slot("json_string");
+        head.push(Span::styled(format!("({})", inert::line(&args)), style));
+    }
     if let Some(id) = &c.id {
         head.push(Span::styled(
             format!(" #{}", inert::line(id)),
@@ -376,17 +397,24 @@ fn tool_call(b: &mut Builder, c: &ToolCall, indent: usize) {
         ));
     }
     b.push(Line::from(head), Some(v));
-    b.json(&c.arguments, indent + 4, Some(v));
+    if !inline && !c.arguments.is_null() {
+        b.json(&c.arguments, indent + 4, Some(v));
+    }
     if let Some(r) = &c.result {
         let rv = b.value(&format!("result of {}", c.name), as_text(r));
-        b.push(
-            Line::from(vec![
-                Span::raw(" ".repeat(indent)),
-                Span::styled("← result", b.theme.muted()),
-            ]),
-            Some(rv),
-        );
-        b.json(r, indent + 4, Some(rv));
+        let text = compact(r);
+        let mut line = vec![
+            Span::raw(" ".repeat(indent)),
+            Span::styled("← result", b.theme.muted()),
+        ];
+        let short = !text.contains('\n') && wrap::width(&text) + indent + 12 < b.width;
+        if short {
+            line.push(Span::raw(format!(" {}", inert::line(&text))));
+        }
+        b.push(Line::from(line), Some(rv));
+        if !short {
+            b.json(r, indent + 4, Some(rv));
+        }
     }
 }
 
@@ -473,12 +501,15 @@ fn pairs(b: &mut Builder, title: &str, items: &[(String, Value)]) {
     for (k, val) in items {
         let v = b.value(k, as_text(val));
         let key = format!("{:<key_w$} ", wrap::clip(&inert::line(k), key_w));
+        // Strings read better unquoted here; the JSON views keep the quotes.
         let shown = match val {
             Value::String(s) => json_view::short_string(s),
-            other => json_view::short_string(&other.to_string())
-                .trim_matches('"')
-                .to_owned(),
+            other => json_view::short_string(&other.to_string()),
         };
+        let shown = shown
+            .strip_prefix('"')
+            .and_then(|x| x.strip_suffix('"'))
+            .map_or(shown.clone(), str::to_owned);
         let segs = vec![(key, b.theme.slot("json_key")), (shown, Style::new())];
         for line in json_view::wrap_segments(segs, b.width).into_iter().take(6) {
             b.push(line, Some(v));

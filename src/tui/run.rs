@@ -62,6 +62,9 @@ fn main_loop(terminal: &mut Term, app: &mut App, rx: &mpsc::Receiver<Msg>) -> an
     let mut last_progress = Instant::now();
     while !app.should_quit {
         terminal.draw(|frame| view::render(frame, app))?;
+        if app.screen != Screen::Loading {
+            test_panic("main");
+        }
         let first = rx
             .recv()
             .map_err(|_| anyhow::anyhow!("the input and loader threads stopped"))?;
@@ -114,15 +117,18 @@ fn spawn_loader(paths: Vec<PathBuf>, opts: LoadOptions, tx: mpsc::Sender<Msg>) {
                 }
             };
             // A panic while loading must become an error, not a dead UI.
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let load = || {
+                test_panic("loader");
                 load::load(&paths, &opts, &progress)
-            }))
-            .unwrap_or_else(|_| {
-                let why = terminal::take_worker_panic().unwrap_or_else(|| "unknown panic".into());
-                Err(LoadError {
-                    problems: vec![internal_error(why)],
-                })
-            });
+            };
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(load))
+                .unwrap_or_else(|_| {
+                    let why =
+                        terminal::take_worker_panic().unwrap_or_else(|| "unknown panic".into());
+                    Err(LoadError {
+                        problems: vec![internal_error(why)],
+                    })
+                });
             let _ = tx.send(Msg::Loaded(Box::new(result)));
         })
         .expect("spawning the loader thread");
@@ -227,5 +233,13 @@ fn mouse(app: &mut App, m: MouseEvent) {
             }
         }
         _ => {}
+    }
+}
+
+/// Test hook: `SPANLENS_TEST_PANIC=main|loader` panics at that point, so the end-to-end
+/// tests can prove the terminal is restored after a panic on either thread.
+fn test_panic(place: &str) {
+    if std::env::var("SPANLENS_TEST_PANIC").is_ok_and(|p| p == place) {
+        panic!("SPANLENS_TEST_PANIC={place}");
     }
 }

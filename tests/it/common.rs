@@ -64,3 +64,59 @@ pub fn span_named(set: &TraceSet, name: &str) -> SpanIx {
 pub fn warnings(set: &TraceSet) -> Vec<String> {
     set.diagnostics.iter().map(|d| d.to_string()).collect()
 }
+
+/// The explorer on fixture files, with default keys and a 16-colour theme.
+pub fn app_for(names: &[&str]) -> spanlens::tui::app::App {
+    use spanlens::tui::{
+        keymap::KeyMap,
+        theme::{ColorDepth, Theme},
+    };
+    // Relative paths (tests run in the crate root) keep snapshots free of checkout paths.
+    let paths: Vec<PathBuf> = names
+        .iter()
+        .map(|n| Path::new("tests/fixtures").join(n))
+        .collect();
+    let set = load_paths(&paths);
+    spanlens::tui::app::App::new(set, KeyMap::default(), Theme::new(ColorDepth::Ansi16))
+}
+
+/// Types keys into the app: a string of plain characters, one key each.
+pub fn type_keys(app: &mut spanlens::tui::app::App, keys: &str) {
+    for c in keys.chars() {
+        app.handle_key(spanlens::tui::keymap::Key::plain(c));
+    }
+}
+
+/// Presses one named key (`enter`, `esc`, `tab`, `ctrl-d`).
+pub fn press(app: &mut spanlens::tui::app::App, name: &str) {
+    let keys = spanlens::tui::keymap::parse_keys(name).expect("a key name");
+    for k in keys {
+        app.handle_key(k);
+    }
+}
+
+/// Name of the span under the tree cursor.
+pub fn selected_name(app: &spanlens::tui::app::App) -> String {
+    let s = app.selected_span().expect("a selected span");
+    app.set.span_name(s).to_owned()
+}
+
+/// Renders the app into a test terminal of `w` x `h` cells and returns its buffer.
+pub fn render(app: &mut spanlens::tui::app::App, w: u16, h: u16) -> ratatui::buffer::Buffer {
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    terminal
+        .draw(|f| spanlens::tui::view::render(f, app))
+        .unwrap();
+    terminal.backend().buffer().clone()
+}
+
+/// The buffer's text, one string per row.
+pub fn screen_text(buf: &ratatui::buffer::Buffer) -> Vec<String> {
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect()
+}

@@ -9,3 +9,6 @@ mod load_mlflow;
 mod load_otlp;
 mod load_parquet;
 mod load_phoenix;
+mod tui_e2e;
+mod tui_keys;
+mod tui_render;

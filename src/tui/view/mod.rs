@@ -16,7 +16,7 @@ use super::app::{App, Focus, Screen};
 use crate::inert;
 use crate::model::time::format_duration;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 
 /// Draws the whole screen.
@@ -63,15 +63,15 @@ fn trace_view(frame: &mut Frame, app: &mut App, area: Rect) {
     let [head, panes] = Layout::vertical([Constraint::Length(1), Constraint::Min(2)]).areas(area);
     trace_header(frame, app, head);
     let side_by_side = panes.width >= 140;
-    let dir = if side_by_side {
-        Direction::Horizontal
+    let [tree_area, detail_area] = if side_by_side {
+        let split = [Constraint::Percentage(55), Constraint::Percentage(45)];
+        Layout::horizontal(split).areas(panes)
     } else {
-        Direction::Vertical
+        // Stacked: the tree gets what it needs up to 55%, the detail the rest.
+        let rows = app.tree.as_ref().map_or(0, |t| t.rows.len() as u16) + 1;
+        let tree_h = rows.clamp(3, (panes.height * 55 / 100).max(3));
+        Layout::vertical([Constraint::Length(tree_h), Constraint::Min(2)]).areas(panes)
     };
-    let [tree_area, detail_area] = Layout::default()
-        .direction(dir)
-        .constraints([Constraint::Percentage(55), Constraint::Percentage(45)])
-        .areas(panes);
     let tree_focus = app.focus == Focus::Tree;
     let tree_body = pane_title(frame, app, tree_area, "spans", tree_focus);
     span_tree::render(frame, app, tree_body, tree_focus);
@@ -114,6 +114,11 @@ fn trace_header(frame: &mut Frame, app: &App, area: Rect) {
     let Some(tree) = &app.tree else { return };
     let set = &app.set;
     let t = set.trace(tree.trace);
+    let summary = format!(
+        "  {} · {}",
+        format_duration(t.duration_ns()),
+        status::count(t.span_count() as usize, "span")
+    );
     let mut spans = vec![
         Span::styled(
             inert::line(set.str(t.name)).into_owned(),
@@ -123,35 +128,38 @@ fn trace_header(frame: &mut Frame, app: &App, area: Rect) {
             format!("  {}", inert::line(set.str(t.id))),
             app.theme.muted(),
         ),
-        Span::raw(format!(
-            "  {} · {} spans",
-            format_duration(t.duration_ns()),
-            t.span_count()
-        )),
+        Span::raw(summary),
     ];
     if t.errors > 0 {
-        spans.push(Span::styled(
-            format!(" · {} errors", t.errors),
-            app.theme.error(),
-        ));
+        let errors = status::count(t.errors as usize, "error");
+        spans.push(Span::styled(format!(" · {errors}"), app.theme.error()));
     }
     if t.total_tokens > 0 {
-        spans.push(Span::raw(format!(
+        let tokens = format!(
             " · tokens {}/{}",
             compact(t.input_tokens),
             compact(t.output_tokens)
-        )));
+        );
+        spans.push(Span::raw(tokens));
     }
-    if let Some(c) = t.cost {
-        spans.push(Span::raw(format!(" · ${c:.4}")));
+    if let Some(c) = t.cost.filter(|c| *c > 0.0) {
+        spans.push(Span::raw(format!(" · {}", money(c))));
     }
     if let Some(z) = tree.zoom {
-        spans.push(Span::styled(
-            format!(" · zoom: {}", inert::line(set.span_name(z.root))),
-            app.theme.warn(),
-        ));
+        let zoom = format!(" · zoom: {}", inert::line(set.span_name(z.root)));
+        spans.push(Span::styled(zoom, app.theme.warn()));
     }
     frame
         .buffer_mut()
         .set_line(area.x, area.y, &Line::from(spans), area.width);
+}
+
+/// A cost in dollars with enough digits to be non-zero: `$1.24`, `$0.0031`, `$0.000019`.
+pub fn money(c: f64) -> String {
+    let digits = if c >= 1.0 || c <= 0.0 {
+        2
+    } else {
+        (-(c.log10().floor()) as usize + 1).clamp(2, 8)
+    };
+    format!("${c:.digits$}")
 }

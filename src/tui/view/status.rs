@@ -11,53 +11,71 @@ use ratatui::text::{Line, Span};
 pub fn top(frame: &mut Frame, app: &App, area: Rect) {
     let set = &app.set;
     let theme = &app.theme;
-    let mut spans = vec![Span::styled(
-        " spanlens ",
-        theme
-            .accent()
-            .add_modifier(ratatui::style::Modifier::REVERSED),
-    )];
+    let title = theme
+        .accent()
+        .add_modifier(ratatui::style::Modifier::REVERSED);
+    let mut spans = vec![Span::styled(" spanlens ", title)];
     if app.screen == Screen::Loading {
         spans.push(Span::raw(" loading…"));
+        frame
+            .buffer_mut()
+            .set_line(area.x, area.y, &Line::from(spans), area.width);
+        return;
+    }
+    let mut formats: Vec<&str> = set
+        .files
+        .iter()
+        .map(|f| f.format.split(' ').next().unwrap_or(""))
+        .collect();
+    formats.sort_unstable();
+    formats.dedup();
+    let formats = if formats.len() > 3 {
+        format!("{} formats", formats.len())
     } else {
-        let formats: Vec<&str> = {
-            let mut f: Vec<&str> = set
-                .files
-                .iter()
-                .map(|f| f.format.split(' ').next().unwrap_or(""))
-                .collect();
-            f.dedup();
-            f
-        };
-        let file_label = match set.files.as_slice() {
-            [one] => crate::inert::line(&one.path).into_owned(),
-            many => format!("{} files", many.len()),
-        };
-        spans.push(Span::raw(format!(
-            " {} · {} · {} traces · {} spans · ",
-            wrap::clip(&file_label, 40),
-            formats.join(","),
-            set.traces.len(),
-            set.total_spans()
-        )));
-        let errors = set.total_errors();
-        let style = if errors > 0 {
-            theme.error()
-        } else {
-            theme.muted()
-        };
-        spans.push(Span::styled(format!("{errors} errors"), style));
-        let warnings = set.diagnostics.len() + usize::from(!set.anomalies().describe().is_empty());
-        if warnings > 0 {
-            spans.push(Span::styled(
-                format!(" · ⚠ {} warnings (w)", set.diagnostics.len().max(1)),
-                theme.warn(),
-            ));
+        formats.join(",")
+    };
+    let file_label = match set.files.as_slice() {
+        [one] => {
+            let name = std::path::Path::new(&one.path)
+                .file_name()
+                .map(|n| n.to_string_lossy());
+            crate::inert::line(&name.unwrap_or_default()).into_owned()
         }
+        many => count(many.len(), "file"),
+    };
+    spans.push(Span::raw(format!(
+        " {} · {} · {} · {} · ",
+        wrap::clip(&file_label, 40),
+        formats,
+        count(set.traces.len(), "trace"),
+        count(set.total_spans(), "span")
+    )));
+    let errors = set.total_errors();
+    let style = if errors > 0 {
+        theme.error()
+    } else {
+        theme.muted()
+    };
+    spans.push(Span::styled(count(errors, "error"), style));
+    let warnings = set.diagnostics.len();
+    if warnings > 0 {
+        spans.push(Span::styled(
+            format!(" · ⚠ {} (w)", count(warnings, "warning")),
+            theme.warn(),
+        ));
     }
     frame
         .buffer_mut()
         .set_line(area.x, area.y, &Line::from(spans), area.width);
+}
+
+/// `1 trace`, `2 traces`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 pub fn bottom(frame: &mut Frame, app: &App, area: Rect) {

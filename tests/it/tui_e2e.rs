@@ -1,0 +1,190 @@
+//! End to end: the real binary in a tmux pane. Each test polls the screen for the text it
+//! expects (never a blind sleep), sends keys, reads the screen, and checks how it ended.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A private tmux server running one pane.
+struct Pane {
+    socket: String,
+}
+
+impl Pane {
+    fn start(name: &str, cmd: &str, env: &[(&str, &str)]) -> Pane {
+        assert!(
+            Command::new("tmux")
+                .arg("-V")
+                .output()
+                .is_ok_and(|o| o.status.success()),
+            "these tests need tmux (apt-get install tmux)"
+        );
+        let socket = format!("spanlens-{name}-{}", std::process::id());
+        let exports: String = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
+        let pane = Pane { socket };
+        pane.tmux(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "sh",
+        ]);
+        pane.tmux(&["set-option", "-g", "set-clipboard", "on"]);
+        // The shell stays: after spanlens exits it prints the status and takes commands,
+        // which only works if the terminal is back in cooked mode.
+        // The marker is split so the typed command line never matches it.
+        let full = format!(
+            "env {exports}{} {cmd}; echo EX\"\"IT=$?",
+            env!("CARGO_BIN_EXE_spanlens")
+        );
+        pane.tmux(&["send-keys", "-t", "t", &full, "Enter"]);
+        pane
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "t"])
+    }
+
+    /// Polls until `pred` holds for the screen, or fails with the last screen.
+    fn wait(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        self.wait(text, |s| s.contains(text))
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.tmux(&["send-keys", "-t", "t", k]);
+        }
+    }
+
+    fn format(&self, f: &str) -> String {
+        self.tmux(&["display-message", "-p", "-t", "t", f])
+            .trim()
+            .to_owned()
+    }
+
+    /// Waits for the program to exit and returns its exit status.
+    fn exit_status(&self) -> i32 {
+        let status = |s: &str| -> Option<i32> {
+            let rest = s.split("EXIT=").nth(1)?;
+            rest.split_whitespace().next()?.parse().ok()
+        };
+        let screen = self.wait("the program to exit", |s| status(s).is_some());
+        status(&screen).expect("an exit status")
+    }
+
+    /// Checks the terminal is usable again: main screen, visible cursor, cooked input.
+    fn assert_restored(&self, what: &str) {
+        assert_eq!(
+            self.format("#{alternate_on}"),
+            "0",
+            "{what}: the alternate screen was left"
+        );
+        assert_eq!(
+            self.format("#{cursor_flag}"),
+            "1",
+            "{what}: the cursor is visible again"
+        );
+        self.tmux(&["send-keys", "-t", "t", "echo cooked-$((20+22))", "Enter"]);
+        self.wait("the shell to run a command (cooked mode)", |s| {
+            s.contains("cooked-42")
+        });
+    }
+}
+
+impl Drop for Pane {
+    fn drop(&mut self) {
+        self.tmux(&["kill-server"]);
+    }
+}
+
+#[test]
+fn open_walk_jump_to_error_copy_and_quit() {
+    let pane = Pane::start("walk", "tests/fixtures/agent.otlp.jsonl", &[]);
+    pane.wait_for("summarize report");
+    pane.keys(&["Enter"]);
+    pane.wait_for("─ spans");
+    pane.keys(&["]", "e"]);
+    let screen = pane.wait_for("error 1 of 1: geocode");
+    assert!(
+        screen.contains("TimeoutError: geocoder timed out after 30s"),
+        "{screen}"
+    );
+    pane.keys(&["y", "s"]);
+    pane.wait_for("copied span id");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while pane.tmux(&["show-buffer"]).trim() != "3c4d5e6f70819203" {
+        assert!(
+            Instant::now() < deadline,
+            "OSC 52 never reached tmux's buffer"
+        );
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    pane.keys(&["Tab"]);
+    pane.wait_for("detail · geocode");
+    pane.keys(&["?"]);
+    pane.wait_for("keys (Esc closes)");
+    pane.keys(&["Escape", "q"]);
+    assert_eq!(pane.exit_status(), 0);
+    assert!(
+        !pane.screen().contains("─ spans"),
+        "the UI is gone from the screen"
+    );
+    pane.assert_restored("quit");
+}
+
+#[test]
+fn nothing_loadable_exits_2_naming_the_file() {
+    let pane = Pane::start("bad", "Cargo.toml", &[]);
+    assert_eq!(pane.exit_status(), 2);
+    let screen = pane.screen();
+    assert!(screen.contains("Cargo.toml: not a trace file"), "{screen}");
+    pane.assert_restored("load failure");
+}
+
+#[test]
+fn panics_on_either_thread_restore_the_terminal() {
+    for (place, status, text) in [
+        ("main", 101, "SPANLENS_TEST_PANIC=main"),
+        ("loader", 2, "internal error"),
+    ] {
+        let pane = Pane::start(
+            place,
+            "tests/fixtures/agent.otlp.jsonl",
+            &[("SPANLENS_TEST_PANIC", place)],
+        );
+        assert_eq!(pane.exit_status(), status, "panic in {place}");
+        let screen = pane.screen();
+        assert!(screen.contains(text), "panic in {place}: {screen}");
+        pane.assert_restored(&format!("panic in {place}"));
+    }
+}
