@@ -6,4 +6,5 @@ pub mod cli;
 pub mod inert;
 pub mod load;
 pub mod model;
+pub mod search;
 pub mod tui;

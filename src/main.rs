@@ -14,6 +14,14 @@ fn main() {
                 print!("{}", cli::summary::to_text(&set));
             }
         }
+        Some(Command::Search {
+            query,
+            paths,
+            input,
+            trace,
+            limit,
+            json,
+        }) => search(&query, &paths, &input, trace.as_deref(), limit, json),
         None => explore(args.paths, args.input),
     }
 }
@@ -39,5 +47,45 @@ fn explore(paths: Vec<std::path::PathBuf>, input: cli::InputArgs) {
     if let Err(e) = spanlens::tui::run::run(paths, input.options(), keymap, theme) {
         eprintln!("spanlens: {e}");
         std::process::exit(cli::EXIT_NOTHING_LOADED);
+    }
+}
+
+/// `spanlens search`.
+fn search(
+    text: &str,
+    paths: &[std::path::PathBuf],
+    input: &cli::InputArgs,
+    trace: Option<&str>,
+    limit: usize,
+    json: bool,
+) {
+    let query = match spanlens::search::Query::parse(text) {
+        Ok(q) => q,
+        Err(e) => {
+            eprintln!("spanlens: bad query: {e}");
+            std::process::exit(1);
+        }
+    };
+    let set = cli::load_or_exit(paths, input);
+    let scope = match trace {
+        None => spanlens::search::Scope::All,
+        Some(id) => match set.find_trace(id) {
+            Some(t) => spanlens::search::Scope::Trace(t),
+            None => {
+                eprintln!(
+                    "spanlens: no trace {} in the loaded files",
+                    spanlens::inert::line(id)
+                );
+                std::process::exit(1);
+            }
+        },
+    };
+    let found = cli::search::run(&set, &query, scope, limit);
+    if json {
+        println!("{}", cli::search::to_json(&set, text, &found));
+    } else {
+        use std::io::IsTerminal;
+        let highlight = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        print!("{}", cli::search::to_text(&set, &found, highlight));
     }
 }

@@ -1,5 +1,6 @@
 //! Command-line interface: argument parsing and the non-interactive subcommands.
 
+pub mod search;
 pub mod summary;
 
 use crate::load::{self, Format, LoadOptions, Progress};
@@ -33,6 +34,29 @@ pub enum Command {
         paths: Vec<PathBuf>,
         #[command(flatten)]
         input: InputArgs,
+        /// Print one JSON object for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search span names, tool calls, prompts, outputs and attributes.
+    ///
+    /// Plain words match fuzzily; 'text matches exactly, re:… is a regular expression.
+    /// Scopes: name: tool: prompt: out: attr:KEY. Filters: kind:llm status:error
+    /// model:NAME dur>2s. Lower case ignores case, upper case makes it matter.
+    Search {
+        /// The query, e.g. "tool:get_wether" or "'rate limit status:error".
+        query: String,
+        /// Trace files or directories (`-` reads stdin).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        input: InputArgs,
+        /// Only search this trace (an id or a unique prefix).
+        #[arg(long, value_name = "TRACE_ID")]
+        trace: Option<String>,
+        /// At most this many hits, best first.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
         /// Print one JSON object for scripts.
         #[arg(long)]
         json: bool,

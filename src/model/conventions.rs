@@ -79,6 +79,31 @@ fn role_of(key: &str) -> Option<Role> {
     })
 }
 
+/// Returns true when `key` carries what the model shows as a field of its own: the span's
+/// input, output or messages, its tool, model or kind.
+pub fn is_content_key(key: &str) -> bool {
+    const PREFIXES: [&str; 6] = [
+        "llm.input_messages.",
+        "llm.output_messages.",
+        "gen_ai.prompt.",
+        "gen_ai.completion.",
+        "ai.prompt",
+        "ai.response.text",
+    ];
+    matches!(
+        role_of(key),
+        Some(Role::Input(_) | Role::Output(_) | Role::Tool | Role::Model(_) | Role::Kind(_))
+    ) || matches!(
+        key,
+        "gen_ai.input.messages"
+            | "gen_ai.output.messages"
+            | "gen_ai.system_instructions"
+            | "mlflow.chat.messages"
+            | "llm.input_messages"
+            | "llm.output_messages"
+    ) || PREFIXES.iter().any(|p| key.starts_with(p))
+}
+
 /// Returns true when `key` means something to the model (used to skip decoding the rest).
 pub fn is_semantic(key: &str) -> bool {
     role_of(key).is_some()

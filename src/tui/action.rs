@@ -65,4 +65,12 @@ pub enum Action {
     CopyValue,
     /// Open the selected span's text (or the whole detail) in `$PAGER`.
     OpenPager,
+    /// Open the search line.
+    Search,
+    /// Go to the next search hit.
+    NextHit,
+    /// Go to the previous search hit.
+    PrevHit,
+    /// Hide spans that do not match the search (ancestors stay), or show them again.
+    ToggleFilter,
 }

@@ -5,6 +5,7 @@
 use super::action::Action;
 use super::detail::DetailPane;
 use super::keymap::{Context, Key, KeyMap, Lookup};
+use super::search::SearchState;
 use super::theme::Theme;
 use super::traces::TraceList;
 use super::tree::SpanTree;
@@ -34,13 +35,15 @@ pub enum Overlay {
     None,
     Help,
     Warnings,
+    Search,
 }
 
 /// Something for the runtime to do outside the terminal's drawing.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
     Copy { label: String, text: String },
     Pager(String),
+    Search(super::search::Request),
 }
 
 /// Screen areas from the last render, for mouse hits.
@@ -68,6 +71,7 @@ pub struct App {
     pub should_quit: bool,
     pub progress: Option<Progress>,
     pub areas: Areas,
+    pub search: SearchState,
 }
 
 impl App {
@@ -91,6 +95,7 @@ impl App {
             should_quit: false,
             progress: None,
             areas: Areas::default(),
+            search: SearchState::default(),
         }
     }
 
@@ -130,6 +135,9 @@ impl App {
 
     /// Feeds one key press through the key map. Returns true when the screen may change.
     pub fn handle_key(&mut self, key: Key) -> bool {
+        if self.overlay == Overlay::Search {
+            return self.search_key(key);
+        }
         self.pending.push(key);
         match self.keymap.lookup(self.context(), &self.pending) {
             Lookup::Action(a) => {
@@ -162,6 +170,9 @@ impl App {
             Action::CopySpanId | Action::CopyTraceId | Action::CopyInput => self.copy(action),
             Action::CopyOutput | Action::CopySpanJson | Action::CopyValue => self.copy(action),
             Action::OpenPager => self.open_pager(),
+            Action::Search => self.open_search(),
+            Action::NextHit | Action::PrevHit => return self.step_hit(action == Action::NextHit),
+            Action::ToggleFilter => self.toggle_filter(),
             _ => {
                 return match self.screen {
                     Screen::Loading => false,
@@ -389,7 +400,7 @@ impl App {
     }
 
     /// Keeps the detail pane on the tree's selected span.
-    fn sync_detail(&mut self) {
+    pub(super) fn sync_detail(&mut self) {
         let sel = self.tree.as_ref().and_then(SpanTree::selected);
         let set = self.set.clone();
         self.detail.select(&set, sel);
@@ -436,7 +447,7 @@ impl App {
         }
     }
 
-    fn selected_trace(&self) -> Option<TraceIx> {
+    pub(super) fn selected_trace(&self) -> Option<TraceIx> {
         match self.screen {
             Screen::Trace => self.tree.as_ref().map(|t| t.trace),
             _ => self.traces.selected(),

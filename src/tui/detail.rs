@@ -171,6 +171,39 @@ impl DetailPane {
         }
     }
 
+    /// Puts the cursor on the first line of one of `sections` (first that exists) that
+    /// contains `needle` (case-insensitively), or on the section's heading.
+    pub fn reveal_match(&mut self, sections: &[&str], needle: &str) {
+        let needle = needle.to_lowercase();
+        for title in sections {
+            let Some(&(_, start)) = self.doc.sections.iter().find(|(t, _)| t.starts_with(title))
+            else {
+                continue;
+            };
+            let end = self
+                .doc
+                .sections
+                .iter()
+                .map(|s| s.1)
+                .find(|&l| l > start)
+                .unwrap_or(self.doc.lines.len());
+            let hit = (start..end).find(|&i| {
+                let text: String = self.doc.lines[i]
+                    .line
+                    .spans
+                    .iter()
+                    .map(|s| s.content.as_ref())
+                    .collect();
+                !needle.is_empty() && text.to_lowercase().contains(&needle)
+            });
+            if hit.is_some() || sections.len() == 1 {
+                self.cursor = hit.unwrap_or(start);
+                self.offset = self.cursor.saturating_sub(2);
+                return;
+            }
+        }
+    }
+
     /// The value under the cursor (in the JSON tree: the selected node).
     pub fn current_value(&self) -> Option<Copyable> {
         if self.json_tree {

@@ -501,15 +501,11 @@ fn pairs(b: &mut Builder, title: &str, items: &[(String, Value)]) {
     for (k, val) in items {
         let v = b.value(k, as_text(val));
         let key = format!("{:<key_w$} ", wrap::clip(&inert::line(k), key_w));
-        // Strings read better unquoted here; the JSON views keep the quotes.
+        // Strings read better as text here; the JSON views keep quotes and escapes.
         let shown = match val {
-            Value::String(s) => json_view::short_string(s),
+            Value::String(s) => json_view::short_text(s),
             other => json_view::short_string(&other.to_string()),
         };
-        let shown = shown
-            .strip_prefix('"')
-            .and_then(|x| x.strip_suffix('"'))
-            .map_or(shown.clone(), str::to_owned);
         let segs = vec![(key, b.theme.slot("json_key")), (shown, Style::new())];
         for line in json_view::wrap_segments(segs, b.width).into_iter().take(6) {
             b.push(line, Some(v));

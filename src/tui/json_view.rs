@@ -106,6 +106,23 @@ pub fn short_string(s: &str) -> String {
     quoted(s)
 }
 
+/// A string for display as plain text: inert, blobs as a badge, long text cut.
+pub fn short_text(s: &str) -> String {
+    if looks_base64(s) {
+        return format!("[base64, {}]", human_bytes(s.len()));
+    }
+    let mut cut = s.len().min(MAX_STRING);
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let text = inert::line(&s[..cut]).into_owned();
+    if cut < s.len() {
+        format!("{text}… (+{}, o: pager)", human_bytes(s.len() - cut))
+    } else {
+        text
+    }
+}
+
 fn looks_base64(s: &str) -> bool {
     s.len() >= BASE64_MIN
         && s.bytes()

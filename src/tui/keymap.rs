@@ -362,6 +362,20 @@ impl Default for KeyMap {
                 OpenPager,
                 "open span text in $PAGER",
             ),
+            (
+                Global,
+                &[Key::plain('/')],
+                Search,
+                "search (Tab: this trace / all traces)",
+            ),
+            (Global, &[Key::plain('n')], NextHit, "next search hit"),
+            (Global, &[Key::plain('N')], PrevHit, "previous search hit"),
+            (
+                Global,
+                &[Key::plain('F')],
+                ToggleFilter,
+                "filter the tree by the search / clear",
+            ),
             (Traces, &[Key::plain('s')], CycleSort, "sort by next column"),
             (
                 Traces,

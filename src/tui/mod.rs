@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod app;
+mod app_search;
 pub mod clipboard;
 pub mod config;
 pub mod detail;
@@ -9,6 +10,8 @@ mod detail_doc;
 pub mod json_view;
 pub mod keymap;
 pub mod run;
+pub mod search;
+mod searcher;
 pub mod terminal;
 pub mod theme;
 pub mod traces;

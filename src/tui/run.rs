@@ -21,6 +21,11 @@ use std::time::{Duration, Instant};
 pub enum Msg {
     Term(Event),
     Progress(Progress),
+    Search {
+        generation: u64,
+        found: crate::search::Found,
+        as_filter: bool,
+    },
     Loaded(Box<Result<TraceSet, LoadError>>),
 }
 
@@ -46,9 +51,10 @@ pub fn run(
     let (tx, rx) = mpsc::channel::<Msg>();
     let (mut terminal, _guard) = terminal::enter()?;
     spawn_input(tx.clone());
+    let searcher = super::searcher::Searcher::spawn(tx.clone());
     spawn_loader(paths, opts, tx);
     let mut app = App::loading(keymap, theme);
-    let result = main_loop(&mut terminal, &mut app, &rx);
+    let result = main_loop(&mut terminal, &mut app, &rx, &searcher);
     terminal::restore();
     match terminal::take_worker_panic() {
         Some(p) if result.is_err() => {
@@ -58,7 +64,12 @@ pub fn run(
     }
 }
 
-fn main_loop(terminal: &mut Term, app: &mut App, rx: &mpsc::Receiver<Msg>) -> anyhow::Result<()> {
+fn main_loop(
+    terminal: &mut Term,
+    app: &mut App,
+    rx: &mpsc::Receiver<Msg>,
+    searcher: &super::searcher::Searcher,
+) -> anyhow::Result<()> {
     let mut last_progress = Instant::now();
     while !app.should_quit {
         terminal.draw(|frame| view::render(frame, app))?;
@@ -75,6 +86,13 @@ fn main_loop(terminal: &mut Term, app: &mut App, rx: &mpsc::Receiver<Msg>) -> an
                 }
                 Msg::Term(Event::Mouse(m)) => mouse(app, m),
                 Msg::Term(_) => {}
+                Msg::Search {
+                    generation,
+                    found,
+                    as_filter,
+                } => {
+                    app.on_search_found(generation, found, as_filter);
+                }
                 Msg::Progress(p) => {
                     // Progress comes per block; a few redraws a second are plenty.
                     if last_progress.elapsed() > Duration::from_millis(50) {
@@ -88,7 +106,7 @@ fn main_loop(terminal: &mut Term, app: &mut App, rx: &mpsc::Receiver<Msg>) -> an
                 },
             }
         }
-        run_effects(terminal, app)?;
+        run_effects(terminal, app, searcher)?;
     }
     Ok(())
 }
@@ -142,7 +160,11 @@ fn internal_error(why: String) -> crate::model::Diagnostic {
     }
 }
 
-fn run_effects(terminal: &mut Term, app: &mut App) -> anyhow::Result<()> {
+fn run_effects(
+    terminal: &mut Term,
+    app: &mut App,
+    searcher: &super::searcher::Searcher,
+) -> anyhow::Result<()> {
     for effect in std::mem::take(&mut app.effects) {
         match effect {
             Effect::Copy { label, text } => {
@@ -150,6 +172,7 @@ fn run_effects(terminal: &mut Term, app: &mut App) -> anyhow::Result<()> {
                     app.status = Some(format!("could not copy {label}: {e}"));
                 }
             }
+            Effect::Search(req) => searcher.start(app.set.clone(), req),
             Effect::Pager(text) => {
                 let outcome = terminal::suspend(terminal, || page(&text))?;
                 if let Err(e) = outcome {

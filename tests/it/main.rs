@@ -10,6 +10,7 @@ mod load_mlflow;
 mod load_otlp;
 mod load_parquet;
 mod load_phoenix;
+mod search;
 mod tui_e2e;
 mod tui_keys;
 mod tui_render;

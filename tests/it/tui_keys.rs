@@ -111,7 +111,7 @@ fn copy_ids_payloads_and_whole_span() {
         .iter()
         .map(|e| match e {
             Effect::Copy { label, text } => (label.clone(), text.clone()),
-            Effect::Pager(_) => panic!("unexpected pager"),
+            other => panic!("unexpected {other:?}"),
         })
         .collect();
     assert_eq!(copies[0], ("span id".into(), "2b3c4d5e6f708192".into()));

@@ -4,6 +4,7 @@
 mod bars;
 mod detail;
 mod overlay;
+mod search;
 mod span_tree;
 mod status;
 mod trace_table;
@@ -41,7 +42,11 @@ pub fn render(frame: &mut Frame, app: &mut App) {
         Screen::Trace => trace_view(frame, app, body),
     }
     status::bottom(frame, app, bottom);
-    overlay::render(frame, app, body);
+    if app.overlay == super::app::Overlay::Search {
+        search::render(frame, app, body);
+    } else {
+        overlay::render(frame, app, body);
+    }
 }
 
 fn loading(frame: &mut Frame, app: &App, area: Rect) {
@@ -73,7 +78,15 @@ fn trace_view(frame: &mut Frame, app: &mut App, area: Rect) {
         Layout::vertical([Constraint::Length(tree_h), Constraint::Min(2)]).areas(panes)
     };
     let tree_focus = app.focus == Focus::Tree;
-    let tree_body = pane_title(frame, app, tree_area, "spans", tree_focus);
+    let tree_title = match (&app.search.filter, &app.tree) {
+        (Some(q), Some(t)) => format!(
+            "spans · filter {} · {} hidden (F clears)",
+            inert::line(q),
+            t.hidden_by_filter()
+        ),
+        _ => "spans".to_owned(),
+    };
+    let tree_body = pane_title(frame, app, tree_area, &tree_title, tree_focus);
     span_tree::render(frame, app, tree_body, tree_focus);
     let detail_title = app.selected_span().map_or("detail".into(), |s| {
         format!("detail · {}", inert::line(app.set.span_name(s)))

@@ -13,7 +13,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 pub fn render(frame: &mut Frame, app: &mut App, area: Rect) {
     let (title, lines) = match app.overlay {
-        Overlay::None => return,
+        Overlay::None | Overlay::Search => return,
         Overlay::Help => (" keys (Esc closes) ", help_lines(app)),
         Overlay::Warnings => (
             " load warnings (Esc closes) ",

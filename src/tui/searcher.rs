@@ -1,0 +1,64 @@
+//! The search worker: one thread that runs the latest request and streams its results to
+//! the main loop. A newer request cancels the one running (its generation moves on), so
+//! typing never waits on a search.
+
+use super::run::Msg;
+use super::search::Request;
+use crate::model::TraceSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+
+/// Handle to the search thread.
+pub struct Searcher {
+    jobs: mpsc::Sender<(Arc<TraceSet>, Request)>,
+    latest: Arc<AtomicU64>,
+}
+
+impl Searcher {
+    pub fn spawn(results: mpsc::Sender<Msg>) -> Searcher {
+        let (jobs, rx) = mpsc::channel::<(Arc<TraceSet>, Request)>();
+        let latest = Arc::new(AtomicU64::new(0));
+        let current = latest.clone();
+        std::thread::Builder::new()
+            .name("search".into())
+            .spawn(move || {
+                while let Ok(mut job) = rx.recv() {
+                    // Only the newest request matters.
+                    while let Ok(newer) = rx.try_recv() {
+                        job = newer;
+                    }
+                    run_one(&job.0, &job.1, &current, &results);
+                }
+            })
+            .expect("spawning the search thread");
+        Searcher { jobs, latest }
+    }
+
+    /// Starts `req`, cancelling whatever runs now.
+    pub fn start(&self, set: Arc<TraceSet>, req: Request) {
+        self.latest.store(req.generation, Ordering::SeqCst);
+        let _ = self.jobs.send((set, req));
+    }
+}
+
+fn run_one(set: &TraceSet, req: &Request, latest: &AtomicU64, results: &mpsc::Sender<Msg>) {
+    let generation = req.generation;
+    let cancelled = || latest.load(Ordering::SeqCst) != generation;
+    let mut publish = |found: &crate::search::Found| {
+        let msg = Msg::Search {
+            generation,
+            found: found.clone(),
+            as_filter: req.as_filter,
+        };
+        let _ = results.send(msg);
+    };
+    crate::search::run(
+        set,
+        &req.query,
+        req.scope,
+        req.limit,
+        &cancelled,
+        &mut publish,
+    );
+}

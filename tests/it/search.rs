@@ -1,0 +1,262 @@
+//! Search: queries with known answers over the fixtures, scopes and filters, the filter
+//! mode that keeps ancestors, the CLI's JSON, and the TUI flow from typing to landing.
+
+use crate::common::*;
+use spanlens::search::{FieldKind, Found, Query, Scope};
+use spanlens::tui::app::{Effect, Focus, Screen};
+
+fn search(set: &spanlens::model::TraceSet, q: &str) -> Found {
+    let query = Query::parse(q).expect("query parses");
+    spanlens::search::run(set, &query, Scope::All, 100, &|| false, &mut |_| {})
+}
+
+fn names(set: &spanlens::model::TraceSet, found: &Found) -> Vec<(String, FieldKind)> {
+    found
+        .hits
+        .iter()
+        .map(|h| (set.span_name(h.span).to_owned(), h.field))
+        .collect()
+}
+
+#[test]
+fn a_tool_name_with_a_typo_finds_the_tool_call() {
+    let set = load_fixture("agent.otlp.jsonl");
+    let found = search(&set, "get_wether");
+    let first = &found.hits[0];
+    assert_eq!(set.span_name(first.span), "execute_tool get_weather");
+    assert!(matches!(first.field, FieldKind::Name | FieldKind::Tool));
+    assert!(
+        names(&set, &found).contains(&("chat gpt-4o".into(), FieldKind::ToolArgs)),
+        "the LLM's call too"
+    );
+}
+
+#[test]
+fn a_phrase_from_the_system_prompt_finds_the_llm_span_and_the_line() {
+    let set = load_fixture("agent.otlp.jsonl");
+    let found = search(&set, "'weather agent. Use tools");
+    assert!(!found.hits.is_empty());
+    for h in &found.hits {
+        assert_eq!(set.span_name(h.span), "chat gpt-4o");
+        assert_eq!(h.field, FieldKind::Prompt);
+        assert_eq!(
+            h.line, 0,
+            "the system prompt is the first line of the prompt"
+        );
+        let matched: String = h
+            .snippet
+            .chars()
+            .skip(h.ranges[0].0)
+            .take(h.ranges[0].1 - h.ranges[0].0)
+            .collect();
+        assert_eq!(matched, "weather agent. Use tools");
+    }
+}
+
+#[test]
+fn scopes_and_filters_narrow() {
+    let set = load_fixture("agent.otlp.jsonl");
+    let all = search(&set, "rainy");
+    assert!(all.hits.len() >= 4, "{:?}", names(&set, &all));
+    let outputs = search(&set, "out:rainy");
+    assert!(
+        outputs
+            .hits
+            .iter()
+            .all(|h| matches!(h.field, FieldKind::Output | FieldKind::ToolResult))
+    );
+    let tools = search(&set, "rainy kind:tool");
+    assert_eq!(
+        names(&set, &tools),
+        vec![("execute_tool get_weather".into(), FieldKind::ToolResult)]
+    );
+    let slow = search(&set, "rainy dur>1s");
+    assert_eq!(
+        names(&set, &slow),
+        vec![("invoke_agent weather_agent".into(), FieldKind::Output)]
+    );
+    let errors = search(&set, "status:error");
+    assert_eq!(
+        names(&set, &errors),
+        vec![("geocode".into(), FieldKind::Name)]
+    );
+    let model = search(&set, "model:claude");
+    assert_eq!(
+        names(&set, &model),
+        vec![("chat claude-3".into(), FieldKind::Name)]
+    );
+    let attr = search(&set, "attr:service weather");
+    assert!(
+        attr.hits.is_empty(),
+        "resource attributes are not span attributes"
+    );
+    let attr = search(&set, "attr:gen_ai.operation execute");
+    assert!(
+        attr.hits
+            .iter()
+            .all(|h| h.key.as_deref() == Some("gen_ai.operation.name"))
+    );
+    assert_eq!(attr.hits.len(), 3);
+}
+
+#[test]
+fn exact_regex_and_smart_case() {
+    let set = load_fixture("agent.otlp.jsonl");
+    assert!(
+        search(&set, "'Rainy").hits.is_empty(),
+        "upper case: case matters"
+    );
+    assert!(!search(&set, "'rainy").hits.is_empty());
+    let re = search(&set, "re:timed? out after \\d+s");
+    assert_eq!(re.hits[0].field, FieldKind::Error);
+    assert_eq!(set.span_name(re.hits[0].span), "geocode");
+}
+
+#[test]
+fn trace_scope_only_searches_that_trace() {
+    let set = load_fixture("agent.otlp.jsonl");
+    let claude = set.find_trace("1bf7651916cd43dd8448eb211c80319d").unwrap();
+    let q = Query::parse("chat").unwrap();
+    let found = spanlens::search::run(&set, &q, Scope::Trace(claude), 100, &|| false, &mut |_| {});
+    assert!(found.hits.iter().all(|h| set.trace_of(h.span) == claude));
+    assert!(!found.hits.is_empty());
+}
+
+#[test]
+fn a_cancelled_search_stops_and_results_stream() {
+    let set = load_fixture("agent.otlp.jsonl");
+    let q = Query::parse("paris").unwrap();
+    let mut published = 0;
+    let found = spanlens::search::run(&set, &q, Scope::All, 100, &|| true, &mut |_| published += 1);
+    assert!(!found.done, "a cancelled search is not done");
+    assert!(
+        published >= 1,
+        "short-field results are published before long text is read"
+    );
+}
+
+#[test]
+fn cli_json_has_the_documented_shape() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_spanlens"))
+        .args([
+            "search",
+            "get_wether",
+            "tests/fixtures/agent.otlp.jsonl",
+            "--json",
+            "--limit",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["query"], "get_wether");
+    let hits = v["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 2);
+    for key in ["trace_id", "span_id", "span", "field", "snippet", "score"] {
+        assert!(!hits[0][key].is_null(), "missing {key}: {}", hits[0]);
+    }
+    assert_eq!(hits[0]["span"], "execute_tool get_weather");
+    assert!(hits[0]["score"].as_u64() >= hits[1]["score"].as_u64());
+}
+
+/// Runs the searches the app asked for, synchronously, and feeds back the results.
+fn run_searches(app: &mut spanlens::tui::app::App) {
+    for e in std::mem::take(&mut app.effects) {
+        if let Effect::Search(req) = e {
+            let found = spanlens::search::run(
+                &app.set,
+                &req.query,
+                req.scope,
+                req.limit,
+                &|| false,
+                &mut |_| {},
+            );
+            app.on_search_found(req.generation, found, req.as_filter);
+        }
+    }
+}
+
+#[test]
+fn typing_a_query_and_enter_lands_on_the_span_and_line() {
+    let mut app = app_for(&["agent.otlp.jsonl"]);
+    type_keys(&mut app, "/");
+    type_keys(&mut app, "timed out");
+    run_searches(&mut app);
+    assert!(app.search.found.total >= 1);
+    press(&mut app, "enter");
+    assert_eq!(app.screen, Screen::Trace, "the hit's trace opened");
+    assert_eq!(selected_name(&app), "geocode");
+    assert_eq!(app.focus, Focus::Detail);
+    let line = &app.detail.doc.lines[app.detail.cursor];
+    let text: String = line.line.spans.iter().map(|s| s.content.as_ref()).collect();
+    assert!(
+        text.to_lowercase().contains("timed out"),
+        "the detail scrolled to the match: {text:?}"
+    );
+    assert!(app.status.as_deref().unwrap().starts_with("hit 1 of"));
+}
+
+#[test]
+fn n_and_shift_n_step_through_hits() {
+    let mut app = app_for(&["agent.otlp.jsonl"]);
+    type_keys(&mut app, "/rainy");
+    run_searches(&mut app);
+    let total = app.search.found.total;
+    assert!(total >= 3);
+    press(&mut app, "enter");
+    let first = app.selected_span();
+    type_keys(&mut app, "n");
+    assert_eq!(app.search.current, Some(1));
+    type_keys(&mut app, "N");
+    assert_eq!(app.search.current, Some(0));
+    assert_eq!(app.selected_span(), first);
+    type_keys(&mut app, "N");
+    assert_eq!(
+        app.search.current,
+        Some(total.min(spanlens::tui::search::LIST_LIMIT) - 1),
+        "N wraps to the last hit"
+    );
+}
+
+#[test]
+fn filter_mode_keeps_ancestors_and_clearing_restores() {
+    let mut app = app_for(&["agent.otlp.jsonl"]);
+    press(&mut app, "enter");
+    type_keys(&mut app, "/geocode (retry)");
+    press(&mut app, "ctrl-f");
+    run_searches(&mut app);
+    let tree = app.tree.as_ref().unwrap();
+    let shown: Vec<&str> = tree
+        .rows
+        .iter()
+        .map(|&i| app.set.span_name(spanlens::model::SpanIx(i)))
+        .collect();
+    assert_eq!(
+        shown,
+        vec![
+            "invoke_agent weather_agent",
+            "execute_tool get_weather",
+            "geocode (retry)"
+        ]
+    );
+    assert_eq!(tree.hidden_by_filter(), 4);
+    assert!(app.status.as_deref().unwrap().contains("4 spans hidden"));
+    type_keys(&mut app, "F");
+    assert_eq!(app.tree.as_ref().unwrap().rows.len(), 7);
+}
+
+#[test]
+fn stale_results_are_dropped() {
+    let mut app = app_for(&["agent.otlp.jsonl"]);
+    type_keys(&mut app, "/ra");
+    let old = app.search.generation;
+    type_keys(&mut app, "i");
+    let stale = Found {
+        hits: vec![],
+        total: 99,
+        done: true,
+    };
+    assert!(!app.on_search_found(old, stale, false));
+    assert_ne!(app.search.found.total, 99);
+}
