@@ -7,4 +7,5 @@ pub mod inert;
 pub mod load;
 pub mod model;
 pub mod search;
+pub mod synth;
 pub mod tui;

@@ -118,7 +118,7 @@ fn searches_long(q: &Query) -> bool {
 }
 
 /// Sorts best first and cuts to `limit` (keeping the total).
-fn snapshot(all: &mut Vec<Hit>, limit: usize, done: bool) -> Found {
+fn snapshot(all: &mut [Hit], limit: usize, done: bool) -> Found {
     all.sort_by(|a, b| {
         b.score
             .cmp(&a.score)
@@ -151,6 +151,9 @@ pub fn passes(set: &TraceSet, ix: SpanIx, filters: &[Filter]) -> bool {
     })
 }
 
+/// A score and the matched character ranges.
+type Scored = (u32, Vec<(usize, usize)>);
+
 /// Hits in names, tools, models and kinds. Each distinct value is matched once.
 fn short_hits(
     set: &TraceSet,
@@ -159,7 +162,7 @@ fn short_hits(
     keep: &dyn Fn(SpanIx) -> bool,
 ) -> Vec<Hit> {
     let mut matcher = TextMatcher::new(q);
-    let mut cache: HashMap<(FieldKind, &str), Option<(u32, Vec<(usize, usize)>)>> = HashMap::new();
+    let mut cache: HashMap<(FieldKind, &str), Option<Scored>> = HashMap::new();
     let mut out = Vec::new();
     for i in range {
         let ix = SpanIx(i as u32);

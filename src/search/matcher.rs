@@ -26,6 +26,9 @@ pub struct LineMatch {
     pub score: u32,
 }
 
+/// The best line so far: its number, score, matched ranges and text.
+type Best<'t> = (usize, u32, Vec<(usize, usize)>, &'t str);
+
 /// A compiled query text.
 pub struct TextMatcher {
     mode: Mode,
@@ -68,7 +71,8 @@ impl TextMatcher {
 
     /// The best-scoring line of `text`.
     pub fn best_line(&mut self, text: &str) -> Option<LineMatch> {
-        let mut best: Option<(usize, u32, Vec<(usize, usize)>, &str)> = None;
+        // (line, score, ranges, segment)
+        let mut best: Option<Best> = None;
         let fuzzy = self.mode == Mode::Fuzzy;
         for (i, line) in text.split('\n').enumerate() {
             // Only fuzzy matching needs short haystacks; a substring may span any length.
@@ -215,7 +219,7 @@ mod tests {
             m("'Rainy").best_line("it is rainy").is_none(),
             "upper case makes case matter"
         );
-        let hit = m("re:time[d ]?out")
+        let hit = m("re:timed? out")
             .best_line("x\ngeocoder timed out")
             .unwrap();
         assert_eq!(hit.line, 1);

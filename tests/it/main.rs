@@ -11,6 +11,7 @@ mod load_otlp;
 mod load_parquet;
 mod load_phoenix;
 mod search;
+mod synth;
 mod tui_e2e;
 mod tui_keys;
 mod tui_render;

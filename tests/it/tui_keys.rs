@@ -148,10 +148,10 @@ fn detail_pane_sections_and_copying_the_value_under_the_cursor() {
         .map(|(t, _)| t.as_str())
         .collect();
     assert!(titles.contains(&"Messages (3)"), "{titles:?}");
-    while !app
+    while app
         .detail
         .current_value()
-        .is_some_and(|v| v.label == "user message")
+        .is_none_or(|v| v.label != "user message")
     {
         assert!(
             app.detail.move_by(1),
