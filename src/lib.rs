@@ -3,6 +3,7 @@
 //! `model` and `load` never import the UI; the terminal UI lives in `tui`.
 
 pub mod cli;
+pub mod diff;
 pub mod inert;
 pub mod load;
 pub mod model;

@@ -22,6 +22,12 @@ fn main() {
             limit,
             json,
         }) => search(&query, &paths, &input, trace.as_deref(), limit, json),
+        Some(Command::Diff {
+            left,
+            right,
+            format,
+            input_format,
+        }) => diff(&left, &right, format, input_format),
         None => explore(args.paths, args.input),
     }
 }
@@ -87,5 +93,67 @@ fn search(
         use std::io::IsTerminal;
         let highlight = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
         print!("{}", cli::search::to_text(&set, &found, highlight));
+    }
+}
+
+/// `spanlens diff`.
+fn diff(
+    left: &str,
+    right: &str,
+    format: Option<cli::diff::OutFormat>,
+    input_format: Option<spanlens::load::Format>,
+) {
+    use cli::diff::OutFormat;
+    let input = cli::InputArgs {
+        format: input_format,
+    };
+    let side = |spec: &str| match cli::diff::resolve(spec, &input) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("spanlens: {e}");
+            std::process::exit(cli::EXIT_NOTHING_LOADED);
+        }
+    };
+    let (lset, lt) = side(left);
+    let (rset, rt) = side(right);
+    let Some(format) = format else {
+        return explore_diff(lset, lt, rset, rt);
+    };
+    let d = spanlens::diff::diff(&lset, lt, &rset, rt);
+    let sides = spanlens::diff::report::Sides {
+        left: &lset,
+        right: &rset,
+    };
+    match format {
+        OutFormat::Json => println!("{}", spanlens::diff::report::to_json(&sides, &d)),
+        OutFormat::Md => print!("{}", spanlens::diff::report::to_markdown(&sides, &d)),
+        OutFormat::Text => print!("{}", spanlens::diff::report::to_text(&sides, &d)),
+    }
+}
+
+/// Opens the diff view on two loaded traces.
+fn explore_diff(
+    lset: spanlens::model::TraceSet,
+    lt: spanlens::model::TraceIx,
+    rset: spanlens::model::TraceSet,
+    rt: spanlens::model::TraceIx,
+) {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        eprintln!(
+            "spanlens: the diff view needs a terminal; use --format text|md|json to print it"
+        );
+        std::process::exit(1);
+    }
+    let (keymap, theme) = match spanlens::tui::run::settings() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("spanlens: config: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = spanlens::tui::run::run_diff(lset, lt, rset, rt, keymap, theme) {
+        eprintln!("spanlens: {e}");
+        std::process::exit(1);
     }
 }

@@ -1,5 +1,6 @@
 //! Command-line interface: argument parsing and the non-interactive subcommands.
 
+pub mod diff;
 pub mod search;
 pub mod summary;
 
@@ -37,6 +38,21 @@ pub enum Command {
         /// Print one JSON object for scripts.
         #[arg(long)]
         json: bool,
+    },
+    /// Compare two runs: spans aligned side by side, what changed and by how much.
+    ///
+    /// LEFT and RIGHT are files holding one trace, or FILE#TRACE_ID. Without --format the
+    /// diff view opens; with it the diff is printed (text for logs, md for PR comments,
+    /// json for scripts).
+    Diff {
+        left: String,
+        right: String,
+        /// Print the diff as text, md or json instead of opening the viewer.
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        format: Option<diff::OutFormat>,
+        /// Read both inputs as this format instead of detecting it.
+        #[arg(long = "input-format", value_name = "NAME", value_parser = parse_format)]
+        input_format: Option<Format>,
     },
     /// Search span names, tool calls, prompts, outputs and attributes.
     ///

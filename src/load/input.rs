@@ -114,6 +114,42 @@ impl Input {
         }
     }
 
+    /// The first line (without its newline), read in blocks, at most `max` bytes.
+    pub fn first_line(&self, max: usize) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut off = 0u64;
+        while out.len() < max && off < self.len() {
+            let block = self.read_at(off, (64 << 10).min(max - out.len()))?;
+            if block.is_empty() {
+                break;
+            }
+            if let Some(i) = memchr::memchr(b'\n', &block) {
+                out.extend_from_slice(&block[..i]);
+                return Ok(out);
+            }
+            off += block.len() as u64;
+            out.extend_from_slice(&block);
+        }
+        Ok(out)
+    }
+
+    fn read_at(&self, off: u64, len: usize) -> io::Result<Vec<u8>> {
+        match self {
+            Input::Memory { bytes, .. } => {
+                let start = (off as usize).min(bytes.len());
+                Ok(bytes[start..(start + len).min(bytes.len())].to_vec())
+            }
+            Input::File {
+                file, len: total, ..
+            } => {
+                let n = len.min(total.saturating_sub(off) as usize);
+                let mut buf = vec![0u8; n];
+                std::os::unix::fs::FileExt::read_exact_at(&**file, &mut buf, off)?;
+                Ok(buf)
+            }
+        }
+    }
+
     /// All bytes. For a file this reads it whole; callers that can stream should not.
     pub fn read_all(&self) -> io::Result<Arc<Vec<u8>>> {
         match self {

@@ -413,16 +413,24 @@ fn classify_value(raw: &RawValue) -> Option<Format> {
 }
 
 fn detect_line(first: &[u8], input: &Input) -> Option<Format> {
-    // A first line longer than the sniff window: decide by its first key.
+    // OTLP is decided by its first key, however long the line.
     if let Some(key) = first_key(first)
         && (key == "resourceSpans" || key == "resource_spans")
     {
         return Some(Format::Otlp);
     }
-    let raw: &RawValue = serde_json::from_slice(first).ok()?;
-    let _ = input;
+    if let Ok(raw) = serde_json::from_slice::<&RawValue>(first) {
+        return classify_value(raw);
+    }
+    // The first line is longer than the sniff window (an MLflow trace per line with big
+    // prompts): read the whole line, within reason, and classify that.
+    let line = input.first_line(MAX_FIRST_LINE).ok()?;
+    let raw: &RawValue = serde_json::from_slice(&line).ok()?;
     classify_value(raw)
 }
+
+/// Longest first line read to detect a JSON Lines format.
+const MAX_FIRST_LINE: usize = 256 << 20;
 
 /// JSON Lines when the first line is a complete value (or longer than the sniff window and
 /// starts like a compact object). A pretty-printed document's first line is just `{`.

@@ -73,4 +73,12 @@ pub enum Action {
     PrevHit,
     /// Hide spans that do not match the search (ancestors stay), or show them again.
     ToggleFilter,
+    /// Diff the two marked traces.
+    Diff,
+    /// Go to the next row that differs.
+    NextDiff,
+    /// Go to the previous row that differs.
+    PrevDiff,
+    /// Fold away subtrees in which nothing changed, or show them again.
+    HideUnchanged,
 }

@@ -4,6 +4,7 @@
 
 use super::action::Action;
 use super::detail::DetailPane;
+use super::diff_view::DiffView;
 use super::keymap::{Context, Key, KeyMap, Lookup};
 use super::search::SearchState;
 use super::theme::Theme;
@@ -20,6 +21,7 @@ pub enum Screen {
     Loading,
     Traces,
     Trace,
+    Diff,
 }
 
 /// Which pane of the trace view has the keyboard.
@@ -72,6 +74,7 @@ pub struct App {
     pub progress: Option<Progress>,
     pub areas: Areas,
     pub search: SearchState,
+    pub diff: Option<DiffView>,
 }
 
 impl App {
@@ -96,6 +99,7 @@ impl App {
             progress: None,
             areas: Areas::default(),
             search: SearchState::default(),
+            diff: None,
         }
     }
 
@@ -129,6 +133,7 @@ impl App {
         match (self.screen, self.focus) {
             (Screen::Trace, Focus::Tree) => Context::Tree,
             (Screen::Trace, Focus::Detail) => Context::Detail,
+            (Screen::Diff, _) => Context::Diff,
             _ => Context::Traces,
         }
     }
@@ -178,6 +183,7 @@ impl App {
                     Screen::Loading => false,
                     Screen::Traces => self.update_traces(action),
                     Screen::Trace => self.update_trace(action),
+                    Screen::Diff => self.update_diff(action),
                 };
             }
         }
@@ -230,6 +236,10 @@ impl App {
             Action::Mark => {
                 self.traces.toggle_mark();
                 self.traces.move_by(1);
+                true
+            }
+            Action::Diff => {
+                self.open_marked_diff();
                 true
             }
             Action::Open | Action::Right => match self.traces.selected() {

@@ -2,11 +2,13 @@
 
 pub mod action;
 pub mod app;
+mod app_diff;
 mod app_search;
 pub mod clipboard;
 pub mod config;
 pub mod detail;
 mod detail_doc;
+pub mod diff_view;
 pub mod json_view;
 pub mod keymap;
 pub mod run;

@@ -64,6 +64,29 @@ pub fn run(
     }
 }
 
+/// Runs the diff view on two traces already loaded (from `spanlens diff`).
+pub fn run_diff(
+    left: TraceSet,
+    lt: crate::model::TraceIx,
+    right: TraceSet,
+    rt: crate::model::TraceIx,
+    keymap: KeyMap,
+    theme: Theme,
+) -> anyhow::Result<()> {
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let (mut terminal, _guard) = terminal::enter()?;
+    spawn_input(tx.clone());
+    let searcher = super::searcher::Searcher::spawn(tx);
+    let left = std::sync::Arc::new(left);
+    let mut app = App::loading(keymap, theme);
+    app.set = left.clone();
+    app.traces = super::traces::TraceList::new(&left);
+    app.open_diff(left, lt, std::sync::Arc::new(right), rt, false);
+    let result = main_loop(&mut terminal, &mut app, &rx, &searcher);
+    terminal::restore();
+    result
+}
+
 fn main_loop(
     terminal: &mut Term,
     app: &mut App,

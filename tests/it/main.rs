@@ -3,6 +3,7 @@
 mod common;
 mod corpus;
 mod detail;
+mod diff;
 mod load_console;
 mod load_langfuse;
 mod load_langsmith;

@@ -188,3 +188,24 @@ fn panics_on_either_thread_restore_the_terminal() {
         pane.assert_restored(&format!("panic in {place}"));
     }
 }
+
+#[test]
+fn diff_view_of_two_runs() {
+    let pane = Pane::start(
+        "diff",
+        "diff sample-traces/weather-agent-run1.otlp.jsonl sample-traces/weather-agent-run2.otlp.jsonl",
+        &[],
+    );
+    let screen = pane.wait_for("1 added");
+    assert!(
+        screen.contains("1 removed") && screen.contains("◀") && screen.contains("▶"),
+        "{screen}"
+    );
+    pane.keys(&["]", "d"]);
+    pane.wait_for("changed: input");
+    pane.keys(&["u"]);
+    pane.wait_for("unchanged subtrees hidden");
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_status(), 0);
+    pane.assert_restored("diff view");
+}

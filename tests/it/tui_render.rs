@@ -122,3 +122,26 @@ fn tiny_and_resized_terminals_do_not_panic() {
         render(&mut app, w, h);
     }
 }
+
+#[test]
+fn diff_view_of_the_sample_runs() {
+    use spanlens::model::TraceIx;
+    use spanlens::tui::{
+        keymap::KeyMap,
+        theme::{ColorDepth, Theme},
+    };
+    use std::sync::Arc;
+    let left = load_paths(&["sample-traces/weather-agent-run1.otlp.jsonl".into()]);
+    let right = load_paths(&["sample-traces/weather-agent-run2.otlp.jsonl".into()]);
+    let mut app =
+        spanlens::tui::app::App::loading(KeyMap::default(), Theme::new(ColorDepth::Ansi16));
+    app.open_diff(
+        Arc::new(left),
+        TraceIx(0),
+        Arc::new(right),
+        TraceIx(0),
+        false,
+    );
+    type_keys(&mut app, "]d]d]d]d]d]d]d");
+    insta::assert_snapshot!("diff_view_140x40", snapshot_text(&mut app, 140, 40));
+}

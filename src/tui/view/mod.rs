@@ -3,6 +3,7 @@
 
 mod bars;
 mod detail;
+mod diff;
 mod overlay;
 mod search;
 mod span_tree;
@@ -40,6 +41,7 @@ pub fn render(frame: &mut Frame, app: &mut App) {
         Screen::Loading => loading(frame, app, body),
         Screen::Traces => trace_table::render(frame, app, body),
         Screen::Trace => trace_view(frame, app, body),
+        Screen::Diff => diff::render(frame, app, body),
     }
     status::bottom(frame, app, bottom);
     if app.overlay == super::app::Overlay::Search {

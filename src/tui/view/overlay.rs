@@ -47,6 +47,7 @@ pub fn help_lines(app: &App) -> Vec<Line<'static>> {
         Context::Traces,
         Context::Tree,
         Context::Detail,
+        Context::Diff,
     ] {
         out.push(Line::styled(
             ctx.name().to_owned(),

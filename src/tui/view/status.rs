@@ -22,6 +22,24 @@ pub fn top(frame: &mut Frame, app: &App, area: Rect) {
             .set_line(area.x, area.y, &Line::from(spans), area.width);
         return;
     }
+    if let (Screen::Diff, Some(v)) = (app.screen, &app.diff) {
+        let file = |set: &crate::model::TraceSet, t: crate::model::TraceIx| {
+            let f = &set.files[set.trace(t).file as usize].path;
+            let name = std::path::Path::new(f)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned());
+            crate::inert::line(&name.unwrap_or_default()).into_owned()
+        };
+        spans.push(Span::raw(format!(
+            " diff  {}  vs  {}",
+            file(&v.left, v.lt),
+            file(&v.right, v.rt)
+        )));
+        frame
+            .buffer_mut()
+            .set_line(area.x, area.y, &Line::from(spans), area.width);
+        return;
+    }
     let mut formats: Vec<&str> = set
         .files
         .iter()
@@ -125,5 +143,8 @@ fn hints(app: &App) -> String {
             "↑↓ scroll · {} sections · t JSON tree · yy copy · o pager · Esc back".into()
         }
         (Screen::Loading, _) => "loading…".into(),
+        (Screen::Diff, _) => {
+            "↑↓ move · ]d next difference · u hide unchanged · Tab payload diff".into()
+        }
     }
 }
