@@ -9,4 +9,5 @@ pub mod load;
 pub mod model;
 pub mod search;
 pub mod synth;
+pub mod timing;
 pub mod tui;

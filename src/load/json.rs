@@ -149,9 +149,23 @@ pub struct Ctx<'a> {
     pub base: u64,
     pub src: u16,
     pub path: &'a str,
+    /// JSON Lines blocks: positions are reported as byte offsets in the file and turned
+    /// into line numbers once loading is done (counting lines per block would cost a pass).
+    pub by_offset: bool,
 }
 
 impl<'a> Ctx<'a> {
+    /// A context over a whole document (or a whole in-memory text).
+    pub fn new(buf: &'a [u8], base: u64, src: u16, path: &'a str) -> Ctx<'a> {
+        Ctx {
+            buf,
+            base,
+            src,
+            path,
+            by_offset: false,
+        }
+    }
+
     /// A reference to `raw`, which must be borrowed from `self.buf`.
     pub fn at(&self, raw: &RawValue, enc: Enc) -> TextRef {
         let s = raw.get();
@@ -169,10 +183,13 @@ impl<'a> Ctx<'a> {
             .map(|r| self.at(r, enc))
     }
 
-    /// The line (1-based) of a byte offset within the buffer.
+    /// Where `raw` is: its line (1-based) in a document, its byte offset in JSON Lines.
     pub fn line_of(&self, raw: &RawValue) -> Pos {
-        let off = raw.get().as_ptr() as usize - self.buf.as_ptr() as usize;
+        let off = (raw.get().as_ptr() as usize).saturating_sub(self.buf.as_ptr() as usize);
         let off = off.min(self.buf.len());
+        if self.by_offset {
+            return Pos::Byte(self.base + off as u64);
+        }
         Pos::Line(memchr::memchr_iter(b'\n', &self.buf[..off]).count() as u64 + 1)
     }
 
@@ -246,37 +263,46 @@ fn split_lines(buf: &[u8], parts: usize) -> Vec<(usize, usize)> {
     out
 }
 
-/// Parses one line into a batch. Gets the context, the line (without `\n`) and its number.
-pub type LineFn<'f> = dyn Fn(&Ctx, &[u8], u64, &mut Batch) + Sync + 'f;
+/// Parses one line into a batch. Gets the context, the line (without `\n`) and the byte
+/// offset of the line in the source (its order key and, for problems, its position).
+pub type LineFn<'f> = dyn Fn(&Ctx, &str, u64, &mut Batch) + Sync + 'f;
 
-/// Parses the lines of `buf` (whose first line is `first_line`) in parallel. Each piece of
-/// the buffer becomes one batch, in file order.
-pub fn parse_lines_parallel(ctx: &Ctx, first_line: u64, f: &LineFn) -> Vec<Batch> {
-    let pieces = split_lines(ctx.buf, rayon::current_num_threads() * 4);
-    let line_counts: Vec<u64> = pieces
-        .par_iter()
-        .map(|&(a, b)| memchr::memchr_iter(b'\n', &ctx.buf[a..b]).count() as u64)
-        .collect();
-    let mut starts = Vec::with_capacity(pieces.len());
-    let mut line = first_line;
-    for n in &line_counts {
-        starts.push(line);
-        line += n;
-    }
+/// Parses the lines of `ctx.buf` in parallel. Each piece of the buffer becomes one batch,
+/// in file order. Text is validated as UTF-8 once per piece; a piece that is not valid is
+/// checked line by line, and only the bad lines are skipped.
+pub fn parse_lines_parallel(ctx: &Ctx, f: &LineFn) -> Vec<Batch> {
+    let pieces = split_lines(ctx.buf, rayon::current_num_threads() * 8);
     pieces
         .par_iter()
-        .zip(starts)
-        .map(|(&(a, b), first)| {
-            let mut batch = Batch::default();
-            let mut line_no = first;
-            let mut pos = a;
-            while pos < b {
-                let end = memchr::memchr(b'\n', &ctx.buf[pos..b]).map_or(b, |i| pos + i);
-                let line = trim_cr(&ctx.buf[pos..end]);
-                if !line.iter().all(u8::is_ascii_whitespace) {
-                    f(ctx, line, line_no, &mut batch);
+        .map(|&(a, b)| {
+            let piece = &ctx.buf[a..b];
+            // PERF: size the batch for the piece up front (about one span per 2 KB of
+            // JSON), so spans and attributes are not copied while growing.
+            let mut batch = Batch::with_capacity(piece.len() / 2048);
+            // PERF: one SIMD validation per piece; serde_json then reads `&str` and does not
+            // validate again.
+            let whole = simdutf8::basic::from_utf8(piece).ok();
+            let mut pos = 0;
+            while pos < piece.len() {
+                let end = memchr::memchr(b'\n', &piece[pos..]).map_or(piece.len(), |i| pos + i);
+                let at = ctx.base + (a + pos) as u64;
+                let line = match whole {
+                    Some(s) => Ok(&s[pos..end]),
+                    None => std::str::from_utf8(&piece[pos..end]),
+                };
+                match line {
+                    Ok(line) => {
+                        let line = line.strip_suffix('\r').unwrap_or(line);
+                        if !line.trim().is_empty() {
+                            f(ctx, line, at, &mut batch);
+                        }
+                    }
+                    Err(e) => batch.diag(
+                        ctx.path,
+                        Pos::Byte(at),
+                        format!("skipped: not valid UTF-8 ({e})"),
+                    ),
                 }
-                line_no += 1;
                 pos = end + 1;
             }
             batch
@@ -284,8 +310,44 @@ pub fn parse_lines_parallel(ctx: &Ctx, first_line: u64, f: &LineFn) -> Vec<Batch
         .collect()
 }
 
-fn trim_cr(line: &[u8]) -> &[u8] {
-    line.strip_suffix(b"\r").unwrap_or(line)
+/// Turns byte offsets in diagnostics into line numbers, with one pass over `read` (which
+/// yields the source's bytes in order).
+pub fn offsets_to_lines(batches: &mut [Batch], mut read: impl FnMut(&mut dyn FnMut(&[u8]))) {
+    let mut wanted: Vec<u64> = batches
+        .iter()
+        .flat_map(|b| b.diagnostics.iter())
+        .filter_map(|d| {
+            if let Pos::Byte(o) = d.pos {
+                Some(o)
+            } else {
+                None
+            }
+        })
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut lines_at: Vec<u64> = Vec::with_capacity(wanted.len());
+    let (mut off, mut line, mut next) = (0u64, 1u64, 0usize);
+    read(&mut |chunk: &[u8]| {
+        while next < wanted.len() && wanted[next] < off + chunk.len() as u64 {
+            let upto = (wanted[next] - off) as usize;
+            lines_at.push(line + memchr::memchr_iter(b'\n', &chunk[..upto]).count() as u64);
+            next += 1;
+        }
+        line += memchr::memchr_iter(b'\n', chunk).count() as u64;
+        off += chunk.len() as u64;
+    });
+    for d in batches.iter_mut().flat_map(|b| b.diagnostics.iter_mut()) {
+        if let Pos::Byte(o) = d.pos
+            && let Ok(i) = wanted.binary_search(&o)
+            && let Some(&l) = lines_at.get(i)
+        {
+            d.pos = Pos::Line(l);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -298,12 +360,7 @@ mod tests {
         let obj: RawObject = serde_json::from_str(text).unwrap();
         assert!(matches!(obj.0[0].0.0, Cow::Borrowed("a")));
         assert_eq!(obj.0[2].0.0, "eA");
-        let ctx = Ctx {
-            buf: text.as_bytes(),
-            base: 100,
-            src: 0,
-            path: "t",
-        };
+        let ctx = Ctx::new(text.as_bytes(), 100, 0, "t");
         let r = ctx.at(obj.get("b").unwrap(), Enc::Json);
         assert_eq!(r.off, 100 + text.find("{\"c\"").unwrap() as u64);
         assert_eq!(obj.str(&["a"]).as_deref(), Some("x"));
@@ -324,31 +381,39 @@ mod tests {
     fn lines_are_split_without_losing_any() {
         let text = b"{\"n\":1}\n\n{\"n\":2}\r\n{\"n\":3}";
         let ctx = Ctx {
-            buf: text,
-            base: 0,
-            src: 0,
-            path: "t",
+            by_offset: true,
+            ..Ctx::new(text, 0, 0, "t")
         };
         let seen = std::sync::Mutex::new(Vec::new());
-        let f = |_: &Ctx, line: &[u8], no: u64, _: &mut Batch| {
-            seen.lock()
-                .unwrap()
-                .push((no, String::from_utf8(line.to_vec()).unwrap()));
+        let f = |_: &Ctx, line: &str, at: u64, _: &mut Batch| {
+            seen.lock().unwrap().push((at, line.to_owned()));
         };
-        parse_lines_parallel(&ctx, 1, &f);
+        parse_lines_parallel(&ctx, &f);
         let mut seen = seen.into_inner().unwrap();
         seen.sort();
         assert_eq!(
             seen,
             vec![
-                (1, "{\"n\":1}".into()),
-                (3, "{\"n\":2}".into()),
-                (4, "{\"n\":3}".into())
+                (0, "{\"n\":1}".into()),
+                (9, "{\"n\":2}".into()),
+                (18, "{\"n\":3}".into())
             ]
         );
     }
-}
 
+    #[test]
+    fn offsets_become_line_numbers() {
+        let text = b"a\nb\nc\nd";
+        let mut batch = Batch::default();
+        batch.diag("t", Pos::Byte(4), "x");
+        let mut batches = vec![batch];
+        offsets_to_lines(&mut batches, |f| {
+            f(&text[..3]);
+            f(&text[3..]);
+        });
+        assert_eq!(batches[0].diagnostics[0].pos, Pos::Line(3));
+    }
+}
 /// Repairs a truncated JSON document: cuts it back to the last complete element of the
 /// innermost open array and closes every open container. The prefix keeps its byte
 /// offsets, so text references into it stay valid. Returns `None` when nothing is open.

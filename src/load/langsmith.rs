@@ -138,12 +138,7 @@ fn write_records(sink: &mut Sink, ctx: &Ctx, records: &[Record], seq: u64) {
             load_run_tree(&mut sink.batch, ctx, rec.raw, rec_seq, pos);
         }
     }
-    let arena = Ctx {
-        buf: &sink.arena,
-        base: 0,
-        src: ARENA_SRC,
-        path: ctx.path,
-    };
+    let arena = Ctx::new(&sink.arena, 0, ARENA_SRC, ctx.path);
     for (off, len, rec_seq, pos) in stashed {
         match serde_json::from_slice::<&RawValue>(&sink.arena[off..off + len]) {
             Ok(raw) => load_run_tree(&mut sink.batch, &arena, raw, rec_seq, pos),

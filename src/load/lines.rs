@@ -1,16 +1,18 @@
-//! Streaming JSON Lines: read a file in large blocks that end on line boundaries and parse
-//! each block's lines on all cores. The file is never mapped or held whole, so peak memory
-//! is the model plus two blocks, and payloads stay on disk as `TextRef`s.
+//! Streaming JSON Lines: a reader thread fills large blocks that end on line boundaries
+//! while the pool parses the previous block's lines on all cores. The file is never mapped
+//! or held whole, so peak memory is the model plus a few blocks, and payloads stay on disk
+//! as `TextRef`s.
 
 use super::Progress;
 use super::input::Input;
-use super::json::{Ctx, LineFn, parse_lines_parallel};
+use super::json::{Ctx, LineFn, offsets_to_lines, parse_lines_parallel};
 use crate::model::Batch;
 use std::io;
 use std::os::unix::fs::FileExt;
+use std::sync::mpsc;
 
 /// Block size for streaming. Large enough to amortise the parallel split, small enough
-/// that two blocks are a rounding error next to the model.
+/// that a few blocks are a rounding error next to the model.
 const BLOCK: usize = 32 << 20;
 
 /// Parses every line of `input` with `f`, reporting progress in bytes.
@@ -24,21 +26,105 @@ pub fn read_lines(
     match input {
         Input::Memory { bytes, .. } => {
             let ctx = Ctx {
-                buf: bytes,
-                base: 0,
-                src,
-                path,
+                by_offset: true,
+                ..Ctx::new(bytes, 0, src, path)
             };
-            let batches = parse_lines_parallel(&ctx, 1, f);
+            let mut batches = parse_lines_parallel(&ctx, f);
             progress(Progress::bytes(
                 path,
                 bytes.len() as u64,
                 bytes.len() as u64,
             ));
+            offsets_to_lines(&mut batches, |sink| sink(bytes));
             Ok(batches)
         }
-        Input::File { file, len, .. } => stream_file(file, *len, src, path, f, progress),
+        Input::File { file, len, .. } => {
+            let mut batches = match map_file(file) {
+                Some(map) => stream_map(&map, src, path, f, progress),
+                None => stream_file(file, *len, src, path, f, progress)?,
+            };
+            offsets_to_lines(&mut batches, |sink| {
+                let mut off = 0u64;
+                let mut buf = vec![0u8; BLOCK.min(*len as usize)];
+                while off < *len {
+                    let n = buf.len().min((*len - off) as usize);
+                    if file.read_exact_at(&mut buf[..n], off).is_err() {
+                        return;
+                    }
+                    sink(&buf[..n]);
+                    off += n as u64;
+                }
+            });
+            Ok(batches)
+        }
     }
+}
+
+/// Block size when the file is mapped: no buffers to fill, so blocks can be larger (fewer
+/// pauses where the pool waits for its slowest piece) while the mapped pages held at once
+/// stay a small fraction of memory.
+const MAP_BLOCK: usize = 96 << 20;
+
+/// Maps `file` read-only, or `None` when it cannot be mapped (then it is read in blocks).
+fn map_file(file: &std::fs::File) -> Option<memmap2::Mmap> {
+    // SAFETY: the map is read-only and lives only while this file is parsed. Another
+    // process truncating the file meanwhile could fault the read; every other change only
+    // means we parse what is there, as with `read`. The same trade as ripgrep's.
+    let map = unsafe { memmap2::Mmap::map(file) }.ok()?;
+    map.advise(memmap2::Advice::Sequential).ok()?;
+    Some(map)
+}
+
+/// Parses a mapped file block by block (no copy into buffers), releasing each block's
+/// pages once parsed: peak memory counts at most one block of the file, not all of it.
+fn stream_map(
+    map: &memmap2::Mmap,
+    src: u16,
+    path: &str,
+    f: &LineFn,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Vec<Batch> {
+    let len = map.len();
+    let mut batches = Vec::new();
+    let mut off = 0usize;
+    while off < len {
+        let guess = (off + MAP_BLOCK).min(len);
+        let end = if guess == len {
+            len
+        } else {
+            memchr::memchr(b'\n', &map[guess..]).map_or(len, |i| guess + i + 1)
+        };
+        let ctx = Ctx {
+            by_offset: true,
+            ..Ctx::new(&map[off..end], off as u64, src, path)
+        };
+        batches.extend(parse_lines_parallel(&ctx, f));
+        progress(Progress::bytes(path, end as u64, len as u64));
+        release(map, off, end);
+        off = end;
+    }
+    batches
+}
+
+/// Drops the mapped pages of `[from, to)` from this process (they stay in the page cache).
+fn release(map: &memmap2::Mmap, from: usize, to: usize) {
+    let page = 4096;
+    let start = from / page * page;
+    let len = (to / page * page).saturating_sub(start);
+    if len > 0 {
+        // SAFETY: nothing borrows these pages any more (text references are offsets, not
+        // pointers); on a shared read-only file map, DONTNEED just unmaps them.
+        let _ =
+            unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, len) };
+    }
+}
+
+/// A block of whole lines and its offset in the file. `buf` may be longer than `len`:
+/// buffers are reused without being cleared (PERF: no zeroing of 32 MB per block).
+struct Block {
+    buf: Vec<u8>,
+    len: usize,
+    off: u64,
 }
 
 fn stream_file(
@@ -49,55 +135,71 @@ fn stream_file(
     f: &LineFn,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> io::Result<Vec<Batch>> {
-    let mut batches = Vec::new();
-    let mut buf = vec![0u8; BLOCK.min(len as usize + 1)];
-    let mut next_buf = Vec::new();
-    let mut off = 0u64; // file offset of buf[0]
-    let mut filled = 0usize; // bytes of buf holding data
-    let mut line = 1u64;
-    loop {
-        let want = (len - off) as usize - filled;
-        let room = buf.len() - filled;
-        let n = want.min(room);
-        file.read_exact_at(&mut buf[filled..filled + n], off + filled as u64)?;
-        filled += n;
-        let at_end = off + filled as u64 >= len;
-        // Parse up to the last newline; carry the partial line into the next block.
-        let cut = if at_end {
+    // Two blocks in flight: one being parsed, one being read. Parsed blocks come back
+    // through `spare` to be filled again, so memory stays at a few blocks.
+    let (full_tx, full_rx) = mpsc::sync_channel::<io::Result<Block>>(1);
+    let (spare_tx, spare_rx) = mpsc::channel::<Vec<u8>>();
+    std::thread::scope(|scope| {
+        scope.spawn(move || read_blocks(file, len, &full_tx, &spare_rx));
+        let mut batches = Vec::new();
+        for block in full_rx {
+            let block = block?;
+            let ctx = Ctx {
+                by_offset: true,
+                ..Ctx::new(&block.buf[..block.len], block.off, src, path)
+            };
+            batches.extend(parse_lines_parallel(&ctx, f));
+            progress(Progress::bytes(path, block.off + block.len as u64, len));
+            let _ = spare_tx.send(block.buf);
+        }
+        Ok(batches)
+    })
+}
+
+/// The reader: fills blocks that end at a newline and carries the partial last line over
+/// to the start of the next block.
+fn read_blocks(
+    file: &std::fs::File,
+    len: u64,
+    full: &mpsc::SyncSender<io::Result<Block>>,
+    spare: &mpsc::Receiver<Vec<u8>>,
+) {
+    let mut carry: Vec<u8> = Vec::new();
+    let mut off = 0u64; // file offset of the next block's first byte
+    let mut read_at = 0u64; // file offset of the next read
+    let mut size = BLOCK.min(len as usize + 1);
+    while read_at < len || !carry.is_empty() {
+        let mut buf = spare.try_recv().unwrap_or_default();
+        if buf.len() < size {
+            buf.resize(size, 0);
+        }
+        buf[..carry.len()].copy_from_slice(&carry);
+        let n = (buf.len() - carry.len()).min((len - read_at) as usize);
+        if let Err(e) = file.read_exact_at(&mut buf[carry.len()..carry.len() + n], read_at) {
+            let _ = full.send(Err(e));
+            return;
+        }
+        read_at += n as u64;
+        let filled = carry.len() + n;
+        let cut = if read_at >= len {
             filled
         } else {
             match memchr::memrchr(b'\n', &buf[..filled]) {
                 Some(i) => i + 1,
                 None => {
-                    // One line longer than the block: grow and read more.
-                    buf.resize(buf.len() * 2, 0);
+                    // One line longer than a block: grow the blocks and keep reading it.
+                    carry = buf[..filled].to_vec();
+                    size = size.max(filled * 2);
                     continue;
                 }
             }
         };
-        let (block, rest) = buf[..filled].split_at(cut);
-        let ctx = Ctx {
-            buf: block,
-            base: off,
-            src,
-            path,
-        };
-        // Prepare the carry-over while the parse runs on the pool.
-        let (parsed, ()) = rayon::join(
-            || parse_lines_parallel(&ctx, line, f),
-            || {
-                next_buf.clear();
-                next_buf.extend_from_slice(rest);
-            },
-        );
-        line += memchr::memchr_iter(b'\n', block).count() as u64;
-        batches.extend(parsed);
-        progress(Progress::bytes(path, off + cut as u64, len));
-        if at_end {
-            return Ok(batches);
-        }
+        carry.clear();
+        carry.extend_from_slice(&buf[cut..filled]);
+        let block = Block { len: cut, off, buf };
         off += cut as u64;
-        filled = next_buf.len();
-        buf[..filled].copy_from_slice(&next_buf);
+        if full.send(Ok(block)).is_err() {
+            return;
+        }
     }
 }

@@ -185,12 +185,7 @@ fn load_trace_string(sink: &mut Sink, ctx: &Ctx, t: &RawValue, seq: u64) {
         }
     };
     let base = sink.stash(text.as_bytes());
-    let inner = Ctx {
-        buf: text.as_bytes(),
-        base,
-        src: ARENA_SRC,
-        path: ctx.path,
-    };
+    let inner = Ctx::new(text.as_bytes(), base, ARENA_SRC, ctx.path);
     match serde_json::from_str::<RawObject>(&text) {
         Ok(doc) => load_trace(sink, &inner, &doc, seq),
         Err(e) => sink.batch.diag(
@@ -273,12 +268,7 @@ pub fn load_dir(dir: &Path) -> Result<FileLoad, String> {
         .read_all()
         .map_err(|e| format!("cannot read artifacts/traces.json: {e}"))?;
     let path = spans_path.display().to_string();
-    let ctx = Ctx {
-        buf: &buf,
-        base: 0,
-        src: 0,
-        path: &path,
-    };
+    let ctx = Ctx::new(&buf, 0, 0, &path);
     let mut sink = Sink::default();
     let original = info
         .get("trace_id")

@@ -72,10 +72,12 @@ pub fn load(
 ) -> Result<TraceSet, LoadError> {
     let mut diagnostics = Vec::new();
     let items = walk::expand(paths, &mut diagnostics);
+    let parse = crate::timing::phase("parse files");
     let results: Vec<Result<FileLoad, Diagnostic>> = items
         .par_iter()
         .map(|item| load_item(item, opts, progress))
         .collect();
+    drop(parse);
     let mut loads = Vec::new();
     for r in results {
         match r {
@@ -195,9 +197,8 @@ fn load_input(
             .or_else(|| detect_line(first, input))
             .ok_or_else(|| unknown(text))?;
         if fmt == Format::Otlp {
-            let f = |ctx: &Ctx, line: &[u8], no: u64, batch: &mut Batch| {
-                otlp_line(ctx, line, no, batch)
-            };
+            let f =
+                |ctx: &Ctx, line: &str, at: u64, batch: &mut Batch| otlp_line(ctx, line, at, batch);
             let batches = lines::read_lines(input, 0, &path, &f, progress)
                 .map_err(|e| format!("cannot read: {e}"))?;
             let sink = Sink::default();
@@ -208,14 +209,13 @@ fn load_input(
     load_document(input, opts, &path, &suffix)
 }
 
-fn otlp_line(ctx: &Ctx, line: &[u8], no: u64, batch: &mut Batch) {
-    match otlp::parse_request(ctx, line, no << 24, batch) {
-        Ok(_) => {}
-        Err(e) => batch.diag(
+fn otlp_line(ctx: &Ctx, line: &str, at: u64, batch: &mut Batch) {
+    if let Err(e) = otlp::parse_request(ctx, line, at << 16, batch) {
+        batch.diag(
             ctx.path,
-            Pos::Line(no),
+            Pos::Byte(at),
             format!("skipped: {}", short_error(&e)),
-        ),
+        );
     }
 }
 
@@ -227,12 +227,7 @@ fn load_records_by_line(
     suffix: &str,
 ) -> Result<FileLoad, String> {
     let buf = input.read_all().map_err(|e| format!("cannot read: {e}"))?;
-    let ctx = Ctx {
-        buf: &buf,
-        base: 0,
-        src: 0,
-        path,
-    };
+    let ctx = Ctx::new(&buf, 0, 0, path);
     let mut sink = Sink::default();
     let mut line_no = 0u64;
     for line in buf.split(|b| *b == b'\n') {
@@ -260,12 +255,7 @@ fn load_document(
     suffix: &str,
 ) -> Result<FileLoad, String> {
     let buf = input.read_all().map_err(|e| format!("cannot read: {e}"))?;
-    let ctx = Ctx {
-        buf: &buf,
-        base: 0,
-        src: 0,
-        path,
-    };
+    let ctx = Ctx::new(&buf, 0, 0, path);
     let mut sink = Sink::default();
     let mut fmt = opts.format;
     let mut values = 0u64;
@@ -334,10 +324,9 @@ fn load_truncated(
         pos,
         message,
     };
-    load.batches.push(Batch {
-        diagnostics: vec![diag],
-        ..Batch::default()
-    });
+    let mut batch = Batch::default();
+    batch.diagnostics.push(diag);
+    load.batches.push(batch);
     Ok(load)
 }
 
@@ -379,7 +368,7 @@ fn load_value(fmt: Format, sink: &mut Sink, ctx: &Ctx, raw: &RawValue, seq: u64)
 pub(crate) fn dispatch(fmt: Format, sink: &mut Sink, ctx: &Ctx, raw: &RawValue, seq: u64) {
     match fmt {
         Format::Otlp => {
-            if let Err(e) = otlp::parse_request(ctx, raw.get().as_bytes(), seq, &mut sink.batch) {
+            if let Err(e) = otlp::parse_request(ctx, raw.get(), seq, &mut sink.batch) {
                 sink.batch.diag(
                     ctx.path,
                     ctx.line_of(raw),

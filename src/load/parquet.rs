@@ -283,12 +283,7 @@ fn load_row(
             return;
         }
     };
-    let ctx = Ctx {
-        buf,
-        base,
-        src: ARENA_SRC,
-        path,
-    };
+    let ctx = Ctx::new(buf, base, ARENA_SRC, path);
     let before = sink.batch.diagnostics.len();
     dispatch(fmt, sink, &ctx, raw, row_no << 24);
     // Lines within a one-line row mean nothing to the user: name the row instead.

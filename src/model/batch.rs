@@ -1,7 +1,7 @@
 //! What a loader produces: spans with chunk-local symbols and ids, plus trace-level records,
 //! assessments and diagnostics. `model::build` merges batches into a `TraceSet`.
 
-use super::conventions::Semantics;
+use super::conventions::{Role, Semantics, role_of};
 use super::ids;
 use super::intern::{Interner, Sym};
 use super::kind::Status;
@@ -85,6 +85,14 @@ pub struct Batch {
     pub infos: Vec<TraceInfo>,
     pub assessments: Vec<Assessment>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The last trace id seen (as written) and its symbol: consecutive spans usually share
+    /// a trace, so most lookups skip normalising and hashing.
+    last_trace: (String, Sym),
+    /// The previous span's attribute keys by position: spans of one kind list the same keys
+    /// in the same order, so most keys are found by one comparison, without hashing.
+    last_keys: Vec<Sym>,
+    /// The semantic role of each key symbol, looked up once per distinct key.
+    roles: Vec<Option<Option<Role>>>,
 }
 
 /// Everything loaded from one input file.
@@ -106,6 +114,16 @@ pub struct SpanDraft {
 }
 
 impl Batch {
+    /// An empty batch with room for about `spans` spans.
+    pub fn with_capacity(spans: usize) -> Batch {
+        Batch {
+            spans: Vec::with_capacity(spans),
+            attrs: Vec::with_capacity(spans * 10),
+            ids: Vec::with_capacity(spans * 32),
+            ..Batch::default()
+        }
+    }
+
     pub fn sym(&mut self, s: &str) -> Sym {
         self.syms.intern(s)
     }
@@ -126,8 +144,12 @@ impl Batch {
 
     /// Interns a normalised trace id.
     pub fn trace_id(&mut self, raw: &str) -> Sym {
-        let norm = ids::normalize(raw);
-        self.syms.intern(&norm)
+        if self.last_trace.0 == raw && !raw.is_empty() {
+            return self.last_trace.1;
+        }
+        let sym = self.syms.intern(&ids::normalize(raw));
+        self.last_trace = (raw.to_owned(), sym);
+        sym
     }
 
     /// Starts a span whose attributes live in `src` with encoding `attr_enc`.
@@ -148,16 +170,42 @@ impl Batch {
     /// Adds an attribute to the draft; `raw` are the value's bytes, `at` where they live.
     pub fn attr(&mut self, draft: &mut SpanDraft, key: &str, raw: &[u8], at: TextRef) {
         debug_assert_eq!(at.src, draft.span.src);
+        let sym = self.key_sym(draft.span.attr_len as usize, key);
+        let role = self.role(sym, key);
         draft
             .sem
-            .observe(key, raw, at.with_enc(draft.span.attr_enc));
-        let key = self.syms.intern(key);
+            .observe_role(role, raw, at.with_enc(draft.span.attr_enc));
         self.attrs.push(AttrRef {
-            key,
+            key: sym,
             len: at.len,
             off: at.off,
         });
         draft.span.attr_len += 1;
+    }
+
+    /// The role of key `sym` (PERF: cached per symbol, not matched per attribute).
+    fn role(&mut self, sym: Sym, key: &str) -> Option<Role> {
+        let i = sym.0 as usize;
+        if i >= self.roles.len() {
+            self.roles.resize(i + 1, None);
+        }
+        *self.roles[i].get_or_insert_with(|| role_of(key))
+    }
+
+    /// The symbol of attribute key `key` at position `slot` of the current span.
+    fn key_sym(&mut self, slot: usize, key: &str) -> Sym {
+        if let Some(&sym) = self.last_keys.get(slot)
+            && self.syms.get(sym) == key
+        {
+            return sym;
+        }
+        let sym = self.syms.intern(key);
+        match slot.cmp(&self.last_keys.len()) {
+            std::cmp::Ordering::Less => self.last_keys[slot] = sym,
+            std::cmp::Ordering::Equal => self.last_keys.push(sym),
+            std::cmp::Ordering::Greater => {}
+        }
+        sym
     }
 
     /// Finishes a draft: semantic fields are resolved and the span is stored.

@@ -5,99 +5,134 @@
 //! parent cycles are cut at one span (flagged). Every walk is iterative, so a chain
 //! 100,000 deep needs no recursion.
 
-use super::batch::{Assessment, Diagnostic, FileLoad, TraceInfo};
-use super::intern::{Interner, Sym};
-use super::span::{AttrRef, Flags, NO_PARENT, Span, Trace};
-use super::text::{Sources, TextRef};
+use super::batch::{Diagnostic, FileLoad, TraceInfo};
+use super::intern::Sym;
+use super::span::{Flags, NO_PARENT, Span, Trace};
 use super::{FileReport, TraceSet};
 use rayon::prelude::*;
 use std::collections::HashMap;
 
 /// Builds the trace set from everything the loaders produced.
 pub fn build(loads: Vec<FileLoad>, mut diagnostics: Vec<Diagnostic>) -> TraceSet {
-    let mut m = Merged::default();
+    let merge = crate::timing::phase("merge batches");
+    let mut set = TraceSet::default();
     let mut infos = Vec::new();
-    let mut assessments = Vec::new();
+    let mut batches: Vec<Placed> = Vec::new();
     for (file_ix, load) in loads.into_iter().enumerate() {
-        m.files.push(FileReport {
+        set.files.push(FileReport {
             path: load.path.clone(),
             format: load.format.clone(),
             bytes: load.bytes,
             ..FileReport::default()
         });
-        let src_base = m.sources.append(load.sources);
-        for batch in load.batches {
-            diagnostics.extend(batch.diagnostics.iter().cloned());
-            m.absorb(
+        let src_base = set.sources.append(load.sources);
+        for mut batch in load.batches {
+            diagnostics.append(&mut batch.diagnostics);
+            set.assessments.append(&mut batch.assessments);
+            let remap = set.syms.absorb(&batch.syms);
+            for mut info in std::mem::take(&mut batch.infos) {
+                if let Some(t) = &mut info.info {
+                    t.src += src_base;
+                }
+                infos.push(info);
+            }
+            batches.push(Placed {
                 batch,
-                file_ix as u16,
+                remap,
+                file: file_ix as u16,
                 src_base,
-                &mut infos,
-                &mut assessments,
-            );
+                id_base: 0,
+                attr_base: 0,
+            });
         }
     }
-    let Merged {
-        files,
-        sources,
-        syms,
-        ids,
-        spans,
-        attrs,
-    } = m;
-    let mut set = TraceSet {
-        files,
-        sources,
-        syms,
-        ids,
-        spans,
-        attrs,
-        ..TraceSet::default()
+    let (mut ids, mut attrs, mut spans) = (0u32, 0u32, 0usize);
+    for p in &mut batches {
+        (p.id_base, p.attr_base) = (ids, attrs);
+        ids += p.batch.ids.len() as u32;
+        attrs += p.batch.attrs.len() as u32;
+        spans += p.batch.spans.len();
+    }
+    // PERF: symbols, ids and offsets are rewritten in parallel, batch by batch, in place;
+    // then the batches are concatenated.
+    batches.par_iter_mut().for_each(Placed::rebase);
+    set.ids.reserve(ids as usize);
+    set.attrs.reserve(attrs as usize);
+    let mut loaded = Loaded {
+        parts: Vec::with_capacity(batches.len()),
+        starts: Vec::new(),
+        part_of: Vec::with_capacity(spans),
     };
-    arrange(&mut set);
+    let mut start = 0u32;
+    for p in batches {
+        set.ids.extend_from_slice(&p.batch.ids);
+        set.attrs.extend_from_slice(&p.batch.attrs);
+        loaded.starts.push(start);
+        start += p.batch.spans.len() as u32;
+        let part = loaded.parts.len() as u32;
+        loaded
+            .part_of
+            .extend(std::iter::repeat_n(part, p.batch.spans.len()));
+        loaded.parts.push(p.batch.spans);
+    }
+    drop(merge);
+    let t = crate::timing::phase("arrange trees");
+    arrange(&mut set, &loaded);
+    drop(loaded);
+    drop(t);
     apply_infos(&mut set, infos);
-    set.assessments = assessments;
     set.resolve_assessments();
     set.diagnostics = diagnostics;
     set.count_per_file();
     set
 }
 
-#[derive(Default)]
-struct Merged {
-    files: Vec<FileReport>,
-    sources: Sources,
-    syms: Interner,
-    ids: Vec<u8>,
-    spans: Vec<Span>,
-    attrs: Vec<AttrRef>,
+/// The spans as loaded, batch by batch (not concatenated: the arena is gathered from
+/// here in its final order, so the spans are copied once).
+struct Loaded {
+    parts: Vec<Vec<Span>>,
+    /// Index of each part's first span.
+    starts: Vec<u32>,
+    /// The part each span is in (PERF: O(1) indexing, no search).
+    part_of: Vec<u32>,
 }
 
-impl Merged {
-    fn absorb(
-        &mut self,
-        batch: super::batch::Batch,
-        file: u16,
-        src_base: u16,
-        infos: &mut Vec<TraceInfo>,
-        assessments: &mut Vec<Assessment>,
-    ) {
-        let remap = self.syms.absorb(&batch.syms);
+impl std::ops::Index<usize> for Loaded {
+    type Output = Span;
+    fn index(&self, i: usize) -> &Span {
+        let part = self.part_of[i] as usize;
+        &self.parts[part][i - self.starts[part] as usize]
+    }
+}
+
+impl Loaded {
+    fn iter(&self) -> impl Iterator<Item = &Span> {
+        self.parts.iter().flatten()
+    }
+}
+
+/// A batch on its way into the set: where its ids and attributes will land, and how its
+/// symbols map to the set's.
+struct Placed {
+    batch: super::batch::Batch,
+    remap: Vec<Sym>,
+    file: u16,
+    src_base: u16,
+    id_base: u32,
+    attr_base: u32,
+}
+
+impl Placed {
+    /// Rewrites symbols, id offsets, attribute ranges and sources to the set's numbering.
+    fn rebase(&mut self) {
+        let remap = &self.remap;
         let sym = |s: Sym| remap.get(s.0 as usize).copied().unwrap_or_default();
-        let id_base = self.ids.len() as u32;
-        self.ids.extend_from_slice(&batch.ids);
-        let attr_base = self.attrs.len() as u32;
-        self.attrs.extend(batch.attrs.iter().map(|a| AttrRef {
-            key: sym(a.key),
-            ..*a
-        }));
-        let shift = |t: &mut Option<TextRef>| {
-            if let Some(t) = t {
-                t.src += src_base;
-            }
-        };
-        self.spans.reserve(batch.spans.len());
-        for mut s in batch.spans {
+        for a in &mut self.batch.attrs {
+            a.key = sym(a.key);
+        }
+        let (id_base, attr_base, src_base, file) =
+            (self.id_base, self.attr_base, self.src_base, self.file);
+        for s in &mut self.batch.spans {
             s.trace_id = sym(s.trace_id);
             s.name = sym(s.name);
             s.model = sym(s.model);
@@ -112,28 +147,25 @@ impl Merged {
             s.attr_start += attr_base;
             s.src += src_base;
             s.file = file;
-            for t in [
+            let refs = [
                 &mut s.status_msg,
                 &mut s.input,
                 &mut s.output,
                 &mut s.events,
                 &mut s.links,
                 &mut s.resource,
-            ] {
-                shift(t);
+            ];
+            for t in refs.into_iter().flatten() {
+                t.src += src_base;
             }
-            self.spans.push(s);
         }
-        infos.extend(batch.infos.into_iter().map(|mut i| {
-            shift(&mut i.info);
-            i
-        }));
-        assessments.extend(batch.assessments);
     }
 }
 
 /// The pre-order layout of one trace, in local positions.
 struct TraceTree {
+    /// Earliest start among the trace's spans.
+    start_ns: i64,
     /// Raw span index at each pre-order position.
     order: Vec<u32>,
     parent: Vec<u32>,
@@ -143,79 +175,90 @@ struct TraceTree {
     roots: u32,
 }
 
-/// Groups spans by trace, builds each tree in parallel and permutes the arena into place.
-fn arrange(set: &mut TraceSet) {
-    let n = set.spans.len();
-    let mut by_trace: Vec<u32> = (0..n as u32).collect();
-    let spans = &set.spans;
-    by_trace.par_sort_unstable_by_key(|&i| {
-        let s = &spans[i as usize];
-        (s.trace_id, s.file, s.seq)
-    });
-    let groups: Vec<&[u32]> = by_trace
-        .chunk_by(|a, b| spans[*a as usize].trace_id == spans[*b as usize].trace_id)
-        .collect();
+/// Groups spans by trace, builds each tree in parallel and lays the arena out in
+/// pre-order, trace after trace (start order).
+fn arrange(set: &mut TraceSet, spans: &Loaded) {
+    let by_trace = group_by_trace(spans, set.syms.len());
     let ids = &set.ids;
-    let mut trees: Vec<TraceTree> = groups
+    let mut trees: Vec<TraceTree> = by_trace
         .par_iter()
         .map(|g| build_tree(spans, ids, g))
         .collect();
     // Traces in start order; ties keep first appearance in the input.
-    trees.sort_by_key(|t| {
+    trees.par_sort_by_key(|t| {
         let first = &spans[t.order[0] as usize];
-        let start = t
-            .order
-            .iter()
-            .map(|&i| spans[i as usize].start_ns)
-            .min()
-            .unwrap_or(0);
-        (start, first.file, first.seq)
+        (t.start_ns, first.file, first.seq)
     });
-    let mut dest = vec![0u32; n];
-    let mut traces = Vec::with_capacity(trees.len());
+    let mut bases = Vec::with_capacity(trees.len());
     let mut base = 0u32;
-    for (t_ix, tree) in trees.iter().enumerate() {
-        for (pos, &raw) in tree.order.iter().enumerate() {
-            let s = &mut set.spans[raw as usize];
+    for t in &trees {
+        bases.push(base);
+        base += t.order.len() as u32;
+    }
+    // PERF: the final arena is gathered in parallel, position by position, from the
+    // loaded order (a second copy of the spans, briefly, instead of a serial permutation).
+    let slots: Vec<(u32, u32)> = trees
+        .iter()
+        .enumerate()
+        .flat_map(|(t, tree)| (0..tree.order.len() as u32).map(move |pos| (t as u32, pos)))
+        .collect();
+    let arena: Vec<Span> = slots
+        .par_iter()
+        .map(|&(t, pos)| {
+            let (tree, base, pos) = (&trees[t as usize], bases[t as usize], pos as usize);
+            let mut s = spans[tree.order[pos] as usize];
             let p = tree.parent[pos];
             s.parent = if p == NO_PARENT { NO_PARENT } else { base + p };
             s.depth = tree.depth[pos];
             s.subtree_end = base + tree.end[pos];
             s.flags.0 |= tree.flags[pos];
-            s.trace = t_ix as u32;
-            dest[raw as usize] = base + pos as u32;
-        }
-        traces.push(Trace {
+            s.trace = t;
+            s
+        })
+        .collect();
+    let mut traces: Vec<Trace> = trees
+        .iter()
+        .zip(&bases)
+        .map(|(tree, &base)| Trace {
             span_start: base,
             span_end: base + tree.order.len() as u32,
             roots: tree.roots,
             ..Trace::default()
-        });
-        base += tree.order.len() as u32;
-    }
-    permute(&mut set.spans, dest);
+        })
+        .collect();
+    set.spans = arena;
     traces.par_iter_mut().for_each(|t| summarise(t, &set.spans));
     set.traces = traces;
 }
 
-/// Moves `v[i]` to `v[dest[i]]` in place, following cycles (no second copy of the arena).
-fn permute<T>(v: &mut [T], mut dest: Vec<u32>) {
-    for i in 0..v.len() {
-        while dest[i] as usize != i {
-            let d = dest[i] as usize;
-            v.swap(i, d);
-            dest.swap(i, d);
-        }
+/// Raw span indices grouped by trace (a counting sort on the trace symbol), each group in
+/// input order. Loading keeps spans in input order, so no comparison sort is needed.
+fn group_by_trace(spans: &Loaded, syms: usize) -> Vec<Vec<u32>> {
+    let mut count = vec![0u32; syms];
+    for s in spans.iter() {
+        count[s.trace_id.0 as usize] += 1;
     }
+    let mut slot = vec![u32::MAX; syms];
+    let mut groups: Vec<Vec<u32>> = Vec::new();
+    for (i, s) in spans.iter().enumerate() {
+        let t = s.trace_id.0 as usize;
+        if slot[t] == u32::MAX {
+            slot[t] = groups.len() as u32;
+            groups.push(Vec::with_capacity(count[t] as usize));
+        }
+        groups[slot[t] as usize].push(i as u32);
+    }
+    groups
 }
 
 /// Builds the tree of one trace. `members` are raw span indices, in input order.
-fn build_tree(spans: &[Span], ids: &[u8], members: &[u32]) -> TraceTree {
+fn build_tree(spans: &Loaded, ids: &[u8], members: &[u32]) -> TraceTree {
     let n = members.len();
     let span = |k: usize| &spans[members[k] as usize];
     let id_of = |r: super::span::IdRef| &ids[r.off as usize..(r.off + r.len) as usize];
     let mut flags = vec![0u16; n];
-    let mut by_id: HashMap<&[u8], u32> = HashMap::with_capacity(n);
+    let mut by_id: HashMap<&[u8], u32, foldhash::fast::FixedState> =
+        HashMap::with_capacity_and_hasher(n, Default::default());
     for (k, f) in flags.iter_mut().enumerate() {
         let s = span(k);
         if s.span_id.is_none() {
@@ -278,7 +321,13 @@ fn build_tree(spans: &[Span], ids: &[u8], members: &[u32]) -> TraceTree {
             }
         }
     }
+    let start_ns = members
+        .iter()
+        .map(|&i| spans[i as usize].start_ns)
+        .min()
+        .unwrap_or(0);
     TraceTree {
+        start_ns,
         order,
         parent: parent_pos,
         depth,
@@ -466,12 +515,5 @@ mod tests {
         cut_cycles(&mut parent, &mut flags);
         assert_eq!(parent.iter().filter(|&&p| p == NO_PARENT).count(), 2);
         assert_eq!(flags.iter().filter(|&&f| f & Flags::CYCLE != 0).count(), 1);
-    }
-
-    #[test]
-    fn permute_moves_in_place() {
-        let mut v = vec!['a', 'b', 'c', 'd'];
-        permute(&mut v, vec![2, 0, 3, 1]);
-        assert_eq!(v, vec!['b', 'd', 'a', 'c']);
     }
 }

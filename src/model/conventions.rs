@@ -14,7 +14,7 @@ use serde_json::Value;
 
 /// What an attribute key means for the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Role {
+pub enum Role {
     Kind(u8),
     Model(u8),
     Tool,
@@ -32,7 +32,8 @@ enum Role {
     CostObject,
 }
 
-fn role_of(key: &str) -> Option<Role> {
+/// The role of attribute `key`, if it has one.
+pub fn role_of(key: &str) -> Option<Role> {
     use Role::*;
     Some(match key {
         "openinference.span.kind" | "mlflow.spanType" => Kind(0),
@@ -140,12 +141,25 @@ pub struct Resolved {
 impl Semantics {
     /// Looks at one attribute. `raw` are the value's bytes, `text` where they live.
     pub fn observe(&mut self, key: &str, raw: &[u8], text: TextRef) {
-        let Some(role) = role_of(key) else { return };
+        self.observe_role(role_of(key), raw, text);
+    }
+
+    /// Like `observe`, with the key's role already looked up (loaders cache it per key).
+    pub fn observe_role(&mut self, role: Option<Role>, raw: &[u8], text: TextRef) {
+        let Some(role) = role else { return };
         match role {
             Role::Input(rank) => keep_best(&mut self.input, rank, payload(text)),
             Role::Output(rank) => keep_best(&mut self.output, rank, payload(text)),
             Role::StatusMessage => self.status_message = Some(text),
-            _ => self.observe_value(role, &decode_value(raw, text.enc)),
+            _ => {
+                // PERF: OTLP scalars (`{"stringValue": "chat"}`) decode without building a
+                // JSON object; everything else goes through the general decoder.
+                let v = match text.enc {
+                    Enc::OtlpAny => otlp_scalar(raw).unwrap_or_else(|| decode_value(raw, text.enc)),
+                    enc => decode_value(raw, enc),
+                };
+                self.observe_value(role, &v)
+            }
         }
     }
 
@@ -259,6 +273,34 @@ impl Semantics {
             status: self.error_level.then_some(Status::Error),
         }
     }
+}
+
+/// An OTLP `AnyValue` holding a string, integer, double or boolean, decoded directly.
+fn otlp_scalar(raw: &[u8]) -> Option<Value> {
+    #[derive(serde::Deserialize)]
+    struct Any<'a> {
+        #[serde(borrow, default, rename = "stringValue")]
+        string: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow, default, rename = "intValue")]
+        int: Option<&'a serde_json::value::RawValue>,
+        #[serde(default, rename = "doubleValue")]
+        double: Option<f64>,
+        #[serde(default, rename = "boolValue")]
+        boolean: Option<bool>,
+    }
+    let any: Any = serde_json::from_slice(raw).ok()?;
+    if let Some(s) = any.string {
+        return Some(Value::String(s.into_owned()));
+    }
+    if let Some(i) = any.int {
+        let t = i.get().trim_matches('"');
+        return Some(
+            t.parse::<i64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| Value::String(t.to_owned())),
+        );
+    }
+    any.double.map(Value::from).or(any.boolean.map(Value::Bool))
 }
 
 fn keep_best<T>(slot: &mut Option<(u8, T)>, rank: u8, value: T) {

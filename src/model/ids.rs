@@ -11,6 +11,12 @@ use std::borrow::Cow;
 
 /// Canonical form of an id: lowercase hex where the id is bytes, the original otherwise.
 pub fn normalize(raw: &str) -> Cow<'_, str> {
+    // PERF: the common case (OTLP, lowercase hex of 16 or 32 digits) in one pass.
+    if (raw.len() == 16 || raw.len() == 32)
+        && raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        return Cow::Borrowed(raw);
+    }
     let s = raw.trim();
     if s.is_empty() {
         return Cow::Borrowed("");

@@ -6,6 +6,10 @@
 
 use std::collections::HashMap;
 
+/// PERF: a fast non-cryptographic hasher; keys come from files, not from an adversary
+/// who could exploit collisions in a local viewer.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+
 /// An interned string. `Sym::EMPTY` is the empty string.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Sym(pub u32);
@@ -24,12 +28,12 @@ impl Sym {
 pub struct Interner {
     buf: String,
     ends: Vec<u32>,
-    map: HashMap<Box<str>, Sym>,
+    map: FastMap<Box<str>, Sym>,
 }
 
 impl Default for Interner {
     fn default() -> Self {
-        let mut map = HashMap::new();
+        let mut map = FastMap::default();
         map.insert("".into(), Sym::EMPTY);
         Interner {
             buf: String::new(),

@@ -112,7 +112,7 @@ impl Tokens {
 pub const NO_PARENT: u32 = u32::MAX;
 
 /// One span. Loaders fill the content fields; `model::build` fills the tree fields.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Span {
     pub trace_id: Sym,
     pub span_id: IdRef,

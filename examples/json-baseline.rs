@@ -1,0 +1,45 @@
+//! The yardstick for load speed (issue: "parse the same bytes with serde_json into
+//! `serde::de::IgnoredAny` using the same number of threads"): the file is read into memory
+//! first (not timed), then every line is parsed into `IgnoredAny` (validation only,
+//! nothing kept) on all cores. `bench/run.sh` compares `spanlens summary` against it.
+//!
+//! Usage: cargo run --release --example json-baseline -- FILE
+
+use rayon::prelude::*;
+
+fn main() {
+    let path = std::env::args().nth(1).expect("usage: json-baseline FILE");
+    let bytes = std::fs::read(&path).expect("read");
+    let start = std::time::Instant::now();
+    // Split into as many pieces as the pool has threads (times four), on line boundaries.
+    let parts = rayon::current_num_threads() * 4;
+    let step = bytes.len() / parts + 1;
+    let mut cuts = vec![0];
+    while *cuts.last().unwrap() < bytes.len() {
+        let guess = (cuts.last().unwrap() + step).min(bytes.len());
+        let end = memchr::memchr(b'\n', &bytes[guess..]).map_or(bytes.len(), |i| guess + i + 1);
+        cuts.push(end);
+    }
+    let lines: usize = cuts
+        .par_windows(2)
+        .map(|w| {
+            let mut n = 0;
+            for line in bytes[w[0]..w[1]]
+                .split(|b| *b == b'\n')
+                .filter(|l| !l.is_empty())
+            {
+                let _: serde::de::IgnoredAny = serde_json::from_slice(line).expect("valid JSON");
+                n += 1;
+            }
+            n
+        })
+        .sum();
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!(
+        "{lines} lines, {:.1} MB parsed in {secs:.3} s ({:.0} MB/s) on {} threads",
+        bytes.len() as f64 / 1e6,
+        bytes.len() as f64 / 1e6 / secs,
+        rayon::current_num_threads()
+    );
+    println!("{secs:.3}");
+}

@@ -1,0 +1,33 @@
+//! Phase timings on stderr when `SPANLENS_TIMINGS` is set, for benchmarks and profiling.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+fn enabled() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("SPANLENS_TIMINGS").is_some())
+}
+
+/// Prints how long it lived when dropped (only when timings are on).
+pub struct Phase {
+    name: &'static str,
+    start: Instant,
+}
+
+/// Starts timing a phase.
+pub fn phase(name: &'static str) -> Option<Phase> {
+    enabled().then(|| Phase {
+        name,
+        start: Instant::now(),
+    })
+}
+
+impl Drop for Phase {
+    fn drop(&mut self) {
+        eprintln!(
+            "timing {:<24} {:>9.1} ms",
+            self.name,
+            self.start.elapsed().as_secs_f64() * 1e3
+        );
+    }
+}
