@@ -8,7 +8,15 @@ use std::fmt::Write;
 
 /// Runs the search to completion.
 pub fn run(set: &TraceSet, query: &Query, scope: Scope, limit: usize) -> Found {
-    crate::search::run(set, query, scope, limit, &|| false, &mut |_| {})
+    crate::search::run(
+        set,
+        &crate::search::Index::default(),
+        query,
+        scope,
+        limit,
+        &|| false,
+        &mut |_| {},
+    )
 }
 
 /// `{"query": …, "total": N, "hits": [{trace_id, span_id, span, field, snippet, score, …}]}`

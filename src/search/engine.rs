@@ -3,13 +3,15 @@
 //! published as they arrive, best first, and a search stops as soon as it is cancelled
 //! (the user typed another key).
 
-use super::fields::{long_fields, short_fields};
+use super::fields::long_fields;
 use super::matcher::TextMatcher;
 use super::query::{Cmp, FieldKind, Filter, Query};
+use super::scan::Index;
+use super::{raw, short};
 use crate::model::detail::detail;
 use crate::model::{SpanIx, TraceIx, TraceSet};
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 /// One search hit: a span, the field that matched, and the matching line.
@@ -58,23 +60,78 @@ pub struct Found {
 const CHUNK: usize = 1024;
 /// How often partial results are published.
 const PUBLISH_EVERY: Duration = Duration::from_millis(40);
+/// Above this many spans, long fields are searched in their raw bytes (and only the best
+/// hits decoded); below it, decoding every span is quicker and exact.
+const RAW_SCAN_MIN: usize = 20_000;
 
-/// Runs `query` over `scope`, publishing progress; returns the final result.
+/// How long fields are searched. `Auto` picks by scope size; the others exist so tests
+/// can check that both paths agree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    Auto,
+    /// Decode every span's payloads (exact lines, all hits).
+    Decode,
+    /// Scan raw bytes and decode only the best hits.
+    Raw,
+}
+
+/// Runs `query` over `scope`, publishing progress; returns the final result. `index`
+/// keeps what later searches of the same set can reuse.
 pub fn run(
     set: &TraceSet,
+    index: &Index,
     query: &Query,
     scope: Scope,
     limit: usize,
     cancelled: &(dyn Fn() -> bool + Sync),
     publish: &mut dyn FnMut(&Found),
 ) -> Found {
+    let job = Job {
+        set,
+        index,
+        query,
+        scope,
+        limit,
+    };
+    run_using(job, Strategy::Auto, cancelled, publish)
+}
+
+/// One search: what to look for, where, and how many hits to keep.
+#[derive(Clone, Copy)]
+pub struct Job<'a> {
+    pub set: &'a TraceSet,
+    pub index: &'a Index,
+    pub query: &'a Query,
+    pub scope: Scope,
+    pub limit: usize,
+}
+
+/// [`run`] with an explicit [`Strategy`] for long fields.
+pub fn run_using(
+    job: Job,
+    strategy: Strategy,
+    cancelled: &(dyn Fn() -> bool + Sync),
+    publish: &mut dyn FnMut(&Found),
+) -> Found {
+    let Job {
+        set,
+        index,
+        query,
+        scope,
+        limit,
+    } = job;
     let range = match scope {
         Scope::All => 0..set.spans.len(),
         Scope::Trace(t) => set.trace(t).spans(),
     };
     let keep = |ix: SpanIx| passes(set, ix, &query.filters);
-    let mut all: Vec<Hit> = short_hits(set, query, range.clone(), &keep);
-    let mut found = snapshot(&mut all, limit, false);
+    let mut m = TextMatcher::new(query);
+    let t = crate::timing::phase("search: short fields");
+    let mut short = short::hits(set, query, range.clone(), &keep);
+    short.sort_by(|a, b| b.score.cmp(&a.score).then(a.span.cmp(&b.span)));
+    drop(t);
+    let mut long: Vec<Hit> = Vec::new();
+    let mut found = merge(set, query, &short, &long, 0, limit, false, &mut m);
     publish(&found);
     if cancelled() {
         return found;
@@ -84,30 +141,209 @@ pub fn run(
         publish(&found);
         return found;
     }
+    let _t = crate::timing::phase("search: long fields");
+    let raw = match strategy {
+        Strategy::Auto => range.len() > RAW_SCAN_MIN,
+        Strategy::Raw => true,
+        Strategy::Decode => false,
+    };
+    let extra = if raw {
+        match raw_search(set, index, query, range, limit, &keep, cancelled) {
+            Some((hits, total)) => {
+                long = hits;
+                total
+            }
+            None => return found,
+        }
+    } else {
+        let mut on_progress = |long: &[Hit]| {
+            let f = merge(
+                set,
+                query,
+                &short,
+                long,
+                long.len(),
+                limit,
+                false,
+                &mut TextMatcher::new(query),
+            );
+            publish(&f);
+        };
+        match decoded_search(set, query, range, &keep, cancelled, &mut on_progress) {
+            Some(hits) => {
+                long = hits;
+                long.len()
+            }
+            None => return found,
+        }
+    };
+    found = merge(set, query, &short, &long, extra, limit, true, &mut m);
+    publish(&found);
+    found
+}
+
+/// Keeps one hit per span field, as decoding gives: a span's status message and exception
+/// events are one error field, and its prompt may sit in more than one attribute. Tool
+/// calls found in messages are told apart by the field that carried them, their text and
+/// how often that text occurs there, so a call repeated in one prompt stays repeated but
+/// the same prompt stored twice does not double it. Hits come best first; the best stays.
+#[derive(Default)]
+struct FieldDedup {
+    fields: HashSet<(SpanIx, FieldKind, Option<String>)>,
+    calls: HashSet<(SpanIx, FieldKind, FieldKind, String, usize)>,
+}
+
+impl FieldDedup {
+    fn add(&mut self, from: &raw::RawHit, e: raw::Expanded, out: &mut Vec<Hit>) {
+        if let Some(h) = e.field
+            && self.fields.insert((h.span, h.field, h.key.clone()))
+        {
+            out.push(h);
+        }
+        let mut times: HashMap<(FieldKind, String), usize> = HashMap::new();
+        for h in e.calls {
+            let n = times.entry((h.field, h.snippet.clone())).or_default();
+            *n += 1;
+            if self
+                .calls
+                .insert((h.span, from.field, h.field, h.snippet.clone(), *n))
+            {
+                out.push(h);
+            }
+        }
+    }
+}
+
+/// Long fields of a large scope, in raw bytes; the best `limit` hits are decoded.
+/// Returns the decoded hits (best first) and how many raw hits there were.
+fn raw_search(
+    set: &TraceSet,
+    index: &Index,
+    q: &Query,
+    range: std::ops::Range<usize>,
+    limit: usize,
+    keep: &(dyn Fn(SpanIx) -> bool + Sync),
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Option<(Vec<Hit>, usize)> {
+    let mut found = raw::hits(set, index, q, range, keep, cancelled);
+    if cancelled() {
+        return None;
+    }
+    found.par_sort_unstable_by(|a, b| {
+        b.score
+            .cmp(&a.score)
+            .then(a.span.cmp(&b.span))
+            .then(a.field.cmp(&b.field))
+    });
+    let total = found.len();
+    // Decode in rounds until `limit` hits survive (a raw match may vanish once decoded).
+    let mut out = Vec::new();
+    let mut dedup = FieldDedup::default();
+    let mut next = 0;
+    while out.len() < limit && next < found.len() {
+        let take = (limit - out.len()).min(found.len() - next).max(64);
+        let round = &found[next..(next + take).min(found.len())];
+        let decoded: Vec<raw::Expanded> = round
+            .par_chunks(64)
+            .flat_map_iter(|c| {
+                let mut m = TextMatcher::new(q);
+                c.iter()
+                    .map(move |h| raw::expand(set, q, &mut m, h))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for (h, e) in round.iter().zip(decoded) {
+            dedup.add(h, e, &mut out);
+        }
+        next += round.len();
+    }
+    // With every raw hit decoded the count is exact; otherwise the raw count estimates it.
+    let total = if next >= found.len() {
+        out.len()
+    } else {
+        total
+    };
+    out.truncate(limit);
+    Some((out, total))
+}
+
+/// Long fields of a small scope, every span decoded; progress is reported as it goes.
+fn decoded_search(
+    set: &TraceSet,
+    q: &Query,
+    range: std::ops::Range<usize>,
+    keep: &(dyn Fn(SpanIx) -> bool + Sync),
+    cancelled: &(dyn Fn() -> bool + Sync),
+    progress: &mut dyn FnMut(&[Hit]),
+) -> Option<Vec<Hit>> {
+    let spans: Vec<SpanIx> = range.map(|i| SpanIx(i as u32)).collect();
+    let chunks: Vec<&[SpanIx]> = spans.chunks(CHUNK).collect();
+    let mut all = Vec::new();
     let mut last = Instant::now();
-    let starts: Vec<usize> = range.clone().step_by(CHUNK).collect();
     // Chunks go to the pool a few at a time so partial results can be published between.
-    for group in starts.chunks(rayon::current_num_threads() * 4) {
+    for group in chunks.chunks(rayon::current_num_threads() * 4) {
         if cancelled() {
-            return found;
+            return None;
         }
         let hits: Vec<Vec<Hit>> = group
             .par_iter()
-            .map(|&start| {
-                let end = (start + CHUNK).min(range.end);
-                long_hits(set, query, start..end, &keep, cancelled)
-            })
+            .map(|c| long_hits(set, q, c, keep, cancelled))
             .collect();
         all.extend(hits.into_iter().flatten());
         if last.elapsed() >= PUBLISH_EVERY {
-            found = snapshot(&mut all, limit, false);
-            publish(&found);
+            sort_hits(&mut all);
+            progress(&all);
             last = Instant::now();
         }
     }
-    found = snapshot(&mut all, limit, true);
-    publish(&found);
-    found
+    sort_hits(&mut all);
+    Some(all)
+}
+
+fn sort_hits(all: &mut [Hit]) {
+    all.sort_by(|a, b| {
+        b.score
+            .cmp(&a.score)
+            .then(a.span.cmp(&b.span))
+            .then(a.field.cmp(&b.field))
+    });
+}
+
+/// The best `limit` of the short hits (sorted) and long hits (sorted), as full hits.
+#[allow(clippy::too_many_arguments)]
+fn merge(
+    set: &TraceSet,
+    q: &Query,
+    short: &[short::ShortHit],
+    long: &[Hit],
+    long_total: usize,
+    limit: usize,
+    done: bool,
+    m: &mut TextMatcher,
+) -> Found {
+    let mut hits = Vec::with_capacity(limit.min(short.len() + long.len()));
+    let (mut i, mut j) = (0, 0);
+    while hits.len() < limit && (i < short.len() || j < long.len()) {
+        let take_short = match (short.get(i), long.get(j)) {
+            (Some(a), Some(b)) => {
+                (a.score, std::cmp::Reverse(a.span)) >= (b.score, std::cmp::Reverse(b.span))
+            }
+            (Some(_), None) => true,
+            _ => false,
+        };
+        if take_short {
+            hits.push(short::expand(set, q, &short[i], m));
+            i += 1;
+        } else {
+            hits.push(long[j].clone());
+            j += 1;
+        }
+    }
+    Found {
+        hits,
+        total: short.len() + long_total.max(long.len()),
+        done,
+    }
 }
 
 fn searches_long(q: &Query) -> bool {
@@ -115,21 +351,6 @@ fn searches_long(q: &Query) -> bool {
     [ToolArgs, ToolResult, Prompt, Output, Error, Attribute]
         .iter()
         .any(|f| q.searches(*f))
-}
-
-/// Sorts best first and cuts to `limit` (keeping the total).
-fn snapshot(all: &mut [Hit], limit: usize, done: bool) -> Found {
-    all.sort_by(|a, b| {
-        b.score
-            .cmp(&a.score)
-            .then(a.span.cmp(&b.span))
-            .then(a.field.cmp(&b.field))
-    });
-    Found {
-        hits: all.iter().take(limit).cloned().collect(),
-        total: all.len(),
-        done,
-    }
 }
 
 /// Returns true when span `ix` passes every filter.
@@ -151,73 +372,17 @@ pub fn passes(set: &TraceSet, ix: SpanIx, filters: &[Filter]) -> bool {
     })
 }
 
-/// A score and the matched character ranges.
-type Scored = (u32, Vec<(usize, usize)>);
-
-/// Hits in names, tools, models and kinds. Each distinct value is matched once.
-fn short_hits(
-    set: &TraceSet,
-    q: &Query,
-    range: std::ops::Range<usize>,
-    keep: &dyn Fn(SpanIx) -> bool,
-) -> Vec<Hit> {
-    let mut matcher = TextMatcher::new(q);
-    let mut cache: HashMap<(FieldKind, &str), Option<Scored>> = HashMap::new();
-    let mut out = Vec::new();
-    for i in range {
-        let ix = SpanIx(i as u32);
-        if !keep(ix) {
-            continue;
-        }
-        if q.text.is_empty() {
-            // A filter-only query lists the spans that pass.
-            let name = set.span_name(ix).to_owned();
-            out.push(Hit {
-                span: ix,
-                field: FieldKind::Name,
-                key: None,
-                line: 0,
-                snippet: name,
-                ranges: vec![],
-                score: 0,
-            });
-            continue;
-        }
-        for (field, value) in short_fields(set, ix) {
-            if value.is_empty() || !q.searches(field) {
-                continue;
-            }
-            let m = cache
-                .entry((field, value))
-                .or_insert_with(|| matcher.short(value));
-            if let Some((score, ranges)) = m {
-                out.push(Hit {
-                    span: ix,
-                    field,
-                    key: None,
-                    line: 0,
-                    snippet: value.to_owned(),
-                    ranges: ranges.clone(),
-                    score: *score + field.weight(),
-                });
-            }
-        }
-    }
-    out
-}
-
 /// Hits in decoded text: prompts, outputs, tool arguments and results, errors, attributes.
 fn long_hits(
     set: &TraceSet,
     q: &Query,
-    range: std::ops::Range<usize>,
-    keep: &dyn Fn(SpanIx) -> bool,
+    spans: &[SpanIx],
+    keep: &(dyn Fn(SpanIx) -> bool + Sync),
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Vec<Hit> {
     let mut matcher = TextMatcher::new(q);
     let mut out = Vec::new();
-    for i in range {
-        let ix = SpanIx(i as u32);
+    for &ix in spans {
         if !keep(ix) {
             continue;
         }
@@ -245,7 +410,8 @@ fn long_hits(
     out
 }
 
-fn key_wanted(q: &Query, key: Option<&str>) -> bool {
+/// Whether an attribute with `key` is searched (`attr:KEY` narrows to matching keys).
+pub fn key_wanted(q: &Query, key: Option<&str>) -> bool {
     match key {
         Some(k) if !q.attr_keys.is_empty() => {
             let k = k.to_ascii_lowercase();

@@ -118,14 +118,14 @@ fn join_messages(msgs: &[&crate::model::messages::Message]) -> String {
         .join("\n")
 }
 
-fn text_of(v: &Value) -> String {
+pub(super) fn text_of(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => pretty(other),
     }
 }
 
-fn compact(v: &Value) -> String {
+pub(super) fn compact(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),

@@ -34,6 +34,10 @@ pub struct TextMatcher {
     mode: Mode,
     pattern: Pattern,
     matcher: Matcher,
+    /// For the fast raw-text path: the words of the query, and a matcher configured for
+    /// their case (greedy matching takes its case from the matcher, not the needle).
+    words: Vec<nucleo::Utf32String>,
+    greedy: Matcher,
     regex: Option<regex::Regex>,
     buf: Vec<char>,
     indices: Vec<u32>,
@@ -53,10 +57,26 @@ impl TextMatcher {
             Mode::Regex => build_regex(&q.text, q.case_sensitive),
         };
         let matcher = Matcher::new(Config::DEFAULT);
+        let mut config = Config::DEFAULT;
+        config.ignore_case = !q.case_sensitive;
+        let norm = |w: &str| {
+            if q.case_sensitive {
+                w.to_owned()
+            } else {
+                w.to_lowercase()
+            }
+        };
+        let words = q
+            .text
+            .split_whitespace()
+            .map(|w| nucleo::Utf32String::from(norm(w).as_str()))
+            .collect();
         TextMatcher {
             mode: q.mode,
             pattern,
             matcher,
+            words,
+            greedy: Matcher::new(config),
             regex,
             buf: Vec::new(),
             indices: Vec::new(),
@@ -67,6 +87,37 @@ impl TextMatcher {
     pub fn short(&mut self, s: &str) -> Option<(u32, Vec<(usize, usize)>)> {
         let m = self.line(s)?;
         Some((m.0, m.1))
+    }
+
+    /// The score of one line, without match positions (cheaper: used to rank raw text).
+    pub fn score(&mut self, s: &str) -> Option<u32> {
+        match self.mode {
+            Mode::Fuzzy => self
+                .pattern
+                .score(Utf32Str::new(s, &mut self.buf), &mut self.matcher),
+            Mode::Exact | Mode::Regex => self.line(s).map(|m| m.0),
+        }
+    }
+
+    /// A fast fuzzy score for ranking raw text at scale: greedy (linear) matching of every
+    /// word, and a floor so scattered matches across a long line do not count (fuzzy
+    /// matching over long text otherwise "matches almost anything").
+    pub fn score_fast(&mut self, s: &str) -> Option<u32> {
+        if self.mode != Mode::Fuzzy {
+            return self.score(s);
+        }
+        let hay = utf32(s, &mut self.buf);
+        let mut total = 0u32;
+        for w in &self.words {
+            let needle = w.slice(..);
+            let score = u32::from(self.greedy.fuzzy_match_greedy(hay, needle)?);
+            // Each matched character scores 16 before gap penalties: demand half of it.
+            if score < needle.len() as u32 * 8 {
+                return None;
+            }
+            total += score;
+        }
+        Some(total)
     }
 
     /// The best-scoring line of `text`.
@@ -123,6 +174,19 @@ impl TextMatcher {
                 Some((score, vec![(start, start + len.max(1))]))
             }
         }
+    }
+}
+
+/// A haystack for nucleo. PERF: `Utf32Str::new` segments non-ASCII text into grapheme
+/// clusters, which dominated scanning a million spans of mixed-script prompts; plain
+/// characters are enough to rank a match.
+fn utf32<'a>(s: &'a str, buf: &'a mut Vec<char>) -> Utf32Str<'a> {
+    if s.is_ascii() {
+        Utf32Str::Ascii(s.as_bytes())
+    } else {
+        buf.clear();
+        buf.extend(s.chars());
+        Utf32Str::Unicode(buf)
     }
 }
 

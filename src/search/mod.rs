@@ -6,6 +6,10 @@ pub mod engine;
 pub mod fields;
 pub mod matcher;
 pub mod query;
+mod raw;
+pub mod scan;
+mod short;
 
-pub use engine::{Found, Hit, Scope, run};
+pub use engine::{Found, Hit, Job, Scope, Strategy, run, run_using};
 pub use query::{FieldKind, Query};
+pub use scan::Index;

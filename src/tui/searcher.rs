@@ -23,12 +23,18 @@ impl Searcher {
         std::thread::Builder::new()
             .name("search".into())
             .spawn(move || {
+                // What searches of one set can share; rebuilt when the set changes.
+                let mut index: (Option<Arc<TraceSet>>, crate::search::Index) =
+                    (None, Default::default());
                 while let Ok(mut job) = rx.recv() {
                     // Only the newest request matters.
                     while let Ok(newer) = rx.try_recv() {
                         job = newer;
                     }
-                    run_one(&job.0, &job.1, &current, &results);
+                    if !index.0.as_ref().is_some_and(|s| Arc::ptr_eq(s, &job.0)) {
+                        index = (Some(job.0.clone()), Default::default());
+                    }
+                    run_one(&job.0, &index.1, &job.1, &current, &results);
                 }
             })
             .expect("spawning the search thread");
@@ -42,7 +48,13 @@ impl Searcher {
     }
 }
 
-fn run_one(set: &TraceSet, req: &Request, latest: &AtomicU64, results: &mpsc::Sender<Msg>) {
+fn run_one(
+    set: &TraceSet,
+    index: &crate::search::Index,
+    req: &Request,
+    latest: &AtomicU64,
+    results: &mpsc::Sender<Msg>,
+) {
     let generation = req.generation;
     let cancelled = || latest.load(Ordering::SeqCst) != generation;
     let mut publish = |found: &crate::search::Found| {
@@ -55,6 +67,7 @@ fn run_one(set: &TraceSet, req: &Request, latest: &AtomicU64, results: &mpsc::Se
     };
     crate::search::run(
         set,
+        index,
         &req.query,
         req.scope,
         req.limit,

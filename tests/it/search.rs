@@ -7,7 +7,15 @@ use spanlens::tui::app::{Effect, Focus, Screen};
 
 fn search(set: &spanlens::model::TraceSet, q: &str) -> Found {
     let query = Query::parse(q).expect("query parses");
-    spanlens::search::run(set, &query, Scope::All, 100, &|| false, &mut |_| {})
+    spanlens::search::run(
+        set,
+        &spanlens::search::Index::default(),
+        &query,
+        Scope::All,
+        100,
+        &|| false,
+        &mut |_| {},
+    )
 }
 
 fn names(set: &spanlens::model::TraceSet, found: &Found) -> Vec<(String, FieldKind)> {
@@ -117,7 +125,15 @@ fn trace_scope_only_searches_that_trace() {
     let set = load_fixture("agent.otlp.jsonl");
     let claude = set.find_trace("1bf7651916cd43dd8448eb211c80319d").unwrap();
     let q = Query::parse("chat").unwrap();
-    let found = spanlens::search::run(&set, &q, Scope::Trace(claude), 100, &|| false, &mut |_| {});
+    let found = spanlens::search::run(
+        &set,
+        &spanlens::search::Index::default(),
+        &q,
+        Scope::Trace(claude),
+        100,
+        &|| false,
+        &mut |_| {},
+    );
     assert!(found.hits.iter().all(|h| set.trace_of(h.span) == claude));
     assert!(!found.hits.is_empty());
 }
@@ -127,7 +143,15 @@ fn a_cancelled_search_stops_and_results_stream() {
     let set = load_fixture("agent.otlp.jsonl");
     let q = Query::parse("paris").unwrap();
     let mut published = 0;
-    let found = spanlens::search::run(&set, &q, Scope::All, 100, &|| true, &mut |_| published += 1);
+    let found = spanlens::search::run(
+        &set,
+        &spanlens::search::Index::default(),
+        &q,
+        Scope::All,
+        100,
+        &|| true,
+        &mut |_| published += 1,
+    );
     assert!(!found.done, "a cancelled search is not done");
     assert!(
         published >= 1,
@@ -166,6 +190,7 @@ fn run_searches(app: &mut spanlens::tui::app::App) {
         if let Effect::Search(req) = e {
             let found = spanlens::search::run(
                 &app.set,
+                &spanlens::search::Index::default(),
                 &req.query,
                 req.scope,
                 req.limit,
@@ -259,4 +284,55 @@ fn stale_results_are_dropped() {
     };
     assert!(!app.on_search_found(old, stale, false));
     assert_ne!(app.search.found.total, 99);
+}
+
+/// Large scopes scan raw bytes and decode only the best hits; small ones decode every
+/// span. On the same generated traces both paths must find the same spans and fields for
+/// exact and regex queries (fuzzy ranking may legitimately differ in which line wins).
+#[test]
+fn raw_scan_and_decoding_agree() {
+    use spanlens::search::{Job, Strategy, run_using};
+    use spanlens::synth::{GenFormat, GenOptions, generate};
+    for (format, name) in [
+        (GenFormat::Otlp, "agree.otlp.jsonl"),
+        (GenFormat::Mlflow, "agree.mlflow.jsonl"),
+    ] {
+        let opts = GenOptions {
+            spans: 3000,
+            format,
+            ..GenOptions::default()
+        };
+        let mut bytes = Vec::new();
+        generate(&opts, &mut bytes).expect("generate");
+        let set = load_text(name, &bytes);
+        let index = spanlens::search::Index::default();
+        for q in [
+            "'timed out",
+            "'Paris",
+            "re:[Ww]eather (in|for) \\w+",
+            "'\"city\"",
+        ] {
+            let query = Query::parse(q).expect("query parses");
+            let job = Job {
+                set: &set,
+                index: &index,
+                query: &query,
+                scope: Scope::All,
+                limit: 100_000,
+            };
+            let get = |s| {
+                let found = run_using(job, s, &|| false, &mut |_| {});
+                assert!(found.done, "{name} {q}: finished");
+                let mut v: Vec<_> = found.hits.iter().map(|h| (h.span, h.field)).collect();
+                v.sort();
+                v.dedup();
+                (v, found.total)
+            };
+            let (raw, raw_total) = get(Strategy::Raw);
+            let (decoded, decoded_total) = get(Strategy::Decode);
+            assert!(!decoded.is_empty(), "{name} {q}: the generator writes this");
+            assert_eq!(raw, decoded, "{name} {q}: same spans and fields");
+            assert_eq!(raw_total, decoded_total, "{name} {q}: same totals");
+        }
+    }
 }

@@ -1,0 +1,342 @@
+//! Search at scale: match the raw bytes of every span field, in file order, without
+//! decoding spans. Exact text is looked for in each of the ways an export may have escaped
+//! it; fuzzy text is matched line by line (raw lines end at a newline or at a `\n`
+//! escape). Only the best hits are decoded afterwards, to show the real line. Mapped pages
+//! are released as the scan moves on, so a search of a file larger than memory stays small.
+
+use super::engine::Hit;
+use super::fields::{compact, text_of};
+use super::matcher::TextMatcher;
+use super::query::{FieldKind, Mode, Query};
+use super::scan::{self, Index};
+use crate::model::conventions::{Role, role_of};
+use crate::model::messages::{Direction, messages_from};
+use crate::model::{SourceData, SpanIx, SpanKind, Sym, TextRef, TraceSet};
+use rayon::prelude::*;
+use regex::bytes::Regex;
+use serde_json::Value;
+
+/// A hit found in raw bytes, not yet decoded.
+#[derive(Clone, Copy, Debug)]
+pub struct RawHit {
+    pub score: u32,
+    pub span: SpanIx,
+    pub field: FieldKind,
+    /// The attribute key (`Sym::EMPTY` for non-attribute fields).
+    pub key: Sym,
+    pub text: TextRef,
+}
+
+/// Bytes of file scanned between page releases.
+const WINDOW: u64 = 64 << 20;
+/// Spans per parallel work item.
+const CHUNK: usize = 512;
+
+/// Every raw hit of the spans in `range` passing `keep`.
+pub fn hits(
+    set: &TraceSet,
+    index: &Index,
+    q: &Query,
+    range: std::ops::Range<usize>,
+    keep: &(dyn Fn(SpanIx) -> bool + Sync),
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Vec<RawHit> {
+    let exact = match q.mode {
+        Mode::Exact => scan::raw_pattern(&q.text, q.case_sensitive),
+        Mode::Regex => regex::bytes::RegexBuilder::new(&q.text)
+            .case_insensitive(!q.case_sensitive)
+            .build()
+            .ok(),
+        Mode::Fuzzy => None,
+    };
+    let loc = index.locator(set);
+    let mut out = Vec::new();
+    for src in 0..set.sources.len() {
+        let Some(source) = set.sources.get(src as u16) else {
+            continue;
+        };
+        let regions: Vec<u32> = loc
+            .regions(src)
+            .iter()
+            .map(|r| r.2)
+            .filter(|&s| range.contains(&(s as usize)) && keep(SpanIx(s)))
+            .collect();
+        if regions.is_empty() {
+            continue;
+        }
+        let on_data = &mut |data: &[u8], release: &dyn Fn(u64)| {
+            scan_regions(
+                set,
+                q,
+                exact.as_ref(),
+                &regions,
+                data,
+                release,
+                cancelled,
+                &mut out,
+            )
+        };
+        match &source.data {
+            SourceData::Memory(m) => on_data(m, &|_| {}),
+            SourceData::File(f) => with_map(f, on_data),
+        }
+        if cancelled() {
+            break;
+        }
+    }
+    out
+}
+
+/// Scans `regions` (spans in file order) of one source, releasing pages behind it.
+#[allow(clippy::too_many_arguments)]
+fn scan_regions(
+    set: &TraceSet,
+    q: &Query,
+    exact: Option<&Regex>,
+    regions: &[u32],
+    data: &[u8],
+    release: &dyn Fn(u64),
+    cancelled: &(dyn Fn() -> bool + Sync),
+    out: &mut Vec<RawHit>,
+) {
+    let mut start = 0;
+    while start < regions.len() && !cancelled() {
+        // A window: the spans whose first field lies within the next WINDOW bytes.
+        let first = field_start(set, SpanIx(regions[start]));
+        let mut end = start;
+        while end < regions.len() && field_start(set, SpanIx(regions[end])) < first + WINDOW {
+            end += 1;
+        }
+        let found: Vec<Vec<RawHit>> = regions[start..end]
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut m = TextMatcher::new(q);
+                let mut hits = Vec::new();
+                for &s in chunk {
+                    span_hits(set, q, exact, &mut m, SpanIx(s), data, &mut hits);
+                }
+                hits
+            })
+            .collect();
+        out.extend(found.into_iter().flatten());
+        release(first + WINDOW);
+        start = end.max(start + 1);
+    }
+}
+
+fn field_start(set: &TraceSet, ix: SpanIx) -> u64 {
+    let s = set.span(ix);
+    set.attrs[s.attr_range()].first().map_or(0, |a| a.off)
+}
+
+/// Matches every searchable raw field of one span.
+fn span_hits(
+    set: &TraceSet,
+    q: &Query,
+    exact: Option<&Regex>,
+    m: &mut TextMatcher,
+    ix: SpanIx,
+    data: &[u8],
+    out: &mut Vec<RawHit>,
+) {
+    for (field, key, text) in raw_fields(set, ix) {
+        // Messages carry tool calls, searched as tool arguments and results.
+        let carries_tools = matches!(field, FieldKind::Prompt | FieldKind::Output)
+            && (q.searches(FieldKind::ToolArgs) || q.searches(FieldKind::ToolResult));
+        if !(q.searches(field) || carries_tools)
+            || !super::engine::key_wanted(q, (!key.is_empty()).then(|| set.str(key)))
+        {
+            continue;
+        }
+        let Some(bytes) = data.get(text.off as usize..(text.off + u64::from(text.len)) as usize)
+        else {
+            continue;
+        };
+        let score = match exact {
+            Some(re) => re
+                .find(bytes)
+                .map(|f| 1000u32.saturating_sub(f.start().min(500) as u32)),
+            None => best_raw_line(m, bytes),
+        };
+        if let Some(score) = score {
+            out.push(RawHit {
+                score: score + field.weight(),
+                span: ix,
+                field,
+                key,
+                text,
+            });
+        }
+    }
+}
+
+/// The best fuzzy score among the raw lines of `bytes` (lines end at a newline or at a
+/// `\n` escape).
+fn best_raw_line(m: &mut TextMatcher, bytes: &[u8]) -> Option<u32> {
+    let text = simdutf8::basic::from_utf8(bytes).ok()?;
+    let b = text.as_bytes();
+    let mut best: Option<u32> = None;
+    let mut start = 0;
+    let mut at = 0;
+    while at <= b.len() {
+        let end = match memchr::memchr2(b'\n', b'\\', &b[at..]) {
+            Some(i) => at + i,
+            None => b.len(),
+        };
+        let (line_end, next) = if end == b.len() || b[end] == b'\n' {
+            (end, end + 1)
+        } else if b.get(end + 1) == Some(&b'n') {
+            (end, end + 2)
+        } else {
+            // Another escape: part of the line.
+            at = end + 2;
+            continue;
+        };
+        if line_end > start
+            && let Some(line) = text.get(start..line_end)
+            && let Some(s) = m.score_fast(line)
+        {
+            best = Some(best.map_or(s, |x| x.max(s)));
+        }
+        start = next;
+        at = next;
+    }
+    best
+}
+
+/// The searchable fields of a span as raw references: its input and output, status
+/// message and events, and attributes that are not already one of those or a short field.
+fn raw_fields(set: &TraceSet, ix: SpanIx) -> Vec<(FieldKind, Sym, TextRef)> {
+    let s = set.span(ix);
+    let (in_kind, out_kind) = if s.kind == SpanKind::Tool {
+        (FieldKind::ToolArgs, FieldKind::ToolResult)
+    } else {
+        (FieldKind::Prompt, FieldKind::Output)
+    };
+    let mut out = Vec::with_capacity(s.attr_len as usize + 3);
+    out.extend(s.input.map(|t| (in_kind, Sym::EMPTY, t)));
+    out.extend(s.output.map(|t| (out_kind, Sym::EMPTY, t)));
+    for t in [s.status_msg, s.events].into_iter().flatten() {
+        out.push((FieldKind::Error, Sym::EMPTY, t));
+    }
+    let same =
+        |t: &TextRef, o: Option<TextRef>| o.is_some_and(|o| o.off == t.off && o.len == t.len);
+    for (a, (key, text)) in set.attrs[s.attr_range()].iter().zip(set.attrs_of(ix)) {
+        if same(&text, s.input) || same(&text, s.output) {
+            continue;
+        }
+        let field = match role_of(key) {
+            Some(Role::Tool | Role::Model(_) | Role::Kind(_)) => continue,
+            Some(Role::Input(_)) => in_kind,
+            Some(Role::Output(_)) => out_kind,
+            _ if key.contains("input_messages")
+                || key.starts_with("gen_ai.prompt")
+                || key.contains("system_instructions") =>
+            {
+                FieldKind::Prompt
+            }
+            _ if key.contains("output_messages") || key.starts_with("gen_ai.completion") => {
+                FieldKind::Output
+            }
+            _ => FieldKind::Attribute,
+        };
+        let key = if field == FieldKind::Attribute {
+            a.key
+        } else {
+            Sym::EMPTY
+        };
+        out.push((field, key, text));
+    }
+    out
+}
+
+/// Releases the pages of a mapped file before an offset, once the scan has passed them.
+type Release<'a> = &'a dyn Fn(u64);
+
+/// Maps a file for the scan and gives the callback a way to release pages behind it.
+fn with_map(file: &std::fs::File, f: &mut dyn FnMut(&[u8], Release)) {
+    // SAFETY: read-only map of an input file, dropped before returning; see load::lines.
+    let Ok(map) = (unsafe { memmap2::Mmap::map(file) }) else {
+        return;
+    };
+    let released = std::cell::Cell::new(0usize);
+    let release = |upto: u64| {
+        let upto = (upto as usize).min(map.len()) / 4096 * 4096;
+        let from = released.get();
+        if upto > from {
+            // SAFETY: pages before `upto` are no longer read by the scan.
+            let _ = unsafe {
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, upto - from)
+            };
+            released.set(upto);
+        }
+    };
+    f(&map, &release);
+}
+
+/// A raw hit once decoded.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    /// The field itself, when the match survives decoding.
+    pub field: Option<Hit>,
+    /// Tool calls carried by its messages (arguments and results) that match.
+    pub calls: Vec<Hit>,
+}
+
+/// Decodes a raw hit into displayable hits: the real line of the field and the matched
+/// characters. A prompt or output made of messages also yields its tool calls' arguments
+/// and results, as decoding the span would.
+pub fn expand(set: &TraceSet, q: &Query, m: &mut TextMatcher, h: &RawHit) -> Expanded {
+    let value = set.sources.value(h.text);
+    let key = (!h.key.is_empty()).then(|| set.str(h.key).to_owned());
+    let hit = |m: &mut TextMatcher, field: FieldKind, text: &str, score: Option<u32>| {
+        m.best_line(text).map(|lm| Hit {
+            span: h.span,
+            field,
+            key: key.clone(),
+            line: lm.line,
+            snippet: lm.snippet,
+            ranges: lm.ranges,
+            score: score.unwrap_or(lm.score + field.weight()),
+        })
+    };
+    let mut msgs = match (&h.field, &value) {
+        (FieldKind::Prompt, Value::Array(_) | Value::Object(_)) => {
+            messages_from(&value, Direction::Input)
+        }
+        (FieldKind::Output, Value::Array(_) | Value::Object(_)) => {
+            messages_from(&value, Direction::Output)
+        }
+        _ => Vec::new(),
+    };
+    crate::model::messages::pair_tool_results(&mut msgs);
+    let mut out = Expanded::default();
+    if msgs.is_empty() {
+        if q.searches(h.field) {
+            out.field = hit(m, h.field, &text_of(&value), Some(h.score));
+        }
+        return out;
+    }
+    if q.searches(h.field) {
+        let joined: Vec<String> = msgs
+            .iter()
+            .map(|m| format!("{}: {}", m.role, m.content))
+            .collect();
+        out.field = hit(m, h.field, &joined.join("\n"), Some(h.score));
+    }
+    for c in msgs.iter().flat_map(|m| &m.tool_calls) {
+        if q.searches(FieldKind::ToolArgs) {
+            let text = format!("{}({})", c.name, compact(&c.arguments));
+            out.calls.extend(hit(m, FieldKind::ToolArgs, &text, None));
+        }
+        if let Some(r) = c
+            .result
+            .as_ref()
+            .filter(|_| q.searches(FieldKind::ToolResult))
+        {
+            out.calls
+                .extend(hit(m, FieldKind::ToolResult, &text_of(r), None));
+        }
+    }
+    out
+}
