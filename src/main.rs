@@ -114,12 +114,15 @@ fn diff(
             std::process::exit(cli::EXIT_NOTHING_LOADED);
         }
     };
+    let t = spanlens::timing::phase("diff: load both sides");
     let (lset, lt) = side(left);
     let (rset, rt) = side(right);
+    drop(t);
     let Some(format) = format else {
         return explore_diff(lset, lt, rset, rt);
     };
     let d = spanlens::diff::diff(&lset, lt, &rset, rt);
+    let _t = spanlens::timing::phase("diff: report");
     let sides = spanlens::diff::report::Sides {
         left: &lset,
         right: &rset,

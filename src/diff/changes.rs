@@ -6,8 +6,8 @@
 use super::align::{matched_by_kind, strip_operation};
 use crate::model::conventions::is_content_key;
 use crate::model::messages::Direction;
+use crate::model::text::decode_value;
 use crate::model::{SpanIx, TextRef, TraceSet};
-use std::collections::BTreeMap;
 
 /// A duration counts as changed when it moves by more than this fraction…
 pub const DURATION_RATIO: f64 = 0.20;
@@ -44,10 +44,10 @@ impl Change {
     }
 }
 
-/// Attribute keys whose values differ on every run by nature (ids, timestamps).
+/// Attribute keys whose values differ on every run by nature (ids, timestamps): the key
+/// is one of these words, or ends with `.word` or `_word`, or holds an `_id` or `.id.`.
 fn volatile(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    [
+    const WORDS: [&str; 10] = [
         "id",
         "time",
         "timestamp",
@@ -58,20 +58,82 @@ fn volatile(key: &str) -> bool {
         "created",
         "updated",
         "fingerprint",
-    ]
-    .iter()
-    .any(|v| {
-        k == *v
-            || k.ends_with(&format!(".{v}"))
-            || k.ends_with(&format!("_{v}"))
-            || k.contains("_id")
-            || k.contains(".id.")
+    ];
+    let k = key.as_bytes();
+    let has = |needle: &[u8]| {
+        k.windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+    };
+    if has(b"_id") || has(b".id.") {
+        return true;
+    }
+    WORDS.iter().any(|w| {
+        let w = w.as_bytes();
+        if k.len() == w.len() {
+            return k.eq_ignore_ascii_case(w);
+        }
+        k.len() > w.len()
+            && k[k.len() - w.len()..].eq_ignore_ascii_case(w)
+            && matches!(k[k.len() - w.len() - 1], b'.' | b'_')
     })
+}
+
+/// The bytes of one span's fields, read from its file with one read instead of one per
+/// field (a diff of 100,000 spans otherwise makes millions of small reads).
+struct SpanBytes<'a> {
+    set: &'a TraceSet,
+    src: u16,
+    start: u64,
+    buf: Option<std::borrow::Cow<'a, [u8]>>,
+}
+
+/// Spans whose fields spread over more than this are read field by field.
+const REGION_MAX: u64 = 4 << 20;
+
+impl<'a> SpanBytes<'a> {
+    fn new(set: &'a TraceSet, ix: SpanIx) -> Self {
+        let s = set.span(ix);
+        let refs = set
+            .attrs_of(ix)
+            .map(|(_, t)| t)
+            .chain(s.input)
+            .chain(s.output);
+        let (mut lo, mut hi) = (u64::MAX, 0);
+        for t in refs.filter(|t| t.src == s.src) {
+            lo = lo.min(t.off);
+            hi = hi.max(t.off + u64::from(t.len));
+        }
+        let buf = (lo < hi && hi - lo <= REGION_MAX)
+            .then(|| {
+                set.sources
+                    .bytes(TextRef::new(s.src, lo, (hi - lo) as usize, s.attr_enc))
+            })
+            .and_then(Result::ok);
+        SpanBytes {
+            set,
+            src: s.src,
+            start: lo,
+            buf,
+        }
+    }
+
+    fn get(&self, t: TextRef) -> Option<std::borrow::Cow<'_, [u8]>> {
+        if let Some(buf) = &self.buf
+            && t.src == self.src
+            && t.off >= self.start
+            && let Some(b) = buf.get((t.off - self.start) as usize..)
+            && let Some(b) = b.get(..t.len as usize)
+        {
+            return Some(std::borrow::Cow::Borrowed(b));
+        }
+        self.set.sources.bytes(t).ok()
+    }
 }
 
 /// Compares span `l` of `left` with span `r` of `right`.
 pub fn compare(left: &TraceSet, l: SpanIx, right: &TraceSet, r: SpanIx) -> Vec<Change> {
     let (a, b) = (left.span(l), right.span(r));
+    let (la, rb) = (SpanBytes::new(left, l), SpanBytes::new(right, r));
     let mut out = Vec::new();
     if duration_changed(a.duration_ns(), b.duration_ns()) {
         out.push(Change::Duration);
@@ -80,10 +142,10 @@ pub fn compare(left: &TraceSet, l: SpanIx, right: &TraceSet, r: SpanIx) -> Vec<C
     if a.is_error() != b.is_error() {
         out.push(Change::Status);
     }
-    if !same_payload(left, l, a.input, right, r, b.input, Direction::Input) {
+    if !same_payload((&la, l, a.input), (&rb, r, b.input), Direction::Input) {
         out.push(Change::Input);
     }
-    if !same_payload(left, l, a.output, right, r, b.output, Direction::Output) {
+    if !same_payload((&la, l, a.output), (&rb, r, b.output), Direction::Output) {
         out.push(Change::Output);
     }
     if a.tokens != b.tokens {
@@ -97,7 +159,7 @@ pub fn compare(left: &TraceSet, l: SpanIx, right: &TraceSet, r: SpanIx) -> Vec<C
     }
     // Attributes only compare within one family of exports (MLflow keys vs OTel keys
     // would always differ).
-    if a.attr_enc == b.attr_enc && attributes(left, l) != attributes(right, r) {
+    if a.attr_enc == b.attr_enc && !same_attributes((&la, l), (&rb, r)) {
         out.push(Change::Attributes);
     }
     out
@@ -110,18 +172,14 @@ fn display_name(set: &TraceSet, ix: SpanIx) -> &str {
 /// Same payload: same bytes, or same decoded JSON, or (for chat spans written by different
 /// SDKs) the same conversation once messages are normalised.
 fn same_payload(
-    left: &TraceSet,
-    l: SpanIx,
-    a: Option<TextRef>,
-    right: &TraceSet,
-    r: SpanIx,
-    b: Option<TextRef>,
+    (left, l, a): (&SpanBytes, SpanIx, Option<TextRef>),
+    (right, r, b): (&SpanBytes, SpanIx, Option<TextRef>),
     dir: Direction,
 ) -> bool {
     if same_text(left, a, right, b) {
         return true;
     }
-    if left.span(l).attr_enc == right.span(r).attr_enc {
+    if left.set.span(l).attr_enc == right.set.span(r).attr_enc {
         return false;
     }
     let convo = |set: &TraceSet, s: SpanIx| {
@@ -138,7 +196,7 @@ fn same_payload(
             })
             .collect::<Vec<_>>()
     };
-    let (ma, mb) = (convo(left, l), convo(right, r));
+    let (ma, mb) = (convo(left.set, l), convo(right.set, r));
     !ma.is_empty() && ma == mb
 }
 
@@ -148,29 +206,40 @@ pub fn duration_changed(a: i64, b: i64) -> bool {
     delta > DURATION_FLOOR_NS && delta as f64 > DURATION_RATIO * a.max(1) as f64
 }
 
-fn same_text(left: &TraceSet, a: Option<TextRef>, right: &TraceSet, b: Option<TextRef>) -> bool {
+fn same_text(left: &SpanBytes, a: Option<TextRef>, right: &SpanBytes, b: Option<TextRef>) -> bool {
     match (a, b) {
         (None, None) => true,
         (Some(x), Some(y)) => {
-            if x.enc == y.enc
-                && let (Ok(bx), Ok(by)) = (left.sources.bytes(x), right.sources.bytes(y))
-                && bx == by
-            {
+            let (bx, by) = (left.get(x), right.get(y));
+            if x.enc == y.enc && bx.is_some() && bx == by {
                 return true;
             }
-            left.sources.value(x) == right.sources.value(y)
+            match (bx, by) {
+                (Some(bx), Some(by)) => decode_value(&bx, x.enc) == decode_value(&by, y.enc),
+                _ => false,
+            }
         }
         _ => false,
     }
 }
 
-/// Stable attributes as decoded values: content keys (compared as input/output) and
-/// volatile keys (ids, timestamps) left out.
-fn attributes(set: &TraceSet, ix: SpanIx) -> BTreeMap<String, serde_json::Value> {
-    set.attrs_of(ix)
-        .filter(|(k, _)| !is_content_key(k) && !volatile(k))
-        .map(|(k, t)| (k.to_owned(), set.sources.value(t)))
-        .collect()
+/// Same stable attributes: content keys (compared as input/output) and volatile keys (ids,
+/// timestamps) left out; values equal as bytes, or else as decoded JSON.
+fn same_attributes((left, l): (&SpanBytes, SpanIx), (right, r): (&SpanBytes, SpanIx)) -> bool {
+    fn stable<'a>(set: &'a TraceSet, ix: SpanIx) -> Vec<(&'a str, TextRef)> {
+        let mut v: Vec<(&str, TextRef)> = set
+            .attrs_of(ix)
+            .filter(|(k, _)| !is_content_key(k) && !volatile(k))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(b.0));
+        v.dedup_by(|a, b| a.0 == b.0);
+        v
+    }
+    let (a, b) = (stable(left.set, l), stable(right.set, r));
+    a.len() == b.len()
+        && a.iter()
+            .zip(&b)
+            .all(|((ka, ta), (kb, tb))| ka == kb && same_text(left, Some(*ta), right, Some(*tb)))
 }
 
 #[cfg(test)]

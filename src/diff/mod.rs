@@ -11,6 +11,7 @@ pub use changes::Change;
 
 use crate::model::{SpanIx, TraceIx, TraceSet};
 use align::Pair;
+use rayon::prelude::*;
 
 /// How a row compares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -73,8 +74,13 @@ pub struct Diff {
 
 /// Aligns and compares trace `lt` of `left` with trace `rt` of `right`.
 pub fn diff(left: &TraceSet, lt: TraceIx, right: &TraceSet, rt: TraceIx) -> Diff {
+    let t = crate::timing::phase("diff: align");
     let pairs = align::align(left, lt, right, rt);
-    let mut rows: Vec<Row> = pairs.iter().map(|p| row(left, right, p)).collect();
+    drop(t);
+    let t = crate::timing::phase("diff: compare");
+    // Pairs compare independently; decoding payloads is the bulk of a diff's time.
+    let mut rows: Vec<Row> = pairs.par_iter().map(|p| row(left, right, p)).collect();
+    drop(t);
     close_subtrees(&mut rows, left, right);
     let summary = summarise(&rows, left, lt, right, rt);
     Diff { rows, summary }
