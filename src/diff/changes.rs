@@ -226,7 +226,7 @@ fn same_text(left: &SpanBytes, a: Option<TextRef>, right: &SpanBytes, b: Option<
 /// Same stable attributes: content keys (compared as input/output) and volatile keys (ids,
 /// timestamps) left out; values equal as bytes, or else as decoded JSON.
 fn same_attributes((left, l): (&SpanBytes, SpanIx), (right, r): (&SpanBytes, SpanIx)) -> bool {
-    fn stable<'a>(set: &'a TraceSet, ix: SpanIx) -> Vec<(&'a str, TextRef)> {
+    fn stable(set: &TraceSet, ix: SpanIx) -> Vec<(&str, TextRef)> {
         let mut v: Vec<(&str, TextRef)> = set
             .attrs_of(ix)
             .filter(|(k, _)| !is_content_key(k) && !volatile(k))
