@@ -55,11 +55,11 @@ pub fn hits(
         let Some(source) = set.sources.get(src as u16) else {
             continue;
         };
-        let regions: Vec<u32> = loc
+        let regions: Vec<(u64, u64, u32)> = loc
             .regions(src)
             .iter()
-            .map(|r| r.2)
-            .filter(|&s| range.contains(&(s as usize)) && keep(SpanIx(s)))
+            .copied()
+            .filter(|r| range.contains(&(r.2 as usize)) && keep(SpanIx(r.2)))
             .collect();
         if regions.is_empty() {
             continue;
@@ -93,7 +93,7 @@ fn scan_regions(
     set: &TraceSet,
     q: &Query,
     exact: Option<&Regex>,
-    regions: &[u32],
+    regions: &[(u64, u64, u32)],
     data: &[u8],
     release: &dyn Fn(u64),
     cancelled: &(dyn Fn() -> bool + Sync),
@@ -101,64 +101,124 @@ fn scan_regions(
 ) {
     let mut start = 0;
     while start < regions.len() && !cancelled() {
-        // A window: the spans whose first field lies within the next WINDOW bytes.
-        let first = field_start(set, SpanIx(regions[start]));
-        let mut end = start;
-        while end < regions.len() && field_start(set, SpanIx(regions[end])) < first + WINDOW {
-            end += 1;
-        }
+        // A window: the spans that start within the next WINDOW bytes.
+        let first = regions[start].0;
+        let end = start + regions[start..].partition_point(|r| r.0 < first + WINDOW);
+        let end = end.max(start + 1);
         let found: Vec<Vec<RawHit>> = regions[start..end]
             .par_chunks(CHUNK)
             .map(|chunk| {
-                let mut m = TextMatcher::new(q);
                 let mut hits = Vec::new();
-                for &s in chunk {
-                    span_hits(set, q, exact, &mut m, SpanIx(s), data, &mut hits);
+                match exact {
+                    Some(re) => chunk_matches(set, q, re, chunk, data, &mut hits),
+                    None => {
+                        let mut m = TextMatcher::new(q);
+                        for r in chunk {
+                            span_hits(set, q, &mut m, SpanIx(r.2), data, &mut hits);
+                        }
+                    }
                 }
                 hits
             })
             .collect();
         out.extend(found.into_iter().flatten());
         release(first + WINDOW);
-        start = end.max(start + 1);
+        start = end;
     }
 }
 
-fn field_start(set: &TraceSet, ix: SpanIx) -> u64 {
-    let s = set.span(ix);
-    set.attrs[s.attr_range()].first().map_or(0, |a| a.off)
+/// Exact and regex search over a run of spans: one pass of the pattern over their bytes
+/// (the regex engine's literal search is far quicker than one call per field), each match
+/// then placed in its span and field. Matches outside a searched field (keys, ids) are
+/// passed over; after a hit, the rest of that field is skipped.
+fn chunk_matches(
+    set: &TraceSet,
+    q: &Query,
+    re: &Regex,
+    chunk: &[(u64, u64, u32)],
+    data: &[u8],
+    out: &mut Vec<RawHit>,
+) {
+    let lo = chunk[0].0;
+    let hi = chunk.iter().map(|r| r.1).max().unwrap_or(lo);
+    let Some(hay) = data.get(lo as usize..(hi as usize).min(data.len())) else {
+        return;
+    };
+    let mut fields: (u32, Vec<(FieldKind, Sym, TextRef)>) = (u32::MAX, Vec::new());
+    let mut pos = 0;
+    while let Some(m) = re.find_at(hay, pos) {
+        pos = m.end().max(m.start() + 1);
+        let (at, end) = (lo + m.start() as u64, lo + m.end() as u64);
+        let Some(i) = chunk.partition_point(|r| r.0 <= at).checked_sub(1) else {
+            continue;
+        };
+        let (_, span_end, span) = chunk[i];
+        if at >= span_end {
+            continue;
+        }
+        let src = set.span(SpanIx(span)).src;
+        if fields.0 != span {
+            fields = (span, searched_fields(set, q, SpanIx(span)));
+        }
+        let field_end = |t: &TextRef| t.off + u64::from(t.len);
+        let Some(&(field, key, text)) = fields
+            .1
+            .iter()
+            .find(|(_, _, t)| t.src == src && t.off <= at && end <= field_end(t))
+        else {
+            continue;
+        };
+        out.push(RawHit {
+            score: 1000u32.saturating_sub((at - text.off).min(500) as u32) + field.weight(),
+            span: SpanIx(span),
+            field,
+            key,
+            text,
+        });
+        pos = pos.max((field_end(&text) - lo) as usize);
+    }
 }
 
-/// Matches every searchable raw field of one span.
+/// The raw fields of a span that `q` searches.
+fn searched_fields(set: &TraceSet, q: &Query, ix: SpanIx) -> Vec<(FieldKind, Sym, TextRef)> {
+    let mut v = raw_fields(set, ix);
+    v.retain(|&(field, key, _)| wanted(set, q, field, key));
+    v
+}
+
+/// Whether `q` searches a raw field. Messages carry tool calls, searched as tool
+/// arguments and results.
+fn wanted(set: &TraceSet, q: &Query, field: FieldKind, key: Sym) -> bool {
+    let carries_tools = matches!(field, FieldKind::Prompt | FieldKind::Output)
+        && (q.searches(FieldKind::ToolArgs) || q.searches(FieldKind::ToolResult));
+    (q.searches(field) || carries_tools)
+        && super::engine::key_wanted(q, (!key.is_empty()).then(|| set.str(key)))
+}
+
+/// Fuzzy-matches every searched raw field of one span, line by line.
 fn span_hits(
     set: &TraceSet,
     q: &Query,
-    exact: Option<&Regex>,
     m: &mut TextMatcher,
     ix: SpanIx,
     data: &[u8],
     out: &mut Vec<RawHit>,
 ) {
     for (field, key, text) in raw_fields(set, ix) {
-        // Messages carry tool calls, searched as tool arguments and results.
-        let carries_tools = matches!(field, FieldKind::Prompt | FieldKind::Output)
-            && (q.searches(FieldKind::ToolArgs) || q.searches(FieldKind::ToolResult));
-        if !(q.searches(field) || carries_tools)
-            || !super::engine::key_wanted(q, (!key.is_empty()).then(|| set.str(key)))
-        {
+        if !wanted(set, q, field, key) {
             continue;
         }
-        let Some(bytes) = data.get(text.off as usize..(text.off + u64::from(text.len)) as usize)
-        else {
+        // Loaders keep a span's fields in its own source; anything else is read apart.
+        let bytes = if text.src == set.span(ix).src {
+            data.get(text.off as usize..(text.off + u64::from(text.len)) as usize)
+                .map(std::borrow::Cow::Borrowed)
+        } else {
+            set.sources.bytes(text).ok()
+        };
+        let Some(bytes) = bytes else {
             continue;
         };
-        let score = match exact {
-            Some(re) => re
-                .find(bytes)
-                .map(|f| 1000u32.saturating_sub(f.start().min(500) as u32)),
-            None => best_raw_line(m, bytes),
-        };
-        if let Some(score) = score {
+        if let Some(score) = best_raw_line(m, &bytes) {
             out.push(RawHit {
                 score: score + field.weight(),
                 span: ix,
