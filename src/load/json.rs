@@ -305,6 +305,7 @@ pub fn parse_lines_parallel(ctx: &Ctx, f: &LineFn) -> Vec<Batch> {
                 }
                 pos = end + 1;
             }
+            batch.shrink();
             batch
         })
         .collect()

@@ -124,6 +124,22 @@ impl Batch {
         }
     }
 
+    /// Gives back the room `with_capacity` reserved but the spans did not use. Batches live
+    /// until the whole file is parsed, so a guess sized by bytes (spans of 1 MB prompts
+    /// fill a fraction of a percent of it) would otherwise hold memory in proportion to the
+    /// file rather than to its spans.
+    pub fn shrink(&mut self) {
+        fn fit<T>(v: &mut Vec<T>) {
+            // Only when mostly empty: shrinking copies, and a well-guessed batch keeps its room.
+            if v.len() < v.capacity() / 2 {
+                v.shrink_to_fit();
+            }
+        }
+        fit(&mut self.spans);
+        fit(&mut self.attrs);
+        fit(&mut self.ids);
+    }
+
     pub fn sym(&mut self, s: &str) -> Sym {
         self.syms.intern(s)
     }

@@ -151,10 +151,11 @@ impl App {
             }
             Lookup::Pending => true,
             Lookup::Unbound => {
-                let typed = super::keymap::show_keys(&self.pending);
+                // A stray key after a prefix should still work on its own. Count keys, not
+                // the characters of their names: `Alt-q` alone would retry itself forever.
+                let after_prefix = self.pending.len() > 1;
                 self.pending.clear();
-                // A stray key after a prefix should still work on its own.
-                if typed.chars().count() > 1 {
+                if after_prefix {
                     return self.handle_key(key);
                 }
                 false

@@ -67,16 +67,20 @@ pub fn warnings(set: &TraceSet) -> Vec<String> {
 
 /// The explorer on fixture files, with default keys and a 16-colour theme.
 pub fn app_for(names: &[&str]) -> spanlens::tui::app::App {
-    use spanlens::tui::{
-        keymap::KeyMap,
-        theme::{ColorDepth, Theme},
-    };
     // Relative paths (tests run in the crate root) keep snapshots free of checkout paths.
     let paths: Vec<PathBuf> = names
         .iter()
         .map(|n| Path::new("tests/fixtures").join(n))
         .collect();
-    let set = load_paths(&paths);
+    app_for_set(load_paths(&paths))
+}
+
+/// The explorer on an already loaded trace set, with default keys and a 16-colour theme.
+pub fn app_for_set(set: TraceSet) -> spanlens::tui::app::App {
+    use spanlens::tui::{
+        keymap::KeyMap,
+        theme::{ColorDepth, Theme},
+    };
     spanlens::tui::app::App::new(set, KeyMap::default(), Theme::new(ColorDepth::Ansi16))
 }
 

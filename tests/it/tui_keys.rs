@@ -242,6 +242,27 @@ fn a_single_trace_opens_directly_and_pager_gets_the_text() {
     assert!(matches!(app.effects.last(), Some(Effect::Pager(t)) if t.contains("steal clipboard")));
 }
 
+#[test]
+fn unbound_keys_with_long_names_are_ignored() {
+    // Esc and q sent together arrive as Alt-q; no key with a name longer than one
+    // character may loop back into itself.
+    let mut app = app_for(&["agent.otlp.jsonl"]);
+    press(&mut app, "enter");
+    let before = selected_name(&app);
+    for keys in ["alt-q", "ctrl-z", "f5", "] ctrl-z"] {
+        press(&mut app, keys);
+        assert!(!app.should_quit, "{keys}");
+        assert_eq!(selected_name(&app), before, "{keys}");
+    }
+    assert!(app.pending.is_empty());
+    press(&mut app, "] j");
+    assert_eq!(
+        selected_name(&app),
+        "retrieve docs",
+        "a stray key after a prefix still works on its own"
+    );
+}
+
 trait IntoIx {
     fn into_ix(self) -> spanlens::model::TraceIx;
 }
