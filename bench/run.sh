@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Whole-process benchmarks of the release binary: generates the inputs (kept in
+# $SPANLENS_BENCH_DIR between runs; delete it to regenerate), times each command, and prints
+# a Markdown table with the targets beside the numbers. Needs /usr/bin/time and python3;
+# jq is optional (SPANLENS_BENCH_JQ=0 skips it, it takes about a minute).
+#
+#   bench/run.sh                          # 1,000,000 spans
+#   SPANLENS_BENCH_SPANS=200000 bench/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DIR=${SPANLENS_BENCH_DIR:-/tmp/spanlens-bench}
+SPANS=${SPANLENS_BENCH_SPANS:-1000000}
+RUNS=${SPANLENS_BENCH_RUNS:-3}
+mkdir -p "$DIR"
+[ -x /usr/bin/time ] || { echo "bench/run.sh needs /usr/bin/time (apt install time)" >&2; exit 1; }
+
+cargo build --release --quiet --bin spanlens --example gen-traces --example json-baseline
+BIN=target/release/spanlens
+GEN=target/release/examples/gen-traces
+BASE=target/release/examples/json-baseline
+
+# gen FILE ARGS...: generate FILE once.
+gen() {
+    local out=$1; shift
+    if [ ! -s "$out" ]; then
+        echo "generating $out" >&2
+        "$GEN" "$@" --out "$out.tmp" >/dev/null && mv "$out.tmp" "$out"
+    fi
+}
+BIG=$DIR/spans-$SPANS.otlp.jsonl
+PARQ=$DIR/spans-$SPANS.parquet
+MB100=$DIR/100mb.otlp.jsonl
+gen "$BIG" --spans "$SPANS" --format otlp
+gen "$PARQ" --spans "$SPANS" --format parquet
+gen "$MB100" --spans 43000 --format otlp
+for n in 10000 100000; do
+    gen "$DIR/run1-$n.otlp.jsonl" --spans $n --traces 1 --format otlp
+    gen "$DIR/run2-$n.otlp.jsonl" --spans $n --traces 1 --format otlp --mutate 1
+done
+
+# timed CMD...: runs CMD $RUNS times; sets WALL (median seconds) and RSS (its peak, MB).
+timed() {
+    local walls=() rsss=()
+    for _ in $(seq "$RUNS"); do
+        /usr/bin/time -f "%e %M" -o "$DIR/time.txt" "$@" >/dev/null 2>"$DIR/stderr.txt"
+        read -r w r < "$DIR/time.txt"
+        walls+=("$w"); rsss+=("$r")
+    done
+    WALL=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
+    RSS=$(printf '%s\n' "${rsss[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
+    RSS=$(awk -v k="$RSS" 'BEGIN { printf "%.0f", k / 1024 }')
+}
+
+# phase NAME: milliseconds of a SPANLENS_TIMINGS phase in the last stderr.
+phase() { grep "timing $1 " "$DIR/stderr.txt" | tail -1 | awk '{ print $(NF-1) }'; }
+mb() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.0f", b / 1e6 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+ROWS=()
+row() { ROWS+=("| $1 | $2 | $3 |"); }
+
+# Load: summary against the IgnoredAny baseline and jq.
+timed "$BIN" summary "$BIG"; SUM_WALL=$WALL; SUM_RSS=$RSS
+BASE_S=$(for _ in $(seq "$RUNS"); do "$BASE" "$BIG" 2>/dev/null; done | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
+BIG_MB=$(mb "$BIG")
+row "\`summary\`, $SPANS spans OTLP JSONL ($BIG_MB MB)" "${SUM_WALL} s, peak RSS ${SUM_RSS} MB ($(ratio "$SUM_RSS" "$BIG_MB")x file)" "RSS ≤ 0.5x file"
+row "serde_json → IgnoredAny, same bytes, 2 threads (in memory)" "${BASE_S} s → summary is $(ratio "$SUM_WALL" "$BASE_S")x" "summary ≤ 1.5x"
+if [ "${SPANLENS_BENCH_JQ:-1}" != 0 ] && command -v jq >/dev/null; then
+    JQ_START=$(date +%s.%N)
+    jq -r '.resourceSpans[].scopeSpans[].spans[].spanId' "$BIG" | wc -l >/dev/null
+    JQ_S=$(awk -v a="$JQ_START" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+    row "jq listing the span ids of the same file" "${JQ_S} s → summary is $(ratio "$JQ_S" "$SUM_WALL")x faster" "≥ 20x faster"
+fi
+timed "$BIN" summary "$PARQ"
+row "\`summary\`, the same spans as parquet ($(mb "$PARQ") MB)" "${WALL} s, peak RSS ${RSS} MB" "no slower than JSON (${SUM_WALL} s)"
+timed "$BIN" summary "$MB100"
+row "\`summary\`, 43,000 spans OTLP JSONL ($(mb "$MB100") MB)" "${WALL} s, peak RSS ${RSS} MB" "-"
+
+# Search: phases of one process (the load itself is timed above).
+search() {
+    SPANLENS_TIMINGS=1 "$BIN" search --limit 50 "$1" "$BIG" >/dev/null 2>"$DIR/stderr.txt"
+    row "search \`$1\`, $SPANS spans: $2" "$(phase "search: $3") ms" "$4"
+}
+search "tool:get_wether" "first hits (short fields)" "short fields" "< 50 ms"
+search "'timed out" "exact, every prompt and output" "long fields" "< 1000 ms"
+search "re:rate.limit" "regex, every prompt and output" "long fields" "-"
+search "weather paris" "fuzzy, every prompt and output" "long fields" "streams, cancellable"
+
+# Diff: two runs of one trace, the second with a few changes.
+for n in 10000 100000; do
+    SPANLENS_TIMINGS=1 "$BIN" diff --format json "$DIR/run1-$n.otlp.jsonl" "$DIR/run2-$n.otlp.jsonl" \
+        >/dev/null 2>"$DIR/stderr.txt"
+    target=$([ $n = 10000 ] && echo "align < 100 ms" || echo "align < 2000 ms")
+    row "diff $n vs $n spans: align, then compare payloads" "$(phase "diff: align") ms + $(phase "diff: compare") ms" "$target"
+done
+
+# The explorer in a pseudo-terminal.
+read -r FF < <(python3 bench/first_frame.py "$BIN" "$BIG")
+row "explorer on $SPANS spans: first frame, loaded view, slowest key" "$FF" "first frame < 100 ms, key < 16 ms"
+
+echo
+echo "spanlens $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo
+echo "| measured | result | target |"
+echo "|---|---|---|"
+printf '%s\n' "${ROWS[@]}"
