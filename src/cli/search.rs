@@ -43,7 +43,7 @@ pub fn to_json(set: &TraceSet, text: &str, found: &Found) -> Value {
     json!({"query": text, "total": found.total, "hits": hits})
 }
 
-/// One line per hit: score, trace, span, field, snippet. Matches are marked with ANSI bold
+/// One line per hit: score, trace and span ids, span name, field, snippet. Matches are marked with ANSI bold
 /// underline when `highlight`, else left plain.
 pub fn to_text(set: &TraceSet, found: &Found, highlight: bool) -> String {
     let mut out = String::new();
@@ -51,9 +51,10 @@ pub fn to_text(set: &TraceSet, found: &Found, highlight: bool) -> String {
         let trace = set.trace_id(set.trace_of(h.span));
         let _ = writeln!(
             out,
-            "{:>5}  {:<8}  {:<28}  {:<18}  {}",
+            "{:>5}  {:<8}  {:<8}  {:<28}  {:<18}  {}",
             h.score,
             super::summary::clip(trace, 8),
+            super::summary::clip(set.span_id(h.span), 8),
             super::summary::clip(&inert::line(set.span_name(h.span)), 28),
             super::summary::clip(&h.field_label(), 18),
             snippet(h, highlight)

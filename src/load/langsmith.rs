@@ -6,8 +6,8 @@
 //! so its text references point at one record. Posts nobody patched are read in place.
 //! Every non-null top-level field becomes an attribute named as in the file.
 
+use super::Sink;
 use super::json::{CowStr, Ctx, RawObject, is_null, raw_str};
-use super::{ARENA_SRC, Sink};
 use crate::model::{Batch, Enc, Pos, SpanDraft, SpanKind, Status, time};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -138,7 +138,7 @@ fn write_records(sink: &mut Sink, ctx: &Ctx, records: &[Record], seq: u64) {
             load_run_tree(&mut sink.batch, ctx, rec.raw, rec_seq, pos);
         }
     }
-    let arena = Ctx::new(&sink.arena, 0, ARENA_SRC, ctx.path);
+    let arena = Ctx::new(&sink.arena, 0, sink.src, ctx.path);
     for (off, len, rec_seq, pos) in stashed {
         match serde_json::from_slice::<&RawValue>(&sink.arena[off..off + len]) {
             Ok(raw) => load_run_tree(&mut sink.batch, &arena, raw, rec_seq, pos),

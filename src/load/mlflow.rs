@@ -185,7 +185,7 @@ fn load_trace_string(sink: &mut Sink, ctx: &Ctx, t: &RawValue, seq: u64) {
         }
     };
     let base = sink.stash(text.as_bytes());
-    let inner = Ctx::new(text.as_bytes(), base, ARENA_SRC, ctx.path);
+    let inner = Ctx::new(text.as_bytes(), base, sink.src, ctx.path);
     match serde_json::from_str::<RawObject>(&text) {
         Ok(doc) => load_trace(sink, &inner, &doc, seq),
         Err(e) => sink.batch.diag(

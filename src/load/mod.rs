@@ -125,11 +125,23 @@ fn load_item(
 }
 
 /// Where a loader writes spans, and text it has to synthesise (unescaped JSON held in a
-/// string, merged records): the arena becomes source 1 of the file.
-#[derive(Default)]
+/// string, merged records): the arena becomes source `src` of the file (1, or one source
+/// per part when parts of a file are loaded in parallel).
 pub struct Sink {
     pub batch: Batch,
     pub arena: Vec<u8>,
+    /// The source index text references into `arena` use.
+    pub src: u16,
+}
+
+impl Default for Sink {
+    fn default() -> Self {
+        Sink {
+            batch: Batch::default(),
+            arena: Vec::new(),
+            src: ARENA_SRC,
+        }
+    }
 }
 
 /// Source index of a file's arena.
@@ -156,6 +168,37 @@ impl Sink {
                 path: input.path().to_owned(),
                 data: SourceData::Memory(Arc::new(self.arena)),
             });
+        }
+        batches.push(self.batch);
+        FileLoad {
+            path: input.display(),
+            format,
+            sources,
+            batches,
+            bytes: input.len(),
+        }
+    }
+
+    /// Like `into_load`, for a file loaded in parts: part `i` must have used source
+    /// `ARENA_SRC + 1 + i`, so this sink's arena is kept (even empty) to hold number 1.
+    pub(crate) fn into_load_parts(
+        self,
+        input: &Input,
+        format: String,
+        parts: Vec<Sink>,
+    ) -> FileLoad {
+        let mut sources = crate::model::Sources::default();
+        sources.add(input.source());
+        let mut batches = Vec::with_capacity(parts.len() + 1);
+        let memory = |arena: Vec<u8>| Source {
+            path: input.path().to_owned(),
+            data: SourceData::Memory(Arc::new(arena)),
+        };
+        sources.add(memory(self.arena));
+        for (i, part) in parts.into_iter().enumerate() {
+            debug_assert_eq!(part.src as usize, ARENA_SRC as usize + 1 + i);
+            sources.add(memory(part.arena));
+            batches.push(part.batch);
         }
         batches.push(self.batch);
         FileLoad {

@@ -68,16 +68,13 @@ fn read(input: &Input, format: Option<Format>) -> Result<FileLoad, String> {
         .map_err(|e| format!("cannot read parquet: {e}"))?;
     let path = input.display();
     let mut sink = Sink::default();
-    read_rows(reader, fmt, &mut sink, &path)?;
+    let parts = read_rows(reader, fmt, &mut sink, &path)?;
     let suffix = input
         .compression()
         .map(|c| format!(", {c}"))
         .unwrap_or_default();
-    Ok(sink.into_load(
-        input,
-        format!("{} (parquet{suffix})", fmt.name()),
-        Vec::new(),
-    ))
+    let format = format!("{} (parquet{suffix})", fmt.name());
+    Ok(sink.into_load_parts(input, format, parts))
 }
 
 /// A reader over the file (re-read by position) or the in-memory bytes (stdin, gzip).
@@ -206,16 +203,21 @@ fn unknown_columns(names: &[String]) -> String {
     )
 }
 
+/// Record batches decoded before their rows are loaded in parallel (one part each).
+const GROUP: usize = 4;
+
 /// Reads every record batch; an error before the first row fails the file, a later one
-/// keeps the rows read so far and says where it stopped.
+/// keeps the rows read so far and says where it stopped. Batches are decoded in order
+/// and their rows loaded in parallel, each batch into a part with its own arena source.
 fn read_rows(
     reader: ParquetRecordBatchReader,
     fmt: Format,
     sink: &mut Sink,
     path: &str,
-) -> Result<(), String> {
+) -> Result<Vec<Sink>, String> {
+    let mut parts = Vec::new();
+    let mut group: Vec<(RecordBatch, u64)> = Vec::new();
     let mut row_no = 0u64;
-    let mut buf = Vec::new();
     for (n, batch) in reader.enumerate() {
         let batch = match batch {
             Ok(b) => b,
@@ -229,22 +231,49 @@ fn read_rows(
         if n == 0 {
             warn_unsupported(sink, path, &batch);
         }
-        let names: Vec<String> = batch
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
-        for r in 0..batch.num_rows() {
-            row_no += 1;
-            load_row(sink, fmt, path, (&names, &batch, r), row_no, &mut buf);
+        let rows = batch.num_rows() as u64;
+        group.push((batch, row_no));
+        row_no += rows;
+        if group.len() == GROUP {
+            load_group(&mut group, fmt, path, &mut parts);
         }
     }
+    load_group(&mut group, fmt, path, &mut parts);
     if row_no == 0 {
         sink.batch
             .diag(path, Pos::None, "the parquet file has no rows");
     }
-    Ok(())
+    Ok(parts)
+}
+
+/// Loads the rows of a group of batches, one part per batch, on every core.
+fn load_group(group: &mut Vec<(RecordBatch, u64)>, fmt: Format, path: &str, parts: &mut Vec<Sink>) {
+    use rayon::prelude::*;
+    let first_src = ARENA_SRC as usize + 1 + parts.len();
+    let loaded: Vec<Sink> = group
+        .par_iter()
+        .enumerate()
+        .map(|(i, (batch, first_row))| {
+            let mut part = Sink {
+                src: u16::try_from(first_src + i).unwrap_or(u16::MAX),
+                ..Sink::default()
+            };
+            let names: Vec<String> = batch
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect();
+            let mut buf = Vec::new();
+            for r in 0..batch.num_rows() {
+                let row_no = first_row + r as u64 + 1;
+                load_row(&mut part, fmt, path, (&names, batch, r), row_no, &mut buf);
+            }
+            part
+        })
+        .collect();
+    parts.extend(loaded);
+    group.clear();
 }
 
 fn warn_unsupported(sink: &mut Sink, path: &str, batch: &RecordBatch) {
@@ -262,7 +291,7 @@ fn warn_unsupported(sink: &mut Sink, path: &str, batch: &RecordBatch) {
 
 /// Writes one row into the arena and hands it to the format's loader. The row is parsed
 /// from a local copy of exactly the bytes stashed at `base`, so the loader's text
-/// references (source `ARENA_SRC`, `base` + offset) point at the same bytes.
+/// references (source `sink.src`, `base` + offset) point at the same bytes.
 fn load_row(
     sink: &mut Sink,
     fmt: Format,
@@ -283,7 +312,7 @@ fn load_row(
             return;
         }
     };
-    let ctx = Ctx::new(buf, base, ARENA_SRC, path);
+    let ctx = Ctx::new(buf, base, sink.src, path);
     let before = sink.batch.diagnostics.len();
     dispatch(fmt, sink, &ctx, raw, row_no << 24);
     // Lines within a one-line row mean nothing to the user: name the row instead.

@@ -297,3 +297,33 @@ fn bundled_samples_tell_their_stories() {
     assert_eq!(incident.traces.len(), 10);
     assert!(incident.total_errors() > 0);
 }
+
+/// Large parquet files are loaded in parallel, one part (with its own arena source) per
+/// record batch: counts stay exact, and text in every part decodes and is found by search.
+#[test]
+fn parquet_in_several_parts_loads_and_decodes() {
+    let (set, _) = roundtrip(&opts(17_000, GenFormat::Parquet));
+    assert!(set.sources.len() >= 5, "file, arena and three parts");
+    let mut parts_with_input = std::collections::BTreeSet::new();
+    for (i, s) in set.spans.iter().enumerate() {
+        if let Some(t) = s.input {
+            let text = set.sources.text(t);
+            assert!(!text.starts_with("<unreadable"), "span {i}: {text}");
+            parts_with_input.insert(t.src);
+        }
+    }
+    assert!(parts_with_input.len() >= 3, "{parts_with_input:?}");
+    let query = spanlens::search::Query::parse("'timed out").unwrap();
+    let index = spanlens::search::Index::default();
+    let job = spanlens::search::Job {
+        set: &set,
+        index: &index,
+        query: &query,
+        scope: spanlens::search::Scope::All,
+        limit: 100_000,
+    };
+    let found = |s| spanlens::search::run_using(job, s, &|| false, &mut |_| {}).total;
+    let raw = found(spanlens::search::Strategy::Raw);
+    assert!(raw > 0);
+    assert_eq!(raw, found(spanlens::search::Strategy::Decode));
+}
