@@ -4,12 +4,15 @@
 //! (`SPANLENS_BENCH_SPANS=N` changes the size of the load and search input, default
 //! 200,000). Prints a table; no timing is asserted.
 
+mod common;
+use common::{ms, time};
+use std::time::{Duration, Instant};
+
 use spanlens::load::{LoadOptions, load};
 use spanlens::model::{TraceIx, TraceSet};
 use spanlens::search::{Index, Job, Query, Scope, Strategy, run_using};
 use spanlens::synth::{GenOptions, generate};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 fn main() {
     let dir = std::env::temp_dir().join(format!("spanlens-pieces-{}", std::process::id()));
@@ -127,26 +130,4 @@ fn write(dir: &Path, name: &str, opts: &GenOptions) -> PathBuf {
     let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
     generate(opts, &mut out).unwrap();
     path
-}
-
-fn time<F: FnMut()>(label: &str, runs: u32, mut f: F) {
-    f();
-    let mut samples: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    samples.sort();
-    let median = samples[samples.len() / 2];
-    println!(
-        "{label:<62} median {:>9.1} ms   min {:>9.1} ms",
-        ms(median),
-        ms(samples[0])
-    );
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }

@@ -2,13 +2,15 @@
 //! plus the same trace in tui-tree-widget for comparison (why the span tree does not use
 //! it). Run: `cargo bench --bench tui`. Prints a table; no timing is asserted.
 
+mod common;
+use common::time;
+
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use spanlens::load::{LoadOptions, load};
 use spanlens::tui::app::App;
 use spanlens::tui::keymap::{Key, KeyMap, parse_keys};
 use spanlens::tui::theme::{ColorDepth, Theme};
-use std::time::{Duration, Instant};
 
 const SPANS: usize = 100_000;
 
@@ -42,29 +44,6 @@ fn write_trace(path: &std::path::Path) {
     }
     out.push_str("]}]}]}");
     std::fs::write(path, out).unwrap();
-}
-
-fn time<F: FnMut()>(label: &str, runs: u32, mut f: F) {
-    f();
-    let mut samples: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    samples.sort();
-    let median = samples[samples.len() / 2];
-    let p99 = samples[(samples.len() * 99 / 100).min(samples.len() - 1)];
-    println!(
-        "{label:<58} median {:>9.3} ms   p99 {:>9.3} ms",
-        ms(median),
-        ms(p99)
-    );
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }
 
 fn main() {
