@@ -43,9 +43,14 @@ pub enum Overlay {
 /// Something for the runtime to do outside the terminal's drawing.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
-    Copy { label: String, text: String },
+    Copy {
+        label: String,
+        text: String,
+    },
     Pager(String),
     Search(super::search::Request),
+    /// Compute a diff on a worker; the result comes back to `on_diff_ready`.
+    Diff(super::app_diff::DiffJob),
 }
 
 /// Screen areas from the last render, for mouse hits.
@@ -75,6 +80,9 @@ pub struct App {
     pub areas: Areas,
     pub search: SearchState,
     pub diff: Option<DiffView>,
+    /// The generation of the diff being computed, if any, and the last one asked for.
+    pub diff_pending: Option<u64>,
+    pub(super) diff_requests: u64,
 }
 
 impl App {
@@ -100,6 +108,8 @@ impl App {
             areas: Areas::default(),
             search: SearchState::default(),
             diff: None,
+            diff_pending: None,
+            diff_requests: 0,
         }
     }
 

@@ -2,13 +2,54 @@
 //! command line with two files) and moving around in it.
 
 use super::action::Action;
-use super::app::{App, Screen};
+use super::app::{App, Effect, Screen};
 use super::diff_view::DiffView;
 use crate::model::{TraceIx, TraceSet};
 use std::sync::Arc;
 
+/// Two traces to compare off the UI thread (a diff of 100,000-span traces takes a second).
+#[derive(Clone)]
+pub struct DiffJob {
+    pub left: Arc<TraceSet>,
+    pub lt: TraceIx,
+    pub right: Arc<TraceSet>,
+    pub rt: TraceIx,
+    from_list: bool,
+    /// Which request this answers; a later request (or leaving) makes it stale.
+    pub generation: u64,
+}
+
+impl std::fmt::Debug for DiffJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "DiffJob #{} ({:?} vs {:?})",
+            self.generation, self.lt, self.rt
+        )
+    }
+}
+
+/// Jobs are equal when they ask for the same traces of the same sets.
+impl PartialEq for DiffJob {
+    fn eq(&self, o: &Self) -> bool {
+        self.generation == o.generation
+            && (self.lt, self.rt) == (o.lt, o.rt)
+            && Arc::ptr_eq(&self.left, &o.left)
+            && Arc::ptr_eq(&self.right, &o.right)
+    }
+}
+
+impl DiffJob {
+    /// Aligns and compares the traces; the slow part, run by a worker.
+    pub fn run(self) -> (u64, DiffView) {
+        let view = DiffView::new(self.left, self.lt, self.right, self.rt, self.from_list);
+        (self.generation, view)
+    }
+}
+
 impl App {
-    /// Opens the diff view on two traces, possibly from two different sets.
+    /// Opens the diff view on two traces, possibly from two different sets, computing it
+    /// here (the command line does this before the UI starts).
     pub fn open_diff(
         &mut self,
         left: Arc<TraceSet>,
@@ -17,7 +58,10 @@ impl App {
         rt: TraceIx,
         from_list: bool,
     ) {
-        let view = DiffView::new(left, lt, right, rt, from_list);
+        self.show_diff(DiffView::new(left, lt, right, rt, from_list));
+    }
+
+    fn show_diff(&mut self, view: DiffView) {
         let s = &view.diff.summary;
         self.status = Some(format!(
             "{} changed · {} added · {} removed · ]d next difference · u hide unchanged",
@@ -27,12 +71,30 @@ impl App {
         self.screen = Screen::Diff;
     }
 
-    /// `d` in the trace list: diff the two marked traces (A on the left).
+    /// Takes a diff computed by a worker, unless the user has moved on since asking.
+    pub fn on_diff_ready(&mut self, generation: u64, view: DiffView) {
+        if self.diff_pending == Some(generation) && self.screen == Screen::Traces {
+            self.diff_pending = None;
+            self.show_diff(view);
+        }
+    }
+
+    /// `d` in the trace list: diff the two marked traces (A on the left), on a worker.
     pub(super) fn open_marked_diff(&mut self) {
         match self.traces.marked.as_slice() {
             [a, b] => {
-                let (a, b) = (*a, *b);
-                self.open_diff(self.set.clone(), a, self.set.clone(), b, true);
+                self.diff_requests += 1;
+                let generation = self.diff_requests;
+                self.diff_pending = Some(generation);
+                self.effects.push(Effect::Diff(DiffJob {
+                    left: self.set.clone(),
+                    lt: *a,
+                    right: self.set.clone(),
+                    rt: *b,
+                    from_list: true,
+                    generation,
+                }));
+                self.status = Some("comparing the two marked traces…".into());
             }
             _ => {
                 self.status =

@@ -2,7 +2,7 @@
 
 pub mod action;
 pub mod app;
-mod app_diff;
+pub mod app_diff;
 mod app_search;
 pub mod clipboard;
 pub mod config;

@@ -27,6 +27,7 @@ pub enum Msg {
         as_filter: bool,
     },
     Loaded(Box<Result<TraceSet, LoadError>>),
+    Diff(u64, Box<super::diff_view::DiffView>),
 }
 
 /// Loads the key map and theme from the environment and config file.
@@ -52,9 +53,9 @@ pub fn run(
     let (mut terminal, _guard) = terminal::enter()?;
     spawn_input(tx.clone());
     let searcher = super::searcher::Searcher::spawn(tx.clone());
-    spawn_loader(paths, opts, tx);
+    spawn_loader(paths, opts, tx.clone());
     let mut app = App::loading(keymap, theme);
-    let result = main_loop(&mut terminal, &mut app, &rx, &searcher);
+    let result = main_loop(&mut terminal, &mut app, (&tx, &rx), &searcher);
     terminal::restore();
     match terminal::take_worker_panic() {
         Some(p) if result.is_err() => {
@@ -76,13 +77,13 @@ pub fn run_diff(
     let (tx, rx) = mpsc::channel::<Msg>();
     let (mut terminal, _guard) = terminal::enter()?;
     spawn_input(tx.clone());
-    let searcher = super::searcher::Searcher::spawn(tx);
+    let searcher = super::searcher::Searcher::spawn(tx.clone());
     let left = std::sync::Arc::new(left);
     let mut app = App::loading(keymap, theme);
     app.set = left.clone();
     app.traces = super::traces::TraceList::new(&left);
     app.open_diff(left, lt, std::sync::Arc::new(right), rt, false);
-    let result = main_loop(&mut terminal, &mut app, &rx, &searcher);
+    let result = main_loop(&mut terminal, &mut app, (&tx, &rx), &searcher);
     terminal::restore();
     result
 }
@@ -90,7 +91,7 @@ pub fn run_diff(
 fn main_loop(
     terminal: &mut Term,
     app: &mut App,
-    rx: &mpsc::Receiver<Msg>,
+    (tx, rx): (&mpsc::Sender<Msg>, &mpsc::Receiver<Msg>),
     searcher: &super::searcher::Searcher,
 ) -> anyhow::Result<()> {
     let mut last_progress = Instant::now();
@@ -123,13 +124,14 @@ fn main_loop(
                         last_progress = Instant::now();
                     }
                 }
+                Msg::Diff(generation, view) => app.on_diff_ready(generation, *view),
                 Msg::Loaded(result) => match *result {
                     Ok(set) => app.on_loaded(set),
                     Err(e) => return Err(anyhow::anyhow!("{}", inert::text(&e.to_string()))),
                 },
             }
         }
-        run_effects(terminal, app, searcher)?;
+        run_effects(terminal, app, searcher, tx)?;
     }
     Ok(())
 }
@@ -187,6 +189,7 @@ fn run_effects(
     terminal: &mut Term,
     app: &mut App,
     searcher: &super::searcher::Searcher,
+    tx: &mpsc::Sender<Msg>,
 ) -> anyhow::Result<()> {
     for effect in std::mem::take(&mut app.effects) {
         match effect {
@@ -196,6 +199,15 @@ fn run_effects(
                 }
             }
             Effect::Search(req) => searcher.start(app.set.clone(), req),
+            Effect::Diff(job) => {
+                let tx = tx.clone();
+                std::thread::Builder::new()
+                    .name("diff".into())
+                    .spawn(move || {
+                        let (generation, view) = job.run();
+                        let _ = tx.send(Msg::Diff(generation, Box::new(view)));
+                    })?;
+            }
             Effect::Pager(text) => {
                 let outcome = terminal::suspend(terminal, || page(&text))?;
                 if let Err(e) = outcome {

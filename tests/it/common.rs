@@ -124,3 +124,14 @@ pub fn screen_text(buf: &ratatui::buffer::Buffer) -> Vec<String> {
         })
         .collect()
 }
+
+/// Carries out the diffs the app asked its worker for, here and now, as the run loop's
+/// worker would.
+pub fn run_diffs(app: &mut spanlens::tui::app::App) {
+    for effect in std::mem::take(&mut app.effects) {
+        if let spanlens::tui::app::Effect::Diff(job) = effect {
+            let (generation, view) = job.run();
+            app.on_diff_ready(generation, view);
+        }
+    }
+}

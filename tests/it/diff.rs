@@ -377,6 +377,13 @@ fn marking_two_traces_opens_the_diff_view_and_keys_move_in_it() {
         "one mark is not enough"
     );
     type_keys(&mut app, "md");
+    assert_eq!(
+        app.screen,
+        spanlens::tui::app::Screen::Traces,
+        "the diff is computed by a worker, the list stays usable"
+    );
+    assert!(app.status.as_deref().unwrap_or("").contains("comparing"));
+    run_diffs(&mut app);
     assert_eq!(app.screen, spanlens::tui::app::Screen::Diff);
     let view = app.diff.as_ref().unwrap();
     let next_diff = view
@@ -398,4 +405,20 @@ fn marking_two_traces_opens_the_diff_view_and_keys_move_in_it() {
     render(&mut app, 120, 30);
     press(&mut app, "esc");
     assert_eq!(app.screen, spanlens::tui::app::Screen::Traces);
+}
+
+#[test]
+fn a_diff_that_arrives_after_the_user_moved_on_is_dropped() {
+    let mut app = app_for(&["agent.otlp.jsonl"]);
+    type_keys(&mut app, "mmd");
+    assert!(app.diff_pending.is_some());
+    press(&mut app, "enter");
+    assert_eq!(app.screen, spanlens::tui::app::Screen::Trace);
+    run_diffs(&mut app);
+    assert_eq!(
+        app.screen,
+        spanlens::tui::app::Screen::Trace,
+        "a late diff does not pull the user away"
+    );
+    assert!(app.diff.is_none());
 }

@@ -212,3 +212,21 @@ fn diff_view_of_two_runs() {
     assert_eq!(pane.exit_status(), 0);
     pane.assert_restored("diff view");
 }
+
+#[test]
+fn marking_two_runs_in_the_list_opens_their_diff() {
+    let pane = Pane::start(
+        "markdiff",
+        "sample-traces/weather-agent-run1.otlp.jsonl sample-traces/weather-agent-run2.otlp.jsonl",
+        &[],
+    );
+    pane.wait_for("2 traces");
+    pane.keys(&["m", "m", "d"]);
+    let screen = pane.wait_for("1 added");
+    assert!(screen.contains("1 removed"), "{screen}");
+    pane.keys(&["Escape"]);
+    pane.wait_for("start");
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_status(), 0);
+    pane.assert_restored("diff from the list");
+}
