@@ -36,12 +36,31 @@ impl Cache {
     }
 }
 
-/// Every short-field hit of the spans in `range` that pass `keep`.
+/// Every short-field hit of the spans in `range` that pass `keep`, in span order. The
+/// range is split across the cores, each piece with its own matcher and score caches
+/// (each scores the few thousand distinct values it meets).
 pub fn hits(
     set: &TraceSet,
     q: &Query,
     range: std::ops::Range<usize>,
-    keep: &dyn Fn(SpanIx) -> bool,
+    keep: &(dyn Fn(SpanIx) -> bool + Sync),
+) -> Vec<ShortHit> {
+    use rayon::prelude::*;
+    let pieces = (rayon::current_num_threads() * 2).max(1);
+    let step = range.len().div_ceil(pieces).max(4096);
+    let starts: Vec<usize> = range.clone().step_by(step).collect();
+    let found: Vec<Vec<ShortHit>> = starts
+        .into_par_iter()
+        .map(|a| piece_hits(set, q, a..(a + step).min(range.end), keep))
+        .collect();
+    found.concat()
+}
+
+fn piece_hits(
+    set: &TraceSet,
+    q: &Query,
+    range: std::ops::Range<usize>,
+    keep: &(dyn Fn(SpanIx) -> bool + Sync),
 ) -> Vec<ShortHit> {
     let mut matcher = TextMatcher::new(q);
     let mut caches: Vec<Cache> = (0..3).map(|_| Cache { scored: Vec::new() }).collect();
