@@ -47,12 +47,7 @@ pub fn load(input: &Input, format: Option<Format>) -> Result<FileLoad, String> {
 fn read(input: &Input, format: Option<Format>) -> Result<FileLoad, String> {
     let builder = open(input)?;
     check_metadata(&builder, input.len())?;
-    let names: Vec<String> = builder
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
+    let names = column_names(builder.schema());
     let fmt = match format.or_else(|| flavour(&names)) {
         Some(f) => f,
         None => return Err(unknown_columns(&names)),
@@ -75,6 +70,10 @@ fn read(input: &Input, format: Option<Format>) -> Result<FileLoad, String> {
         .unwrap_or_default();
     let format = format!("{} (parquet{suffix})", fmt.name());
     Ok(sink.into_load_parts(input, format, parts))
+}
+
+fn column_names(schema: &arrow_schema::Schema) -> Vec<String> {
+    schema.fields().iter().map(|f| f.name().clone()).collect()
 }
 
 /// A reader over the file (re-read by position) or the in-memory bytes (stdin, gzip).
@@ -258,12 +257,7 @@ fn load_group(group: &mut Vec<(RecordBatch, u64)>, fmt: Format, path: &str, part
                 src: u16::try_from(first_src + i).unwrap_or(u16::MAX),
                 ..Sink::default()
             };
-            let names: Vec<String> = batch
-                .schema()
-                .fields()
-                .iter()
-                .map(|f| f.name().clone())
-                .collect();
+            let names = column_names(&batch.schema());
             let mut buf = Vec::new();
             for r in 0..batch.num_rows() {
                 let row_no = first_row + r as u64 + 1;
