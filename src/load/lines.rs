@@ -21,8 +21,17 @@ pub fn read_lines(
     src: u16,
     path: &str,
     f: &LineFn,
+    preview: bool,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> io::Result<Vec<Batch>> {
+    let progress = &|p: Progress, fresh: &[Batch]| {
+        let traces = if preview {
+            super::preview::tally(fresh)
+        } else {
+            Vec::new()
+        };
+        progress(Progress { traces, ..p });
+    };
     match input {
         Input::Memory { bytes, .. } => {
             let ctx = Ctx {
@@ -30,11 +39,8 @@ pub fn read_lines(
                 ..Ctx::new(bytes, 0, src, path)
             };
             let mut batches = parse_lines_parallel(&ctx, f);
-            progress(Progress::bytes(
-                path,
-                bytes.len() as u64,
-                bytes.len() as u64,
-            ));
+            let n = bytes.len() as u64;
+            progress(Progress::bytes(path, n, n), &batches);
             offsets_to_lines(&mut batches, |sink| sink(bytes));
             Ok(batches)
         }
@@ -60,6 +66,9 @@ pub fn read_lines(
     }
 }
 
+/// Reports progress after a block, with the batches that block produced.
+type Report<'a> = &'a (dyn Fn(Progress, &[Batch]) + Sync);
+
 /// Block size when the file is mapped: no buffers to fill, so blocks can be larger (fewer
 /// pauses where the pool waits for its slowest piece) while the mapped pages held at once
 /// stay a small fraction of memory.
@@ -82,7 +91,7 @@ fn stream_map(
     src: u16,
     path: &str,
     f: &LineFn,
-    progress: &(dyn Fn(Progress) + Sync),
+    progress: Report,
 ) -> Vec<Batch> {
     let len = map.len();
     let mut batches = Vec::new();
@@ -98,8 +107,9 @@ fn stream_map(
             by_offset: true,
             ..Ctx::new(&map[off..end], off as u64, src, path)
         };
-        batches.extend(parse_lines_parallel(&ctx, f));
-        progress(Progress::bytes(path, end as u64, len as u64));
+        let fresh = parse_lines_parallel(&ctx, f);
+        progress(Progress::bytes(path, end as u64, len as u64), &fresh);
+        batches.extend(fresh);
         release(map, off, end);
         off = end;
     }
@@ -133,7 +143,7 @@ fn stream_file(
     src: u16,
     path: &str,
     f: &LineFn,
-    progress: &(dyn Fn(Progress) + Sync),
+    progress: Report,
 ) -> io::Result<Vec<Batch>> {
     // Two blocks in flight: one being parsed, one being read. Parsed blocks come back
     // through `spare` to be filled again, so memory stays at a few blocks.
@@ -148,8 +158,12 @@ fn stream_file(
                 by_offset: true,
                 ..Ctx::new(&block.buf[..block.len], block.off, src, path)
             };
-            batches.extend(parse_lines_parallel(&ctx, f));
-            progress(Progress::bytes(path, block.off + block.len as u64, len));
+            let fresh = parse_lines_parallel(&ctx, f);
+            progress(
+                Progress::bytes(path, block.off + block.len as u64, len),
+                &fresh,
+            );
+            batches.extend(fresh);
             let _ = spare_tx.send(block.buf);
         }
         Ok(batches)

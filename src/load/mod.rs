@@ -16,6 +16,7 @@ mod mlflow;
 pub mod otlp;
 mod parquet;
 mod phoenix;
+pub mod preview;
 mod walk;
 
 pub use format::Format;
@@ -38,6 +39,8 @@ pub struct Progress {
     pub path: String,
     pub done: u64,
     pub total: u64,
+    /// With `LoadOptions::preview`: what the block just read adds to each trace's tally.
+    pub traces: Vec<preview::TraceTally>,
 }
 
 impl Progress {
@@ -46,6 +49,7 @@ impl Progress {
             path: path.to_owned(),
             done,
             total,
+            traces: Vec::new(),
         }
     }
 }
@@ -55,6 +59,9 @@ impl Progress {
 pub struct LoadOptions {
     /// Skip detection and read every input as this format.
     pub format: Option<Format>,
+    /// Report trace tallies with each block's progress (large JSON Lines files), for
+    /// listing traces before the load ends.
+    pub preview: bool,
 }
 
 /// Nothing at all could be loaded.
@@ -242,7 +249,7 @@ fn load_input(
         if fmt == Format::Otlp {
             let f =
                 |ctx: &Ctx, line: &str, at: u64, batch: &mut Batch| otlp_line(ctx, line, at, batch);
-            let batches = lines::read_lines(input, 0, &path, &f, progress)
+            let batches = lines::read_lines(input, 0, &path, &f, opts.preview, progress)
                 .map_err(|e| format!("cannot read: {e}"))?;
             let sink = Sink::default();
             return Ok(sink.into_load(input, format!("otlp (jsonl{suffix})"), batches));

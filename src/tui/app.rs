@@ -83,6 +83,8 @@ pub struct App {
     /// The generation of the diff being computed, if any, and the last one asked for.
     pub diff_pending: Option<u64>,
     pub(super) diff_requests: u64,
+    /// Traces seen so far, while loading.
+    pub loading: super::loading::LoadingList,
 }
 
 impl App {
@@ -110,6 +112,7 @@ impl App {
             diff: None,
             diff_pending: None,
             diff_requests: 0,
+            loading: Default::default(),
         }
     }
 
@@ -128,6 +131,8 @@ impl App {
         self.screen = Screen::Traces;
         if self.set.traces.len() == 1 {
             self.open_trace(TraceIx(0));
+        } else {
+            self.after_load_pick();
         }
         if !self.set.diagnostics.is_empty() {
             let n = self.set.diagnostics.len();
@@ -191,7 +196,7 @@ impl App {
             Action::ToggleFilter => self.toggle_filter(),
             _ => {
                 return match self.screen {
-                    Screen::Loading => false,
+                    Screen::Loading => self.update_loading(action),
                     Screen::Traces => self.update_traces(action),
                     Screen::Trace => self.update_trace(action),
                     Screen::Diff => self.update_diff(action),

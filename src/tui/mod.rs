@@ -3,6 +3,7 @@
 pub mod action;
 pub mod app;
 pub mod app_diff;
+mod app_loading;
 mod app_search;
 pub mod clipboard;
 pub mod config;
@@ -11,6 +12,7 @@ mod detail_doc;
 pub mod diff_view;
 pub mod json_view;
 pub mod keymap;
+pub mod loading;
 pub mod run;
 pub mod search;
 mod searcher;

@@ -53,6 +53,11 @@ pub fn run(
     let (mut terminal, _guard) = terminal::enter()?;
     spawn_input(tx.clone());
     let searcher = super::searcher::Searcher::spawn(tx.clone());
+    // The explorer lists traces while a large file loads.
+    let opts = LoadOptions {
+        preview: true,
+        ..opts
+    };
     spawn_loader(paths, opts, tx.clone());
     let mut app = App::loading(keymap, theme);
     let result = main_loop(&mut terminal, &mut app, (&tx, &rx), &searcher);
@@ -118,9 +123,11 @@ fn main_loop(
                     app.on_search_found(generation, found, as_filter);
                 }
                 Msg::Progress(p) => {
-                    // Progress comes per block; a few redraws a second are plenty.
-                    if last_progress.elapsed() > Duration::from_millis(50) {
-                        app.progress = Some(p);
+                    // Progress comes per block; its tallies always count, but a few
+                    // redraws a second are plenty (only tallies arrive in between).
+                    let redraw = last_progress.elapsed() > Duration::from_millis(50);
+                    if redraw || !p.traces.is_empty() {
+                        app.on_progress(p);
                         last_progress = Instant::now();
                     }
                 }

@@ -181,6 +181,7 @@ fn a_dump_without_top_level_observations_falls_back_to_the_trace_rows() {
     // Detection keys on a top-level `observations`, so this shape needs `--format langfuse`.
     let opts = LoadOptions {
         format: Some(Format::Langfuse),
+        ..LoadOptions::default()
     };
     let path = temp_file("light.json", doc.as_bytes());
     let set = load::load(&[path], &opts, &|_| {}).expect("loads");

@@ -361,6 +361,7 @@ fn unknown_columns_are_named_and_format_overrides_detection() {
     assert!(msg.contains("columns: context.trace, label"), "{msg}");
     let forced = LoadOptions {
         format: Some(Format::PhoenixSpans),
+        ..LoadOptions::default()
     };
     let set = load::load(&[path], &forced, &|_| {}).unwrap();
     assert_eq!(set.files[0].format, "phoenix-spans (parquet)");

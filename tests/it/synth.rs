@@ -57,8 +57,15 @@ fn max_children(set: &TraceSet) -> usize {
 fn roundtrip_as(o: &GenOptions, forced: Option<Format>) -> (TraceSet, GenReport) {
     let (bytes, report) = run(o);
     let path = temp_file(file_name(o.format), &bytes);
-    let set = load::load(&[path], &LoadOptions { format: forced }, &|_| {})
-        .unwrap_or_else(|e| panic!("{e}"));
+    let set = load::load(
+        &[path],
+        &LoadOptions {
+            format: forced,
+            ..LoadOptions::default()
+        },
+        &|_| {},
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(set.traces.len(), report.traces, "traces");
     assert_eq!(set.total_spans(), report.spans, "spans");
     assert_eq!(set.total_errors(), report.errors, "errors");

@@ -4,6 +4,7 @@
 mod bars;
 mod detail;
 mod diff;
+mod loading;
 mod overlay;
 mod search;
 mod span_tree;
@@ -38,7 +39,7 @@ pub fn render(frame: &mut Frame, app: &mut App) {
     .areas(area);
     status::top(frame, app, top);
     match app.screen {
-        Screen::Loading => loading(frame, app, body),
+        Screen::Loading => loading::render(frame, app, body),
         Screen::Traces => trace_table::render(frame, app, body),
         Screen::Trace => trace_view(frame, app, body),
         Screen::Diff => diff::render(frame, app, body),
@@ -49,21 +50,6 @@ pub fn render(frame: &mut Frame, app: &mut App) {
     } else {
         overlay::render(frame, app, body);
     }
-}
-
-fn loading(frame: &mut Frame, app: &App, area: Rect) {
-    let msg = match &app.progress {
-        Some(p) if p.total > 0 => format!(
-            "Loading {} … {}%",
-            inert::line(&p.path),
-            p.done * 100 / p.total.max(1)
-        ),
-        _ => "Loading…".into(),
-    };
-    let y = area.y + area.height / 2;
-    frame
-        .buffer_mut()
-        .set_string(area.x + 2, y, msg, app.theme.accent());
 }
 
 fn trace_view(frame: &mut Frame, app: &mut App, area: Rect) {

@@ -1,0 +1,71 @@
+//! Running tallies of the traces a large file holds, reported block by block while it
+//! loads, so the explorer can list traces (errors and slow ones first) before the load
+//! ends. Counts are final only once loading is done; until then a trace may grow.
+
+use crate::model::Batch;
+use std::collections::HashMap;
+
+/// What is known so far of one trace.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TraceTally {
+    pub trace_id: String,
+    /// The root span's name, once the root has been seen.
+    pub root: String,
+    pub spans: u32,
+    pub errors: u32,
+    pub start_ns: i64,
+    pub end_ns: i64,
+    pub tokens: u64,
+}
+
+impl TraceTally {
+    /// Adds what another block saw of the same trace.
+    pub fn absorb(&mut self, o: &TraceTally) {
+        if self.spans == 0 {
+            *self = o.clone();
+            return;
+        }
+        if self.root.is_empty() {
+            self.root.clone_from(&o.root);
+        }
+        self.spans += o.spans;
+        self.errors += o.errors;
+        self.start_ns = self.start_ns.min(o.start_ns);
+        self.end_ns = self.end_ns.max(o.end_ns);
+        self.tokens += o.tokens;
+    }
+
+    pub fn duration_ns(&self) -> i64 {
+        self.end_ns.saturating_sub(self.start_ns).max(0)
+    }
+}
+
+/// The tallies of the traces in `batches` (one block's worth).
+pub fn tally(batches: &[Batch]) -> Vec<TraceTally> {
+    let mut out: Vec<TraceTally> = Vec::new();
+    let mut at: HashMap<&str, usize> = HashMap::new();
+    for b in batches {
+        for s in &b.spans {
+            let id = b.syms.get(s.trace_id);
+            let i = *at.entry(id).or_insert_with(|| {
+                out.push(TraceTally {
+                    trace_id: id.to_owned(),
+                    start_ns: i64::MAX,
+                    end_ns: i64::MIN,
+                    ..TraceTally::default()
+                });
+                out.len() - 1
+            });
+            let t = &mut out[i];
+            t.spans += 1;
+            t.errors += u32::from(s.is_error());
+            t.start_ns = t.start_ns.min(s.start_ns);
+            t.end_ns = t.end_ns.max(s.end_ns.unwrap_or(s.start_ns));
+            t.tokens += s.tokens.sum().unwrap_or(0);
+            if s.parent_id.is_none() && t.root.is_empty() {
+                t.root = b.syms.get(s.name).to_owned();
+            }
+        }
+    }
+    out
+}

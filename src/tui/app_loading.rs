@@ -1,0 +1,56 @@
+//! The explorer's side of loading: progress, the trace list built from the loader's
+//! tallies, and opening the trace the user picked once the load ends.
+
+use super::action::Action;
+use super::app::{App, Screen};
+use crate::load::Progress;
+
+impl App {
+    /// Takes a progress report: its tallies always, its numbers for the progress line.
+    pub fn on_progress(&mut self, mut p: Progress) {
+        self.loading.absorb(&std::mem::take(&mut p.traces));
+        self.progress = Some(p);
+    }
+
+    /// Keys while loading: move in the list of traces seen so far; Enter picks one.
+    pub(super) fn update_loading(&mut self, action: Action) -> bool {
+        let page = self.loading.height.max(1) as isize;
+        match action {
+            Action::Down => self.loading.move_by(1),
+            Action::Up => self.loading.move_by(-1),
+            Action::PageDown => self.loading.move_by(page),
+            Action::PageUp => self.loading.move_by(-page),
+            Action::HalfPageDown => self.loading.move_by(page / 2),
+            Action::HalfPageUp => self.loading.move_by(-page / 2),
+            Action::Top => self.loading.move_by(isize::MIN / 2),
+            Action::Bottom => self.loading.move_by(isize::MAX / 2),
+            Action::Open | Action::Right => {
+                let Some(id) = self.loading.selected_id() else {
+                    return false;
+                };
+                self.loading.pick = Some(id.to_owned());
+                self.status = Some("this trace opens as soon as loading finishes".into());
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// After loading: open the trace picked meanwhile, or select the one browsed to.
+    pub(super) fn after_load_pick(&mut self) {
+        let picked = self.loading.pick.take();
+        let browsed = self.loading.selected_id().map(str::to_owned);
+        let Some(id) = picked.as_ref().or(browsed.as_ref()) else {
+            return;
+        };
+        let Some(t) = self.set.find_trace(id) else {
+            return;
+        };
+        if let Some(pos) = self.traces.order.iter().position(|&o| o == t.0) {
+            self.traces.cursor = pos;
+        }
+        if picked.is_some() && self.screen == Screen::Traces {
+            self.open_trace(t);
+        }
+    }
+}
