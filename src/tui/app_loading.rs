@@ -36,10 +36,12 @@ impl App {
         true
     }
 
-    /// After loading: open the trace picked meanwhile, or select the one browsed to.
+    /// After loading: open the trace picked meanwhile, or select the one browsed to (a
+    /// selection the user never moved does not move the list's cursor).
     pub(super) fn after_load_pick(&mut self) {
         let picked = self.loading.pick.take();
-        let browsed = self.loading.selected_id().map(str::to_owned);
+        let browsed = self.loading.selected_id().filter(|_| self.loading.browsed);
+        let browsed = browsed.map(str::to_owned);
         let Some(id) = picked.as_ref().or(browsed.as_ref()) else {
             return;
         };

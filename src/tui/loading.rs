@@ -17,6 +17,8 @@ pub struct LoadingList {
     pub height: usize,
     /// The trace to open when loading ends.
     pub pick: Option<String>,
+    /// Whether the user moved the selection (then it carries over to the loaded list).
+    pub browsed: bool,
 }
 
 impl LoadingList {
@@ -78,6 +80,7 @@ impl LoadingList {
         let last = self.len() as isize - 1;
         let to = (self.cursor() as isize + delta).clamp(0, last) as usize;
         self.selected = self.row(to).map(|t| t.trace_id.clone());
+        self.browsed = true;
     }
 
     /// Keeps the cursor row within the `height` rows shown.

@@ -12,13 +12,13 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 /// Loads with tallies on, returning the set and every progress report.
-fn load_with_preview(path: PathBuf) -> (TraceSet, Vec<Progress>) {
+fn load_with_preview(paths: &[PathBuf]) -> (TraceSet, Vec<Progress>) {
     let seen = Mutex::new(Vec::new());
     let opts = LoadOptions {
         preview: true,
         ..LoadOptions::default()
     };
-    let set = load::load(&[path], &opts, &|p| seen.lock().unwrap().push(p)).unwrap();
+    let set = load::load(paths, &opts, &|p| seen.lock().unwrap().push(p)).unwrap();
     (set, seen.into_inner().unwrap())
 }
 
@@ -37,7 +37,7 @@ fn generated(spans: usize) -> PathBuf {
 
 #[test]
 fn tallies_add_up_to_the_loaded_traces() {
-    let (set, progress) = load_with_preview(generated(3_000));
+    let (set, progress) = load_with_preview(&[generated(3_000)]);
     let mut merged: std::collections::BTreeMap<String, TraceTally> = Default::default();
     for t in progress.iter().flat_map(|p| &p.traces) {
         merged.entry(t.trace_id.clone()).or_default().absorb(t);
@@ -69,13 +69,14 @@ fn without_the_option_no_tallies_are_made() {
     );
 }
 
-/// An app in its loading state that has been told about every trace of `path`.
-fn app_mid_load(path: &str) -> (spanlens::tui::app::App, TraceSet) {
+/// An app in its loading state that has been told about every trace of `paths`.
+fn app_mid_load(paths: &[&str]) -> (spanlens::tui::app::App, TraceSet) {
     use spanlens::tui::{
         keymap::KeyMap,
         theme::{ColorDepth, Theme},
     };
-    let (set, progress) = load_with_preview(path.into());
+    let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+    let (set, progress) = load_with_preview(&paths);
     let mut app =
         spanlens::tui::app::App::loading(KeyMap::default(), Theme::new(ColorDepth::Ansi16));
     for p in progress {
@@ -86,7 +87,7 @@ fn app_mid_load(path: &str) -> (spanlens::tui::app::App, TraceSet) {
 
 #[test]
 fn traces_are_listed_while_loading_and_a_pick_opens_when_loaded() {
-    let (mut app, set) = app_mid_load("sample-traces/incident.otlp.jsonl.gz");
+    let (mut app, set) = app_mid_load(&["sample-traces/incident.otlp.jsonl.gz"]);
     assert_eq!(app.screen, Screen::Loading);
     let screen = screen_text(&render(&mut app, 100, 20)).join("\n");
     assert!(screen.contains("10 traces so far"), "{screen}");
@@ -113,11 +114,28 @@ fn traces_are_listed_while_loading_and_a_pick_opens_when_loaded() {
 
 #[test]
 fn a_trace_browsed_to_but_not_picked_is_selected_in_the_list() {
-    let (mut app, set) = app_mid_load("sample-traces/incident.otlp.jsonl.gz");
+    let (mut app, set) = app_mid_load(&["sample-traces/incident.otlp.jsonl.gz"]);
     type_keys(&mut app, "G");
     let browsed = app.loading.selected_id().unwrap().to_owned();
     app.on_loaded(set);
     assert_eq!(app.screen, Screen::Traces);
     let at = app.traces.selected().unwrap();
     assert_eq!(app.set.trace_id(at), browsed);
+}
+
+#[test]
+fn a_selection_never_moved_leaves_the_list_cursor_alone() {
+    // Run 2 has the error, so it heads the loading list but is second in the trace list.
+    let (mut app, set) = app_mid_load(&[
+        "sample-traces/weather-agent-run1.otlp.jsonl",
+        "sample-traces/weather-agent-run2.otlp.jsonl",
+    ]);
+    assert_eq!(app.loading.row(0).unwrap().errors, 1);
+    app.on_loaded(set);
+    assert_eq!(app.traces.order.len(), 2);
+    assert_eq!(app.set.traces[app.traces.order[1] as usize].errors, 1);
+    assert_eq!(
+        app.traces.cursor, 0,
+        "the list opens at its first row as usual"
+    );
 }
