@@ -162,28 +162,8 @@ impl Sink {
         off
     }
 
-    pub(crate) fn into_load(
-        self,
-        input: &Input,
-        format: String,
-        mut batches: Vec<Batch>,
-    ) -> FileLoad {
-        let mut sources = crate::model::Sources::default();
-        sources.add(input.source());
-        if !self.arena.is_empty() {
-            sources.add(Source {
-                path: input.path().to_owned(),
-                data: SourceData::Memory(Arc::new(self.arena)),
-            });
-        }
-        batches.push(self.batch);
-        FileLoad {
-            path: input.display(),
-            format,
-            sources,
-            batches,
-            bytes: input.len(),
-        }
+    pub(crate) fn into_load(self, input: &Input, format: String, batches: Vec<Batch>) -> FileLoad {
+        self.assemble(input, format, batches, Vec::new())
     }
 
     /// Like `into_load`, for a file loaded in parts: part `i` must have used source
@@ -194,14 +174,26 @@ impl Sink {
         format: String,
         parts: Vec<Sink>,
     ) -> FileLoad {
-        let mut sources = crate::model::Sources::default();
-        sources.add(input.source());
-        let mut batches = Vec::with_capacity(parts.len() + 1);
+        self.assemble(input, format, Vec::new(), parts)
+    }
+
+    /// The file's sources (the input, this sink's arena, each part's arena) and batches.
+    fn assemble(
+        self,
+        input: &Input,
+        format: String,
+        mut batches: Vec<Batch>,
+        parts: Vec<Sink>,
+    ) -> FileLoad {
         let memory = |arena: Vec<u8>| Source {
             path: input.path().to_owned(),
             data: SourceData::Memory(Arc::new(arena)),
         };
-        sources.add(memory(self.arena));
+        let mut sources = crate::model::Sources::default();
+        sources.add(input.source());
+        if !self.arena.is_empty() || !parts.is_empty() {
+            sources.add(memory(self.arena));
+        }
         for (i, part) in parts.into_iter().enumerate() {
             debug_assert_eq!(part.src as usize, ARENA_SRC as usize + 1 + i);
             sources.add(memory(part.arena));
