@@ -82,3 +82,21 @@ pub enum Action {
     /// Fold away subtrees in which nothing changed, or show them again.
     HideUnchanged,
 }
+
+impl Action {
+    /// How far a list-moving action moves a cursor, on pages of `page` rows (`None` for
+    /// actions that do not move one). Top and bottom are far moves that clamp.
+    pub fn step(self, page: isize) -> Option<isize> {
+        Some(match self {
+            Action::Down => 1,
+            Action::Up => -1,
+            Action::PageDown => page,
+            Action::PageUp => -page,
+            Action::HalfPageDown => page / 2,
+            Action::HalfPageUp => -page / 2,
+            Action::Top => isize::MIN / 2,
+            Action::Bottom => isize::MAX / 2,
+            _ => return None,
+        })
+    }
+}

@@ -231,15 +231,10 @@ impl App {
     fn update_traces(&mut self, action: Action) -> bool {
         let page = self.traces.height.max(1) as isize;
         let set = self.set.clone();
+        if let Some(delta) = action.step(page) {
+            return self.traces.move_by(delta);
+        }
         match action {
-            Action::Down => self.traces.move_by(1),
-            Action::Up => self.traces.move_by(-1),
-            Action::PageDown => self.traces.move_by(page),
-            Action::PageUp => self.traces.move_by(-page),
-            Action::HalfPageDown => self.traces.move_by(page / 2),
-            Action::HalfPageUp => self.traces.move_by(-page / 2),
-            Action::Top => self.traces.move_by(isize::MIN / 2),
-            Action::Bottom => self.traces.move_by(isize::MAX / 2),
             Action::CycleSort => {
                 self.traces.cycle_sort(&set);
                 self.status = Some(format!("sorted by {}", self.traces.sort.label()));

@@ -121,15 +121,10 @@ impl App {
             }
             return true;
         }
+        if let Some(delta) = action.step(page) {
+            return view.move_by(delta);
+        }
         match action {
-            Action::Down => view.move_by(1),
-            Action::Up => view.move_by(-1),
-            Action::PageDown => view.move_by(page),
-            Action::PageUp => view.move_by(-page),
-            Action::HalfPageDown => view.move_by(page / 2),
-            Action::HalfPageUp => view.move_by(-page / 2),
-            Action::Top => view.move_by(isize::MIN / 2),
-            Action::Bottom => view.move_by(isize::MAX / 2),
             Action::NextDiff | Action::PrevDiff => {
                 if !view.jump_difference(action == Action::NextDiff) {
                     self.status = Some("no differences: the runs match".into());

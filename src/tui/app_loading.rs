@@ -15,15 +15,11 @@ impl App {
     /// Keys while loading: move in the list of traces seen so far; Enter picks one.
     pub(super) fn update_loading(&mut self, action: Action) -> bool {
         let page = self.loading.height.max(1) as isize;
+        if let Some(delta) = action.step(page) {
+            self.loading.move_by(delta);
+            return true;
+        }
         match action {
-            Action::Down => self.loading.move_by(1),
-            Action::Up => self.loading.move_by(-1),
-            Action::PageDown => self.loading.move_by(page),
-            Action::PageUp => self.loading.move_by(-page),
-            Action::HalfPageDown => self.loading.move_by(page / 2),
-            Action::HalfPageUp => self.loading.move_by(-page / 2),
-            Action::Top => self.loading.move_by(isize::MIN / 2),
-            Action::Bottom => self.loading.move_by(isize::MAX / 2),
             Action::Open | Action::Right => {
                 let Some(id) = self.loading.selected_id() else {
                     return false;
