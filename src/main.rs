@@ -38,18 +38,8 @@ fn explore(paths: Vec<std::path::PathBuf>, input: cli::InputArgs) {
         eprintln!("spanlens: give a trace file or directory to open (see --help)");
         std::process::exit(cli::EXIT_NOTHING_LOADED);
     }
-    use std::io::IsTerminal;
-    if !std::io::stdout().is_terminal() {
-        eprintln!("spanlens: the explorer needs a terminal; for a report use `spanlens summary`");
-        std::process::exit(1);
-    }
-    let (keymap, theme) = match spanlens::tui::run::settings() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("spanlens: config: {e}");
-            std::process::exit(1);
-        }
-    };
+    let (keymap, theme) =
+        terminal_settings("the explorer needs a terminal; for a report use `spanlens summary`");
     if let Err(e) = spanlens::tui::run::run(paths, input.options(), keymap, theme) {
         eprintln!("spanlens: {e}");
         std::process::exit(cli::EXIT_NOTHING_LOADED);
@@ -141,22 +131,26 @@ fn explore_diff(
     rset: spanlens::model::TraceSet,
     rt: spanlens::model::TraceIx,
 ) {
-    use std::io::IsTerminal;
-    if !std::io::stdout().is_terminal() {
-        eprintln!(
-            "spanlens: the diff view needs a terminal; use --format text|md|json to print it"
-        );
-        std::process::exit(1);
-    }
-    let (keymap, theme) = match spanlens::tui::run::settings() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("spanlens: config: {e}");
-            std::process::exit(1);
-        }
-    };
+    let (keymap, theme) =
+        terminal_settings("the diff view needs a terminal; use --format text|md|json to print it");
     if let Err(e) = spanlens::tui::run::run_diff(lset, lt, rset, rt, keymap, theme) {
         eprintln!("spanlens: {e}");
         std::process::exit(1);
     }
+}
+
+/// The key map and theme for a terminal UI; exits with `no_terminal` when stdout is not a
+/// terminal, or with the config file's error.
+fn terminal_settings(
+    no_terminal: &str,
+) -> (spanlens::tui::keymap::KeyMap, spanlens::tui::theme::Theme) {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        eprintln!("spanlens: {no_terminal}");
+        std::process::exit(1);
+    }
+    spanlens::tui::run::settings().unwrap_or_else(|e| {
+        eprintln!("spanlens: config: {e}");
+        std::process::exit(1);
+    })
 }

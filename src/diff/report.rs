@@ -159,27 +159,14 @@ pub fn to_markdown(sides: &Sides, diff: &Diff) -> String {
         format_duration(s.duration_ns.1),
         delta(Some(s.duration_ns.0), Some(s.duration_ns.1))
     );
-    let _ = writeln!(
-        out,
-        "| spans | {} | {} | {:+} |",
-        s.spans.0,
-        s.spans.1,
-        i64::from(s.spans.1) - i64::from(s.spans.0)
-    );
-    let _ = writeln!(
-        out,
-        "| tokens | {} | {} | {:+} |",
-        s.tokens.0,
-        s.tokens.1,
-        s.tokens.1 as i64 - s.tokens.0 as i64
-    );
-    let _ = writeln!(
-        out,
-        "| errors | {} | {} | {:+} |",
-        s.errors.0,
-        s.errors.1,
-        i64::from(s.errors.1) - i64::from(s.errors.0)
-    );
+    let counts = [
+        ("spans", u64::from(s.spans.0), u64::from(s.spans.1)),
+        ("tokens", s.tokens.0, s.tokens.1),
+        ("errors", u64::from(s.errors.0), u64::from(s.errors.1)),
+    ];
+    for (what, a, b) in counts {
+        let _ = writeln!(out, "| {what} | {a} | {b} | {:+} |", b as i64 - a as i64);
+    }
     let _ = writeln!(
         out,
         "\n**{} changed, {} added, {} removed**, {} unchanged.\n",

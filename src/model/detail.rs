@@ -269,24 +269,7 @@ fn parse_events(v: &Value) -> Vec<Event> {
                 .iter()
                 .find_map(|k| e.get(*k))
                 .and_then(time_of);
-            let attributes = match e.get("attributes") {
-                Some(Value::Array(kvs)) => kvs
-                    .iter()
-                    .map(|kv| {
-                        let key = kv
-                            .get("key")
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_owned();
-                        (
-                            key,
-                            kv.get("value").map(otlp_any_to_json).unwrap_or(Value::Null),
-                        )
-                    })
-                    .collect(),
-                Some(Value::Object(o)) => o.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-                _ => Vec::new(),
-            };
+            let attributes = key_values(e.get("attributes"));
             let name = e
                 .get("name")
                 .and_then(Value::as_str)
@@ -331,19 +314,18 @@ fn exception(e: &Event) -> Exception {
 
 /// Resource attributes from an OTLP resource (`{attributes: [kv]}`) or a console resource.
 fn resource_attrs(v: &Value) -> Vec<(String, Value)> {
-    match v.get("attributes") {
+    key_values(v.get("attributes"))
+}
+
+/// Attributes as OTLP writes them (`[{key, value: AnyValue}]`) or as a plain object.
+fn key_values(v: Option<&Value>) -> Vec<(String, Value)> {
+    match v {
         Some(Value::Array(kvs)) => kvs
             .iter()
             .map(|kv| {
-                let key = kv
-                    .get("key")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned();
-                (
-                    key,
-                    kv.get("value").map(otlp_any_to_json).unwrap_or(Value::Null),
-                )
+                let key = kv.get("key").and_then(Value::as_str).unwrap_or("");
+                let value = kv.get("value").map(otlp_any_to_json);
+                (key.to_owned(), value.unwrap_or(Value::Null))
             })
             .collect(),
         Some(Value::Object(o)) => o.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),

@@ -90,36 +90,31 @@ fn parameters(out: &mut String, t: &ToolDef) {
 
 /// `gen_ai.tool.definitions`.
 pub fn genai_tools(out: &mut String, tools: &[ToolDef]) {
-    out.push('[');
-    for (k, t) in tools.iter().enumerate() {
-        if k > 0 {
-            out.push_str(", ");
-        }
-        let _ = write!(
-            out,
-            "{{\"type\": \"function\", \"name\": \"{}\", \"description\": \"{}\", \"parameters\": ",
-            t.name, t.description
-        );
-        parameters(out, t);
-        out.push('}');
-    }
-    out.push(']');
+    tool_list(out, tools, false);
 }
 
-/// OpenAI `tools`.
+/// OpenAI `tools`: the same, each wrapped in `"function": {…}`.
 pub fn openai_tools(out: &mut String, tools: &[ToolDef]) {
+    tool_list(out, tools, true);
+}
+
+fn tool_list(out: &mut String, tools: &[ToolDef], wrapped: bool) {
     out.push('[');
     for (k, t) in tools.iter().enumerate() {
         if k > 0 {
             out.push_str(", ");
         }
+        out.push_str("{\"type\": \"function\", ");
+        if wrapped {
+            out.push_str("\"function\": {");
+        }
+        let (name, description) = (t.name, t.description);
         let _ = write!(
             out,
-            "{{\"type\": \"function\", \"function\": {{\"name\": \"{}\", \"description\": \"{}\", \"parameters\": ",
-            t.name, t.description
+            "\"name\": \"{name}\", \"description\": \"{description}\", \"parameters\": "
         );
         parameters(out, t);
-        out.push_str("}}");
+        out.push_str(if wrapped { "}}" } else { "}" });
     }
     out.push(']');
 }

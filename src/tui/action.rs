@@ -99,4 +99,18 @@ impl Action {
             _ => return None,
         })
     }
+
+    /// Applies a scrolling action to a text's first shown line (pages of 10 lines);
+    /// false for other actions.
+    pub fn scroll(self, top: &mut usize) -> bool {
+        match self {
+            Action::Down => *top += 1,
+            Action::Up => *top = top.saturating_sub(1),
+            Action::PageDown | Action::HalfPageDown => *top += 10,
+            Action::PageUp | Action::HalfPageUp => *top = top.saturating_sub(10),
+            Action::Top => *top = 0,
+            _ => return false,
+        }
+        true
+    }
 }

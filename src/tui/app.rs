@@ -212,13 +212,10 @@ impl App {
     }
 
     fn update_overlay(&mut self, action: Action) -> bool {
-        let s = &mut self.overlay_scroll;
+        if action.scroll(&mut self.overlay_scroll) {
+            return true;
+        }
         match action {
-            Action::Down => *s += 1,
-            Action::Up => *s = s.saturating_sub(1),
-            Action::PageDown | Action::HalfPageDown => *s += 10,
-            Action::PageUp | Action::HalfPageUp => *s = s.saturating_sub(10),
-            Action::Top => *s = 0,
             Action::Quit => self.should_quit = true,
             Action::Help | Action::Warnings | Action::Back | Action::Open => {
                 self.overlay = Overlay::None

@@ -109,17 +109,11 @@ impl App {
         };
         let page = view.height.max(1) as isize;
         if view.payload_focus {
-            let s = &mut view.payload_scroll;
-            match action {
-                Action::Down => *s += 1,
-                Action::Up => *s = s.saturating_sub(1),
-                Action::PageDown | Action::HalfPageDown => *s += 10,
-                Action::PageUp | Action::HalfPageUp => *s = s.saturating_sub(10),
-                Action::Top => *s = 0,
-                Action::FocusNext | Action::Back => view.payload_focus = false,
-                _ => return false,
+            if matches!(action, Action::FocusNext | Action::Back) {
+                view.payload_focus = false;
+                return true;
             }
-            return true;
+            return action.scroll(&mut view.payload_scroll);
         }
         if let Some(delta) = action.step(page) {
             return view.move_by(delta);

@@ -85,13 +85,8 @@ impl LoadingList {
 
     /// Keeps the cursor row within the `height` rows shown.
     pub fn scroll_into_view(&mut self, height: usize) {
-        self.height = height;
-        let cursor = self.cursor();
-        if cursor < self.offset {
-            self.offset = cursor;
-        } else if height > 0 && cursor >= self.offset + height {
-            self.offset = cursor + 1 - height;
-        }
+        self.height = height.max(1);
+        self.offset = super::scroll::keep_visible(self.offset, self.cursor(), self.height);
     }
 }
 

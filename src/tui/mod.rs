@@ -14,6 +14,7 @@ pub mod json_view;
 pub mod keymap;
 pub mod loading;
 pub mod run;
+pub mod scroll;
 pub mod search;
 mod searcher;
 pub mod terminal;

@@ -49,25 +49,13 @@ pub fn run(
     keymap: KeyMap,
     theme: Theme,
 ) -> anyhow::Result<()> {
-    let (tx, rx) = mpsc::channel::<Msg>();
-    let (mut terminal, _guard) = terminal::enter()?;
-    spawn_input(tx.clone());
-    let searcher = super::searcher::Searcher::spawn(tx.clone());
     // The explorer lists traces while a large file loads.
     let opts = LoadOptions {
         preview: true,
         ..opts
     };
-    spawn_loader(paths, opts, tx.clone());
-    let mut app = App::loading(keymap, theme);
-    let result = main_loop(&mut terminal, &mut app, (&tx, &rx), &searcher);
-    terminal::restore();
-    match terminal::take_worker_panic() {
-        Some(p) if result.is_err() => {
-            Err(anyhow::anyhow!("internal error in a worker thread: {p}"))
-        }
-        _ => result,
-    }
+    let app = App::loading(keymap, theme);
+    session(app, |tx| spawn_loader(paths, opts, tx.clone()))
 }
 
 /// Runs the diff view on two traces already loaded (from `spanlens diff`).
@@ -79,18 +67,30 @@ pub fn run_diff(
     keymap: KeyMap,
     theme: Theme,
 ) -> anyhow::Result<()> {
-    let (tx, rx) = mpsc::channel::<Msg>();
-    let (mut terminal, _guard) = terminal::enter()?;
-    spawn_input(tx.clone());
-    let searcher = super::searcher::Searcher::spawn(tx.clone());
     let left = std::sync::Arc::new(left);
     let mut app = App::loading(keymap, theme);
     app.set = left.clone();
     app.traces = super::traces::TraceList::new(&left);
     app.open_diff(left, lt, std::sync::Arc::new(right), rt, false);
+    session(app, |_| {})
+}
+
+/// One terminal session: the input and search threads (and whatever `start` adds), the
+/// main loop, and the terminal restored however it ends.
+fn session(mut app: App, start: impl FnOnce(&mpsc::Sender<Msg>)) -> anyhow::Result<()> {
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let (mut terminal, _guard) = terminal::enter()?;
+    spawn_input(tx.clone());
+    let searcher = super::searcher::Searcher::spawn(tx.clone());
+    start(&tx);
     let result = main_loop(&mut terminal, &mut app, (&tx, &rx), &searcher);
     terminal::restore();
-    result
+    match terminal::take_worker_panic() {
+        Some(p) if result.is_err() => {
+            Err(anyhow::anyhow!("internal error in a worker thread: {p}"))
+        }
+        _ => result,
+    }
 }
 
 fn main_loop(

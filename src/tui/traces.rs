@@ -129,10 +129,6 @@ impl TraceList {
 
     pub fn scroll_into_view(&mut self, height: usize) {
         self.height = height.max(1);
-        if self.cursor < self.offset {
-            self.offset = self.cursor;
-        } else if self.cursor >= self.offset + self.height {
-            self.offset = self.cursor + 1 - self.height;
-        }
+        self.offset = super::scroll::keep_visible(self.offset, self.cursor, self.height);
     }
 }

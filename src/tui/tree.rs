@@ -254,11 +254,7 @@ impl SpanTree {
     /// Keeps the cursor on screen: the first visible row for a pane of `height` rows.
     pub fn scroll_into_view(&mut self, height: usize) {
         self.height = height.max(1);
-        if self.cursor < self.offset {
-            self.offset = self.cursor;
-        } else if self.cursor >= self.offset + self.height {
-            self.offset = self.cursor + 1 - self.height;
-        }
+        self.offset = super::scroll::keep_visible(self.offset, self.cursor, self.height);
         self.offset = self.offset.min(self.rows.len().saturating_sub(1));
     }
 }

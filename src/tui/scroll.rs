@@ -1,0 +1,35 @@
+//! Keeping a cursor on screen: the one rule every scrolled list and pane follows.
+
+/// The first row to show so that row `cursor` is among the `height` rows shown from
+/// `offset`: unchanged when it already is, else moved just enough.
+pub fn keep_visible(offset: usize, cursor: usize, height: usize) -> usize {
+    let height = height.max(1);
+    if cursor < offset {
+        cursor
+    } else if cursor >= offset + height {
+        cursor + 1 - height
+    } else {
+        offset
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keep_visible;
+
+    #[test]
+    fn moves_only_as_far_as_needed() {
+        assert_eq!(keep_visible(10, 12, 5), 10, "already shown");
+        assert_eq!(keep_visible(10, 4, 5), 4, "above: it becomes the top row");
+        assert_eq!(
+            keep_visible(10, 20, 5),
+            16,
+            "below: it becomes the bottom row"
+        );
+        assert_eq!(
+            keep_visible(3, 3, 0),
+            3,
+            "a zero-height pane counts as one row"
+        );
+    }
+}
