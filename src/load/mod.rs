@@ -17,17 +17,22 @@ pub mod otlp;
 mod parquet;
 mod phoenix;
 pub mod preview;
+mod sink;
+mod sniff;
 mod walk;
 
 pub use format::Format;
+pub use sink::{ARENA_SRC, Sink};
 
-use crate::model::{Batch, Diagnostic, FileLoad, Pos, Source, SourceData, TraceSet, build};
+use crate::model::{Batch, Diagnostic, FileLoad, Pos, TraceSet, build};
 use input::Input;
-use json::{Ctx, RawObject};
+use json::Ctx;
 use rayon::prelude::*;
 use serde_json::value::RawValue;
+use sniff::{
+    classify_value, describe_non_json, detect_line, first_line, is_json_lines, skip_bom_ws, unknown,
+};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use walk::Item;
 
 /// How much of an input is read to detect its format.
@@ -127,85 +132,6 @@ fn load_item(
                 Err(msg) => Err(fail(path, msg)),
                 Ok(l) => Ok(l),
             }
-        }
-    }
-}
-
-/// Where a loader writes spans, and text it has to synthesise (unescaped JSON held in a
-/// string, merged records): the arena becomes source `src` of the file (1, or one source
-/// per part when parts of a file are loaded in parallel).
-pub struct Sink {
-    pub batch: Batch,
-    pub arena: Vec<u8>,
-    /// The source index text references into `arena` use.
-    pub src: u16,
-}
-
-impl Default for Sink {
-    fn default() -> Self {
-        Sink {
-            batch: Batch::default(),
-            arena: Vec::new(),
-            src: ARENA_SRC,
-        }
-    }
-}
-
-/// Source index of a file's arena.
-pub const ARENA_SRC: u16 = 1;
-
-impl Sink {
-    /// Appends text to the arena, returning its offset.
-    pub fn stash(&mut self, text: &[u8]) -> u64 {
-        let off = self.arena.len() as u64;
-        self.arena.extend_from_slice(text);
-        off
-    }
-
-    pub(crate) fn into_load(self, input: &Input, format: String, batches: Vec<Batch>) -> FileLoad {
-        self.assemble(input, format, batches, Vec::new())
-    }
-
-    /// Like `into_load`, for a file loaded in parts: part `i` must have used source
-    /// `ARENA_SRC + 1 + i`, so this sink's arena is kept (even empty) to hold number 1.
-    pub(crate) fn into_load_parts(
-        self,
-        input: &Input,
-        format: String,
-        parts: Vec<Sink>,
-    ) -> FileLoad {
-        self.assemble(input, format, Vec::new(), parts)
-    }
-
-    /// The file's sources (the input, this sink's arena, each part's arena) and batches.
-    fn assemble(
-        self,
-        input: &Input,
-        format: String,
-        mut batches: Vec<Batch>,
-        parts: Vec<Sink>,
-    ) -> FileLoad {
-        let memory = |arena: Vec<u8>| Source {
-            path: input.path().to_owned(),
-            data: SourceData::Memory(Arc::new(arena)),
-        };
-        let mut sources = crate::model::Sources::default();
-        sources.add(input.source());
-        if !self.arena.is_empty() || !parts.is_empty() {
-            sources.add(memory(self.arena));
-        }
-        for (i, part) in parts.into_iter().enumerate() {
-            debug_assert_eq!(part.src as usize, ARENA_SRC as usize + 1 + i);
-            sources.add(memory(part.arena));
-            batches.push(part.batch);
-        }
-        batches.push(self.batch);
-        FileLoad {
-            path: input.display(),
-            format,
-            sources,
-            batches,
-            bytes: input.len(),
         }
     }
 }
@@ -430,99 +356,6 @@ pub(crate) fn dispatch(fmt: Format, sink: &mut Sink, ctx: &Ctx, raw: &RawValue, 
         Format::Langsmith => langsmith::load(sink, ctx, raw, seq),
         Format::OtelConsole | Format::OtelJs => console::load(fmt, sink, ctx, raw, seq),
         Format::Attributes => attrmap::load(sink, ctx, raw, seq),
-    }
-}
-
-/// Classifies a top-level value: an object by its keys, an array by its first element.
-fn classify_value(raw: &RawValue) -> Option<Format> {
-    let t = raw.get();
-    if t.starts_with('[') {
-        let first = json::raw_array(raw).into_iter().next()?;
-        return classify_value(first);
-    }
-    format::classify(&RawObject::parse(raw)?)
-}
-
-fn detect_line(first: &[u8], input: &Input) -> Option<Format> {
-    // OTLP is decided by its first key, however long the line.
-    if let Some(key) = first_key(first)
-        && (key == "resourceSpans" || key == "resource_spans")
-    {
-        return Some(Format::Otlp);
-    }
-    if let Ok(raw) = serde_json::from_slice::<&RawValue>(first) {
-        return classify_value(raw);
-    }
-    // The first line is longer than the sniff window (an MLflow trace per line with big
-    // prompts): read the whole line, within reason, and classify that.
-    let line = input.first_line(MAX_FIRST_LINE).ok()?;
-    let raw: &RawValue = serde_json::from_slice(&line).ok()?;
-    classify_value(raw)
-}
-
-/// Longest first line read to detect a JSON Lines format.
-const MAX_FIRST_LINE: usize = 256 << 20;
-
-/// JSON Lines when the first line is a complete value (or longer than the sniff window and
-/// starts like a compact object). A pretty-printed document's first line is just `{`.
-fn is_json_lines(text: &[u8], truncated: bool) -> bool {
-    if text[0] != b'{' {
-        return false;
-    }
-    let line = first_line(text);
-    if line.len() == text.len() && truncated {
-        return first_key(line).is_some();
-    }
-    serde_json::from_slice::<serde::de::IgnoredAny>(line).is_ok()
-}
-
-fn first_line(text: &[u8]) -> &[u8] {
-    let end = memchr::memchr(b'\n', text).unwrap_or(text.len());
-    &text[..end]
-}
-
-/// The first key of a compact object (`{"key":`), if it can be read without escapes.
-fn first_key(text: &[u8]) -> Option<&str> {
-    let rest = text.strip_prefix(b"{")?;
-    let rest = skip_bom_ws(rest).strip_prefix(b"\"")?;
-    let end = memchr::memchr(b'"', rest)?;
-    std::str::from_utf8(&rest[..end]).ok()
-}
-
-fn skip_bom_ws(b: &[u8]) -> &[u8] {
-    let b = b.strip_prefix(b"\xef\xbb\xbf").unwrap_or(b);
-    let start = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    &b[start..]
-}
-
-fn describe_non_json(text: &[u8]) -> String {
-    if std::str::from_utf8(&text[..text.len().min(512)]).is_err() {
-        return "not a trace file: binary content that is not parquet, gzip or zstd".into();
-    }
-    if text.starts_with(b"trace_id:")
-        || text.starts_with(b"request_id:")
-        || text.windows(10).any(|w| w == b"\ntrace_id:")
-    {
-        return "an MLflow trace_info.yaml: open its directory instead".into();
-    }
-    "not a trace file: content is not JSON".into()
-}
-
-fn unknown(text: &[u8]) -> String {
-    let keys: Vec<String> = serde_json::from_slice::<RawObject>(first_line(text))
-        .or_else(|_| serde_json::from_slice::<RawObject>(text))
-        .map(|o| o.0.iter().take(6).map(|(k, _)| k.0.to_string()).collect())
-        .unwrap_or_default();
-    if keys.is_empty() {
-        "not a trace format spanlens knows".into()
-    } else {
-        format!(
-            "not a trace format spanlens knows (top-level keys: {})",
-            keys.join(", ")
-        )
     }
 }
 

@@ -1,0 +1,100 @@
+//! What an input looks like from its first bytes: JSON Lines or a document, which format
+//! a value is, and a useful reason when it is none.
+
+use super::format::{self, Format};
+use super::input::Input;
+use super::json::{self, RawObject};
+use serde_json::value::RawValue;
+
+/// Classifies a top-level value: an object by its keys, an array by its first element.
+pub(super) fn classify_value(raw: &RawValue) -> Option<Format> {
+    let t = raw.get();
+    if t.starts_with('[') {
+        let first = json::raw_array(raw).into_iter().next()?;
+        return classify_value(first);
+    }
+    format::classify(&RawObject::parse(raw)?)
+}
+
+pub(super) fn detect_line(first: &[u8], input: &Input) -> Option<Format> {
+    // OTLP is decided by its first key, however long the line.
+    if let Some(key) = first_key(first)
+        && (key == "resourceSpans" || key == "resource_spans")
+    {
+        return Some(Format::Otlp);
+    }
+    if let Ok(raw) = serde_json::from_slice::<&RawValue>(first) {
+        return classify_value(raw);
+    }
+    // The first line is longer than the sniff window (an MLflow trace per line with big
+    // prompts): read the whole line, within reason, and classify that.
+    let line = input.first_line(MAX_FIRST_LINE).ok()?;
+    let raw: &RawValue = serde_json::from_slice(&line).ok()?;
+    classify_value(raw)
+}
+
+/// Longest first line read to detect a JSON Lines format.
+const MAX_FIRST_LINE: usize = 256 << 20;
+
+/// JSON Lines when the first line is a complete value (or longer than the sniff window and
+/// starts like a compact object). A pretty-printed document's first line is just `{`.
+pub(super) fn is_json_lines(text: &[u8], truncated: bool) -> bool {
+    if text[0] != b'{' {
+        return false;
+    }
+    let line = first_line(text);
+    if line.len() == text.len() && truncated {
+        return first_key(line).is_some();
+    }
+    serde_json::from_slice::<serde::de::IgnoredAny>(line).is_ok()
+}
+
+pub(super) fn first_line(text: &[u8]) -> &[u8] {
+    let end = memchr::memchr(b'\n', text).unwrap_or(text.len());
+    &text[..end]
+}
+
+/// The first key of a compact object (`{"key":`), if it can be read without escapes.
+pub(super) fn first_key(text: &[u8]) -> Option<&str> {
+    let rest = text.strip_prefix(b"{")?;
+    let rest = skip_bom_ws(rest).strip_prefix(b"\"")?;
+    let end = memchr::memchr(b'"', rest)?;
+    std::str::from_utf8(&rest[..end]).ok()
+}
+
+pub(super) fn skip_bom_ws(b: &[u8]) -> &[u8] {
+    let b = b.strip_prefix(b"\xef\xbb\xbf").unwrap_or(b);
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    &b[start..]
+}
+
+pub(super) fn describe_non_json(text: &[u8]) -> String {
+    if std::str::from_utf8(&text[..text.len().min(512)]).is_err() {
+        return "not a trace file: binary content that is not parquet, gzip or zstd".into();
+    }
+    if text.starts_with(b"trace_id:")
+        || text.starts_with(b"request_id:")
+        || text.windows(10).any(|w| w == b"\ntrace_id:")
+    {
+        return "an MLflow trace_info.yaml: open its directory instead".into();
+    }
+    "not a trace file: content is not JSON".into()
+}
+
+pub(super) fn unknown(text: &[u8]) -> String {
+    let keys: Vec<String> = serde_json::from_slice::<RawObject>(first_line(text))
+        .or_else(|_| serde_json::from_slice::<RawObject>(text))
+        .map(|o| o.0.iter().take(6).map(|(k, _)| k.0.to_string()).collect())
+        .unwrap_or_default();
+    if keys.is_empty() {
+        "not a trace format spanlens knows".into()
+    } else {
+        format!(
+            "not a trace format spanlens knows (top-level keys: {})",
+            keys.join(", ")
+        )
+    }
+}

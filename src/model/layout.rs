@@ -1,0 +1,225 @@
+//! One trace's tree: parents linked by span id, orphans made roots and cycles cut (both
+//! flagged), children ordered by start, and an iterative pre-order walk (no recursion,
+//! whatever the depth).
+
+use super::build::Loaded;
+use super::span::{Flags, NO_PARENT};
+use std::collections::HashMap;
+
+/// The pre-order layout of one trace, in local positions.
+pub(super) struct TraceTree {
+    /// Earliest start among the trace's spans.
+    pub(super) start_ns: i64,
+    /// Raw span index at each pre-order position.
+    pub(super) order: Vec<u32>,
+    pub(super) parent: Vec<u32>,
+    pub(super) depth: Vec<u32>,
+    pub(super) end: Vec<u32>,
+    pub(super) flags: Vec<u16>,
+    pub(super) roots: u32,
+}
+
+/// Builds the tree of one trace. `members` are raw span indices, in input order.
+pub(super) fn build_tree(spans: &Loaded, ids: &[u8], members: &[u32]) -> TraceTree {
+    let n = members.len();
+    let span = |k: usize| &spans[members[k] as usize];
+    let id_of = |r: super::span::IdRef| &ids[r.off as usize..(r.off + r.len) as usize];
+    let mut flags = vec![0u16; n];
+    let mut by_id: HashMap<&[u8], u32, foldhash::fast::FixedState> =
+        HashMap::with_capacity_and_hasher(n, Default::default());
+    for (k, f) in flags.iter_mut().enumerate() {
+        let s = span(k);
+        if s.span_id.is_none() {
+            *f |= Flags::MISSING_ID;
+        } else if by_id.insert(id_of(s.span_id), k as u32).is_some() {
+            *f |= Flags::DUPLICATE_ID;
+        }
+    }
+    // Keep the first span with an id as the target of parent links.
+    for k in (0..n).rev() {
+        let s = span(k);
+        if !s.span_id.is_none() && flags[k] & Flags::DUPLICATE_ID == 0 {
+            by_id.insert(id_of(s.span_id), k as u32);
+        }
+    }
+    let mut parent: Vec<u32> = (0..n)
+        .map(|k| {
+            let s = span(k);
+            if s.parent_id.is_none() {
+                return NO_PARENT;
+            }
+            match by_id.get(id_of(s.parent_id)) {
+                Some(&p) if p as usize != k => p,
+                Some(_) => {
+                    flags[k] |= Flags::CYCLE;
+                    NO_PARENT
+                }
+                None => {
+                    flags[k] |= Flags::ORPHAN;
+                    NO_PARENT
+                }
+            }
+        })
+        .collect();
+    cut_cycles(&mut parent, &mut flags);
+    let children = child_lists(&parent, |k| {
+        let s = span(k);
+        (s.start_ns, s.file, s.seq)
+    });
+    let (order_local, parent_pos, depth, end, roots) = preorder(&parent, &children);
+    let order: Vec<u32> = order_local.iter().map(|&k| members[k as usize]).collect();
+    let mut pos_flags: Vec<u16> = order_local.iter().map(|&k| flags[k as usize]).collect();
+    for pos in 0..n {
+        let s = &spans[order[pos] as usize];
+        let f = &mut pos_flags[pos];
+        match s.end_ns {
+            None => *f |= Flags::IN_PROGRESS,
+            Some(e) if e < s.start_ns => *f |= Flags::NEGATIVE_DURATION,
+            Some(_) => {}
+        }
+        if parent_pos[pos] != NO_PARENT {
+            let p = &spans[order[parent_pos[pos] as usize] as usize];
+            if s.start_ns < p.start_ns {
+                *f |= Flags::STARTS_BEFORE_PARENT;
+            }
+            if let (Some(e), Some(pe)) = (s.end_ns, p.end_ns)
+                && e > pe
+            {
+                *f |= Flags::ENDS_AFTER_PARENT;
+            }
+        }
+    }
+    let start_ns = members
+        .iter()
+        .map(|&i| spans[i as usize].start_ns)
+        .min()
+        .unwrap_or(0);
+    TraceTree {
+        start_ns,
+        order,
+        parent: parent_pos,
+        depth,
+        end,
+        flags: pos_flags,
+        roots,
+    }
+}
+
+/// Cuts every parent cycle at the span where the walk found it, so the rest is a forest.
+fn cut_cycles(parent: &mut [u32], flags: &mut [u16]) {
+    const NEW: u8 = 0;
+    const ON_PATH: u8 = 1;
+    const DONE: u8 = 2;
+    let mut state = vec![NEW; parent.len()];
+    let mut path = Vec::new();
+    for start in 0..parent.len() {
+        let mut cur = start as u32;
+        while cur != NO_PARENT && state[cur as usize] == NEW {
+            state[cur as usize] = ON_PATH;
+            path.push(cur);
+            cur = parent[cur as usize];
+        }
+        if cur != NO_PARENT && state[cur as usize] == ON_PATH {
+            parent[cur as usize] = NO_PARENT;
+            flags[cur as usize] |= Flags::CYCLE;
+        }
+        for k in path.drain(..) {
+            state[k as usize] = DONE;
+        }
+    }
+}
+
+/// Children of each node (and the roots, at index n), each list sorted by `key`.
+fn child_lists<K: Ord>(parent: &[u32], key: impl Fn(usize) -> K) -> (Vec<u32>, Vec<u32>) {
+    let n = parent.len();
+    let slot = |k: usize| {
+        if parent[k] == NO_PARENT {
+            n
+        } else {
+            parent[k] as usize
+        }
+    };
+    let mut start = vec![0u32; n + 3];
+    for k in 0..n {
+        start[slot(k) + 2] += 1;
+    }
+    for i in 2..start.len() {
+        start[i] += start[i - 1];
+    }
+    let mut items = vec![0u32; n];
+    for k in 0..n {
+        let s = slot(k) + 1;
+        items[start[s] as usize] = k as u32;
+        start[s] += 1;
+    }
+    // start[i] is now the beginning of node i's list, start[i + 1] its end.
+    for i in 0..=n {
+        let list = &mut items[start[i] as usize..start[i + 1] as usize];
+        if list.len() > 1 {
+            list.sort_by_key(|&k| key(k as usize));
+        }
+    }
+    (start, items)
+}
+
+type Preorder = (Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>, u32);
+
+/// Iterative pre-order walk: order, parent position, depth and subtree end per position.
+fn preorder(parent: &[u32], (start, items): &(Vec<u32>, Vec<u32>)) -> Preorder {
+    let n = parent.len();
+    let kids = |i: usize| &items[start[i] as usize..start[i + 1] as usize];
+    let mut order = Vec::with_capacity(n);
+    let mut parent_pos = Vec::with_capacity(n);
+    let mut depth = Vec::with_capacity(n);
+    let mut end = vec![0u32; n];
+    let roots = kids(n);
+    // Stack of (node, its position, index of the next child to visit).
+    let mut stack: Vec<(u32, u32, u32)> = Vec::new();
+    for &root in roots {
+        order.push(root);
+        parent_pos.push(NO_PARENT);
+        depth.push(0);
+        stack.push((root, order.len() as u32 - 1, 0));
+        while let Some(top) = stack.last_mut() {
+            let (node, pos, next) = *top;
+            if let Some(&child) = kids(node as usize).get(next as usize) {
+                top.2 += 1;
+                order.push(child);
+                parent_pos.push(pos);
+                depth.push(stack.len() as u32);
+                stack.push((child, order.len() as u32 - 1, 0));
+            } else {
+                end[pos as usize] = order.len() as u32;
+                stack.pop();
+            }
+        }
+    }
+    (order, parent_pos, depth, end, roots.len() as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preorder_of_a_small_forest() {
+        // 0 <- 1 <- 2, 0 <- 3, and 4 alone.
+        let parent = vec![NO_PARENT, 0, 1, 0, NO_PARENT];
+        let children = child_lists(&parent, |k| k);
+        let (order, ppos, depth, end, roots) = preorder(&parent, &children);
+        assert_eq!(order, vec![0, 1, 2, 3, 4]);
+        assert_eq!(ppos, vec![NO_PARENT, 0, 1, 0, NO_PARENT]);
+        assert_eq!(depth, vec![0, 1, 2, 1, 0]);
+        assert_eq!(end, vec![4, 3, 3, 4, 5]);
+        assert_eq!(roots, 2);
+    }
+
+    #[test]
+    fn cycles_are_cut_once() {
+        let mut parent = vec![1, 2, 0, NO_PARENT];
+        let mut flags = vec![0u16; 4];
+        cut_cycles(&mut parent, &mut flags);
+        assert_eq!(parent.iter().filter(|&&p| p == NO_PARENT).count(), 2);
+        assert_eq!(flags.iter().filter(|&&f| f & Flags::CYCLE != 0).count(), 1);
+    }
+}
