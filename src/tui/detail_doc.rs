@@ -226,7 +226,7 @@ fn timing(b: &mut Builder, set: &TraceSet, ix: SpanIx) {
                 format_duration(s.duration_ns()),
                 b.theme.header(),
             ));
-            f.push(("self", format_duration(self_time(set, ix)), Style::new()));
+            f.push(("self", format_duration(set.self_time_ns(ix)), Style::new()));
         }
         None => f.push((
             "end",
@@ -235,42 +235,6 @@ fn timing(b: &mut Builder, set: &TraceSet, ix: SpanIx) {
         )),
     }
     b.fields(&f, None);
-}
-
-/// Duration not covered by any child (children may overlap when they run in parallel).
-pub fn self_time(set: &TraceSet, ix: SpanIx) -> i64 {
-    let s = set.span(ix);
-    let Some(end) = s.end_ns else { return 0 };
-    let mut spans: Vec<(i64, i64)> = Vec::new();
-    let mut c = ix.0 + 1;
-    while c < s.subtree_end {
-        let child = &set.spans[c as usize];
-        let (a, z) = (
-            child.start_ns.max(s.start_ns),
-            child.end_ns.unwrap_or(child.start_ns).min(end),
-        );
-        if z > a {
-            spans.push((a, z));
-        }
-        c = child.subtree_end;
-    }
-    spans.sort_unstable();
-    let mut covered = 0;
-    let mut cur: Option<(i64, i64)> = None;
-    for (a, z) in spans {
-        cur = match cur {
-            Some((ca, cz)) if a <= cz => Some((ca, cz.max(z))),
-            Some((ca, cz)) => {
-                covered += cz - ca;
-                Some((a, z))
-            }
-            None => Some((a, z)),
-        };
-    }
-    if let Some((ca, cz)) = cur {
-        covered += cz - ca;
-    }
-    (end - s.start_ns - covered).max(0)
 }
 
 fn usage(b: &mut Builder, set: &TraceSet, ix: SpanIx) {

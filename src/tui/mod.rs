@@ -5,6 +5,7 @@ pub mod app;
 pub mod app_diff;
 mod app_loading;
 mod app_search;
+mod app_trace;
 pub mod clipboard;
 pub mod config;
 pub mod detail;

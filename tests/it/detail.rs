@@ -131,3 +131,34 @@ fn span_json_carries_every_attribute() {
     assert_eq!(v["span_id"], json!("0000000000000001"));
     assert_eq!(v["start_unix_nano"], json!("1"));
 }
+
+#[test]
+fn self_time_counts_overlapping_children_once_and_clips_to_the_parent() {
+    // Parent 0-100 ms; children 10-40 and 30-60 overlap (parallel calls), 80-120 runs
+    // past the parent's end. Covered: 10-60 and 80-100, so self time is 30 ms.
+    let span = |id: u8, parent: &str, name: &str, start_ms: u64, end_ms: u64| {
+        format!(
+            r#"{{"traceId":"00000000000000000000000000000001","spanId":"000000000000000{id}","parentSpanId":"{parent}","name":"{name}","startTimeUnixNano":"{}","endTimeUnixNano":"{}"}}"#,
+            start_ms * 1_000_000,
+            end_ms * 1_000_000
+        )
+    };
+    let p = "0000000000000001";
+    let spans = [
+        span(1, "", "parent", 0, 100),
+        span(2, p, "a", 10, 40),
+        span(3, p, "b", 30, 60),
+        span(4, p, "late", 80, 120),
+    ];
+    let doc = format!(
+        r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+        spans.join(",")
+    );
+    let set = load_text("self.json", doc.as_bytes());
+    assert_eq!(set.self_time_ns(span_named(&set, "parent")), 30_000_000);
+    assert_eq!(
+        set.self_time_ns(span_named(&set, "a")),
+        30_000_000,
+        "a leaf: all of it"
+    );
+}
