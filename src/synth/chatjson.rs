@@ -3,7 +3,8 @@
 //! inputs and outputs, OpenInference `input.value`). Spacing follows Python's
 //! `json.dumps`, as the instrumentations that write these strings use it.
 
-use super::content::{Msg, Part, json_escape};
+use super::chat::{Msg, Part};
+use super::content::json_escape;
 use super::persona::ToolDef;
 use std::fmt::Write;
 

@@ -1,6 +1,5 @@
-//! What each planned span says: names, the question, chat messages with tool calls paired
-//! to their results by id, tool arguments and results, retrieved documents, answers and
-//! errors. Everything is a pure function of the plan, so every output format tells the
+//! What each planned span says: names, the question, tool arguments and results,
+//! retrieved documents, answers and errors (chat messages: `chat.rs`). Everything is a pure function of the plan, so every output format tells the
 //! same story and a span's content never depends on the order spans are written in.
 
 use super::persona::{
@@ -11,40 +10,9 @@ use super::rng::{Rng, mix};
 use super::text::{self, Filler, Spice};
 
 /// Sub-streams of a span's seed, one per purpose.
-const S_TEXT: u64 = 1;
+pub(super) const S_TEXT: u64 = 1;
 const S_ERR: u64 = 2;
 const S_RESULT: u64 = 3;
-
-/// One part of a chat message (OTel GenAI part types).
-#[derive(Clone, Debug)]
-pub enum Part {
-    Text(String),
-    Call {
-        id: String,
-        name: String,
-        args: String,
-    },
-    Response {
-        id: String,
-        body: String,
-    },
-}
-
-#[derive(Clone, Debug)]
-pub struct Msg {
-    pub role: &'static str,
-    pub parts: Vec<Part>,
-}
-
-/// The conversation of one LLM call.
-pub struct Chat {
-    pub system: &'static str,
-    pub input: Vec<Msg>,
-    /// `None` when the call failed.
-    pub output: Option<Msg>,
-    pub finish: &'static str,
-    pub tools: &'static [ToolDef],
-}
 
 /// An exception as OTel records it.
 pub struct ErrorInfo {
@@ -78,7 +46,7 @@ impl<'a> View<'a> {
         View { plan, spice }
     }
 
-    fn filler(&self) -> Filler<'a> {
+    pub(super) fn filler(&self) -> Filler<'a> {
         Filler {
             persona: self.plan.persona,
             facts: &self.plan.facts,
@@ -87,7 +55,7 @@ impl<'a> View<'a> {
         }
     }
 
-    fn rng(&self, i: usize, purpose: u64) -> Rng {
+    pub(super) fn rng(&self, i: usize, purpose: u64) -> Rng {
         Rng::stream(self.plan.nodes[i].seed, purpose, 0)
     }
 
@@ -346,122 +314,6 @@ impl<'a> View<'a> {
         })
     }
 
-    /// Calls requested by LLM span `l`: the tool spans right after it (a retry repeats a
-    /// call, so it is listed once).
-    pub fn calls_of(&self, l: usize) -> Vec<usize> {
-        let mut v: Vec<usize> = Vec::new();
-        let mut c = self.plan.next_sib[l];
-        while c != NONE && self.plan.nodes[c as usize].kind == Kind::Tool {
-            let ci = c as usize;
-            if !self.plan.nodes[ci].retry {
-                v.push(ci);
-            }
-            c = self.plan.next_sib[ci];
-        }
-        v
-    }
-
-    /// The span whose output answers a call: its last retry if it was retried.
-    fn final_attempt(&self, t: usize) -> usize {
-        let mut last = t;
-        let mut c = self.plan.next_sib[t];
-        while c != NONE
-            && self.plan.nodes[c as usize].retry
-            && self.plan.nodes[c as usize].kind == Kind::Tool
-        {
-            last = c as usize;
-            c = self.plan.next_sib[last];
-        }
-        last
-    }
-
-    /// The messages of LLM span `l`.
-    pub fn chat(&self, l: usize) -> Chat {
-        let mut input = Vec::new();
-        let question = match self.plan.nodes[self.plan.nodes[l].parent.min(l as u32) as usize].kind
-        {
-            Kind::Agent => self.agent_input(self.plan.nodes[l].parent as usize),
-            _ => self.question(),
-        };
-        input.push(Msg {
-            role: "user",
-            parts: vec![Part::Text(question)],
-        });
-        let prev = self.plan.prev_llm[l];
-        if prev != NONE {
-            self.history(prev as usize, &mut input);
-        }
-        self.pad_context(l, &mut input);
-        let calls = self.calls_of(l);
-        let failed = self.plan.nodes[l].failed();
-        let output = (!failed).then(|| self.reply(l, &calls));
-        Chat {
-            system: self.system_prompt(),
-            input,
-            output,
-            finish: if calls.is_empty() {
-                "stop"
-            } else {
-                "tool_call"
-            },
-            tools: self.plan.persona.tools,
-        }
-    }
-
-    /// The previous turn: the assistant's tool calls and each call's result, paired by id.
-    fn history(&self, prev: usize, input: &mut Vec<Msg>) {
-        let calls = self.calls_of(prev);
-        if calls.is_empty() {
-            return;
-        }
-        input.push(self.reply(prev, &calls));
-        for t in calls {
-            let id = self.call_id(self.plan.nodes[t].call);
-            let body = self.tool_output(self.final_attempt(t));
-            input.push(Msg {
-                role: "tool",
-                parts: vec![Part::Response { id, body }],
-            });
-        }
-    }
-
-    /// Fills the first user message with retrieved context up to the planned prompt size.
-    fn pad_context(&self, l: usize, input: &mut [Msg]) {
-        let n = &self.plan.nodes[l];
-        let have: usize = self.system_prompt().len() + input.iter().map(msg_len).sum::<usize>();
-        let want = n.size as usize;
-        if want <= have + 40 {
-            return;
-        }
-        let mut rng = self.rng(l, S_TEXT);
-        let mut ctx = String::from("\n\nContext:\n");
-        text::context_bytes(&mut ctx, &self.filler(), &mut rng, want - have - 11);
-        if let Some(Part::Text(t)) = input[0].parts.first_mut() {
-            t.push_str(&ctx);
-        }
-    }
-
-    fn reply(&self, l: usize, calls: &[usize]) -> Msg {
-        if calls.is_empty() {
-            return Msg {
-                role: "assistant",
-                parts: vec![Part::Text(self.answer(l))],
-            };
-        }
-        let parts = calls
-            .iter()
-            .map(|&t| Part::Call {
-                id: self.call_id(self.plan.nodes[t].call),
-                name: self.tool_name(t),
-                args: self.tool_args(t),
-            })
-            .collect();
-        Msg {
-            role: "assistant",
-            parts,
-        }
-    }
-
     /// Documents a retriever returned.
     pub fn docs(&self, i: usize) -> Vec<Doc> {
         let mut rng = self.rng(i, S_RESULT);
@@ -553,17 +405,6 @@ impl<'a> View<'a> {
         }
         d
     }
-}
-
-fn msg_len(m: &Msg) -> usize {
-    m.parts
-        .iter()
-        .map(|p| match p {
-            Part::Text(t) => t.len(),
-            Part::Call { args, .. } => args.len() + 60,
-            Part::Response { body, .. } => body.len() + 40,
-        })
-        .sum()
 }
 
 /// `s` escaped for the inside of a JSON string.

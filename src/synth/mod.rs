@@ -8,6 +8,7 @@
 //! in memory at a time.
 
 mod build;
+mod chat;
 mod chatjson;
 mod content;
 mod jsonw;
@@ -16,18 +17,21 @@ mod mutate;
 mod otlp;
 mod parquet;
 pub mod persona;
+mod personas;
 mod plan;
 pub mod rng;
 mod samples;
+mod specs;
 mod text;
 
 pub use mutate::Change;
 pub use samples::{SAMPLES, write_samples};
 
-use build::{Builder, TraceSpec, tag};
+use build::Builder;
 use persona::Facts;
 use plan::TracePlan;
 use rng::{Rng, mix};
+use specs::{TraceSpec, tag};
 use std::io::{self, Write};
 use std::path::Path;
 use std::str::FromStr;
@@ -116,7 +120,7 @@ pub struct GenReport {
 
 /// Generates traces into `out`.
 pub fn generate(opts: &GenOptions, out: &mut dyn Write) -> io::Result<GenReport> {
-    let specs = build::trace_specs(opts)?;
+    let specs = specs::trace_specs(opts)?;
     let edits = mutate::choose(opts, &specs);
     generate_edited(opts, specs, edits, out)
 }
@@ -198,12 +202,12 @@ impl<'a> Plans<'a> {
     fn make(&mut self, k: usize) -> TracePlan {
         let opts = self.opts;
         let spec = self.specs[k];
-        let persona = build::persona_for(opts, &spec, k);
+        let persona = specs::persona_for(opts, &spec, k);
         let mut b = Builder::new(opts, persona, k);
         b.build(&spec);
         let mut arrivals = Rng::stream(opts.seed, tag::START, k as u64);
         self.clock +=
-            arrivals.range(200, 20_000) as i64 * build::MS + arrivals.below(1_000_000) as i64;
+            arrivals.range(200, 20_000) as i64 * specs::MS + arrivals.below(1_000_000) as i64;
         let id_salt = if opts.mutate == 0 {
             0
         } else {

@@ -2,10 +2,10 @@
 //! and the scripted failures of the bundled samples. Each edit says what it changed.
 
 use super::GenOptions;
-use super::build::{MS, Shape, TraceSpec, tag};
 use super::content::View;
 use super::plan::{DELEGATE, Fail, Kind, NONE, Node, TracePlan};
 use super::rng::Rng;
+use super::specs::{MS, Shape, TraceSpec, tag};
 use super::text::Spice;
 use crate::model::time::format_duration;
 

@@ -3,12 +3,13 @@
 //! trace spread over many lines, and the lines of a few concurrent traces interleaved.
 //! Attributes follow the latest GenAI conventions, plus OpenInference on some spans.
 
-use super::build::tag;
+use super::chat::{Chat, Msg, Part};
 use super::chatjson;
-use super::content::{Chat, Doc, View};
+use super::content::{Doc, View};
 use super::jsonw::{self, Attrs};
 use super::plan::{Kind, NONE, TracePlan};
 use super::rng::{Rng, mix};
+use super::specs::tag;
 use super::{GenOptions, Plans};
 use std::io::{self, Write};
 
@@ -246,9 +247,9 @@ fn messages(a: &mut Attrs, chat: &Chat, provider: &str, first_call: bool, scratc
         chatjson::genai_messages(scratch, &chat.input, None);
     } else {
         let mut all = Vec::with_capacity(chat.input.len() + 1);
-        all.push(super::content::Msg {
+        all.push(Msg {
             role: "system",
-            parts: vec![super::content::Part::Text(chat.system.to_owned())],
+            parts: vec![Part::Text(chat.system.to_owned())],
         });
         all.extend(chat.input.iter().cloned());
         chatjson::genai_messages(scratch, &all, None);

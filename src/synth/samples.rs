@@ -2,7 +2,7 @@
 //! the diff view. Tests regenerate them and compare, so they never drift from the code.
 
 use super::mutate::{self, Change};
-use super::{GenFormat, GenOptions, GenReport, Profile, Scenario, build, generate_edited};
+use super::{GenFormat, GenOptions, GenReport, Profile, Scenario, generate_edited, specs};
 use flate2::{Compression, GzBuilder};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -108,7 +108,7 @@ impl Sample {
     /// Writes this sample into `dir`.
     pub fn write(&self, dir: &Path) -> io::Result<GenReport> {
         let opts = (self.opts)();
-        let specs = build::trace_specs(&opts)?;
+        let specs = specs::trace_specs(&opts)?;
         let edits = if opts.mutate > 0 {
             mutate::choose(&opts, &specs)
         } else {
