@@ -83,6 +83,8 @@ pub struct App {
     /// The generation of the diff being computed, if any, and the last one asked for.
     pub diff_pending: Option<u64>,
     pub(super) diff_requests: u64,
+    /// The top bar's summary of the loaded traces.
+    pub headline: super::headline::Headline,
     /// Traces seen so far, while loading.
     pub loading: super::loading::LoadingList,
 }
@@ -113,6 +115,7 @@ impl App {
             diff_pending: None,
             diff_requests: 0,
             loading: Default::default(),
+            headline: Default::default(),
         }
     }
 
@@ -127,6 +130,7 @@ impl App {
     pub fn on_loaded(&mut self, set: TraceSet) {
         self.set = Arc::new(set);
         self.traces = TraceList::new(&self.set);
+        self.headline = super::headline::Headline::of(&self.set);
         self.progress = None;
         self.screen = Screen::Traces;
         if self.set.traces.len() == 1 {

@@ -11,6 +11,7 @@ pub mod config;
 pub mod detail;
 mod detail_doc;
 pub mod diff_view;
+pub mod headline;
 pub mod json_view;
 pub mod keymap;
 pub mod loading;

@@ -9,7 +9,6 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 pub fn top(frame: &mut Frame, app: &App, area: Rect) {
-    let set = &app.set;
     let theme = &app.theme;
     let title = theme
         .accent()
@@ -40,45 +39,23 @@ pub fn top(frame: &mut Frame, app: &App, area: Rect) {
             .set_line(area.x, area.y, &Line::from(spans), area.width);
         return;
     }
-    let mut formats: Vec<&str> = set
-        .files
-        .iter()
-        .map(|f| f.format.split(' ').next().unwrap_or(""))
-        .collect();
-    formats.sort_unstable();
-    formats.dedup();
-    let formats = if formats.len() > 3 {
-        format!("{} formats", formats.len())
-    } else {
-        formats.join(",")
-    };
-    let file_label = match set.files.as_slice() {
-        [one] => {
-            let name = std::path::Path::new(&one.path)
-                .file_name()
-                .map(|n| n.to_string_lossy());
-            crate::inert::line(&name.unwrap_or_default()).into_owned()
-        }
-        many => count(many.len(), "file"),
-    };
+    let h = &app.headline;
     spans.push(Span::raw(format!(
         " {} · {} · {} · {} · ",
-        wrap::clip(&file_label, 40),
-        formats,
-        count(set.traces.len(), "trace"),
-        count(set.total_spans(), "span")
+        wrap::clip(&h.files, 40),
+        h.formats,
+        count(h.traces, "trace"),
+        count(h.spans, "span")
     )));
-    let errors = set.total_errors();
-    let style = if errors > 0 {
+    let style = if h.errors > 0 {
         theme.error()
     } else {
         theme.muted()
     };
-    spans.push(Span::styled(count(errors, "error"), style));
-    let warnings = set.diagnostics.len();
-    if warnings > 0 {
+    spans.push(Span::styled(count(h.errors, "error"), style));
+    if h.warnings > 0 {
         spans.push(Span::styled(
-            format!(" · ⚠ {} (w)", count(warnings, "warning")),
+            format!(" · ⚠ {} (w)", count(h.warnings, "warning")),
             theme.warn(),
         ));
     }
