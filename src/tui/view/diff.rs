@@ -242,21 +242,29 @@ fn draw_payload(frame: &mut Frame, v: &mut DiffView, theme: &Theme, area: Rect) 
     };
     let title = wrap::clip(&format!("{title} "), area.width as usize);
     frame.buffer_mut().set_string(area.x, area.y, &title, focus);
-    let mut lines: Vec<Line> = Vec::new();
-    for s in &v.payload {
-        lines.push(Line::styled(format!("── {}", s.title), theme.header()));
-        for l in &s.lines {
-            lines.push(payload_line(l, theme));
-        }
-    }
     let body = Rect {
         y: area.y + 1,
         height: area.height.saturating_sub(1),
         ..area
     };
-    v.payload_scroll = v.payload_scroll.min(lines.len().saturating_sub(1));
-    for (y, line) in (body.y..body.y + body.height).zip(lines.iter().skip(v.payload_scroll)) {
-        frame.buffer_mut().set_line(body.x, y, line, body.width);
+    // Only the lines on screen are styled: a diff of MB prompts has thousands.
+    let total: usize = v.payload.iter().map(|s| 1 + s.lines.len()).sum();
+    v.payload_scroll = v.payload_scroll.min(total.saturating_sub(1));
+    enum Item<'a> {
+        Title(&'a str),
+        Line(&'a crate::diff::payload::Line),
+    }
+    let items = v
+        .payload
+        .iter()
+        .flat_map(|s| std::iter::once(Item::Title(&s.title)).chain(s.lines.iter().map(Item::Line)));
+    let shown = items.skip(v.payload_scroll).take(body.height as usize);
+    for (y, item) in (body.y..).zip(shown) {
+        let line = match item {
+            Item::Line(l) => payload_line(l, theme),
+            Item::Title(title) => Line::styled(format!("── {title}"), theme.header()),
+        };
+        frame.buffer_mut().set_line(body.x, y, &line, body.width);
     }
 }
 
