@@ -67,6 +67,8 @@ pub struct App {
     pub focus: Focus,
     pub overlay: Overlay,
     pub overlay_scroll: usize,
+    /// The open popup's lines, built for one popup and width (see `view::overlay`).
+    pub overlay_lines: Option<((Overlay, usize), Vec<ratatui::text::Line<'static>>)>,
     pub traces: TraceList,
     pub tree: Option<SpanTree>,
     pub detail: DetailPane,
@@ -100,6 +102,7 @@ impl App {
             focus: Focus::Tree,
             overlay: Overlay::None,
             overlay_scroll: 0,
+            overlay_lines: None,
             tree: None,
             detail: DetailPane::default(),
             keymap,
@@ -131,6 +134,7 @@ impl App {
         self.set = Arc::new(set);
         self.traces = TraceList::new(&self.set);
         self.headline = super::headline::Headline::of(&self.set);
+        self.overlay_lines = None;
         self.progress = None;
         self.screen = Screen::Traces;
         if self.set.traces.len() == 1 {

@@ -145,3 +145,25 @@ fn diff_view_of_the_sample_runs() {
     type_keys(&mut app, "]d]d]d]d]d]d]d");
     insta::assert_snapshot!("diff_view_140x40", snapshot_text(&mut app, 140, 40));
 }
+
+#[test]
+fn popups_show_their_own_lines_and_scroll_by_window() {
+    let mut app = app_for_set(load_paths(&["sample-traces/".into()]));
+    let text = |app: &mut spanlens::tui::app::App| screen_text(&render(app, 100, 20)).join("\n");
+    type_keys(&mut app, "?");
+    let help = text(&mut app);
+    assert!(help.contains("keys (Esc closes)"), "{help}");
+    let first_row = |s: &str| s.lines().nth(3).unwrap_or("").to_owned();
+    type_keys(&mut app, "jj");
+    let scrolled = text(&mut app);
+    assert_ne!(first_row(&help), first_row(&scrolled), "j scrolls the help");
+    press(&mut app, "esc");
+    type_keys(&mut app, "w");
+    let warnings = text(&mut app);
+    assert!(warnings.contains("load warnings"), "{warnings}");
+    assert!(warnings.contains("README.md: skipped"), "{warnings}");
+    assert!(
+        !warnings.contains("collapse all"),
+        "not the help's lines: {warnings}"
+    );
+}

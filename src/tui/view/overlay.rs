@@ -12,14 +12,25 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 pub fn render(frame: &mut Frame, app: &mut App, area: Rect) {
-    let (title, lines) = match app.overlay {
+    let title = match app.overlay {
         Overlay::None | Overlay::Search => return,
-        Overlay::Help => (" keys (Esc closes) ", help_lines(app)),
-        Overlay::Warnings => (
-            " load warnings (Esc closes) ",
-            warning_lines(app, area.width.saturating_sub(6) as usize),
-        ),
+        Overlay::Help => " keys (Esc closes) ",
+        Overlay::Warnings => " load warnings (Esc closes) ",
     };
+    // The lines are built once per width (a file may carry many thousands of warnings).
+    let width = area.width.saturating_sub(6) as usize;
+    let key = (app.overlay, width);
+    if app.overlay_lines.as_ref().is_none_or(|(k, _)| *k != key) {
+        let lines = match app.overlay {
+            Overlay::Help => help_lines(app),
+            _ => warning_lines(app, width),
+        };
+        app.overlay_lines = Some((key, lines));
+    }
+    let lines = app
+        .overlay_lines
+        .as_ref()
+        .map_or(&[][..], |(_, l)| l.as_slice());
     let w = area.width.saturating_sub(4).min(100);
     let h = area.height.saturating_sub(2);
     let popup = Rect {
@@ -29,8 +40,9 @@ pub fn render(frame: &mut Frame, app: &mut App, area: Rect) {
         height: h,
     };
     let visible = h.saturating_sub(2) as usize;
-    app.overlay_scroll = app.overlay_scroll.min(lines.len().saturating_sub(visible));
-    let shown: Vec<Line> = lines.into_iter().skip(app.overlay_scroll).collect();
+    let scroll = app.overlay_scroll.min(lines.len().saturating_sub(visible));
+    let shown: Vec<Line> = lines.iter().skip(scroll).take(visible).cloned().collect();
+    app.overlay_scroll = scroll;
     frame.render_widget(Clear, popup);
     let block = Block::default()
         .borders(Borders::ALL)
