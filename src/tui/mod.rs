@@ -4,6 +4,7 @@ pub mod action;
 pub mod app;
 pub mod app_diff;
 mod app_loading;
+mod app_mouse;
 mod app_search;
 mod app_trace;
 pub mod clipboard;

@@ -1,6 +1,6 @@
 //! The main loop: threads for input and loading, one channel, block-drain-draw.
 
-use super::app::{App, Effect, Focus, Screen};
+use super::app::{App, Effect, Screen};
 use super::config;
 use super::keymap::{Key, KeyMap};
 use super::terminal::{self, Term};
@@ -9,9 +9,7 @@ use super::{clipboard, view};
 use crate::inert;
 use crate::load::{self, LoadError, LoadOptions, Progress};
 use crate::model::TraceSet;
-use ratatui::crossterm::event::{
-    self, Event, KeyEventKind, MouseButton, MouseEvent, MouseEventKind,
-};
+use ratatui::crossterm::event::{self, Event, KeyEventKind};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -113,7 +111,7 @@ fn main_loop(
                 Msg::Term(Event::Key(k)) if k.kind != KeyEventKind::Release => {
                     app.handle_key(Key::from_event(k));
                 }
-                Msg::Term(Event::Mouse(m)) => mouse(app, m),
+                Msg::Term(Event::Mouse(m)) => app.on_mouse(m),
                 Msg::Term(_) => {}
                 Msg::Search {
                     generation,
@@ -248,59 +246,6 @@ fn page(text: &str) -> std::io::Result<()> {
 }
 
 /// Clicks select, the wheel scrolls the pane under the pointer.
-fn mouse(app: &mut App, m: MouseEvent) {
-    use super::action::Action;
-    let (x, y) = (m.column, m.row);
-    let inside =
-        |r: ratatui::layout::Rect| x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height;
-    let areas = app.areas;
-    match m.kind {
-        MouseEventKind::Down(MouseButton::Left) => match app.screen {
-            Screen::Traces if inside(areas.list) && y > areas.list.y => {
-                let row = app.traces.offset + (y - areas.list.y - 1) as usize;
-                if row == app.traces.cursor {
-                    app.update(Action::Open);
-                } else if row < app.traces.order.len() {
-                    app.traces.cursor = row;
-                }
-            }
-            Screen::Trace if inside(areas.tree) => {
-                app.focus = Focus::Tree;
-                if let Some(tree) = app.tree.as_mut() {
-                    tree.move_to_row(tree.offset + (y - areas.tree.y) as usize);
-                }
-                let set = app.set.clone();
-                let sel = app.selected_span();
-                app.detail.select(&set, sel);
-            }
-            Screen::Trace if inside(areas.detail) => {
-                app.focus = Focus::Detail;
-                let line = app.detail.offset + (y - areas.detail.y) as usize;
-                app.detail.cursor = line.min(app.detail.doc.lines.len().saturating_sub(1));
-            }
-            _ => {}
-        },
-        MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
-            let action = if m.kind == MouseEventKind::ScrollDown {
-                Action::Down
-            } else {
-                Action::Up
-            };
-            if app.screen == Screen::Trace {
-                app.focus = if inside(areas.detail) {
-                    Focus::Detail
-                } else {
-                    Focus::Tree
-                };
-            }
-            for _ in 0..3 {
-                app.update(action);
-            }
-        }
-        _ => {}
-    }
-}
-
 /// Test hook: `SPANLENS_TEST_PANIC=main|loader` panics at that point, so the end-to-end
 /// tests can prove the terminal is restored after a panic on either thread.
 fn test_panic(place: &str) {

@@ -272,3 +272,49 @@ impl IntoIx for u32 {
         spanlens::model::TraceIx(self)
     }
 }
+
+fn mouse(app: &mut spanlens::tui::app::App, kind: &str, column: u16, row: u16) {
+    use ratatui::crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    let kind = match kind {
+        "click" => MouseEventKind::Down(MouseButton::Left),
+        "down" => MouseEventKind::ScrollDown,
+        _ => MouseEventKind::ScrollUp,
+    };
+    app.on_mouse(MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    });
+}
+
+#[test]
+fn mouse_clicks_select_and_open_and_the_wheel_scrolls_the_pane_under_it() {
+    let mut app = app_for_set(load_paths(&["sample-traces/".into()]));
+    render(&mut app, 120, 40);
+    let list = app.areas.list;
+    // Row 0 of the list area is its header; row 3 below it is the fourth trace.
+    mouse(&mut app, "click", list.x + 5, list.y + 4);
+    assert_eq!(app.traces.cursor, 3, "a click selects the row");
+    mouse(&mut app, "down", list.x + 5, list.y + 4);
+    assert_eq!(app.traces.cursor, 6, "a wheel notch moves three rows");
+    mouse(&mut app, "click", list.x + 5, list.y + 7);
+    assert_eq!(
+        app.screen,
+        Screen::Trace,
+        "a click on the selected row opens it"
+    );
+    render(&mut app, 120, 40);
+    let tree = app.areas.tree;
+    mouse(&mut app, "click", tree.x + 3, tree.y + 2);
+    assert_eq!(app.tree.as_ref().unwrap().cursor, 2);
+    assert_eq!(app.focus, Focus::Tree);
+    let detail = app.areas.detail;
+    mouse(&mut app, "down", detail.x + 3, detail.y + 1);
+    assert_eq!(
+        app.focus,
+        Focus::Detail,
+        "the wheel acts on the pane under the pointer"
+    );
+    assert_eq!(app.tree.as_ref().unwrap().cursor, 2, "the tree stays");
+}
