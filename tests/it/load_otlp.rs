@@ -145,3 +145,51 @@ fn a_chain_100000_deep_loads_without_recursion() {
     assert_eq!(last.depth as usize, n - 1);
     assert_eq!(set.spans[0].subtree_end as usize, n);
 }
+
+/// `summary --json` of the real binary over `args`, with `stdin` piped in.
+fn summary_json(args: &[&str], stdin: &[u8]) -> serde_json::Value {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spanlens"))
+        .args(["summary", "--json"])
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{args:?}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn stdin_zstd_and_directories_load_like_the_plain_file() {
+    let plain = std::fs::read(fixture("agent.otlp.jsonl")).unwrap();
+    let expect = load_fixture("agent.otlp.jsonl");
+    let totals =
+        |v: &serde_json::Value| (v["totals"]["traces"].clone(), v["totals"]["spans"].clone());
+    let want = (
+        serde_json::json!(expect.traces.len()),
+        serde_json::json!(expect.total_spans()),
+    );
+    assert_eq!(totals(&summary_json(&["-"], &plain)), want, "stdin");
+    let zst = zstd::encode_all(&plain[..], 3).unwrap();
+    let path = temp_file("agent.otlp.jsonl.zst", &zst);
+    let v = summary_json(&[path.to_str().unwrap()], b"");
+    assert_eq!(totals(&v), want, "zstd");
+    assert!(
+        v["files"][0]["format"].as_str().unwrap().contains("zstd"),
+        "{v}"
+    );
+    // A directory is walked recursively; a file that is not a trace is reported, skipped.
+    let dir = path.parent().unwrap().join("nested/deeper");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("agent.jsonl"), &plain).unwrap();
+    std::fs::write(dir.join("notes.txt"), "not a trace").unwrap();
+    let v = summary_json(
+        &[path.parent().unwrap().join("nested").to_str().unwrap()],
+        b"",
+    );
+    assert_eq!(totals(&v), want, "directory");
+    assert!(v["warnings"].to_string().contains("notes.txt"), "{v}");
+}
