@@ -35,10 +35,10 @@ impl App {
     /// After loading: open the trace picked meanwhile, or select the one browsed to (a
     /// selection the user never moved does not move the list's cursor).
     pub(super) fn after_load_pick(&mut self) {
-        let picked = self.loading.pick.take();
-        let browsed = self.loading.selected_id().filter(|_| self.loading.browsed);
-        let browsed = browsed.map(str::to_owned);
-        let Some(id) = picked.as_ref().or(browsed.as_ref()) else {
+        // The tallies have served; the loaded set says the rest.
+        let loading = std::mem::take(&mut self.loading);
+        let browsed = loading.selected_id().filter(|_| loading.browsed);
+        let Some(id) = loading.pick.as_deref().or(browsed) else {
             return;
         };
         let Some(t) = self.set.find_trace(id) else {
@@ -47,7 +47,7 @@ impl App {
         if let Some(pos) = self.traces.order.iter().position(|&o| o == t.0) {
             self.traces.cursor = pos;
         }
-        if picked.is_some() && self.screen == Screen::Traces {
+        if loading.pick.is_some() && self.screen == Screen::Traces {
             self.open_trace(t);
         }
     }

@@ -21,6 +21,9 @@ pub struct LoadingList {
     pub browsed: bool,
 }
 
+/// How many traces the loading list ranks and shows.
+pub const SHOWN: usize = 10_000;
+
 impl LoadingList {
     /// Adds one block's tallies.
     pub fn absorb(&mut self, tallies: &[TraceTally]) {
@@ -36,19 +39,33 @@ impl LoadingList {
                 }
             }
         }
+        // Listed: the SHOWN traces with the most errors, then the longest. Picking them is
+        // linear, so a file of a million one-span traces does not sort a million rows on
+        // the UI thread after every block.
         let rows = &self.rows;
-        self.order = (0..rows.len() as u32).collect();
-        self.order.sort_by(|&a, &b| {
+        let rank = |&a: &u32, &b: &u32| {
             let (a, b) = (&rows[a as usize], &rows[b as usize]);
             (b.errors, b.duration_ns()).cmp(&(a.errors, a.duration_ns()))
-        });
+        };
+        self.order = (0..rows.len() as u32).collect();
+        if self.order.len() > SHOWN {
+            self.order.select_nth_unstable_by(SHOWN, rank);
+            self.order.truncate(SHOWN);
+        }
+        self.order.sort_by(rank);
         if self.selected.is_none() {
             self.selected = self.row(0).map(|t| t.trace_id.clone());
         }
     }
 
+    /// Rows listed (at most `SHOWN`).
     pub fn len(&self) -> usize {
         self.order.len()
+    }
+
+    /// Traces seen so far, listed or not.
+    pub fn traces_seen(&self) -> usize {
+        self.rows.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -118,5 +135,23 @@ mod tests {
         assert_eq!((a.start_ns, a.end_ns), (0, 20));
         assert_eq!(l.cursor(), 0, "the selection followed trace a to the top");
         assert_eq!(l.len(), 3);
+    }
+
+    #[test]
+    fn only_the_top_ranked_are_listed_but_all_are_counted() {
+        let mut l = LoadingList::default();
+        let many: Vec<TraceTally> = (0..SHOWN + 5)
+            .map(|i| t(&i.to_string(), 1, u32::from(i % 1000 == 7), 0, i as i64))
+            .collect();
+        l.absorb(&many);
+        assert_eq!((l.len(), l.traces_seen()), (SHOWN, SHOWN + 5));
+        assert!(l.row(0).unwrap().errors == 1, "errors first");
+        let listed: Vec<&str> = (0..l.len())
+            .map(|i| l.row(i).unwrap().trace_id.as_str())
+            .collect();
+        assert!(
+            !listed.contains(&"0") && !listed.contains(&"1"),
+            "the shortest are left out"
+        );
     }
 }

@@ -108,6 +108,10 @@ fn traces_are_listed_while_loading_and_a_pick_opens_when_loaded() {
     render(&mut app, 100, 20);
     app.on_loaded(set);
     assert_eq!(app.screen, Screen::Trace);
+    assert!(
+        app.loading.is_empty(),
+        "the tallies are dropped once loaded"
+    );
     let open = app.tree.as_ref().unwrap().trace;
     assert_eq!(app.set.trace_id(open), picked);
 }

@@ -21,12 +21,19 @@ pub fn render(frame: &mut Frame, app: &mut App, area: Rect) {
         ),
         _ => "Loading…".into(),
     };
-    let hint = if app.loading.is_empty() {
+    let rows = &app.loading;
+    let hint = if rows.is_empty() {
         String::new()
+    } else if rows.len() < rows.traces_seen() {
+        format!(
+            "{} traces so far; the {} with most errors, then slowest · Enter opens one when loaded",
+            rows.traces_seen(),
+            rows.len()
+        )
     } else {
         format!(
             "{} traces so far, errors and slowest first · Enter opens one when loaded",
-            app.loading.len()
+            rows.len()
         )
     };
     let buf = frame.buffer_mut();
