@@ -58,6 +58,16 @@ impl Index {
         }
     }
 
+    /// Adds a run to the batch's records, findable by later patches.
+    fn push<'a>(&mut self, records: &mut Vec<Record<'a>>, r: RawObject<'a>, raw: &'a RawValue) {
+        self.add(&r, records.len());
+        records.push(Record {
+            fields: r.0,
+            raw,
+            patched: false,
+        });
+    }
+
     /// The run a patch completes: same `id`, or (the JS test data drops `id` from
     /// patches) the same `trace_id` and `dotted_order`.
     fn find(&self, p: &RawObject) -> Option<usize> {
@@ -80,13 +90,7 @@ fn load_batch(sink: &mut Sink, ctx: &Ctx, o: &RawObject, seq: u64) {
             sink.batch.diag(ctx.path, ctx.line_of(raw), msg);
             continue;
         };
-        index.add(&r, records.len());
-        let fields = r.0;
-        records.push(Record {
-            fields,
-            raw,
-            patched: false,
-        });
+        index.push(&mut records, r, raw);
     }
     for raw in o.arr("patch") {
         let Some(p) = RawObject::parse(raw) else {
@@ -100,13 +104,7 @@ fn load_batch(sink: &mut Sink, ctx: &Ctx, o: &RawObject, seq: u64) {
         }
         let msg = "patch has no matching post in this batch: shown as its own run";
         sink.batch.diag(ctx.path, ctx.line_of(raw), msg);
-        index.add(&p, records.len());
-        let fields = p.0;
-        records.push(Record {
-            fields,
-            raw,
-            patched: false,
-        });
+        index.push(&mut records, p, raw);
     }
     write_records(sink, ctx, &records, seq);
 }

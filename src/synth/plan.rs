@@ -9,7 +9,8 @@ use super::rng::mix;
 
 pub const NONE: u32 = u32::MAX;
 
-/// What a generated span does.
+/// What a generated span does. Deliberately not the model's `SpanKind`: the generator
+/// writes each export's own labels, so the loaders' mapping is tested, not shared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Agent,
