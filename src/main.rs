@@ -9,9 +9,9 @@ fn main() {
         Some(Command::Summary { paths, input, json }) => {
             let set = cli::load_or_exit(&paths, &input);
             if json {
-                println!("{}", cli::summary::to_json(&set));
+                cli::emit(&format!("{}\n", cli::summary::to_json(&set)));
             } else {
-                print!("{}", cli::summary::to_text(&set));
+                cli::emit(&cli::summary::to_text(&set));
             }
         }
         Some(Command::Search {
@@ -78,11 +78,11 @@ fn search(
     };
     let found = cli::search::run(&set, &query, scope, limit);
     if json {
-        println!("{}", cli::search::to_json(&set, text, &found));
+        cli::emit(&format!("{}\n", cli::search::to_json(&set, text, &found)));
     } else {
         use std::io::IsTerminal;
         let highlight = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        print!("{}", cli::search::to_text(&set, &found, highlight));
+        cli::emit(&cli::search::to_text(&set, &found, highlight));
     }
 }
 
@@ -118,9 +118,12 @@ fn diff(
         right: &rset,
     };
     match format {
-        OutFormat::Json => println!("{}", spanlens::diff::report::to_json(&sides, &d)),
-        OutFormat::Md => print!("{}", spanlens::diff::report::to_markdown(&sides, &d)),
-        OutFormat::Text => print!("{}", spanlens::diff::report::to_text(&sides, &d)),
+        OutFormat::Json => cli::emit(&format!(
+            "{}\n",
+            spanlens::diff::report::to_json(&sides, &d)
+        )),
+        OutFormat::Md => cli::emit(&spanlens::diff::report::to_markdown(&sides, &d)),
+        OutFormat::Text => cli::emit(&spanlens::diff::report::to_text(&sides, &d)),
     }
 }
 

@@ -114,3 +114,19 @@ pub fn load_or_exit(paths: &[PathBuf], input: &InputArgs) -> TraceSet {
         }
     }
 }
+
+/// Writes a report to stdout. A reader that stops early (`| head`) is not an error: the
+/// process ends quietly, as `cat` does; any other write error is reported.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let result = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    match result {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            eprintln!("spanlens: cannot write the report: {e}");
+            std::process::exit(1);
+        }
+    }
+}

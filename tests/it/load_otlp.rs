@@ -193,3 +193,36 @@ fn stdin_zstd_and_directories_load_like_the_plain_file() {
     assert_eq!(totals(&v), want, "directory");
     assert!(v["warnings"].to_string().contains("notes.txt"), "{v}");
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_report_quietly() {
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+    // Thousands of one-span traces: a report far larger than a pipe's buffer.
+    let mut text = String::new();
+    for t in 0..3000 {
+        text.push_str(&format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"{t:032x}","spanId":"{t:016x}","name":"s","startTimeUnixNano":"1","endTimeUnixNano":"2"}}]}}]}}]}}"#
+        ));
+        text.push('\n');
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spanlens"))
+        .args(["summary", "--json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let mut head = [0u8; 100];
+    child.stdout.take().unwrap().read_exact(&mut head).unwrap(); // then closed, as `head` does
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "status {:?}: {stderr}", out.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
