@@ -95,7 +95,7 @@ impl InputArgs {
     pub fn options(&self) -> LoadOptions {
         LoadOptions {
             format: self.format,
-            preview: false,
+            preview: None,
         }
     }
 }

@@ -6,6 +6,7 @@
 use super::Progress;
 use super::input::Input;
 use super::json::{Ctx, LineFn, offsets_to_lines, parse_lines_parallel};
+use super::preview::Peek;
 use crate::model::Batch;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -21,16 +22,21 @@ pub fn read_lines(
     src: u16,
     path: &str,
     f: &LineFn,
-    preview: bool,
+    preview: Option<&Peek>,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> io::Result<Vec<Batch>> {
-    let progress = &|p: Progress, fresh: &[Batch]| {
-        let traces = if preview {
-            super::preview::tally(fresh)
-        } else {
-            Vec::new()
+    let format = "otlp (jsonl, loading)";
+    let progress = &|p: Progress, all: &[Batch], fresh: usize| {
+        let Some(peek) = preview else {
+            return progress(p);
         };
-        progress(Progress { traces, ..p });
+        let traces = super::preview::tally(&all[all.len() - fresh..]);
+        let partial = super::preview::answer(peek, input, format, all);
+        progress(Progress {
+            traces,
+            partial,
+            ..p
+        });
     };
     match input {
         Input::Memory { bytes, .. } => {
@@ -40,7 +46,7 @@ pub fn read_lines(
             };
             let mut batches = parse_lines_parallel(&ctx, f);
             let n = bytes.len() as u64;
-            progress(Progress::bytes(path, n, n), &batches);
+            progress(Progress::bytes(path, n, n), &batches, batches.len());
             offsets_to_lines(&mut batches, |sink| sink(bytes));
             Ok(batches)
         }
@@ -66,8 +72,9 @@ pub fn read_lines(
     }
 }
 
-/// Reports progress after a block, with the batches that block produced.
-type Report<'a> = &'a (dyn Fn(Progress, &[Batch]) + Sync);
+/// Reports progress after a block, with every batch so far and how many of them (at the
+/// end) that block produced.
+type Report<'a> = &'a (dyn Fn(Progress, &[Batch], usize) + Sync);
 
 /// Block size when the file is mapped: no buffers to fill, so blocks can be larger (fewer
 /// pauses where the pool waits for its slowest piece) while the mapped pages held at once
@@ -108,8 +115,9 @@ fn stream_map(
             ..Ctx::new(&map[off..end], off as u64, src, path)
         };
         let fresh = parse_lines_parallel(&ctx, f);
-        progress(Progress::bytes(path, end as u64, len as u64), &fresh);
+        let n = fresh.len();
         batches.extend(fresh);
+        progress(Progress::bytes(path, end as u64, len as u64), &batches, n);
         release(map, off, end);
         off = end;
     }
@@ -159,11 +167,10 @@ fn stream_file(
                 ..Ctx::new(&block.buf[..block.len], block.off, src, path)
             };
             let fresh = parse_lines_parallel(&ctx, f);
-            progress(
-                Progress::bytes(path, block.off + block.len as u64, len),
-                &fresh,
-            );
+            let n = fresh.len();
             batches.extend(fresh);
+            let done = block.off + block.len as u64;
+            progress(Progress::bytes(path, done, len), &batches, n);
             let _ = spare_tx.send(block.buf);
         }
         Ok(batches)

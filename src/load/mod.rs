@@ -39,13 +39,15 @@ use walk::Item;
 const SNIFF: usize = 64 << 10;
 
 /// Loading progress, reported from loader threads.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct Progress {
     pub path: String,
     pub done: u64,
     pub total: u64,
     /// With `LoadOptions::preview`: what the block just read adds to each trace's tally.
     pub traces: Vec<preview::TraceTally>,
+    /// With `LoadOptions::preview`, after `Peek::want`: the wanted trace as read so far.
+    pub partial: Option<std::sync::Arc<crate::model::TraceSet>>,
 }
 
 impl Progress {
@@ -55,18 +57,19 @@ impl Progress {
             done,
             total,
             traces: Vec::new(),
+            partial: None,
         }
     }
 }
 
 /// Options for `load`.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
     /// Skip detection and read every input as this format.
     pub format: Option<Format>,
     /// Report trace tallies with each block's progress (large JSON Lines files), for
-    /// listing traces before the load ends.
-    pub preview: bool,
+    /// listing traces before the load ends, and answer asks for one trace read so far.
+    pub preview: Option<std::sync::Arc<preview::Peek>>,
 }
 
 /// Nothing at all could be loaded.
@@ -167,7 +170,7 @@ fn load_input(
         if fmt == Format::Otlp {
             let f =
                 |ctx: &Ctx, line: &str, at: u64, batch: &mut Batch| otlp_line(ctx, line, at, batch);
-            let batches = lines::read_lines(input, 0, &path, &f, opts.preview, progress)
+            let batches = lines::read_lines(input, 0, &path, &f, opts.preview.as_deref(), progress)
                 .map_err(|e| format!("cannot read: {e}"))?;
             let sink = Sink::default();
             return Ok(sink.into_load(input, format!("otlp (jsonl{suffix})"), batches));

@@ -1,9 +1,47 @@
-//! Running tallies of the traces a large file holds, reported block by block while it
-//! loads, so the explorer can list traces (errors and slow ones first) before the load
-//! ends. Counts are final only once loading is done; until then a trace may grow.
+//! What a large file shows before it has loaded: running tallies of its traces, reported
+//! block by block (so the explorer can list traces, errors and slow ones first), and on
+//! request the spans of one trace read so far. Counts are final only once loading is
+//! done; until then a trace may grow.
 
-use crate::model::Batch;
+use super::input::Input;
+use super::sink::Sink;
+use crate::model::{Batch, TraceSet};
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// The trace the explorer wants to see before the load ends. The loader looks after each
+/// block and answers with `Progress::partial`.
+#[derive(Debug, Default)]
+pub struct Peek {
+    wanted: Mutex<Option<String>>,
+}
+
+impl Peek {
+    /// Asks for the spans of `trace_id` read so far (a later ask replaces an earlier one).
+    pub fn want(&self, trace_id: &str) {
+        if let Ok(mut w) = self.wanted.lock() {
+            *w = Some(trace_id.to_owned());
+        }
+    }
+
+    fn take(&self) -> Option<String> {
+        self.wanted.lock().ok().and_then(|mut w| w.take())
+    }
+}
+
+/// Answers the pending ask, if any: the spans of the wanted trace among `batches` (all
+/// read so far), as a trace set of its own that reads text from the same input.
+pub(super) fn answer(
+    peek: &Peek,
+    input: &Input,
+    format: &str,
+    batches: &[Batch],
+) -> Option<Arc<TraceSet>> {
+    let id = peek.take()?;
+    let parts: Vec<Batch> = batches.iter().filter_map(|b| b.extract(&id)).collect();
+    let load = Sink::default().into_load(input, format.to_owned(), parts);
+    Some(Arc::new(crate::model::build::build(vec![load], Vec::new())))
+}
 
 /// What is known so far of one trace.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -140,6 +140,48 @@ impl Batch {
         fit(&mut self.ids);
     }
 
+    /// The spans of one trace (with their attributes, ids and trace-level records) as a
+    /// batch of their own; `None` when this batch holds nothing of it. Used to show a
+    /// trace while the rest of its file is still loading.
+    pub fn extract(&self, trace_id: &str) -> Option<Batch> {
+        let sym = self.syms.lookup(trace_id)?;
+        let mut out = Batch {
+            syms: self.syms.clone(),
+            ..Batch::default()
+        };
+        for s in self.spans.iter().filter(|s| s.trace_id == sym) {
+            let mut s = *s;
+            let attrs = s.attr_start as usize..(s.attr_start + s.attr_len) as usize;
+            s.attr_start = out.attrs.len() as u32;
+            out.attrs.extend_from_slice(&self.attrs[attrs]);
+            s.span_id = out.copy_id(&self.ids, s.span_id);
+            s.parent_id = out.copy_id(&self.ids, s.parent_id);
+            out.spans.push(s);
+        }
+        let ours = |id: &str| id == trace_id;
+        out.infos = self
+            .infos
+            .iter()
+            .filter(|i| ours(&i.trace_id))
+            .cloned()
+            .collect();
+        out.assessments = (self.assessments.iter())
+            .filter(|a| ours(&a.trace_id))
+            .cloned()
+            .collect();
+        (!out.spans.is_empty() || !out.infos.is_empty()).then_some(out)
+    }
+
+    fn copy_id(&mut self, ids: &[u8], id: IdRef) -> IdRef {
+        if id.is_none() {
+            return id;
+        }
+        let off = self.ids.len() as u32;
+        self.ids
+            .extend_from_slice(&ids[id.off as usize..(id.off + id.len) as usize]);
+        IdRef { off, len: id.len }
+    }
+
     pub fn sym(&mut self, s: &str) -> Sym {
         self.syms.intern(s)
     }

@@ -49,6 +49,8 @@ pub enum Effect {
     },
     Pager(String),
     Search(super::search::Request),
+    /// Ask the loader for the spans of this trace read so far (see `load::preview::Peek`).
+    Peek(String),
     /// Compute a diff on a worker; the result comes back to `on_diff_ready`.
     Diff(super::app_diff::DiffJob),
 }
@@ -89,6 +91,8 @@ pub struct App {
     pub headline: super::headline::Headline,
     /// Traces seen so far, while loading.
     pub loading: super::loading::LoadingList,
+    /// While loading: the id of the trace shown as read so far (`set` holds only it).
+    pub partial: Option<String>,
 }
 
 impl App {
@@ -119,6 +123,7 @@ impl App {
             diff_requests: 0,
             loading: Default::default(),
             headline: Default::default(),
+            partial: None,
         }
     }
 
@@ -131,6 +136,7 @@ impl App {
 
     /// Takes the loaded traces.
     pub fn on_loaded(&mut self, set: TraceSet) {
+        let was_partial = self.leave_partial();
         self.set = Arc::new(set);
         self.traces = TraceList::new(&self.set);
         self.headline = super::headline::Headline::of(&self.set);
@@ -141,6 +147,9 @@ impl App {
             self.open_trace(TraceIx(0));
         } else {
             self.after_load_pick();
+        }
+        if let Some(span_id) = was_partial {
+            self.reselect(&span_id);
         }
         if !self.set.diagnostics.is_empty() {
             let n = self.set.diagnostics.len();

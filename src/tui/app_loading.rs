@@ -1,15 +1,74 @@
 //! The explorer's side of loading: progress, the trace list built from the loader's
-//! tallies, and opening the trace the user picked once the load ends.
+//! tallies, the picked trace shown as read so far, and opening it whole once the load ends.
 
 use super::action::Action;
-use super::app::{App, Screen};
+use super::app::{App, Effect, Overlay, Screen};
 use crate::load::Progress;
+use crate::model::TraceSet;
+use std::sync::Arc;
 
 impl App {
-    /// Takes a progress report: its tallies always, its numbers for the progress line.
+    /// Takes a progress report: its tallies always, its numbers for the progress line, and
+    /// the picked trace as read so far when the loader sends it.
     pub fn on_progress(&mut self, mut p: Progress) {
         self.loading.absorb(&std::mem::take(&mut p.traces));
+        if let Some(set) = p.partial.take() {
+            self.show_partial(set);
+        }
         self.progress = Some(p);
+    }
+
+    /// Opens the picked trace as read so far; the load goes on, and the whole trace
+    /// replaces it when the load ends.
+    fn show_partial(&mut self, set: Arc<TraceSet>) {
+        let Some(id) = self.loading.pick.clone() else {
+            return;
+        };
+        if self.screen != Screen::Loading {
+            return; // the user has moved on since asking
+        }
+        let Some(t) = set.find_trace(&id) else {
+            self.status = Some("none of this trace is read yet: it opens when loading ends".into());
+            return;
+        };
+        self.forget_search();
+        self.set = set;
+        self.traces = super::traces::TraceList::new(&self.set);
+        self.headline = super::headline::Headline::of(&self.set);
+        self.partial = Some(id);
+        self.open_trace(t);
+        let n = self.set.trace(t).span_end - self.set.trace(t).span_start;
+        self.status = Some(format!(
+            "{n} spans of this trace read so far: the whole trace replaces them when loading ends"
+        ));
+    }
+
+    /// Drops the search (its hits index the set being replaced) and closes its line.
+    fn forget_search(&mut self) {
+        self.search.reset();
+        if self.overlay == Overlay::Search {
+            self.overlay = Overlay::None;
+        }
+    }
+
+    /// Leaves a trace shown while loading; returns the id of the span it had selected.
+    pub(super) fn leave_partial(&mut self) -> Option<String> {
+        self.partial.take()?;
+        self.forget_search();
+        let span = self.tree.as_ref().and_then(|t| t.selected());
+        Some(span.map_or_else(String::new, |s| self.set.span_id(s).to_owned()))
+    }
+
+    /// Puts the trace view's cursor back on span `span_id` (after the whole trace loaded).
+    pub(super) fn reselect(&mut self, span_id: &str) {
+        let set = self.set.clone();
+        let Some(tree) = self.tree.as_mut() else {
+            return;
+        };
+        if let Some(ix) = set.find_span(tree.trace, span_id) {
+            tree.reveal(&set, ix);
+            self.detail.select(&set, Some(ix));
+        }
     }
 
     /// Keys while loading: move in the list of traces seen so far; Enter picks one.
@@ -24,8 +83,10 @@ impl App {
                 let Some(id) = self.loading.selected_id() else {
                     return false;
                 };
-                self.loading.pick = Some(id.to_owned());
-                self.status = Some("this trace opens as soon as loading finishes".into());
+                let id = id.to_owned();
+                self.loading.pick = Some(id.clone());
+                self.effects.push(Effect::Peek(id));
+                self.status = Some("reading what has loaded of this trace…".into());
             }
             _ => return false,
         }

@@ -36,6 +36,8 @@ impl App {
                     Focus::Tree if self.tree.as_ref().is_some_and(|t| t.zoom.is_some()) => {
                         self.tree.as_mut().unwrap().zoom = None;
                     }
+                    // A trace shown while loading goes back to the loading list.
+                    Focus::Tree if self.partial.is_some() => self.screen = Screen::Loading,
                     Focus::Tree => self.screen = Screen::Traces,
                 }
                 true

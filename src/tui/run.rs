@@ -48,12 +48,13 @@ pub fn run(
     theme: Theme,
 ) -> anyhow::Result<()> {
     // The explorer lists traces while a large file loads.
+    let peek = std::sync::Arc::new(load::preview::Peek::default());
     let opts = LoadOptions {
-        preview: true,
+        preview: Some(peek.clone()),
         ..opts
     };
     let app = App::loading(keymap, theme);
-    session(app, |tx| spawn_loader(paths, opts, tx.clone()))
+    session(app, Some(&peek), |tx| spawn_loader(paths, opts, tx.clone()))
 }
 
 /// Runs the diff view on two traces already loaded (from `spanlens diff`).
@@ -70,18 +71,26 @@ pub fn run_diff(
     app.set = left.clone();
     app.traces = super::traces::TraceList::new(&left);
     app.open_diff(left, lt, std::sync::Arc::new(right), rt, false);
-    session(app, |_| {})
+    session(app, None, |_| {})
 }
 
 /// One terminal session: the input and search threads (and whatever `start` adds), the
 /// main loop, and the terminal restored however it ends.
-fn session(mut app: App, start: impl FnOnce(&mpsc::Sender<Msg>)) -> anyhow::Result<()> {
+fn session(
+    mut app: App,
+    peek: Option<&load::preview::Peek>,
+    start: impl FnOnce(&mpsc::Sender<Msg>),
+) -> anyhow::Result<()> {
     let (tx, rx) = mpsc::channel::<Msg>();
     let (mut terminal, _guard) = terminal::enter()?;
     spawn_input(tx.clone());
     let searcher = super::searcher::Searcher::spawn(tx.clone());
     start(&tx);
-    let result = main_loop(&mut terminal, &mut app, (&tx, &rx), &searcher);
+    let workers = Workers {
+        searcher: &searcher,
+        peek,
+    };
+    let result = main_loop(&mut terminal, &mut app, (&tx, &rx), &workers);
     terminal::restore();
     match terminal::take_worker_panic() {
         Some(p) if result.is_err() => {
@@ -91,11 +100,17 @@ fn session(mut app: App, start: impl FnOnce(&mpsc::Sender<Msg>)) -> anyhow::Resu
     }
 }
 
+/// What the main loop hands effects to: the search worker and the loader's peek slot.
+struct Workers<'a> {
+    searcher: &'a super::searcher::Searcher,
+    peek: Option<&'a load::preview::Peek>,
+}
+
 fn main_loop(
     terminal: &mut Term,
     app: &mut App,
     (tx, rx): (&mpsc::Sender<Msg>, &mpsc::Receiver<Msg>),
-    searcher: &super::searcher::Searcher,
+    workers: &Workers,
 ) -> anyhow::Result<()> {
     let mut last_progress = Instant::now();
     while !app.should_quit {
@@ -124,7 +139,7 @@ fn main_loop(
                     // Progress comes per block; its tallies always count, but a few
                     // redraws a second are plenty (only tallies arrive in between).
                     let redraw = last_progress.elapsed() > Duration::from_millis(50);
-                    if redraw || !p.traces.is_empty() {
+                    if redraw || !p.traces.is_empty() || p.partial.is_some() {
                         app.on_progress(p);
                         last_progress = Instant::now();
                     }
@@ -136,7 +151,7 @@ fn main_loop(
                 },
             }
         }
-        run_effects(terminal, app, searcher, tx)?;
+        run_effects(terminal, app, workers, tx)?;
     }
     Ok(())
 }
@@ -193,7 +208,7 @@ fn internal_error(why: String) -> crate::model::Diagnostic {
 fn run_effects(
     terminal: &mut Term,
     app: &mut App,
-    searcher: &super::searcher::Searcher,
+    workers: &Workers,
     tx: &mpsc::Sender<Msg>,
 ) -> anyhow::Result<()> {
     for effect in std::mem::take(&mut app.effects) {
@@ -203,7 +218,12 @@ fn run_effects(
                     app.status = Some(format!("could not copy {label}: {e}"));
                 }
             }
-            Effect::Search(req) => searcher.start(app.set.clone(), req),
+            Effect::Search(req) => workers.searcher.start(app.set.clone(), req),
+            Effect::Peek(id) => {
+                if let Some(peek) = workers.peek {
+                    peek.want(&id);
+                }
+            }
             Effect::Diff(job) => {
                 let tx = tx.clone();
                 std::thread::Builder::new()

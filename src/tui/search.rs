@@ -40,6 +40,15 @@ pub struct SearchState {
 }
 
 impl SearchState {
+    /// Forgets the query and its hits (the trace set they point into is being replaced);
+    /// results still in flight are dropped by their generation.
+    pub fn reset(&mut self) {
+        *self = SearchState {
+            generation: self.generation + 1,
+            ..SearchState::default()
+        };
+    }
+
     /// Starts a new generation for `query`; stale results will be dropped.
     pub fn next_request(&mut self, query: Query, scope: Scope, as_filter: bool) -> Request {
         self.generation += 1;

@@ -1,21 +1,26 @@
-//! Listing traces while a file loads: the loader's per-block tallies add up to the loaded
-//! set, the explorer lists them (errors and slowest first) and lets the user browse and
-//! pick one, and the pick opens as soon as the load ends.
+//! Using a file while it loads: the loader's per-block tallies add up to the loaded set,
+//! the explorer lists them (errors and slowest first) and lets the user browse and pick
+//! one; the pick opens at once as read so far, and whole when the load ends.
 
 use crate::common::*;
-use spanlens::load::preview::TraceTally;
+use spanlens::load::preview::{Peek, TraceTally};
 use spanlens::load::{self, LoadOptions, Progress};
-use spanlens::model::{TraceIx, TraceSet};
+use spanlens::model::{SpanIx, TraceIx, TraceSet};
 use spanlens::synth::{GenOptions, generate};
 use spanlens::tui::app::Screen;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Loads with tallies on, returning the set and every progress report.
 fn load_with_preview(paths: &[PathBuf]) -> (TraceSet, Vec<Progress>) {
+    load_peeking(paths, Arc::default())
+}
+
+/// Loads with tallies on and `peek` as the loader's ask slot.
+fn load_peeking(paths: &[PathBuf], peek: Arc<Peek>) -> (TraceSet, Vec<Progress>) {
     let seen = Mutex::new(Vec::new());
     let opts = LoadOptions {
-        preview: true,
+        preview: Some(peek),
         ..LoadOptions::default()
     };
     let set = load::load(paths, &opts, &|p| seen.lock().unwrap().push(p)).unwrap();
@@ -103,8 +108,16 @@ fn traces_are_listed_while_loading_and_a_pick_opens_when_loaded() {
     let picked = app.loading.selected_id().unwrap().to_owned();
     assert_eq!(picked, app.loading.row(2).unwrap().trace_id);
     press(&mut app, "enter");
-    assert!(app.status.as_deref().unwrap().contains("opens as soon"));
-    assert_eq!(app.screen, Screen::Loading, "nothing to open yet");
+    assert_eq!(
+        app.effects,
+        vec![spanlens::tui::app::Effect::Peek(picked.clone())],
+        "the loader is asked for what it has read of the trace"
+    );
+    assert_eq!(
+        app.screen,
+        Screen::Loading,
+        "nothing to open until it answers"
+    );
     render(&mut app, 100, 20);
     app.on_loaded(set);
     assert_eq!(app.screen, Screen::Trace);
@@ -142,4 +155,120 @@ fn a_selection_never_moved_leaves_the_list_cursor_alone() {
         app.traces.cursor, 0,
         "the list opens at its first row as usual"
     );
+}
+
+#[test]
+fn the_loader_answers_an_ask_with_the_trace_read_so_far() {
+    let path = generated(3_000);
+    let (full, _) = load_with_preview(std::slice::from_ref(&path));
+    // The trace with the most spans: its spans lie on many lines, in several batches.
+    let big = (0..full.traces.len() as u32)
+        .map(TraceIx)
+        .max_by_key(|&t| full.trace(t).span_count())
+        .unwrap();
+    let id = full.trace_id(big).to_owned();
+    let peek = Arc::new(Peek::default());
+    peek.want(&id);
+    let (_, progress) = load_peeking(&[path], peek);
+    let answers: Vec<_> = progress.iter().filter_map(|p| p.partial.clone()).collect();
+    assert_eq!(answers.len(), 1, "one answer per ask");
+    let part = &answers[0];
+    assert_eq!(part.traces.len(), 1);
+    let t = part.find_trace(&id).unwrap();
+    // The file is one block, so the answer is the whole trace: same spans, same tree.
+    assert_eq!(part.trace(t).span_count(), full.trace(big).span_count());
+    let shape = |set: &TraceSet, t: TraceIx| -> Vec<(String, u32, String)> {
+        ixs(set, t)
+            .map(|s| {
+                let span = set.span(s);
+                (
+                    set.span_id(s).to_owned(),
+                    span.depth,
+                    set.str(span.name).to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(shape(part, t), shape(&full, big));
+    // Payloads read from the same file.
+    let input = |set: &TraceSet, t: TraceIx| -> Vec<String> {
+        ixs(set, t)
+            .filter_map(|s| set.span(s).input.map(|r| set.sources.text(r)))
+            .collect()
+    };
+    assert!(!input(&full, big).is_empty());
+    assert_eq!(input(part, t), input(&full, big));
+}
+
+#[test]
+fn a_picked_trace_shows_as_read_so_far_then_whole_keeping_the_cursor() {
+    let (mut app, set) = app_mid_load(&["sample-traces/incident.otlp.jsonl.gz"]);
+    let picked = app.loading.selected_id().unwrap().to_owned();
+    press(&mut app, "enter");
+    // The loader answers with part of the trace: its first spans in file order.
+    let part = first_spans_of(&set, &picked, 3);
+    app.on_progress(Progress {
+        partial: Some(Arc::new(part)),
+        ..Progress::default()
+    });
+    assert_eq!(app.screen, Screen::Trace);
+    assert_eq!(app.partial.as_deref(), Some(picked.as_str()));
+    let screen = screen_text(&render(&mut app, 120, 20)).join("\n");
+    assert!(screen.contains("partial: still loading"), "{screen}");
+    assert!(
+        app.status
+            .as_deref()
+            .unwrap()
+            .contains("3 spans of this trace read so far")
+    );
+    type_keys(&mut app, "j");
+    let cursor_id = app.set.span_id(app.selected_span().unwrap()).to_owned();
+    // Back goes to the loading list, which keeps listing; Enter asks again.
+    press(&mut app, "esc");
+    assert_eq!(app.screen, Screen::Loading);
+    press(&mut app, "enter");
+    app.on_progress(Progress {
+        partial: Some(Arc::new(first_spans_of(&set, &picked, 3))),
+        ..Progress::default()
+    });
+    type_keys(&mut app, "j");
+    // The load ends: the whole trace replaces the part, with the cursor on the same span.
+    app.on_loaded(set);
+    assert_eq!(app.screen, Screen::Trace);
+    assert_eq!(app.partial, None);
+    let open = app.tree.as_ref().unwrap().trace;
+    assert_eq!(app.set.trace_id(open), picked);
+    assert!(app.set.trace(open).span_count() > 3);
+    let now = app.set.span_id(app.selected_span().unwrap());
+    assert_eq!(now, cursor_id);
+    let screen = screen_text(&render(&mut app, 120, 20)).join("\n");
+    assert!(!screen.contains("partial"), "{screen}");
+}
+
+/// A set holding only the first `n` spans (in file order) of trace `id` of `set`, as the
+/// loader would have read them: written out as OTLP and loaded again.
+fn first_spans_of(set: &TraceSet, id: &str, n: usize) -> TraceSet {
+    let t = set.find_trace(id).unwrap();
+    let mut spans: Vec<SpanIx> = ixs(set, t).collect();
+    spans.sort_by_key(|&s| set.span(s).seq);
+    let mut lines = String::new();
+    for s in spans.into_iter().take(n) {
+        let span = set.span(s);
+        let parent = span
+            .parent()
+            .map_or(String::new(), |p| set.span_id(p).to_owned());
+        lines.push_str(&format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"{id}","spanId":"{}","parentSpanId":"{parent}","name":"{}","startTimeUnixNano":"{}","endTimeUnixNano":"{}"}}]}}]}}]}}"#,
+            set.span_id(s),
+            set.str(span.name),
+            span.start_ns,
+            span.end_ns.unwrap_or(span.start_ns),
+        ));
+        lines.push('\n');
+    }
+    load_text("part.otlp.jsonl", lines.as_bytes())
+}
+
+fn ixs(set: &TraceSet, t: TraceIx) -> impl Iterator<Item = SpanIx> {
+    set.trace(t).spans().map(|i| SpanIx(i as u32))
 }

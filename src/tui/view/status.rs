@@ -53,6 +53,9 @@ pub fn top(frame: &mut Frame, app: &App, area: Rect) {
         theme.muted()
     };
     spans.push(Span::styled(count(h.errors, "error"), style));
+    if app.partial.is_some() {
+        spans.push(Span::styled(" · partial: still loading", theme.warn()));
+    }
     if h.warnings > 0 {
         spans.push(Span::styled(
             format!(" · ⚠ {} (w)", count(h.warnings, "warning")),
