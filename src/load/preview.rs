@@ -40,7 +40,9 @@ pub(super) fn answer(
     let id = peek.take()?;
     let parts: Vec<Batch> = batches.iter().filter_map(|b| b.extract(&id)).collect();
     let load = Sink::default().into_load(input, format.to_owned(), parts);
-    Some(Arc::new(crate::model::build::build(vec![load], Vec::new())))
+    let mut set = crate::model::build::build(vec![load], Vec::new());
+    set.mark_partial();
+    Some(Arc::new(set))
 }
 
 /// What is known so far of one trace.

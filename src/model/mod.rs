@@ -52,9 +52,23 @@ pub struct TraceSet {
     /// For each assessment: the trace and span it attaches to, when they were loaded.
     pub assessment_targets: Vec<(Option<TraceIx>, Option<SpanIx>)>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Built from part of a file while it loads: a parent that is missing may simply not
+    /// be read yet, so spans are not flagged as orphans.
+    pub partial: bool,
 }
 
 impl TraceSet {
+    /// Marks the set as read in part (see `partial`) and drops the orphan flags.
+    pub fn mark_partial(&mut self) {
+        self.partial = true;
+        for s in &mut self.spans {
+            s.flags.0 &= !Flags::ORPHAN;
+        }
+        for t in &mut self.traces {
+            t.anomalies.orphans = 0;
+        }
+    }
+
     pub fn span(&self, ix: SpanIx) -> &Span {
         &self.spans[ix.0 as usize]
     }

@@ -185,6 +185,7 @@ fn header(b: &mut Builder, set: &TraceSet, ix: SpanIx) {
     let parent = match s.parent() {
         Some(p) => set.span_id(p).to_owned(),
         None if s.parent_id.is_none() => "(root)".into(),
+        None if set.partial => format!("{} (not read yet)", set.id_str(s.parent_id)),
         None => format!("{} (not in file)", set.id_str(s.parent_id)),
     };
     b.fields(

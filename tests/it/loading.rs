@@ -190,6 +190,7 @@ fn the_loader_answers_an_ask_with_the_trace_read_so_far() {
             .collect()
     };
     assert_eq!(shape(part, t), shape(&full, big));
+    assert!(part.partial, "marked as read in part");
     // Payloads read from the same file.
     let input = |set: &TraceSet, t: TraceIx| -> Vec<String> {
         ixs(set, t)
@@ -215,6 +216,10 @@ fn a_picked_trace_shows_as_read_so_far_then_whole_keeping_the_cursor() {
     assert_eq!(app.partial.as_deref(), Some(picked.as_str()));
     let screen = screen_text(&render(&mut app, 120, 20)).join("\n");
     assert!(screen.contains("partial: still loading"), "{screen}");
+    assert!(
+        !screen.contains("orphan"),
+        "a parent not read yet is no orphan: {screen}"
+    );
     assert!(
         app.status
             .as_deref()
@@ -266,7 +271,9 @@ fn first_spans_of(set: &TraceSet, id: &str, n: usize) -> TraceSet {
         ));
         lines.push('\n');
     }
-    load_text("part.otlp.jsonl", lines.as_bytes())
+    let mut part = load_text("part.otlp.jsonl", lines.as_bytes());
+    part.mark_partial();
+    part
 }
 
 fn ixs(set: &TraceSet, t: TraceIx) -> impl Iterator<Item = SpanIx> {
