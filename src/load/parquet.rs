@@ -213,8 +213,32 @@ const GROUP: usize = 4;
 /// Reads every record batch; an error before the first row fails the file, a later one
 /// keeps the rows read so far and says where it stopped. Batches are decoded in order
 /// and their rows loaded in parallel, each batch into a part with its own arena source.
+///
+/// Decoding runs on its own thread, a few batches ahead: it is serial, and would otherwise
+/// leave the cores idle between groups (it is as much work as loading the rows).
 fn read_rows(
     reader: ParquetRecordBatchReader,
+    fmt: Format,
+    sink: &mut Sink,
+    path: &str,
+) -> Result<Vec<Sink>, String> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(GROUP);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for batch in reader {
+                // The receiver is gone when loading stopped early: stop decoding too.
+                if tx.send(batch).is_err() {
+                    break;
+                }
+            }
+        });
+        load_batches(rx.into_iter(), fmt, sink, path)
+    })
+}
+
+/// Loads decoded batches in groups (see `read_rows`).
+fn load_batches(
+    batches: impl Iterator<Item = Result<RecordBatch, arrow_schema::ArrowError>>,
     fmt: Format,
     sink: &mut Sink,
     path: &str,
@@ -222,7 +246,7 @@ fn read_rows(
     let mut parts = Vec::new();
     let mut group: Vec<(RecordBatch, u64)> = Vec::new();
     let mut row_no = 0u64;
-    for (n, batch) in reader.enumerate() {
+    for (n, batch) in batches.enumerate() {
         let batch = match batch {
             Ok(b) => b,
             Err(e) if row_no == 0 => return Err(format!("cannot read parquet: {e}")),
