@@ -89,7 +89,10 @@ fn assert_same(batch: &RecordBatch, first_row: u64) -> Vec<Seen> {
     got
 }
 
-fn list_of_structs(names: [&str; 2], rows: &[Option<Vec<(&str, Option<&str>)>>]) -> ArrayRef {
+/// One struct of a `list<struct<a, b>>` cell.
+type Pair<'a> = (&'a str, Option<&'a str>);
+
+fn list_of_structs(names: [&str; 2], rows: &[Option<Vec<Pair>>]) -> ArrayRef {
     let fields = Fields::from(vec![
         Field::new(names[0], DataType::Utf8, true),
         Field::new(names[1], DataType::Utf8, true),
@@ -278,10 +281,39 @@ fn times_as_text_and_numbers_load_the_same_both_ways() {
     assert_eq!(got[2].times.0, 1_795_896_721_401_000_000);
 }
 
+/// Every batch of parquet `bytes`, `rows` rows at a time.
+fn batches(bytes: Vec<u8>, rows: usize) -> Vec<RecordBatch> {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
+        .unwrap()
+        .with_batch_size(rows)
+        .build()
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// A real export (pandas + pyarrow) from the shared corpus, when it is there.
+#[test]
+fn a_real_phoenix_export_loads_the_same_both_ways() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus/generated/openinference-phoenix/phoenix_spans_dataframe.parquet");
+    let Ok(bytes) = std::fs::read(&path) else {
+        eprintln!("skipped: {} is absent", path.display());
+        return;
+    };
+    let mut rows = 0;
+    for batch in batches(bytes, 4) {
+        let got = assert_same(&batch, rows);
+        assert!(got.iter().all(|s| !s.attrs.is_empty()));
+        rows += batch.num_rows() as u64;
+    }
+    assert_eq!(rows, 10);
+}
+
 #[test]
 fn generated_spans_load_the_same_both_ways() {
     use crate::synth::{GenFormat, GenOptions, generate};
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let opts = GenOptions {
         spans: 2000,
         format: GenFormat::Parquet,
@@ -289,14 +321,8 @@ fn generated_spans_load_the_same_both_ways() {
     };
     let mut bytes = Vec::new();
     generate(&opts, &mut bytes).expect("generate");
-    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
-        .unwrap()
-        .with_batch_size(700)
-        .build()
-        .unwrap();
     let mut rows = 0;
-    for batch in reader {
-        let batch = batch.unwrap();
+    for batch in batches(bytes, 700) {
         let got = assert_same(&batch, rows);
         assert!(
             got.iter()
