@@ -1,12 +1,17 @@
 //! Parquet exports (`DataFrame.to_parquet()` of MLflow `search_traces`, Phoenix spans and
 //! annotations, LangSmith runs, Langfuse observations): the flavour is told from the
-//! column names, and each row becomes the JSON record the format's JSON loader reads.
+//! column names. Phoenix spans (the bulky, common case) are read column by column
+//! (`columns`); each row of the other flavours becomes the JSON record the format's JSON
+//! loader reads.
 //!
-//! Why JSON: the same DataFrames are exported as `to_json(orient="records")` too, so one
-//! loader per format serves both, and text references point at real bytes (each row is
-//! written to the file's arena). Rows are read in bounded record batches.
+//! Why JSON for the others: the same DataFrames are exported as `to_json(orient="records")`
+//! too, so one loader per format serves both, and text references point at real bytes
+//! (each row is written to the file's arena). Rows are read in bounded record batches.
 
+mod columns;
 mod row_json;
+#[cfg(test)]
+mod same_as_json;
 
 use super::format::{self, Format};
 use super::input::Input;
@@ -208,8 +213,32 @@ const GROUP: usize = 4;
 /// Reads every record batch; an error before the first row fails the file, a later one
 /// keeps the rows read so far and says where it stopped. Batches are decoded in order
 /// and their rows loaded in parallel, each batch into a part with its own arena source.
+///
+/// Decoding runs on its own thread, a few batches ahead: it is serial, and would otherwise
+/// leave the cores idle between groups (it is as much work as loading the rows).
 fn read_rows(
     reader: ParquetRecordBatchReader,
+    fmt: Format,
+    sink: &mut Sink,
+    path: &str,
+) -> Result<Vec<Sink>, String> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(GROUP);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for batch in reader {
+                // The receiver is gone when loading stopped early: stop decoding too.
+                if tx.send(batch).is_err() {
+                    break;
+                }
+            }
+        });
+        load_batches(rx.into_iter(), fmt, sink, path)
+    })
+}
+
+/// Loads decoded batches in groups (see `read_rows`).
+fn load_batches(
+    batches: impl Iterator<Item = Result<RecordBatch, arrow_schema::ArrowError>>,
     fmt: Format,
     sink: &mut Sink,
     path: &str,
@@ -217,7 +246,7 @@ fn read_rows(
     let mut parts = Vec::new();
     let mut group: Vec<(RecordBatch, u64)> = Vec::new();
     let mut row_no = 0u64;
-    for (n, batch) in reader.enumerate() {
+    for (n, batch) in batches.enumerate() {
         let batch = match batch {
             Ok(b) => b,
             Err(e) if row_no == 0 => return Err(format!("cannot read parquet: {e}")),
@@ -257,17 +286,25 @@ fn load_group(group: &mut Vec<(RecordBatch, u64)>, fmt: Format, path: &str, part
                 src: u16::try_from(first_src + i).unwrap_or(u16::MAX),
                 ..Sink::default()
             };
-            let names = column_names(&batch.schema());
-            let mut buf = Vec::new();
-            for r in 0..batch.num_rows() {
-                let row_no = first_row + r as u64 + 1;
-                load_row(&mut part, fmt, path, (&names, batch, r), row_no, &mut buf);
+            match fmt {
+                Format::PhoenixSpans => columns::load_batch(&mut part, path, batch, *first_row),
+                _ => load_records(&mut part, fmt, path, batch, *first_row),
             }
             part
         })
         .collect();
     parts.extend(loaded);
     group.clear();
+}
+
+/// Loads the rows of a batch as JSON records; `first_row` rows come before it.
+fn load_records(part: &mut Sink, fmt: Format, path: &str, batch: &RecordBatch, first_row: u64) {
+    let names = column_names(&batch.schema());
+    let mut buf = Vec::new();
+    for r in 0..batch.num_rows() {
+        let row_no = first_row + r as u64 + 1;
+        load_row(part, fmt, path, (&names, batch, r), row_no, &mut buf);
+    }
 }
 
 fn warn_unsupported(sink: &mut Sink, path: &str, batch: &RecordBatch) {

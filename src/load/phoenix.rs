@@ -16,7 +16,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 /// DataFrame columns that are span fields, not attributes.
-const DF_FIELDS: [&str; 10] = [
+pub(super) const DF_FIELDS: [&str; 10] = [
     "name",
     "span_kind",
     "parent_id",
@@ -159,10 +159,14 @@ fn span_fields(sink: &mut Sink, ctx: &Ctx, o: &RawObject, raw: &RawValue, d: &mu
 pub(super) fn time_ns(raw: &RawValue) -> Option<i64> {
     let t = raw.get().trim();
     if t.starts_with('"') {
-        let s = raw_str(raw)?;
-        return parse_iso(&s).or_else(|| epoch_ns(s.trim()));
+        return time_ns_text(&raw_str(raw)?);
     }
     epoch_ns(t)
+}
+
+/// A time given as text: ISO, or an epoch number as text.
+pub(super) fn time_ns_text(s: &str) -> Option<i64> {
+    parse_iso(s).or_else(|| epoch_ns(s.trim()))
 }
 
 /// An epoch number whose unit is guessed from its size (dates between 1973 and 5138).

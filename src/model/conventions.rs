@@ -316,6 +316,8 @@ fn payload(text: TextRef) -> TextRef {
         Enc::JsonStr => text.with_enc(Enc::JsonStrJson),
         // Plain JSON values (Phoenix, console, Langfuse rows): a string may hold JSON too.
         Enc::Json => text.with_enc(Enc::JsonStrJson),
+        // Parquet cells: raw text may hold JSON too.
+        Enc::Cell => text.with_enc(Enc::CellJson),
         _ => text,
     }
 }

@@ -30,7 +30,17 @@ pub enum Enc {
     OtlpAny,
     /// An OTLP `AnyValue` whose string content may be JSON (decoded when it parses).
     OtlpAnyJson,
+    /// A parquet cell: raw UTF-8 text as a string column held it, or, after a leading
+    /// `CELL_JSON` byte (which UTF-8 never contains), the JSON of any other cell (numbers,
+    /// booleans, lists, structs). The marker lets one span's attributes mix both under
+    /// the span's single attribute encoding.
+    Cell,
+    /// A `Cell` whose text may itself be JSON (payloads), decoded when it parses.
+    CellJson,
 }
+
+/// Marks a `Cell` whose bytes after it are JSON rather than text (0xFF is never UTF-8).
+pub const CELL_JSON: u8 = 0xFF;
 
 /// A reference to bytes in one of the trace set's sources.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -169,6 +179,7 @@ pub fn decode_text(bytes: &[u8], enc: Enc) -> String {
             let one_layer = match enc {
                 Enc::JsonStrJson => Enc::JsonStr,
                 Enc::OtlpAnyJson => Enc::OtlpAny,
+                Enc::CellJson => Enc::Cell,
                 _ => return structured.to_string(),
             };
             match decode_value(bytes, one_layer) {
@@ -203,7 +214,17 @@ pub fn decode_value(bytes: &[u8], enc: Enc) -> Value {
             }
             Err(_) => lossy(),
         },
+        Enc::Cell | Enc::CellJson => match bytes.split_first() {
+            Some((&CELL_JSON, json)) if enc == Enc::Cell => decode_value(json, Enc::Json),
+            Some((&CELL_JSON, json)) => decode_value(json, Enc::JsonStrJson),
+            _ if enc == Enc::CellJson => json_in_string(lossy_string(bytes)),
+            _ => lossy(),
+        },
     }
+}
+
+fn lossy_string(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Parses a string that holds a JSON object or array; any other string stays a string.
@@ -294,5 +315,36 @@ mod tests {
             json!("x")
         );
         assert_eq!(decode_text(b"not json", Enc::Json), "not json");
+    }
+
+    #[test]
+    fn decodes_parquet_cells() {
+        // Raw text stays text, whatever it looks like; quotes and backslashes are not escapes.
+        let raw = "say \"hi\" \\ café {\"x\": 1}";
+        assert_eq!(decode_value(raw.as_bytes(), Enc::Cell), json!(raw));
+        assert_eq!(decode_value(b"42", Enc::Cell), json!("42"));
+        assert_eq!(decode_value(b"", Enc::Cell), json!(""));
+        // Payloads: text that holds a JSON object is parsed, shown as spelled.
+        let doc = r#"{"q": "café", "n": [1]}"#;
+        assert_eq!(
+            decode_value(doc.as_bytes(), Enc::CellJson),
+            json!({"q": "café", "n": [1]})
+        );
+        assert_eq!(decode_text(doc.as_bytes(), Enc::CellJson), doc);
+        assert_eq!(decode_value(b"42", Enc::CellJson), json!("42"));
+        assert_eq!(decode_value(raw.as_bytes(), Enc::CellJson), json!(raw));
+        // After the marker: JSON, so numbers are numbers and strings unescaped.
+        let json = |t: &str| [&[CELL_JSON], t.as_bytes()].concat();
+        assert_eq!(decode_value(&json("97.0"), Enc::Cell), json!(97.0));
+        assert_eq!(decode_value(&json("true"), Enc::CellJson), json!(true));
+        assert_eq!(decode_text(&json(r#""a\nb""#), Enc::Cell), "a\nb");
+        assert_eq!(
+            decode_value(&json(r#"[{"role":"user"}]"#), Enc::Cell),
+            json!([{"role": "user"}])
+        );
+        assert_eq!(
+            decode_value(&json(r#""{\"x\":3}""#), Enc::CellJson),
+            json!({"x": 3})
+        );
     }
 }

@@ -296,6 +296,7 @@ fn raw_scan_and_decoding_agree() {
     for (format, name) in [
         (GenFormat::Otlp, "agree.otlp.jsonl"),
         (GenFormat::Mlflow, "agree.mlflow.jsonl"),
+        (GenFormat::Parquet, "agree.parquet"),
     ] {
         let opts = GenOptions {
             spans: 3000,
@@ -333,6 +334,62 @@ fn raw_scan_and_decoding_agree() {
             assert!(!decoded.is_empty(), "{name} {q}: the generator writes this");
             assert_eq!(raw, decoded, "{name} {q}: same spans and fields");
             assert_eq!(raw_total, decoded_total, "{name} {q}: same totals");
+        }
+    }
+}
+
+/// Parquet string cells are kept as raw UTF-8: the raw scan must find a needle with
+/// quotes, a backslash and non-ASCII as written, not only in its JSON-escaped spellings.
+#[test]
+fn raw_scan_finds_unescaped_text_in_parquet_cells() {
+    use arrow_array::{ArrayRef, RecordBatch, StringArray, TimestampNanosecondArray};
+    use spanlens::search::{Job, Strategy, run_using};
+    use std::sync::Arc;
+    let text = |v: Vec<&str>| -> ArrayRef { Arc::new(StringArray::from(v)) };
+    let batch = RecordBatch::try_from_iter(vec![
+        ("name", text(vec!["ask", "other"])),
+        ("span_kind", text(vec!["LLM", "LLM"])),
+        (
+            "start_time",
+            Arc::new(TimestampNanosecondArray::from(vec![1, 2])) as ArrayRef,
+        ),
+        ("context.span_id", text(vec!["aa01", "aa02"])),
+        ("context.trace_id", text(vec!["t1", "t1"])),
+        (
+            "attributes.input.value",
+            text(vec![
+                r#"[{"role": "user", "content": "she said \"hi\" to C:\\café"}]"#,
+                "nothing here",
+            ]),
+        ),
+        ("attributes.note", text(vec!["plain", r#"say "hi" \ café"#])),
+    ])
+    .unwrap();
+    let mut bytes = Vec::new();
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut bytes, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let set = load_text("needles.parquet", &bytes);
+    let index = spanlens::search::Index::default();
+    for (q, want) in [
+        (r#"'say "hi" \ café"#, ("other", FieldKind::Attribute)),
+        (r#"'said "hi" to C:\café"#, ("ask", FieldKind::Prompt)),
+    ] {
+        let query = Query::parse(q).expect("query parses");
+        let job = Job {
+            set: &set,
+            index: &index,
+            query: &query,
+            scope: Scope::All,
+            limit: 100,
+        };
+        for strategy in [Strategy::Raw, Strategy::Decode] {
+            let found = run_using(job, strategy, &|| false, &mut |_| {});
+            assert_eq!(
+                names(&set, &found),
+                [(want.0.to_owned(), want.1)],
+                "{q} ({strategy:?})"
+            );
         }
     }
 }

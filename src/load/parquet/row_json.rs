@@ -63,7 +63,7 @@ fn write_f64(out: &mut Vec<u8>, f: f64) {
 }
 
 /// Writes one cell. Nested values recurse with `depth + 1`, bounded by `MAX_DEPTH`.
-fn write_value(out: &mut Vec<u8>, a: &dyn Array, row: usize, depth: usize) {
+pub(super) fn write_value(out: &mut Vec<u8>, a: &dyn Array, row: usize, depth: usize) {
     if depth > MAX_DEPTH
         || a.is_null(row)
         || !write_scalar(out, a, row) && !write_nested(out, a, row, depth)
