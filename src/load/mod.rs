@@ -151,7 +151,7 @@ fn load_input(
         return Err("empty file".into());
     }
     if head.starts_with(b"PAR1") {
-        return parquet::load(input, opts.format);
+        return parquet::load(input, opts, progress);
     }
     if !matches!(text[0], b'{' | b'[') {
         return Err(describe_non_json(text));

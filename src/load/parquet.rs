@@ -9,6 +9,7 @@
 //! (each row is written to the file's arena). Rows are read in bounded record batches.
 
 mod columns;
+mod report;
 mod row_json;
 #[cfg(test)]
 mod same_as_json;
@@ -16,13 +17,14 @@ mod same_as_json;
 use super::format::{self, Format};
 use super::input::Input;
 use super::json::{Ctx, RawObject};
-use super::{ARENA_SRC, Sink, dispatch};
+use super::{ARENA_SRC, LoadOptions, Progress, Sink, dispatch};
 use crate::model::{FileLoad, Pos};
 use arrow_array::RecordBatch;
 use bytes::Bytes;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::file::reader::{ChunkReader, Length};
+use report::Report;
 use serde_json::value::RawValue;
 use std::sync::Arc;
 
@@ -41,19 +43,29 @@ const MLFLOW_DUPLICATES: [&str; 7] = [
     "request_metadata",
 ];
 
-/// Reads a parquet input. `format` overrides detection from the column names.
-pub fn load(input: &Input, format: Option<Format>) -> Result<FileLoad, String> {
+/// Reads a parquet input. `opts.format` overrides detection from the column names.
+pub fn load(
+    input: &Input,
+    opts: &LoadOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<FileLoad, String> {
     // The parquet crate asserts on some malformed metadata; `check_metadata` rules out the
     // known cases, and this turns any other into an error for this file alone.
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read(input, format)));
+    let read = || read(input, opts, progress);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
     result.unwrap_or_else(|_| Err("cannot read parquet: the reader failed on damaged data".into()))
 }
 
-fn read(input: &Input, format: Option<Format>) -> Result<FileLoad, String> {
+fn read(
+    input: &Input,
+    opts: &LoadOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<FileLoad, String> {
     let builder = open(input)?;
     check_metadata(&builder, input.len())?;
     let names = column_names(builder.schema());
-    let fmt = match format.or_else(|| flavour(&names)) {
+    let rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
+    let fmt = match opts.format.or_else(|| flavour(&names)) {
         Some(f) => f,
         None => return Err(unknown_columns(&names)),
     };
@@ -68,7 +80,15 @@ fn read(input: &Input, format: Option<Format>) -> Result<FileLoad, String> {
         .map_err(|e| format!("cannot read parquet: {e}"))?;
     let path = input.display();
     let mut sink = Sink::default();
-    let parts = read_rows(reader, fmt, &mut sink, &path)?;
+    let report = Report {
+        input,
+        path: &path,
+        rows,
+        format: format!("{} (parquet, loading)", fmt.name()),
+        preview: opts.preview.as_deref(),
+        progress,
+    };
+    let parts = read_rows(reader, fmt, &mut sink, &report)?;
     let suffix = input
         .compression()
         .map(|c| format!(", {c}"))
@@ -220,7 +240,7 @@ fn read_rows(
     reader: ParquetRecordBatchReader,
     fmt: Format,
     sink: &mut Sink,
-    path: &str,
+    report: &Report,
 ) -> Result<Vec<Sink>, String> {
     let (tx, rx) = std::sync::mpsc::sync_channel(GROUP);
     std::thread::scope(|scope| {
@@ -232,7 +252,7 @@ fn read_rows(
                 }
             }
         });
-        load_batches(rx.into_iter(), fmt, sink, path)
+        load_batches(rx.into_iter(), fmt, sink, report)
     })
 }
 
@@ -241,8 +261,9 @@ fn load_batches(
     batches: impl Iterator<Item = Result<RecordBatch, arrow_schema::ArrowError>>,
     fmt: Format,
     sink: &mut Sink,
-    path: &str,
+    report: &Report,
 ) -> Result<Vec<Sink>, String> {
+    let path = report.path;
     let mut parts = Vec::new();
     let mut group: Vec<(RecordBatch, u64)> = Vec::new();
     let mut row_no = 0u64;
@@ -263,10 +284,12 @@ fn load_batches(
         group.push((batch, row_no));
         row_no += rows;
         if group.len() == GROUP {
-            load_group(&mut group, fmt, path, &mut parts);
+            let fresh = load_group(&mut group, fmt, path, &mut parts);
+            report.group_done(&parts, fresh, row_no);
         }
     }
-    load_group(&mut group, fmt, path, &mut parts);
+    let fresh = load_group(&mut group, fmt, path, &mut parts);
+    report.group_done(&parts, fresh, row_no);
     if row_no == 0 {
         sink.batch
             .diag(path, Pos::None, "the parquet file has no rows");
@@ -274,8 +297,14 @@ fn load_batches(
     Ok(parts)
 }
 
-/// Loads the rows of a group of batches, one part per batch, on every core.
-fn load_group(group: &mut Vec<(RecordBatch, u64)>, fmt: Format, path: &str, parts: &mut Vec<Sink>) {
+/// Loads the rows of a group of batches, one part per batch, on every core. Returns how
+/// many parts it added.
+fn load_group(
+    group: &mut Vec<(RecordBatch, u64)>,
+    fmt: Format,
+    path: &str,
+    parts: &mut Vec<Sink>,
+) -> usize {
     use rayon::prelude::*;
     let first_src = ARENA_SRC as usize + 1 + parts.len();
     let loaded: Vec<Sink> = group
@@ -293,8 +322,10 @@ fn load_group(group: &mut Vec<(RecordBatch, u64)>, fmt: Format, path: &str, part
             part
         })
         .collect();
+    let fresh = loaded.len();
     parts.extend(loaded);
     group.clear();
+    fresh
 }
 
 /// Loads the rows of a batch as JSON records; `first_row` rows come before it.

@@ -39,10 +39,43 @@ pub(super) fn answer(
 ) -> Option<Arc<TraceSet>> {
     let id = peek.take()?;
     let parts: Vec<Batch> = batches.iter().filter_map(|b| b.extract(&id)).collect();
-    let load = Sink::default().into_load(input, format.to_owned(), parts);
+    Some(partial_set(Sink::default().into_load(
+        input,
+        format.to_owned(),
+        parts,
+    )))
+}
+
+/// `answer` for a file loaded in parts, each with its own arena (parquet): the arenas of
+/// the parts that hold some of the trace are copied, the others left empty.
+pub(super) fn answer_parts(
+    peek: &Peek,
+    input: &Input,
+    format: &str,
+    parts: &[Sink],
+) -> Option<Arc<TraceSet>> {
+    let id = peek.take()?;
+    let parts: Vec<Sink> = (parts.iter())
+        .map(|p| match p.batch.extract(&id) {
+            Some(batch) => Sink {
+                batch,
+                arena: p.arena.clone(),
+                src: p.src,
+            },
+            None => Sink {
+                src: p.src,
+                ..Sink::default()
+            },
+        })
+        .collect();
+    let load = Sink::default().into_load_parts(input, format.to_owned(), parts);
+    Some(partial_set(load))
+}
+
+fn partial_set(load: crate::model::FileLoad) -> Arc<TraceSet> {
     let mut set = crate::model::build::build(vec![load], Vec::new());
     set.mark_partial();
-    Some(Arc::new(set))
+    Arc::new(set)
 }
 
 /// What is known so far of one trace.
@@ -81,7 +114,7 @@ impl TraceTally {
 }
 
 /// The tallies of the traces in `batches` (one block's worth).
-pub fn tally(batches: &[Batch]) -> Vec<TraceTally> {
+pub fn tally<'a>(batches: impl IntoIterator<Item = &'a Batch>) -> Vec<TraceTally> {
     let mut out: Vec<TraceTally> = Vec::new();
     let mut at: HashMap<&str, usize> = HashMap::new();
     for b in batches {

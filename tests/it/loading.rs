@@ -6,7 +6,7 @@ use crate::common::*;
 use spanlens::load::preview::{Peek, TraceTally};
 use spanlens::load::{self, LoadOptions, Progress};
 use spanlens::model::{SpanIx, TraceIx, TraceSet};
-use spanlens::synth::{GenOptions, generate};
+use spanlens::synth::{GenFormat, GenOptions, generate};
 use spanlens::tui::app::Screen;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -28,21 +28,36 @@ fn load_peeking(paths: &[PathBuf], peek: Arc<Peek>) -> (TraceSet, Vec<Progress>)
 }
 
 fn generated(spans: usize) -> PathBuf {
+    generated_as(spans, GenFormat::Otlp, "preview.otlp.jsonl")
+}
+
+fn generated_as(spans: usize, format: GenFormat, name: &str) -> PathBuf {
     let mut bytes = Vec::new();
     generate(
         &GenOptions {
             spans,
+            format,
             ..GenOptions::default()
         },
         &mut bytes,
     )
     .unwrap();
-    temp_file("preview.otlp.jsonl", &bytes)
+    temp_file(name, &bytes)
 }
 
 #[test]
 fn tallies_add_up_to_the_loaded_traces() {
-    let (set, progress) = load_with_preview(&[generated(3_000)]);
+    tallies_add_up(generated(3_000));
+    // Parquet reports per group of record batches: 40,000 rows are two groups.
+    tallies_add_up(generated_as(40_000, GenFormat::Parquet, "preview.parquet"));
+}
+
+fn tallies_add_up(path: PathBuf) {
+    let (set, progress) = load_with_preview(&[path]);
+    let done: Vec<u64> = progress.iter().map(|p| p.done).collect();
+    assert!(done.windows(2).all(|w| w[0] <= w[1]), "{done:?}");
+    let last = progress.last().unwrap();
+    assert_eq!(last.done, last.total, "progress ends at the whole file");
     let mut merged: std::collections::BTreeMap<String, TraceTally> = Default::default();
     for t in progress.iter().flat_map(|p| &p.traces) {
         merged.entry(t.trace_id.clone()).or_default().absorb(t);
@@ -159,7 +174,11 @@ fn a_selection_never_moved_leaves_the_list_cursor_alone() {
 
 #[test]
 fn the_loader_answers_an_ask_with_the_trace_read_so_far() {
-    let path = generated(3_000);
+    answers_an_ask(generated(3_000));
+    answers_an_ask(generated_as(3_000, GenFormat::Parquet, "ask.parquet"));
+}
+
+fn answers_an_ask(path: PathBuf) {
     let (full, _) = load_with_preview(std::slice::from_ref(&path));
     // The trace with the most spans: its spans lie on many lines, in several batches.
     let big = (0..full.traces.len() as u32)

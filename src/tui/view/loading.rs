@@ -26,13 +26,13 @@ pub fn render(frame: &mut Frame, app: &mut App, area: Rect) {
         String::new()
     } else if rows.len() < rows.traces_seen() {
         format!(
-            "{} traces so far; the {} with most errors, then slowest · Enter opens one when loaded",
+            "{} traces so far; the {} with most errors, then slowest · Enter opens one as read so far",
             rows.traces_seen(),
             rows.len()
         )
     } else {
         format!(
-            "{} traces so far, errors and slowest first · Enter opens one when loaded",
+            "{} traces so far, errors and slowest first · Enter opens one as read so far",
             rows.len()
         )
     };
