@@ -5,6 +5,7 @@
 //! `(key, &RawValue)` pairs borrowed from the input buffer, so a payload costs one
 //! validation pass and a `TextRef`, and is decoded only when someone looks at it.
 
+use super::Sink;
 use crate::model::{Batch, Enc, Pos, TextRef};
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -263,22 +264,29 @@ fn split_lines(buf: &[u8], parts: usize) -> Vec<(usize, usize)> {
     out
 }
 
-/// Parses one line into a batch. Gets the context, the line (without `\n`) and the byte
+/// Parses one line into a sink. Gets the context, the line (without `\n`) and the byte
 /// offset of the line in the source (its order key and, for problems, its position).
-pub type LineFn<'f> = dyn Fn(&Ctx, &str, u64, &mut Batch) + Sync + 'f;
+pub type LineFn<'f> = dyn Fn(&Ctx, &str, u64, &mut Sink) + Sync + 'f;
 
-/// Parses the lines of `ctx.buf` in parallel. Each piece of the buffer becomes one batch,
-/// in file order. Text is validated as UTF-8 once per piece; a piece that is not valid is
-/// checked line by line, and only the bad lines are skipped.
-pub fn parse_lines_parallel(ctx: &Ctx, f: &LineFn) -> Vec<Batch> {
+/// Parses the lines of `ctx.buf` in parallel. Each piece of the buffer becomes one sink, in
+/// file order, whose arena is source `first_src + i` (loaders that synthesise text write
+/// it there; pieces are parsed at the same time, so each has its own). Text is validated
+/// as UTF-8 once per piece; a piece that is not valid is checked line by line, and only
+/// the bad lines are skipped.
+pub fn parse_lines_parallel(ctx: &Ctx, f: &LineFn, first_src: usize) -> Vec<Sink> {
     let pieces = split_lines(ctx.buf, rayon::current_num_threads() * 8);
     pieces
         .par_iter()
-        .map(|&(a, b)| {
+        .enumerate()
+        .map(|(i, &(a, b))| {
             let piece = &ctx.buf[a..b];
             // PERF: size the batch for the piece up front (about one span per 2 KB of
             // JSON), so spans and attributes are not copied while growing.
-            let mut batch = Batch::with_capacity(piece.len() / 2048);
+            let mut sink = Sink {
+                batch: Batch::with_capacity(piece.len() / 2048),
+                src: u16::try_from(first_src + i).unwrap_or(u16::MAX),
+                ..Sink::default()
+            };
             // PERF: one SIMD validation per piece; serde_json then reads `&str` and does not
             // validate again.
             let whole = simdutf8::basic::from_utf8(piece).ok();
@@ -294,10 +302,10 @@ pub fn parse_lines_parallel(ctx: &Ctx, f: &LineFn) -> Vec<Batch> {
                     Ok(line) => {
                         let line = line.strip_suffix('\r').unwrap_or(line);
                         if !line.trim().is_empty() {
-                            f(ctx, line, at, &mut batch);
+                            f(ctx, line, at, &mut sink);
                         }
                     }
-                    Err(e) => batch.diag(
+                    Err(e) => sink.batch.diag(
                         ctx.path,
                         Pos::Byte(at),
                         format!("skipped: not valid UTF-8 ({e})"),
@@ -305,18 +313,18 @@ pub fn parse_lines_parallel(ctx: &Ctx, f: &LineFn) -> Vec<Batch> {
                 }
                 pos = end + 1;
             }
-            batch.shrink();
-            batch
+            sink.batch.shrink();
+            sink
         })
         .collect()
 }
 
 /// Turns byte offsets in diagnostics into line numbers, with one pass over `read` (which
 /// yields the source's bytes in order).
-pub fn offsets_to_lines(batches: &mut [Batch], mut read: impl FnMut(&mut dyn FnMut(&[u8]))) {
-    let mut wanted: Vec<u64> = batches
+pub fn offsets_to_lines(sinks: &mut [Sink], mut read: impl FnMut(&mut dyn FnMut(&[u8]))) {
+    let mut wanted: Vec<u64> = sinks
         .iter()
-        .flat_map(|b| b.diagnostics.iter())
+        .flat_map(|s| s.batch.diagnostics.iter())
         .filter_map(|d| {
             if let Pos::Byte(o) = d.pos {
                 Some(o)
@@ -341,7 +349,10 @@ pub fn offsets_to_lines(batches: &mut [Batch], mut read: impl FnMut(&mut dyn FnM
         line += memchr::memchr_iter(b'\n', chunk).count() as u64;
         off += chunk.len() as u64;
     });
-    for d in batches.iter_mut().flat_map(|b| b.diagnostics.iter_mut()) {
+    for d in sinks
+        .iter_mut()
+        .flat_map(|s| s.batch.diagnostics.iter_mut())
+    {
         if let Pos::Byte(o) = d.pos
             && let Ok(i) = wanted.binary_search(&o)
             && let Some(&l) = lines_at.get(i)
@@ -386,10 +397,13 @@ mod tests {
             ..Ctx::new(text, 0, 0, "t")
         };
         let seen = std::sync::Mutex::new(Vec::new());
-        let f = |_: &Ctx, line: &str, at: u64, _: &mut Batch| {
+        let f = |_: &Ctx, line: &str, at: u64, _: &mut Sink| {
             seen.lock().unwrap().push((at, line.to_owned()));
         };
-        parse_lines_parallel(&ctx, &f);
+        let sinks = parse_lines_parallel(&ctx, &f, 7);
+        // Each piece has an arena source of its own, numbered from the first given.
+        let srcs: Vec<u16> = sinks.iter().map(|s| s.src).collect();
+        assert_eq!(srcs, (7..7 + srcs.len() as u16).collect::<Vec<_>>());
         let mut seen = seen.into_inner().unwrap();
         seen.sort();
         assert_eq!(
@@ -405,14 +419,14 @@ mod tests {
     #[test]
     fn offsets_become_line_numbers() {
         let text = b"a\nb\nc\nd";
-        let mut batch = Batch::default();
-        batch.diag("t", Pos::Byte(4), "x");
-        let mut batches = vec![batch];
-        offsets_to_lines(&mut batches, |f| {
+        let mut sink = Sink::default();
+        sink.batch.diag("t", Pos::Byte(4), "x");
+        let mut sinks = vec![sink];
+        offsets_to_lines(&mut sinks, |f| {
             f(&text[..3]);
             f(&text[3..]);
         });
-        assert_eq!(batches[0].diagnostics[0].pos, Pos::Line(3));
+        assert_eq!(sinks[0].batch.diagnostics[0].pos, Pos::Line(3));
     }
 }
 /// Repairs a truncated JSON document: cuts it back to the last complete element of the

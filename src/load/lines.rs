@@ -1,13 +1,13 @@
-//! Streaming JSON Lines: a reader thread fills large blocks that end on line boundaries
-//! while the pool parses the previous block's lines on all cores. The file is never mapped
-//! or held whole, so peak memory is the model plus a few blocks, and payloads stay on disk
-//! as `TextRef`s.
+//! Streaming JSON Lines: the file is mapped and parsed in large blocks that end on line
+//! boundaries, every line on its own, on all cores, and each block's pages are released
+//! once parsed (where mapping fails, a reader thread fills blocks while the pool parses the
+//! previous one). The file is never held whole, so peak memory is the model plus a block,
+//! and payloads stay on disk as `TextRef`s.
 
-use super::Progress;
 use super::input::Input;
 use super::json::{Ctx, LineFn, offsets_to_lines, parse_lines_parallel};
 use super::preview::Peek;
-use crate::model::Batch;
+use super::{ARENA_SRC, Progress, Sink};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::sync::mpsc;
@@ -16,21 +16,22 @@ use std::sync::mpsc;
 /// that a few blocks are a rounding error next to the model.
 const BLOCK: usize = 32 << 20;
 
-/// Parses every line of `input` with `f`, reporting progress in bytes.
+/// Parses every line of `input` with `f`, reporting progress in bytes. Returns one sink
+/// per piece, in file order; piece `i`'s arena is source `ARENA_SRC + 1 + i` of the file
+/// (see `Sink::into_load_parts`).
 pub fn read_lines(
     input: &Input,
-    src: u16,
     path: &str,
-    f: &LineFn,
+    (f, format): (&LineFn, &str),
     preview: Option<&Peek>,
     progress: &(dyn Fn(Progress) + Sync),
-) -> io::Result<Vec<Batch>> {
-    let format = "otlp (jsonl, loading)";
-    let progress = &|p: Progress, all: &[Batch], fresh: usize| {
+) -> io::Result<Vec<Sink>> {
+    let progress = &|p: Progress, all: &[Sink], fresh: usize| {
         let Some(peek) = preview else {
             return progress(p);
         };
-        let traces = super::preview::tally(&all[all.len() - fresh..]);
+        let new = &all[all.len() - fresh..];
+        let traces = super::preview::tally(new.iter().map(|s| &s.batch));
         let partial = super::preview::answer(peek, input, format, all);
         progress(Progress {
             traces,
@@ -42,20 +43,20 @@ pub fn read_lines(
         Input::Memory { bytes, .. } => {
             let ctx = Ctx {
                 by_offset: true,
-                ..Ctx::new(bytes, 0, src, path)
+                ..Ctx::new(bytes, 0, 0, path)
             };
-            let mut batches = parse_lines_parallel(&ctx, f);
+            let mut sinks = parse_lines_parallel(&ctx, f, FIRST_PIECE_SRC);
             let n = bytes.len() as u64;
-            progress(Progress::bytes(path, n, n), &batches, batches.len());
-            offsets_to_lines(&mut batches, |sink| sink(bytes));
-            Ok(batches)
+            progress(Progress::bytes(path, n, n), &sinks, sinks.len());
+            offsets_to_lines(&mut sinks, |sink| sink(bytes));
+            Ok(sinks)
         }
         Input::File { file, len, .. } => {
-            let mut batches = match map_file(file) {
-                Some(map) => stream_map(&map, src, path, f, progress),
-                None => stream_file(file, *len, src, path, f, progress)?,
+            let mut sinks = match map_file(file) {
+                Some(map) => stream_map(&map, path, f, progress),
+                None => stream_file(file, *len, path, f, progress)?,
             };
-            offsets_to_lines(&mut batches, |sink| {
+            offsets_to_lines(&mut sinks, |sink| {
                 let mut off = 0u64;
                 let mut buf = vec![0u8; BLOCK.min(*len as usize)];
                 while off < *len {
@@ -67,14 +68,17 @@ pub fn read_lines(
                     off += n as u64;
                 }
             });
-            Ok(batches)
+            Ok(sinks)
         }
     }
 }
 
-/// Reports progress after a block, with every batch so far and how many of them (at the
+/// The source of the first piece's arena (the file is source 0, its own arena 1).
+const FIRST_PIECE_SRC: usize = ARENA_SRC as usize + 1;
+
+/// Reports progress after a block, with every sink so far and how many of them (at the
 /// end) that block produced.
-type Report<'a> = &'a (dyn Fn(Progress, &[Batch], usize) + Sync);
+type Report<'a> = &'a (dyn Fn(Progress, &[Sink], usize) + Sync);
 
 /// Block size when the file is mapped: no buffers to fill, so blocks can be larger (fewer
 /// pauses where the pool waits for its slowest piece) while the mapped pages held at once
@@ -93,15 +97,9 @@ fn map_file(file: &std::fs::File) -> Option<memmap2::Mmap> {
 
 /// Parses a mapped file block by block (no copy into buffers), releasing each block's
 /// pages once parsed: peak memory counts at most one block of the file, not all of it.
-fn stream_map(
-    map: &memmap2::Mmap,
-    src: u16,
-    path: &str,
-    f: &LineFn,
-    progress: Report,
-) -> Vec<Batch> {
+fn stream_map(map: &memmap2::Mmap, path: &str, f: &LineFn, progress: Report) -> Vec<Sink> {
     let len = map.len();
-    let mut batches = Vec::new();
+    let mut sinks = Vec::new();
     let mut off = 0usize;
     while off < len {
         let guess = (off + MAP_BLOCK).min(len);
@@ -112,16 +110,16 @@ fn stream_map(
         };
         let ctx = Ctx {
             by_offset: true,
-            ..Ctx::new(&map[off..end], off as u64, src, path)
+            ..Ctx::new(&map[off..end], off as u64, 0, path)
         };
-        let fresh = parse_lines_parallel(&ctx, f);
+        let fresh = parse_lines_parallel(&ctx, f, FIRST_PIECE_SRC + sinks.len());
         let n = fresh.len();
-        batches.extend(fresh);
-        progress(Progress::bytes(path, end as u64, len as u64), &batches, n);
+        sinks.extend(fresh);
+        progress(Progress::bytes(path, end as u64, len as u64), &sinks, n);
         release(map, off, end);
         off = end;
     }
-    batches
+    sinks
 }
 
 /// Drops the mapped pages of `[from, to)` from this process (they stay in the page cache).
@@ -148,32 +146,31 @@ struct Block {
 fn stream_file(
     file: &std::fs::File,
     len: u64,
-    src: u16,
     path: &str,
     f: &LineFn,
     progress: Report,
-) -> io::Result<Vec<Batch>> {
+) -> io::Result<Vec<Sink>> {
     // Two blocks in flight: one being parsed, one being read. Parsed blocks come back
     // through `spare` to be filled again, so memory stays at a few blocks.
     let (full_tx, full_rx) = mpsc::sync_channel::<io::Result<Block>>(1);
     let (spare_tx, spare_rx) = mpsc::channel::<Vec<u8>>();
     std::thread::scope(|scope| {
         scope.spawn(move || read_blocks(file, len, &full_tx, &spare_rx));
-        let mut batches = Vec::new();
+        let mut sinks = Vec::new();
         for block in full_rx {
             let block = block?;
             let ctx = Ctx {
                 by_offset: true,
-                ..Ctx::new(&block.buf[..block.len], block.off, src, path)
+                ..Ctx::new(&block.buf[..block.len], block.off, 0, path)
             };
-            let fresh = parse_lines_parallel(&ctx, f);
+            let fresh = parse_lines_parallel(&ctx, f, FIRST_PIECE_SRC + sinks.len());
             let n = fresh.len();
-            batches.extend(fresh);
+            sinks.extend(fresh);
             let done = block.off + block.len as u64;
-            progress(Progress::bytes(path, done, len), &batches, n);
+            progress(Progress::bytes(path, done, len), &sinks, n);
             let _ = spare_tx.send(block.buf);
         }
-        Ok(batches)
+        Ok(sinks)
     })
 }
 

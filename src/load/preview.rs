@@ -29,26 +29,10 @@ impl Peek {
     }
 }
 
-/// Answers the pending ask, if any: the spans of the wanted trace among `batches` (all
-/// read so far), as a trace set of its own that reads text from the same input.
-pub(super) fn answer(
-    peek: &Peek,
-    input: &Input,
-    format: &str,
-    batches: &[Batch],
-) -> Option<Arc<TraceSet>> {
-    let id = peek.take()?;
-    let parts: Vec<Batch> = batches.iter().filter_map(|b| b.extract(&id)).collect();
-    Some(partial_set(Sink::default().into_load(
-        input,
-        format.to_owned(),
-        parts,
-    )))
-}
-
-/// `answer` for a file loaded in parts, each with its own arena (parquet): the arenas of
+/// Answers the pending ask, if any: the spans of the wanted trace among `parts` (all read
+/// so far), as a trace set of its own that reads text from the same input. The arenas of
 /// the parts that hold some of the trace are copied, the others left empty.
-pub(super) fn answer_parts(
+pub(super) fn answer(
     peek: &Peek,
     input: &Input,
     format: &str,

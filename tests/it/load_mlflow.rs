@@ -198,3 +198,40 @@ fn a_truncated_trace_keeps_the_complete_spans_and_says_where() {
         serde_json::json!({"x": 3})
     );
 }
+
+#[test]
+fn json_lines_of_traces_load_in_parallel_pieces_and_a_bad_line_is_named() {
+    use spanlens::synth::{GenFormat, GenOptions, generate};
+    let mut text = Vec::new();
+    let opts = GenOptions {
+        spans: 4_000,
+        format: GenFormat::Mlflow,
+        ..GenOptions::default()
+    };
+    generate(&opts, &mut text).unwrap();
+    let clean = load_text("traces.mlflow.jsonl", &text);
+    // A broken record as line 4: the others all load, and the warning names the line.
+    let mut lines: Vec<&[u8]> = text.split(|b| *b == b'\n').collect();
+    lines.insert(3, br#"{"info": {"trace_id": "tr-broken""#);
+    let damaged = load_text("damaged.mlflow.jsonl", &lines.join(&b'\n'));
+    assert_eq!(damaged.total_spans(), clean.total_spans());
+    assert_eq!(damaged.traces.len(), clean.traces.len());
+    let w: Vec<String> = damaged.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("damaged.mlflow.jsonl: line 4"), "{w:?}");
+    // Lines were parsed in pieces, each with an arena of its own, and text read from any
+    // of them decodes as in the clean load.
+    assert!(
+        damaged.sources.len() > 3,
+        "{} sources",
+        damaged.sources.len()
+    );
+    let inputs = |set: &spanlens::model::TraceSet| -> Vec<String> {
+        (set.spans.iter())
+            .filter_map(|s| s.input.map(|r| set.sources.text(r)))
+            .collect()
+    };
+    let want = inputs(&clean);
+    assert!(want.len() > 100);
+    assert_eq!(inputs(&damaged), want);
+}

@@ -28,7 +28,7 @@ impl Report<'_> {
         if let Some(peek) = self.preview {
             let new = &parts[parts.len() - fresh..];
             p.traces = preview::tally(new.iter().map(|s| &s.batch));
-            p.partial = preview::answer_parts(peek, self.input, &self.format, parts);
+            p.partial = preview::answer(peek, self.input, &self.format, parts);
         }
         (self.progress)(p);
     }
