@@ -30,9 +30,11 @@ gen() {
 }
 BIG=$DIR/spans-$SPANS.otlp.jsonl
 PARQ=$DIR/spans-$SPANS.parquet
+MLF=$DIR/spans-$SPANS.mlflow.jsonl
 MB100=$DIR/100mb.otlp.jsonl
 gen "$BIG" --spans "$SPANS" --format otlp
 gen "$PARQ" --spans "$SPANS" --format parquet
+gen "$MLF" --spans "$SPANS" --format mlflow
 gen "$MB100" --spans 43000 --format otlp
 for n in 10000 100000; do
     gen "$DIR/run1-$n.otlp.jsonl" --spans $n --traces 1 --format otlp
@@ -74,6 +76,8 @@ if [ "${SPANLENS_BENCH_JQ:-1}" != 0 ] && command -v jq >/dev/null; then
 fi
 timed "$BIN" summary "$PARQ"
 row "\`summary\`, the same spans as parquet ($(mb "$PARQ") MB)" "${WALL} s, peak RSS ${RSS} MB" "no slower than JSON (${SUM_WALL} s)"
+timed "$BIN" summary "$MLF"
+row "\`summary\`, the same spans as MLflow JSONL ($(mb "$MLF") MB, one trace per line)" "${WALL} s, peak RSS ${RSS} MB ($(ratio "$RSS" "$(mb "$MLF")")x file)" "-"
 timed "$BIN" summary "$MB100"
 row "\`summary\`, 43,000 spans OTLP JSONL ($(mb "$MB100") MB)" "${WALL} s, peak RSS ${RSS} MB" "-"
 
