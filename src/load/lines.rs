@@ -102,7 +102,7 @@ fn stream_map(map: &memmap2::Mmap, path: &str, f: &LineFn, progress: Report) -> 
     let mut sinks = Vec::new();
     let mut off = 0usize;
     while off < len {
-        let guess = (off + MAP_BLOCK).min(len);
+        let guess = (off + map_block()).min(len);
         let end = if guess == len {
             len
         } else {
@@ -118,8 +118,25 @@ fn stream_map(map: &memmap2::Mmap, path: &str, f: &LineFn, progress: Report) -> 
         progress(Progress::bytes(path, end as u64, len as u64), &sinks, n);
         release(map, off, end);
         off = end;
+        if slow_blocks_for_tests() {
+            std::thread::sleep(std::time::Duration::from_millis(150));
+        }
     }
     sinks
+}
+
+/// `SPANLENS_TEST_SLOW_BLOCKS=1` loads a mapped file in 1 MB blocks, pausing after each,
+/// so end-to-end tests can act while a small file is still loading.
+fn slow_blocks_for_tests() -> bool {
+    std::env::var_os("SPANLENS_TEST_SLOW_BLOCKS").is_some_and(|v| v == "1")
+}
+
+fn map_block() -> usize {
+    if slow_blocks_for_tests() {
+        1 << 20
+    } else {
+        MAP_BLOCK
+    }
 }
 
 /// Drops the mapped pages of `[from, to)` from this process (they stay in the page cache).

@@ -234,3 +234,39 @@ fn marking_two_runs_in_the_list_opens_their_diff() {
     assert_eq!(pane.exit_status(), 0);
     pane.assert_restored("diff from the list");
 }
+
+#[test]
+fn a_trace_opens_as_read_so_far_while_its_file_loads() {
+    use spanlens::synth::{GenOptions, generate};
+    let mut bytes = Vec::new();
+    let opts = GenOptions {
+        spans: 12_000,
+        ..GenOptions::default()
+    };
+    generate(&opts, &mut bytes).unwrap();
+    let dir = std::env::temp_dir().join(format!("spanlens-e2e-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("slow.otlp.jsonl");
+    std::fs::write(&path, &bytes).unwrap();
+    // 1 MB blocks with a pause after each: the load takes seconds, whatever the machine.
+    let env = [("SPANLENS_TEST_SLOW_BLOCKS", "1")];
+    let pane = Pane::start("partial", path.to_str().unwrap(), &env);
+    pane.wait_for("traces so far");
+    pane.keys(&["Enter"]);
+    let screen = pane.wait_for("partial: still loading");
+    assert!(screen.contains("─ spans"), "{screen}");
+    assert!(
+        screen.contains("loading "),
+        "the progress line stays: {screen}"
+    );
+    // When the load ends, the whole trace replaces the partial one, still open.
+    let screen = pane.wait("the whole trace", |s| {
+        !s.contains("partial") && !s.contains("loading ") && s.contains("─ spans")
+    });
+    assert!(
+        screen.contains("12000 spans"),
+        "the top bar counts every span: {screen}"
+    );
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_status(), 0);
+}
