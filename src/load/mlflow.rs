@@ -8,7 +8,7 @@
 
 use super::format::Format;
 use super::input::Input;
-use super::json::{Ctx, RawObject, is_null, raw_array, raw_i64};
+use super::json::{CowStr, Ctx, RawObject, is_null, raw_array, raw_i64};
 use super::{ARENA_SRC, Sink, short_error};
 use crate::model::{Assessment, Enc, FileLoad, Pos, Status, TraceInfo, ids};
 use serde_json::Value;
@@ -20,6 +20,9 @@ const USAGE_SCAN_LIMIT: usize = 256 << 10;
 
 /// Entry point for one MLflow JSON object of format `fmt`.
 pub fn load(fmt: Format, sink: &mut Sink, ctx: &Ctx, raw: &RawValue, seq: u64) {
+    if fmt == Format::MlflowTrace && load_text(sink, ctx, raw.get(), seq) {
+        return;
+    }
     let Some(obj) = RawObject::parse(raw) else {
         sink.batch.diag(
             ctx.path,
@@ -35,10 +38,98 @@ pub fn load(fmt: Format, sink: &mut Sink, ctx: &Ctx, raw: &RawValue, seq: u64) {
     }
 }
 
+/// `{info, data: {spans}}` as written by `Trace.to_json()`, read in one pass.
+///
+/// PERF: a line holds a whole trace; reading each level as a `RawObject` (the trace, its
+/// `data`, the span list, each span, its attributes) scanned most of its bytes six times.
+/// Any other shape fails to parse as this and goes the `RawObject` way (`load_trace`).
+#[derive(serde::Deserialize)]
+struct TraceDoc<'a> {
+    #[serde(borrow, default)]
+    info: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    data: Option<TraceData<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct TraceData<'a> {
+    #[serde(borrow, default)]
+    spans: Option<Vec<SpanDict<'a>>>,
+}
+
+/// A span dict: its fields as raw pairs, and its attributes read in the same pass.
+struct SpanDict<'a> {
+    fields: RawObject<'a>,
+    attributes: Option<RawObject<'a>>,
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for SpanDict<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = SpanDict<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an MLflow span")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let (mut fields, mut attributes) = (Vec::new(), None);
+                while let Some(key) = map.next_key::<CowStr<'de>>()? {
+                    if &*key == "attributes" && attributes.is_none() {
+                        attributes = map.next_value::<Option<RawObject<'de>>>()?;
+                    } else {
+                        fields.push((key, map.next_value::<&'de RawValue>()?));
+                    }
+                }
+                Ok(SpanDict {
+                    fields: RawObject(fields),
+                    attributes,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Loads `text` (borrowed from `ctx.buf`) if it is a `Trace.to_json()` document; false
+/// when it is something else, or not JSON, and has to go the `RawObject` way.
+pub fn load_text(sink: &mut Sink, ctx: &Ctx, text: &str, seq: u64) -> bool {
+    match serde_json::from_str::<TraceDoc>(text) {
+        Ok(doc) => {
+            load_trace_doc(sink, ctx, &doc, seq);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+fn load_trace_doc(sink: &mut Sink, ctx: &Ctx, doc: &TraceDoc, seq: u64) {
+    let trace_id = trace_info(sink, ctx, doc.info);
+    let spans = doc.data.as_ref().and_then(|d| d.spans.as_deref());
+    for (i, span) in spans.unwrap_or_default().iter().enumerate() {
+        let attrs = span.attributes.as_ref();
+        load_span(
+            sink,
+            ctx,
+            (&span.fields, attrs),
+            Some(&trace_id),
+            seq + i as u64,
+        );
+    }
+}
+
 /// `{info, data: {spans}}` as written by `Trace.to_json()`.
 fn load_trace(sink: &mut Sink, ctx: &Ctx, obj: &RawObject, seq: u64) {
-    let info_raw = obj.get("info");
-    let info = obj.obj("info").unwrap_or_default();
+    let trace_id = trace_info(sink, ctx, obj.get("info"));
+    let spans = obj.obj("data").map(|d| d.arr("spans")).unwrap_or_default();
+    load_spans(sink, ctx, &spans, Some(&trace_id), seq);
+}
+
+/// Records a trace's `info` (id, state, assessments); returns the canonical trace id.
+fn trace_info(sink: &mut Sink, ctx: &Ctx, info_raw: Option<&RawValue>) -> String {
+    let info = info_raw.and_then(RawObject::parse).unwrap_or_default();
     let original = info
         .str(&["trace_id", "request_id"])
         .unwrap_or_default()
@@ -56,8 +147,7 @@ fn load_trace(sink: &mut Sink, ctx: &Ctx, obj: &RawObject, seq: u64) {
             sink.batch.assessments.push(a);
         }
     }
-    let spans = obj.obj("data").map(|d| d.arr("spans")).unwrap_or_default();
-    load_spans(sink, ctx, &spans, Some(&trace_id), seq);
+    trace_id
 }
 
 /// MLflow trace states and statuses (`OK`, `ERROR`, `IN_PROGRESS`, `STATE_UNSPECIFIED`).
@@ -68,7 +158,10 @@ fn trace_state(s: &str) -> Status {
 fn load_spans(sink: &mut Sink, ctx: &Ctx, spans: &[&RawValue], trace: Option<&str>, seq: u64) {
     for (i, raw) in spans.iter().enumerate() {
         match RawObject::parse(raw) {
-            Some(o) => load_span(sink, ctx, &o, trace, seq + i as u64),
+            Some(o) => {
+                let attrs = o.obj("attributes");
+                load_span(sink, ctx, (&o, attrs.as_ref()), trace, seq + i as u64)
+            }
             None => sink
                 .batch
                 .diag(ctx.path, ctx.line_of(raw), "span skipped: not an object"),
@@ -78,7 +171,13 @@ fn load_spans(sink: &mut Sink, ctx: &Ctx, spans: &[&RawValue], trace: Option<&st
 
 /// One span dict, in either the v2 (`context`, `parent_id`, `start_time`, `status_code`)
 /// or the v3 (`span_id`, `parent_span_id`, `start_time_unix_nano`, `status{code}`) shape.
-fn load_span(sink: &mut Sink, ctx: &Ctx, o: &RawObject, trace: Option<&str>, seq: u64) {
+fn load_span(
+    sink: &mut Sink,
+    ctx: &Ctx,
+    (o, attrs): (&RawObject, Option<&RawObject>),
+    trace: Option<&str>,
+    seq: u64,
+) {
     let v2 = o.obj("context");
     let field = |v2_key: &str, v3_key: &str| match &v2 {
         Some(c) => c.str(&[v2_key]).map(|s| s.into_owned()),
@@ -114,18 +213,15 @@ fn load_span(sink: &mut Sink, ctx: &Ctx, o: &RawObject, trace: Option<&str>, seq
     d.span.status_msg = ctx.at_opt(message, Enc::JsonStr);
     let mut request_id = None;
     let mut outputs = None;
-    for (key, v) in o.obj("attributes").unwrap_or_default().0 {
-        match &*key {
+    for (key, v) in attrs.map_or(&[][..], |a| &a.0[..]) {
+        let v = *v;
+        match &**key {
             "mlflow.traceRequestId" => request_id = decoded_string(v),
             "mlflow.spanOutputs" => outputs = Some(v),
             _ => {}
         }
-        sink.batch.attr(
-            &mut d,
-            &key,
-            v.get().as_bytes(),
-            ctx.at(v, Enc::JsonStrJson),
-        );
+        sink.batch
+            .attr(&mut d, key, v.get().as_bytes(), ctx.at(v, Enc::JsonStrJson));
     }
     // MLflow 2 autolog keeps token usage only inside the provider response.
     if let Some(out) = outputs.filter(|o| !d.sem.has_tokens() && o.get().len() < USAGE_SCAN_LIMIT) {

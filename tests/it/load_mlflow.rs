@@ -235,3 +235,59 @@ fn json_lines_of_traces_load_in_parallel_pieces_and_a_bad_line_is_named() {
     assert!(want.len() > 100);
     assert_eq!(inputs(&damaged), want);
 }
+
+#[test]
+fn a_trace_read_in_one_pass_equals_the_same_trace_read_level_by_level() {
+    use spanlens::model::{SpanIx, TraceSet};
+    use spanlens::synth::{GenFormat, GenOptions, generate};
+    let mut text = Vec::new();
+    let opts = GenOptions {
+        spans: 600,
+        format: GenFormat::Mlflow,
+        ..GenOptions::default()
+    };
+    generate(&opts, &mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    // The same traces as `search_traces` rows whose `trace` column is the object: that
+    // path reads each level as a `RawObject`.
+    let rows: String = (text.lines())
+        .map(|l| format!("{{\"trace_id\": \"r\", \"request_time\": 0, \"trace\": {l}}}\n"))
+        .collect();
+    let direct = load_text("one-pass.mlflow.jsonl", text.as_bytes());
+    let levels = load_text("rows.mlflow.jsonl", rows.as_bytes());
+    assert!(direct.diagnostics.is_empty(), "{:?}", direct.diagnostics);
+    assert!(
+        levels.files[0].format.contains("search"),
+        "{}",
+        levels.files[0].format
+    );
+    let view = |set: &TraceSet| -> Vec<String> {
+        (0..set.spans.len() as u32)
+            .map(SpanIx)
+            .map(|ix| {
+                let s = set.span(ix);
+                let text = |r: Option<spanlens::model::TextRef>| r.map(|r| set.sources.text(r));
+                let attrs: Vec<(String, String)> = (set.attrs_of(ix))
+                    .map(|(k, v)| (k.to_owned(), set.sources.text(v)))
+                    .collect();
+                format!(
+                    "{} {} {} {:?} {:?} {} {:?} {:?} {:?} {:?} {attrs:?}",
+                    set.trace_id(TraceIx(s.trace)),
+                    set.span_id(ix),
+                    set.str(s.name),
+                    s.kind,
+                    s.status,
+                    s.start_ns,
+                    s.end_ns,
+                    s.tokens,
+                    text(s.input),
+                    text(s.output),
+                )
+            })
+            .collect()
+    };
+    let (a, b) = (view(&direct), view(&levels));
+    assert_eq!(a.len(), 600);
+    assert_eq!(a, b);
+    assert_eq!(direct.assessments.len(), levels.assessments.len());
+}
