@@ -162,6 +162,22 @@ impl Input {
         }
     }
 
+    /// The whole input as bytes: a read-only map of a file (its pages belong to the page
+    /// cache, which can drop them under memory pressure, unlike a copy on the heap), or
+    /// the bytes already in memory. A file that cannot be mapped is read.
+    pub fn whole(&self) -> io::Result<Whole> {
+        if let Input::File { file, len, .. } = self
+            && *len > 0
+        {
+            // SAFETY: read-only, and dropped when the document is parsed; see
+            // `lines::map_file` for what a concurrent truncation could do.
+            if let Ok(map) = unsafe { memmap2::Mmap::map(&**file) } {
+                return Ok(Whole::Mapped(map));
+            }
+        }
+        self.read_all().map(Whole::Shared)
+    }
+
     /// The source that text references into this input resolve against.
     pub fn source(&self) -> Source {
         match self {
@@ -196,6 +212,22 @@ fn decompress(r: impl Read, magic: &[u8], len_hint: u64) -> io::Result<(Vec<u8>,
     } else {
         zstd::stream::read::Decoder::new(r)?.read_to_end(&mut out)?;
         Ok((out, "zstd"))
+    }
+}
+
+/// An input's bytes, all at once (see `Input::whole`).
+pub enum Whole {
+    Mapped(memmap2::Mmap),
+    Shared(Arc<Vec<u8>>),
+}
+
+impl std::ops::Deref for Whole {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Whole::Mapped(m) => m,
+            Whole::Shared(v) => v,
+        }
     }
 }
 

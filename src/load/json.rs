@@ -233,6 +233,29 @@ pub fn for_each_element<'a>(
     de.end()
 }
 
+/// The first element of a raw array (`None` for an empty array or anything else), read
+/// without parsing the rest: classifying a document by its first record must not cost a
+/// pass over a gigabyte.
+pub fn first_element(raw: &RawValue) -> Option<&RawValue> {
+    struct First<'a, 'de>(&'a mut Option<&'de RawValue>);
+    impl<'de> Visitor<'de> for First<'_, 'de> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON array")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            *self.0 = seq.next_element::<&'de RawValue>()?;
+            Ok(())
+        }
+    }
+    let mut first = None;
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    // The rest of the array is left unread, which serde_json reports as an error: the
+    // element already read is all that is wanted.
+    let _ = de.deserialize_seq(First(&mut first));
+    first
+}
+
 /// Reads JSON values written back to back (one document, JSON Lines, or pretty objects one
 /// after another as the OTel Python console exporter writes them). Stops at the first
 /// syntax error and returns it, keeping what came before.

@@ -10,8 +10,7 @@ use serde_json::value::RawValue;
 pub(super) fn classify_value(raw: &RawValue) -> Option<Format> {
     let t = raw.get();
     if t.starts_with('[') {
-        let first = json::raw_array(raw).into_iter().next()?;
-        return classify_value(first);
+        return classify_value(json::first_element(raw)?);
     }
     format::classify(&RawObject::parse(raw)?)
 }

@@ -238,7 +238,6 @@ fn json_lines_of_traces_load_in_parallel_pieces_and_a_bad_line_is_named() {
 
 #[test]
 fn a_trace_read_in_one_pass_equals_the_same_trace_read_level_by_level() {
-    use spanlens::model::{SpanIx, TraceSet};
     use spanlens::synth::{GenFormat, GenOptions, generate};
     let mut text = Vec::new();
     let opts = GenOptions {
@@ -261,33 +260,59 @@ fn a_trace_read_in_one_pass_equals_the_same_trace_read_level_by_level() {
         "{}",
         levels.files[0].format
     );
-    let view = |set: &TraceSet| -> Vec<String> {
-        (0..set.spans.len() as u32)
-            .map(SpanIx)
-            .map(|ix| {
-                let s = set.span(ix);
-                let text = |r: Option<spanlens::model::TextRef>| r.map(|r| set.sources.text(r));
-                let attrs: Vec<(String, String)> = (set.attrs_of(ix))
-                    .map(|(k, v)| (k.to_owned(), set.sources.text(v)))
-                    .collect();
-                format!(
-                    "{} {} {} {:?} {:?} {} {:?} {:?} {:?} {:?} {attrs:?}",
-                    set.trace_id(TraceIx(s.trace)),
-                    set.span_id(ix),
-                    set.str(s.name),
-                    s.kind,
-                    s.status,
-                    s.start_ns,
-                    s.end_ns,
-                    s.tokens,
-                    text(s.input),
-                    text(s.output),
-                )
-            })
-            .collect()
-    };
-    let (a, b) = (view(&direct), view(&levels));
+    let (a, b) = (span_view(&direct), span_view(&levels));
     assert_eq!(a.len(), 600);
     assert_eq!(a, b);
     assert_eq!(direct.assessments.len(), levels.assessments.len());
+}
+
+/// Every span of `set` as one line: ids, name, kind, status, times, tokens, payloads and
+/// attributes, decoded.
+fn span_view(set: &spanlens::model::TraceSet) -> Vec<String> {
+    use spanlens::model::SpanIx;
+    (0..set.spans.len() as u32)
+        .map(SpanIx)
+        .map(|ix| {
+            let s = set.span(ix);
+            let text = |r: Option<spanlens::model::TextRef>| r.map(|r| set.sources.text(r));
+            let attrs: Vec<(String, String)> = (set.attrs_of(ix))
+                .map(|(k, v)| (k.to_owned(), set.sources.text(v)))
+                .collect();
+            format!(
+                "{} {} {} {:?} {:?} {} {:?} {:?} {:?} {:?} {attrs:?}",
+                set.trace_id(TraceIx(s.trace)),
+                set.span_id(ix),
+                set.str(s.name),
+                s.kind,
+                s.status,
+                s.start_ns,
+                s.end_ns,
+                s.tokens,
+                text(s.input),
+                text(s.output),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn one_big_array_of_traces_loads_in_parallel_runs_like_its_lines() {
+    use spanlens::synth::{GenFormat, GenOptions, generate};
+    let mut text = Vec::new();
+    let opts = GenOptions {
+        spans: 6_000,
+        format: GenFormat::Mlflow,
+        ..GenOptions::default()
+    };
+    generate(&opts, &mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    let array = format!("[{}]", text.lines().collect::<Vec<_>>().join(",\n"));
+    assert!(array.len() > 4 << 20, "big enough for several runs");
+    let lines = load_text("lines.mlflow.jsonl", text.as_bytes());
+    let doc = load_text("array.mlflow.json", array.as_bytes());
+    assert!(doc.diagnostics.is_empty(), "{:?}", doc.diagnostics);
+    // Runs were loaded apart: one arena source per run besides the file's own two.
+    assert!(doc.sources.len() > 3, "{} sources", doc.sources.len());
+    assert_eq!(span_view(&doc), span_view(&lines));
+    assert_eq!(doc.traces.len(), lines.traces.len());
 }
