@@ -5,9 +5,11 @@
 //! and payloads stay on disk as `TextRef`s.
 
 use super::input::Input;
-use super::json::{Ctx, LineFn, offsets_to_lines, parse_lines_parallel};
+use super::json::Ctx;
 use super::preview::Peek;
 use super::{ARENA_SRC, Progress, Sink};
+use crate::model::{Batch, Pos};
+use rayon::prelude::*;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::sync::mpsc;
@@ -236,5 +238,166 @@ fn read_blocks(
         if full.send(Ok(block)).is_err() {
             return;
         }
+    }
+}
+
+/// Splits `buf` into about `parts` pieces that end on line boundaries.
+fn split_lines(buf: &[u8], parts: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::with_capacity(parts);
+    let step = (buf.len() / parts.max(1)).max(1);
+    let mut start = 0;
+    while start < buf.len() {
+        let guess = (start + step).min(buf.len());
+        let end = match memchr::memchr(b'\n', &buf[guess..]) {
+            Some(i) => guess + i + 1,
+            None => buf.len(),
+        };
+        out.push((start, end));
+        start = end;
+    }
+    out
+}
+
+/// Parses one line into a sink. Gets the context, the line (without `\n`) and the byte
+/// offset of the line in the source (its order key and, for problems, its position).
+pub type LineFn<'f> = dyn Fn(&Ctx, &str, u64, &mut Sink) + Sync + 'f;
+
+/// Parses the lines of `ctx.buf` in parallel. Each piece of the buffer becomes one sink, in
+/// file order, whose arena is source `first_src + i` (loaders that synthesise text write
+/// it there; pieces are parsed at the same time, so each has its own). Text is validated
+/// as UTF-8 once per piece; a piece that is not valid is checked line by line, and only
+/// the bad lines are skipped.
+pub fn parse_lines_parallel(ctx: &Ctx, f: &LineFn, first_src: usize) -> Vec<Sink> {
+    let pieces = split_lines(ctx.buf, rayon::current_num_threads() * 8);
+    pieces
+        .par_iter()
+        .enumerate()
+        .map(|(i, &(a, b))| {
+            let piece = &ctx.buf[a..b];
+            // PERF: size the batch for the piece up front (about one span per 2 KB of
+            // JSON), so spans and attributes are not copied while growing.
+            let mut sink = Sink {
+                batch: Batch::with_capacity(piece.len() / 2048),
+                src: u16::try_from(first_src + i).unwrap_or(u16::MAX),
+                ..Sink::default()
+            };
+            // PERF: one SIMD validation per piece; serde_json then reads `&str` and does not
+            // validate again.
+            let whole = simdutf8::basic::from_utf8(piece).ok();
+            let mut pos = 0;
+            while pos < piece.len() {
+                let end = memchr::memchr(b'\n', &piece[pos..]).map_or(piece.len(), |i| pos + i);
+                let at = ctx.base + (a + pos) as u64;
+                let line = match whole {
+                    Some(s) => Ok(&s[pos..end]),
+                    None => std::str::from_utf8(&piece[pos..end]),
+                };
+                match line {
+                    Ok(line) => {
+                        let line = line.strip_suffix('\r').unwrap_or(line);
+                        if !line.trim().is_empty() {
+                            f(ctx, line, at, &mut sink);
+                        }
+                    }
+                    Err(e) => sink.batch.diag(
+                        ctx.path,
+                        Pos::Byte(at),
+                        format!("skipped: not valid UTF-8 ({e})"),
+                    ),
+                }
+                pos = end + 1;
+            }
+            sink.batch.shrink();
+            sink
+        })
+        .collect()
+}
+
+/// Turns byte offsets in diagnostics into line numbers, with one pass over `read` (which
+/// yields the source's bytes in order).
+pub fn offsets_to_lines(sinks: &mut [Sink], mut read: impl FnMut(&mut dyn FnMut(&[u8]))) {
+    let mut wanted: Vec<u64> = sinks
+        .iter()
+        .flat_map(|s| s.batch.diagnostics.iter())
+        .filter_map(|d| {
+            if let Pos::Byte(o) = d.pos {
+                Some(o)
+            } else {
+                None
+            }
+        })
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut lines_at: Vec<u64> = Vec::with_capacity(wanted.len());
+    let (mut off, mut line, mut next) = (0u64, 1u64, 0usize);
+    read(&mut |chunk: &[u8]| {
+        while next < wanted.len() && wanted[next] < off + chunk.len() as u64 {
+            let upto = (wanted[next] - off) as usize;
+            lines_at.push(line + memchr::memchr_iter(b'\n', &chunk[..upto]).count() as u64);
+            next += 1;
+        }
+        line += memchr::memchr_iter(b'\n', chunk).count() as u64;
+        off += chunk.len() as u64;
+    });
+    for d in sinks
+        .iter_mut()
+        .flat_map(|s| s.batch.diagnostics.iter_mut())
+    {
+        if let Pos::Byte(o) = d.pos
+            && let Ok(i) = wanted.binary_search(&o)
+            && let Some(&l) = lines_at.get(i)
+        {
+            d.pos = Pos::Line(l);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Pos;
+
+    #[test]
+    fn lines_are_split_without_losing_any() {
+        let text = b"{\"n\":1}\n\n{\"n\":2}\r\n{\"n\":3}";
+        let ctx = Ctx {
+            by_offset: true,
+            ..Ctx::new(text, 0, 0, "t")
+        };
+        let seen = std::sync::Mutex::new(Vec::new());
+        let f = |_: &Ctx, line: &str, at: u64, _: &mut Sink| {
+            seen.lock().unwrap().push((at, line.to_owned()));
+        };
+        let sinks = parse_lines_parallel(&ctx, &f, 7);
+        // Each piece has an arena source of its own, numbered from the first given.
+        let srcs: Vec<u16> = sinks.iter().map(|s| s.src).collect();
+        assert_eq!(srcs, (7..7 + srcs.len() as u16).collect::<Vec<_>>());
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort();
+        assert_eq!(
+            seen,
+            vec![
+                (0, "{\"n\":1}".into()),
+                (9, "{\"n\":2}".into()),
+                (18, "{\"n\":3}".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn offsets_become_line_numbers() {
+        let text = b"a\nb\nc\nd";
+        let mut sink = Sink::default();
+        sink.batch.diag("t", Pos::Byte(4), "x");
+        let mut sinks = vec![sink];
+        offsets_to_lines(&mut sinks, |f| {
+            f(&text[..3]);
+            f(&text[3..]);
+        });
+        assert_eq!(sinks[0].batch.diagnostics[0].pos, Pos::Line(3));
     }
 }

@@ -26,7 +26,8 @@ pub use sink::{ARENA_SRC, Sink};
 
 use crate::model::{Batch, Diagnostic, FileLoad, Pos, TraceSet, build};
 use input::Input;
-use json::{Ctx, LineFn};
+use json::Ctx;
+use lines::LineFn;
 use rayon::prelude::*;
 use serde_json::value::RawValue;
 use sniff::{
