@@ -1,9 +1,15 @@
-//! Opening inputs: plain files (read-only, re-readable), `.gz` and `.zst` (decompressed as
-//! they are read), and `-` for stdin. Compression is detected from magic bytes, not names.
+//! Opening inputs: plain files (read-only, re-readable), `.gz` and `.zst`, and `-` for
+//! stdin. Compression is detected from magic bytes, not names.
+//!
+//! A compressed file is decompressed into a temporary file of our own (unlinked at once,
+//! so nothing is left behind), which is then read like a plain file: mapped in blocks,
+//! payloads re-read on demand. Memory stays at the model's size instead of holding the
+//! whole decompressed text. Where no temporary file can be written, the text is held in
+//! memory as for stdin.
 
 use crate::model::{Source, SourceData};
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -17,6 +23,8 @@ pub enum Input {
         path: PathBuf,
         file: Arc<File>,
         len: u64,
+        /// Set when `file` holds the decompressed text of the compressed file at `path`.
+        compression: Option<&'static str>,
     },
     Memory {
         path: PathBuf,
@@ -39,8 +47,15 @@ impl Input {
         let n = read_up_to(&mut file, &mut magic)?;
         let magic = &magic[..n];
         if magic.starts_with(&GZIP_MAGIC) || magic.starts_with(&ZSTD_MAGIC) {
-            let file = File::open(path)?;
-            let (bytes, kind) = decompress(file, magic, len)?;
+            if let Ok((file, kind)) = decompress_to_temp(File::open(path)?, magic) {
+                return Ok(Input::File {
+                    path: path.into(),
+                    len: file.metadata()?.len(),
+                    file: Arc::new(file),
+                    compression: Some(kind),
+                });
+            }
+            let (bytes, kind) = decompress(File::open(path)?, magic, len)?;
             return Ok(Input::Memory {
                 path: path.into(),
                 bytes: Arc::new(bytes),
@@ -51,6 +66,7 @@ impl Input {
             path: path.into(),
             file: Arc::new(file),
             len,
+            compression: None,
         })
     }
 
@@ -97,8 +113,7 @@ impl Input {
 
     pub fn compression(&self) -> Option<&'static str> {
         match self {
-            Input::Memory { compression, .. } => *compression,
-            Input::File { .. } => None,
+            Input::Memory { compression, .. } | Input::File { compression, .. } => *compression,
         }
     }
 
@@ -204,6 +219,33 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
+/// Decompresses `r` into a new temporary file, unlinked as soon as it exists: the handle
+/// is all that refers to it, and the system frees it when the handle closes.
+fn decompress_to_temp(r: File, magic: &[u8]) -> io::Result<(File, &'static str)> {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("spanlens-{}-{n}.decompressed", std::process::id());
+    let path = std::env::temp_dir().join(name);
+    let mut out = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    std::fs::remove_file(&path)?;
+    let mut w = io::BufWriter::with_capacity(1 << 20, &mut out);
+    let kind = if magic.starts_with(&GZIP_MAGIC) {
+        let mut d = flate2::read::MultiGzDecoder::new(io::BufReader::new(r));
+        io::copy(&mut d, &mut w)?;
+        "gzip"
+    } else {
+        io::copy(&mut zstd::stream::read::Decoder::new(r)?, &mut w)?;
+        "zstd"
+    };
+    w.flush()?;
+    drop(w);
+    Ok((out, kind))
+}
+
 fn decompress(r: impl Read, magic: &[u8], len_hint: u64) -> io::Result<(Vec<u8>, &'static str)> {
     let mut out = Vec::with_capacity((len_hint as usize).saturating_mul(4).min(1 << 30));
     if magic.starts_with(&GZIP_MAGIC) {
@@ -234,7 +276,6 @@ impl std::ops::Deref for Whole {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
 
     #[test]
     fn gzip_and_zstd_are_detected_by_content() {
@@ -248,5 +289,50 @@ mod tests {
         let input = Input::from_bytes("y".into(), zst).unwrap();
         assert_eq!(input.compression(), Some("zstd"));
         assert_eq!(*input.read_all().unwrap(), text);
+    }
+
+    #[test]
+    fn a_compressed_file_is_read_from_an_unlinked_temporary_file() {
+        let text: Vec<u8> = (0..20_000)
+            .flat_map(|i| format!("line {i}\n").into_bytes())
+            .collect();
+        let dir = std::env::temp_dir().join(format!("spanlens-input-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, packed) in [
+            ("t.gz", {
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), Default::default());
+                gz.write_all(&text).unwrap();
+                gz.finish().unwrap()
+            }),
+            ("t.zst", zstd::encode_all(&text[..], 1).unwrap()),
+        ] {
+            let path = dir.join(name);
+            std::fs::write(&path, &packed).unwrap();
+            let input = Input::open(&path).unwrap();
+            assert!(
+                matches!(input, Input::File { .. }),
+                "{name}: not held in memory"
+            );
+            assert!(input.compression().is_some(), "{name}");
+            assert_eq!(input.len(), text.len() as u64, "{name}");
+            assert_eq!(*input.read_all().unwrap(), text, "{name}");
+            assert_eq!(
+                input.read_at(6, 7).unwrap(),
+                b"\nline 1",
+                "{name}: re-read by offset"
+            );
+            assert_eq!(
+                input.display(),
+                path.display().to_string(),
+                "{name}: named as given"
+            );
+        }
+        // Nothing is left behind in the temporary directory, even while the inputs live.
+        let ours = format!("spanlens-{}-", std::process::id());
+        let left = std::fs::read_dir(std::env::temp_dir()).unwrap().flatten();
+        let left: Vec<_> = left
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&ours))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 }

@@ -226,3 +226,32 @@ fn a_reader_that_stops_early_ends_the_report_quietly() {
     assert!(out.status.success(), "status {:?}: {stderr}", out.status);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn a_compressed_file_loads_from_memory_where_no_temporary_file_can_be_written() {
+    let plain = std::fs::read(fixture("agent.otlp.jsonl")).unwrap();
+    let expect = load_fixture("agent.otlp.jsonl");
+    let path = temp_file(
+        "agent.otlp.jsonl.zst",
+        &zstd::encode_all(&plain[..], 3).unwrap(),
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_spanlens"))
+        .args(["summary", "--json", path.to_str().unwrap()])
+        .env("TMPDIR", "/nonexistent/spanlens-no-such-dir")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["totals"]["spans"],
+        serde_json::json!(expect.total_spans())
+    );
+    assert!(
+        v["files"][0]["format"].as_str().unwrap().contains("zstd"),
+        "{v}"
+    );
+}

@@ -327,7 +327,7 @@ fn mlflow_parquet_reads_the_trace_column() {
 }
 
 #[test]
-fn gzip_compressed_parquet_is_read_from_memory() {
+fn gzip_compressed_parquet_is_read_through_its_decompressed_copy() {
     use std::io::Write;
     let bytes = parquet_bytes(&phoenix_batch(Some(ROOT_START)), Compression::SNAPPY);
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
