@@ -36,6 +36,12 @@ pub enum Input {
 impl Input {
     /// Opens `path` read-only (or stdin for `-`), decompressing gzip and zstd.
     pub fn open(path: &Path) -> io::Result<Input> {
+        Self::open_reporting(path, &|_, _| {})
+    }
+
+    /// `open`, telling `report` how many bytes of a compressed file have been read, and of
+    /// how many, as it decompresses (every few MB).
+    pub fn open_reporting(path: &Path, report: &dyn Fn(u64, u64)) -> io::Result<Input> {
         if path.as_os_str() == "-" {
             let mut bytes = Vec::new();
             io::stdin().lock().read_to_end(&mut bytes)?;
@@ -47,7 +53,8 @@ impl Input {
         let n = read_up_to(&mut file, &mut magic)?;
         let magic = &magic[..n];
         if magic.starts_with(&GZIP_MAGIC) || magic.starts_with(&ZSTD_MAGIC) {
-            if let Ok((file, kind)) = decompress_to_temp(File::open(path)?, magic) {
+            let counted = Counted::new(File::open(path)?, len, report);
+            if let Ok((file, kind)) = decompress_to_temp(counted, magic) {
                 return Ok(Input::File {
                     path: path.into(),
                     len: file.metadata()?.len(),
@@ -219,9 +226,44 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
+/// A reader that reports how much of it has been read, every `STEP` bytes.
+struct Counted<'a, R> {
+    inner: R,
+    read: u64,
+    total: u64,
+    next: u64,
+    report: &'a dyn Fn(u64, u64),
+}
+
+impl<'a, R> Counted<'a, R> {
+    const STEP: u64 = 8 << 20;
+
+    fn new(inner: R, total: u64, report: &'a dyn Fn(u64, u64)) -> Self {
+        Counted {
+            inner,
+            read: 0,
+            total,
+            next: Self::STEP,
+            report,
+        }
+    }
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.read >= self.next {
+            (self.report)(self.read, self.total);
+            self.next = self.read + Self::STEP;
+        }
+        Ok(n)
+    }
+}
+
 /// Decompresses `r` into a new temporary file, unlinked as soon as it exists: the handle
 /// is all that refers to it, and the system frees it when the handle closes.
-fn decompress_to_temp(r: File, magic: &[u8]) -> io::Result<(File, &'static str)> {
+fn decompress_to_temp(r: impl Read, magic: &[u8]) -> io::Result<(File, &'static str)> {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let name = format!("spanlens-{}-{n}.decompressed", std::process::id());
@@ -289,6 +331,19 @@ mod tests {
         let input = Input::from_bytes("y".into(), zst).unwrap();
         assert_eq!(input.compression(), Some("zstd"));
         assert_eq!(*input.read_all().unwrap(), text);
+    }
+
+    #[test]
+    fn reading_is_reported_every_few_megabytes() {
+        let seen = std::sync::Mutex::new(Vec::new());
+        let report = |done, total| seen.lock().unwrap().push((done, total));
+        let total = 20 << 20;
+        let mut r = Counted::new(io::repeat(7).take(total), total, &report);
+        io::copy(&mut r, &mut io::sink()).unwrap();
+        let seen = seen.into_inner().unwrap();
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert!(seen.iter().all(|&(d, t)| d <= t && t == total), "{seen:?}");
+        assert!(seen[0].0 >= 8 << 20 && seen[1].0 >= 16 << 20, "{seen:?}");
     }
 
     #[test]

@@ -49,6 +49,19 @@ pub struct Progress {
     pub traces: Vec<preview::TraceTally>,
     /// With `LoadOptions::preview`, after `Peek::want`: the wanted trace as read so far.
     pub partial: Option<std::sync::Arc<crate::model::TraceSet>>,
+    /// The bytes counted are of a compressed file being decompressed, before parsing.
+    pub decompressing: bool,
+}
+
+impl Progress {
+    /// What is being done, for a progress line: "decompressing" or "loading".
+    pub fn verb(&self) -> &'static str {
+        if self.decompressing {
+            "decompressing"
+        } else {
+            "loading"
+        }
+    }
 }
 
 impl Progress {
@@ -59,6 +72,7 @@ impl Progress {
             total,
             traces: Vec::new(),
             partial: None,
+            decompressing: false,
         }
     }
 }
@@ -129,7 +143,16 @@ fn load_item(
     match item {
         Item::MlflowDir(dir) => mlflow::load_dir(dir).map_err(|msg| fail(dir, msg)),
         Item::File { path, explicit } => {
-            let input = Input::open(path).map_err(|e| fail(path, format!("cannot read: {e}")))?;
+            let name = path.display().to_string();
+            let report = |done, total| {
+                let p = Progress::bytes(&name, done, total);
+                progress(Progress {
+                    decompressing: true,
+                    ..p
+                })
+            };
+            let input = Input::open_reporting(path, &report)
+                .map_err(|e| fail(path, format!("cannot read: {e}")))?;
             let result = load_input(&input, opts, progress);
             match result {
                 Err(msg) if !explicit => Err(fail(path, format!("skipped: {msg}"))),

@@ -298,3 +298,33 @@ fn first_spans_of(set: &TraceSet, id: &str, n: usize) -> TraceSet {
 fn ixs(set: &TraceSet, t: TraceIx) -> impl Iterator<Item = SpanIx> {
     set.trace(t).spans().map(|i| SpanIx(i as u32))
 }
+
+#[test]
+fn decompression_shows_as_such_on_the_loading_screen() {
+    use spanlens::tui::{
+        keymap::KeyMap,
+        theme::{ColorDepth, Theme},
+    };
+    let mut app =
+        spanlens::tui::app::App::loading(KeyMap::default(), Theme::new(ColorDepth::Ansi16));
+    let p = Progress::bytes("incident.jsonl.gz", 3 << 20, 12 << 20);
+    app.on_progress(Progress {
+        decompressing: true,
+        ..p.clone()
+    });
+    let screen = screen_text(&render(&mut app, 100, 20)).join("\n");
+    assert!(
+        screen.contains("Decompressing incident.jsonl.gz … 25%"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("decompressing incident.jsonl.gz … 25% (3 of 12 MB)"),
+        "{screen}"
+    );
+    app.on_progress(p);
+    let screen = screen_text(&render(&mut app, 100, 20)).join("\n");
+    assert!(
+        screen.contains("Loading incident.jsonl.gz … 25%"),
+        "{screen}"
+    );
+}

@@ -15,7 +15,12 @@ pub fn render(frame: &mut Frame, app: &mut App, area: Rect) {
     let [line, list] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
     let progress = match &app.progress {
         Some(p) if p.total > 0 => format!(
-            "Loading {} … {}%",
+            "{} {} … {}%",
+            if p.decompressing {
+                "Decompressing"
+            } else {
+                "Loading"
+            },
             inert::line(&p.path),
             p.done * 100 / p.total.max(1)
         ),

@@ -106,7 +106,8 @@ pub fn bottom(frame: &mut Frame, app: &App, area: Rect) {
 fn progress_text(p: &crate::load::Progress) -> String {
     let pct = (p.done * 100).checked_div(p.total).unwrap_or(0);
     format!(
-        "loading {} … {pct}% ({} of {} MB)",
+        "{} {} … {pct}% ({} of {} MB)",
+        p.verb(),
         crate::inert::line(&p.path),
         p.done >> 20,
         p.total >> 20
