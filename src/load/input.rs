@@ -10,6 +10,7 @@
 use crate::model::{Source, SourceData};
 use std::fs::File;
 use std::io::{self, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -268,10 +269,12 @@ fn decompress_to_temp(r: impl Read, magic: &[u8]) -> io::Result<(File, &'static 
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let name = format!("spanlens-{}-{n}.decompressed", std::process::id());
     let path = std::env::temp_dir().join(name);
+    // Readable by this user only: the text of traces may be private.
     let mut out = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .create_new(true)
+        .mode(0o600)
         .open(&path)?;
     std::fs::remove_file(&path)?;
     let mut w = io::BufWriter::with_capacity(1 << 20, &mut out);
