@@ -58,20 +58,23 @@ pub fn read_lines(
                 Some(map) => stream_map(&map, path, f, progress),
                 None => stream_file(file, *len, path, f, progress)?,
             };
-            offsets_to_lines(&mut sinks, |sink| {
-                let mut off = 0u64;
-                let mut buf = vec![0u8; BLOCK.min(*len as usize)];
-                while off < *len {
-                    let n = buf.len().min((*len - off) as usize);
-                    if file.read_exact_at(&mut buf[..n], off).is_err() {
-                        return;
-                    }
-                    sink(&buf[..n]);
-                    off += n as u64;
-                }
-            });
+            offsets_to_lines(&mut sinks, |sink| read_in_blocks(file, *len, sink));
             Ok(sinks)
         }
+    }
+}
+
+/// Hands `file`'s first `len` bytes to `sink` block by block (stops at a read error).
+fn read_in_blocks(file: &std::fs::File, len: u64, sink: &mut dyn FnMut(&[u8])) {
+    let mut off = 0u64;
+    let mut buf = vec![0u8; BLOCK.min(len as usize)];
+    while off < len {
+        let n = buf.len().min((len - off) as usize);
+        if file.read_exact_at(&mut buf[..n], off).is_err() {
+            return;
+        }
+        sink(&buf[..n]);
+        off += n as u64;
     }
 }
 
