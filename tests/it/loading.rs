@@ -240,10 +240,8 @@ fn a_picked_trace_shows_as_read_so_far_then_whole_keeping_the_cursor() {
         "a parent not read yet is no orphan: {screen}"
     );
     assert!(
-        app.status
-            .as_deref()
-            .unwrap()
-            .contains("3 spans of this trace read so far")
+        screen.contains("3 spans of this trace read so far"),
+        "the message shows beside the progress: {screen}"
     );
     type_keys(&mut app, "j");
     let cursor_id = app.set.span_id(app.selected_span().unwrap()).to_owned();

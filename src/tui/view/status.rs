@@ -79,8 +79,10 @@ pub fn count(n: usize, noun: &str) -> String {
 pub fn bottom(frame: &mut Frame, app: &App, area: Rect) {
     let theme = &app.theme;
     let left = match (&app.status, &app.progress) {
-        (_, Some(p)) => progress_text(p),
-        (Some(msg), _) => crate::inert::line(msg).into_owned(),
+        // While loading, a message (a trace opened as read so far) shares the line.
+        (Some(msg), Some(p)) => format!("{} · {}", crate::inert::line(msg), progress_text(p)),
+        (None, Some(p)) => progress_text(p),
+        (Some(msg), None) => crate::inert::line(msg).into_owned(),
         (None, None) => hints(app),
     };
     let pending = if app.pending.is_empty() {
