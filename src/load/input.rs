@@ -1,16 +1,15 @@
 //! Opening inputs: plain files (read-only, re-readable), `.gz` and `.zst`, and `-` for
 //! stdin. Compression is detected from magic bytes, not names.
 //!
-//! A compressed file is decompressed into a temporary file of our own (unlinked at once,
-//! so nothing is left behind), which is then read like a plain file: mapped in blocks,
-//! payloads re-read on demand. Memory stays at the model's size instead of holding the
-//! whole decompressed text. Where no temporary file can be written, the text is held in
-//! memory as for stdin.
+//! A compressed file is decompressed by a thread of its own into a temporary file (see
+//! `spool`), which readers take as it grows and which payloads are re-read from later:
+//! memory stays at the model's size instead of holding the whole decompressed text.
+//! Where no temporary file can be written, the text is held in memory as for stdin.
 
+use super::spool::Spool;
 use crate::model::{Source, SourceData};
 use std::fs::File;
-use std::io::{self, Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -31,6 +30,14 @@ pub enum Input {
         path: PathBuf,
         bytes: Arc<Vec<u8>>,
         compression: Option<&'static str>,
+    },
+    /// A compressed file being decompressed into `file`, which grows meanwhile: reads
+    /// wait for the bytes they ask for.
+    Spool {
+        path: PathBuf,
+        file: Arc<File>,
+        spool: Arc<Spool>,
+        compression: &'static str,
     },
 }
 
@@ -54,16 +61,21 @@ impl Input {
         let n = read_up_to(&mut file, &mut magic)?;
         let magic = &magic[..n];
         if magic.starts_with(&GZIP_MAGIC) || magic.starts_with(&ZSTD_MAGIC) {
-            let counted = Counted::new(File::open(path)?, len, report);
-            if let Ok((file, kind)) = decompress_to_temp(counted, magic) {
-                return Ok(Input::File {
+            let kind = if magic.starts_with(&GZIP_MAGIC) {
+                "gzip"
+            } else {
+                "zstd"
+            };
+            if let Ok((spool, file)) = Spool::start(File::open(path)?, kind) {
+                return Ok(Input::Spool {
                     path: path.into(),
-                    len: file.metadata()?.len(),
                     file: Arc::new(file),
-                    compression: Some(kind),
+                    spool,
+                    compression: kind,
                 });
             }
-            let (bytes, kind) = decompress(File::open(path)?, magic, len)?;
+            let counted = Counted::new(File::open(path)?, len, report);
+            let (bytes, kind) = decompress(counted, magic, len)?;
             return Ok(Input::Memory {
                 path: path.into(),
                 bytes: Arc::new(bytes),
@@ -99,7 +111,9 @@ impl Input {
 
     pub fn path(&self) -> &Path {
         match self {
-            Input::File { path, .. } | Input::Memory { path, .. } => path,
+            Input::File { path, .. } | Input::Memory { path, .. } | Input::Spool { path, .. } => {
+                path
+            }
         }
     }
 
@@ -112,6 +126,25 @@ impl Input {
         match self {
             Input::File { len, .. } => *len,
             Input::Memory { bytes, .. } => bytes.len() as u64,
+            // Waits for the end of the stream (or says what there was, if it failed).
+            Input::Spool { spool, .. } => spool.total().unwrap_or_else(|_| spool.written()),
+        }
+    }
+
+    /// True when the input holds more than `n` bytes (without waiting for a whole spool).
+    pub fn longer_than(&self, n: usize) -> bool {
+        match self {
+            Input::Spool { spool, .. } => spool.wait(n as u64 + 1).is_ok_and(|w| w > n as u64),
+            _ => self.len() > n as u64,
+        }
+    }
+
+    /// Waits until a spooled input is whole, reporting compressed bytes read meanwhile;
+    /// other inputs are whole already.
+    pub fn finish_reporting(&self, report: &dyn Fn(u64, u64)) -> io::Result<()> {
+        match self {
+            Input::Spool { spool, .. } => spool.finish_reporting(report).map(drop),
+            _ => Ok(()),
         }
     }
 
@@ -122,6 +155,7 @@ impl Input {
     pub fn compression(&self) -> Option<&'static str> {
         match self {
             Input::Memory { compression, .. } | Input::File { compression, .. } => *compression,
+            Input::Spool { compression, .. } => Some(compression),
         }
     }
 
@@ -134,6 +168,7 @@ impl Input {
                 std::os::unix::fs::FileExt::read_exact_at(&**file, &mut buf, 0)?;
                 Ok(buf)
             }
+            Input::Spool { .. } => self.read_at(0, n),
         }
     }
 
@@ -141,7 +176,7 @@ impl Input {
     pub fn first_line(&self, max: usize) -> io::Result<Vec<u8>> {
         let mut out = Vec::new();
         let mut off = 0u64;
-        while out.len() < max && off < self.len() {
+        while out.len() < max {
             let block = self.read_at(off, (64 << 10).min(max - out.len()))?;
             if block.is_empty() {
                 break;
@@ -170,6 +205,12 @@ impl Input {
                 std::os::unix::fs::FileExt::read_exact_at(&**file, &mut buf, off)?;
                 Ok(buf)
             }
+            Input::Spool { file, spool, .. } => {
+                let end = spool.wait(off.saturating_add(len as u64))?;
+                let mut buf = vec![0u8; end.saturating_sub(off) as usize];
+                std::os::unix::fs::FileExt::read_exact_at(&**file, &mut buf, off)?;
+                Ok(buf)
+            }
         }
     }
 
@@ -182,6 +223,11 @@ impl Input {
                 std::os::unix::fs::FileExt::read_exact_at(&**file, &mut buf, 0)?;
                 Ok(Arc::new(buf))
             }
+            Input::Spool { file, spool, .. } => {
+                let mut buf = vec![0u8; spool.total()? as usize];
+                std::os::unix::fs::FileExt::read_exact_at(&**file, &mut buf, 0)?;
+                Ok(Arc::new(buf))
+            }
         }
     }
 
@@ -189,9 +235,12 @@ impl Input {
     /// cache, which can drop them under memory pressure, unlike a copy on the heap), or
     /// the bytes already in memory. A file that cannot be mapped is read.
     pub fn whole(&self) -> io::Result<Whole> {
-        if let Input::File { file, len, .. } = self
-            && *len > 0
-        {
+        let file = match self {
+            Input::File { file, len, .. } if *len > 0 => Some(file),
+            Input::Spool { file, spool, .. } if spool.total()? > 0 => Some(file),
+            _ => None,
+        };
+        if let Some(file) = file {
             // SAFETY: read-only, and dropped when the document is parsed; see
             // `lines::map_file` for what a concurrent truncation could do.
             if let Ok(map) = unsafe { memmap2::Mmap::map(&**file) } {
@@ -211,6 +260,10 @@ impl Input {
             Input::Memory { path, bytes, .. } => Source {
                 path: path.clone(),
                 data: SourceData::Memory(bytes.clone()),
+            },
+            Input::Spool { path, file, .. } => Source {
+                path: path.clone(),
+                data: SourceData::File(file.clone()),
             },
         }
     }
@@ -262,35 +315,6 @@ impl<R: Read> Read for Counted<'_, R> {
     }
 }
 
-/// Decompresses `r` into a new temporary file, unlinked as soon as it exists: the handle
-/// is all that refers to it, and the system frees it when the handle closes.
-fn decompress_to_temp(r: impl Read, magic: &[u8]) -> io::Result<(File, &'static str)> {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let name = format!("spanlens-{}-{n}.decompressed", std::process::id());
-    let path = std::env::temp_dir().join(name);
-    // Readable by this user only: the text of traces may be private.
-    let mut out = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)?;
-    std::fs::remove_file(&path)?;
-    let mut w = io::BufWriter::with_capacity(1 << 20, &mut out);
-    let kind = if magic.starts_with(&GZIP_MAGIC) {
-        let mut d = flate2::read::MultiGzDecoder::new(io::BufReader::new(r));
-        io::copy(&mut d, &mut w)?;
-        "gzip"
-    } else {
-        io::copy(&mut zstd::stream::read::Decoder::new(r)?, &mut w)?;
-        "zstd"
-    };
-    w.flush()?;
-    drop(w);
-    Ok((out, kind))
-}
-
 fn decompress(r: impl Read, magic: &[u8], len_hint: u64) -> io::Result<(Vec<u8>, &'static str)> {
     let mut out = Vec::with_capacity((len_hint as usize).saturating_mul(4).min(1 << 30));
     if magic.starts_with(&GZIP_MAGIC) {
@@ -321,6 +345,7 @@ impl std::ops::Deref for Whole {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     #[test]
     fn gzip_and_zstd_are_detected_by_content() {
@@ -350,7 +375,7 @@ mod tests {
     }
 
     #[test]
-    fn a_compressed_file_is_read_from_an_unlinked_temporary_file() {
+    fn a_compressed_file_is_read_from_an_unlinked_temporary_file_as_it_grows() {
         let text: Vec<u8> = (0..20_000)
             .flat_map(|i| format!("line {i}\n").into_bytes())
             .collect();
@@ -368,7 +393,7 @@ mod tests {
             std::fs::write(&path, &packed).unwrap();
             let input = Input::open(&path).unwrap();
             assert!(
-                matches!(input, Input::File { .. }),
+                matches!(input, Input::Spool { .. }),
                 "{name}: not held in memory"
             );
             assert!(input.compression().is_some(), "{name}");

@@ -56,9 +56,32 @@ pub fn read_lines(
         Input::File { file, len, .. } => {
             let mut sinks = match map_file(file) {
                 Some(map) => stream_map(&map, path, f, progress),
-                None => stream_file(file, *len, path, f, progress)?,
+                None => {
+                    let len = *len;
+                    let feed = Feed {
+                        file,
+                        avail: &|want| Ok(want.min(len)),
+                        size: BLOCK.min(len as usize + 1),
+                        progress: &|end| (end, len),
+                    };
+                    stream_file(&feed, path, f, progress)?
+                }
             };
             offsets_to_lines(&mut sinks, |sink| read_in_blocks(file, *len, sink));
+            Ok(sinks)
+        }
+        Input::Spool { file, spool, .. } => {
+            // The file grows as it is decompressed: blocks wait for their bytes, and
+            // progress counts the compressed file, whose size is known.
+            let feed = Feed {
+                file,
+                avail: &|want| spool.wait(want),
+                size: BLOCK,
+                progress: &|_| spool.compressed_progress(),
+            };
+            let mut sinks = stream_file(&feed, path, f, progress)?;
+            let len = spool.total()?;
+            offsets_to_lines(&mut sinks, |sink| read_in_blocks(file, len, sink));
             Ok(sinks)
         }
     }
@@ -165,19 +188,26 @@ struct Block {
     off: u64,
 }
 
-fn stream_file(
-    file: &std::fs::File,
-    len: u64,
-    path: &str,
-    f: &LineFn,
-    progress: Report,
-) -> io::Result<Vec<Sink>> {
+/// Where blocks are read from: a file and how much of it there is up to a point (a
+/// spooled file grows while it is read), and the numbers progress is told in.
+struct Feed<'a> {
+    file: &'a std::fs::File,
+    /// The bytes there are up to `want`: fewer only at the end of the input.
+    avail: &'a (dyn Fn(u64) -> io::Result<u64> + Sync),
+    /// The size of the first block (blocks grow for longer lines).
+    size: usize,
+    /// Progress `(done, total)` once the bytes up to an offset are parsed.
+    progress: &'a (dyn Fn(u64) -> (u64, u64) + Sync),
+}
+
+/// Parses `feed` block by block while a reader thread fills the next block.
+fn stream_file(feed: &Feed, path: &str, f: &LineFn, progress: Report) -> io::Result<Vec<Sink>> {
     // Two blocks in flight: one being parsed, one being read. Parsed blocks come back
     // through `spare` to be filled again, so memory stays at a few blocks.
     let (full_tx, full_rx) = mpsc::sync_channel::<io::Result<Block>>(1);
     let (spare_tx, spare_rx) = mpsc::channel::<Vec<u8>>();
     std::thread::scope(|scope| {
-        scope.spawn(move || read_blocks(file, len, &full_tx, &spare_rx));
+        scope.spawn(move || read_blocks(feed, &full_tx, &spare_rx));
         let mut sinks = Vec::new();
         for block in full_rx {
             let block = block?;
@@ -188,8 +218,8 @@ fn stream_file(
             let fresh = parse_lines_parallel(&ctx, f, FIRST_PIECE_SRC + sinks.len());
             let n = fresh.len();
             sinks.extend(fresh);
-            let done = block.off + block.len as u64;
-            progress(Progress::bytes(path, done, len), &sinks, n);
+            let (done, total) = (feed.progress)(block.off + block.len as u64);
+            progress(Progress::bytes(path, done, total), &sinks, n);
             let _ = spare_tx.send(block.buf);
         }
         Ok(sinks)
@@ -199,29 +229,39 @@ fn stream_file(
 /// The reader: fills blocks that end at a newline and carries the partial last line over
 /// to the start of the next block.
 fn read_blocks(
-    file: &std::fs::File,
-    len: u64,
+    feed: &Feed,
     full: &mpsc::SyncSender<io::Result<Block>>,
     spare: &mpsc::Receiver<Vec<u8>>,
 ) {
     let mut carry: Vec<u8> = Vec::new();
-    let mut off = 0u64; // file offset of the next block's first byte
-    let mut read_at = 0u64; // file offset of the next read
-    let mut size = BLOCK.min(len as usize + 1);
-    while read_at < len || !carry.is_empty() {
+    let mut off = 0u64; // offset of the next block's first byte
+    let mut read_at = 0u64; // offset of the next read
+    let mut size = feed.size;
+    loop {
         let mut buf = spare.try_recv().unwrap_or_default();
         if buf.len() < size {
             buf.resize(size, 0);
         }
         buf[..carry.len()].copy_from_slice(&carry);
-        let n = (buf.len() - carry.len()).min((len - read_at) as usize);
-        if let Err(e) = file.read_exact_at(&mut buf[carry.len()..carry.len() + n], read_at) {
-            let _ = full.send(Err(e));
+        let want = read_at + (buf.len() - carry.len()) as u64;
+        let read = (feed.avail)(want).and_then(|end| {
+            let to = &mut buf[carry.len()..carry.len() + (end - read_at) as usize];
+            feed.file.read_exact_at(to, read_at).map(|()| end)
+        });
+        let end = match read {
+            Ok(end) => end,
+            Err(e) => {
+                let _ = full.send(Err(e));
+                return;
+            }
+        };
+        let filled = carry.len() + (end - read_at) as usize;
+        let at_end = end < want; // fewer bytes than asked for: the input ended
+        read_at = end;
+        if filled == 0 {
             return;
         }
-        read_at += n as u64;
-        let filled = carry.len() + n;
-        let cut = if read_at >= len {
+        let cut = if at_end {
             filled
         } else {
             match memchr::memrchr(b'\n', &buf[..filled]) {
@@ -238,7 +278,7 @@ fn read_blocks(
         carry.extend_from_slice(&buf[cut..filled]);
         let block = Block { len: cut, off, buf };
         off += cut as u64;
-        if full.send(Ok(block)).is_err() {
+        if full.send(Ok(block)).is_err() || at_end {
             return;
         }
     }

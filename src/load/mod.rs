@@ -19,6 +19,7 @@ mod phoenix;
 pub mod preview;
 mod sink;
 mod sniff;
+mod spool;
 mod walk;
 
 pub use format::Format;
@@ -144,14 +145,7 @@ fn load_item(
         Item::MlflowDir(dir) => mlflow::load_dir(dir).map_err(|msg| fail(dir, msg)),
         Item::File { path, explicit } => {
             let name = path.display().to_string();
-            let report = |done, total| {
-                let p = Progress::bytes(&name, done, total);
-                progress(Progress {
-                    decompressing: true,
-                    ..p
-                })
-            };
-            let input = Input::open_reporting(path, &report)
+            let input = Input::open_reporting(path, &decompressing(&name, progress))
                 .map_err(|e| fail(path, format!("cannot read: {e}")))?;
             let result = load_input(&input, opts, progress);
             match result {
@@ -174,18 +168,26 @@ fn load_input(
     if text.is_empty() {
         return Err("empty file".into());
     }
+    let path = input.display();
+    // A spooled file that is not JSON Lines is read whole: show its decompression.
+    let whole = || {
+        let report = decompressing(&path, progress);
+        input
+            .finish_reporting(&report)
+            .map_err(|e| format!("cannot read: {e}"))
+    };
     if head.starts_with(b"PAR1") {
+        whole()?;
         return parquet::load(input, opts, progress);
     }
     if !matches!(text[0], b'{' | b'[') {
         return Err(describe_non_json(text));
     }
-    let path = input.display();
     let suffix = input
         .compression()
         .map(|c| format!(", {c}"))
         .unwrap_or_default();
-    if is_json_lines(text, head.len() < input.len() as usize) {
+    if is_json_lines(text, input.longer_than(head.len())) {
         let first = first_line(text);
         let fmt = opts
             .format
@@ -193,7 +195,22 @@ fn load_input(
             .ok_or_else(|| unknown(text))?;
         return load_lines(input, fmt, opts, (&path, &suffix), progress);
     }
+    whole()?;
     load_document(input, opts, &path, &suffix)
+}
+
+/// Reports decompression progress (compressed bytes read, of how many) for `path`.
+fn decompressing<'a>(
+    path: &'a str,
+    progress: &'a (dyn Fn(Progress) + Sync),
+) -> impl Fn(u64, u64) + 'a {
+    move |done, total| {
+        let p = Progress::bytes(path, done, total);
+        progress(Progress {
+            decompressing: true,
+            ..p
+        })
+    }
 }
 
 /// Loads a JSON Lines file of format `fmt` (OTLP requests or one record per line), every

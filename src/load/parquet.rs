@@ -109,6 +109,14 @@ fn open(input: &Input) -> Result<ParquetRecordBatchReaderBuilder<Reader>, String
                 .map_err(|e| format!("cannot read parquet: {e}"))?,
         ),
         Input::Memory { bytes, .. } => Reader::Memory(Bytes::from_owner(Shared(bytes.clone()))),
+        // Parquet starts at its footer: wait for the whole file.
+        Input::Spool { file, spool, .. } => {
+            spool.total().map_err(|e| format!("cannot read: {e}"))?;
+            Reader::File(
+                file.try_clone()
+                    .map_err(|e| format!("cannot read parquet: {e}"))?,
+            )
+        }
     };
     ParquetRecordBatchReaderBuilder::try_new(reader)
         .map_err(|e| format!("not a readable parquet file: {e}"))

@@ -255,3 +255,38 @@ fn a_compressed_file_loads_from_memory_where_no_temporary_file_can_be_written() 
         "{v}"
     );
 }
+
+#[test]
+fn a_damaged_compressed_file_fails_naming_it_and_a_compressed_document_loads() {
+    let plain = std::fs::read(fixture("agent.otlp.jsonl")).unwrap();
+    let mut packed = zstd::encode_all(&plain[..], 3).unwrap();
+    packed.truncate(packed.len() * 2 / 3);
+    let path = temp_file("cut.otlp.jsonl.zst", &packed);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_spanlens"))
+        .args(["summary", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cut.otlp.jsonl.zst"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // A document (not JSON Lines) is read whole once decompressed.
+    let lines = std::fs::read_to_string("sample-traces/support-bot-errors.mlflow.json").unwrap();
+    let doc = format!("[{}]", lines.trim().lines().collect::<Vec<_>>().join(","));
+    let path = temp_file("trace.mlflow.json.gz", &{
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), Default::default());
+        gz.write_all(doc.as_bytes()).unwrap();
+        gz.finish().unwrap()
+    });
+    let set = load_paths(&[path]);
+    assert_eq!(
+        set.total_spans(),
+        load_paths(&["sample-traces/support-bot-errors.mlflow.json".into()]).total_spans()
+    );
+    let format = &set.files[0].format;
+    assert!(
+        format.contains("gzip") && !format.contains("jsonl"),
+        "{format}"
+    );
+}
