@@ -131,6 +131,15 @@ impl Input {
         }
     }
 
+    /// The length without waiting: for a spool, what has been decompressed so far (all of
+    /// it once the stream has been read to its end).
+    pub fn len_so_far(&self) -> u64 {
+        match self {
+            Input::Spool { spool, .. } => spool.written(),
+            _ => self.len(),
+        }
+    }
+
     /// True when the input holds more than `n` bytes (without waiting for a whole spool).
     pub fn longer_than(&self, n: usize) -> bool {
         match self {

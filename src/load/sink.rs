@@ -79,7 +79,8 @@ impl Sink {
             format,
             sources,
             batches,
-            bytes: input.len(),
+            // A trace shown while a compressed file loads must not wait for all of it.
+            bytes: input.len_so_far(),
         }
     }
 }
