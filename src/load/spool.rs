@@ -53,31 +53,32 @@ impl Spool {
                     spool: &worker,
                 };
                 let result = match kind {
-                    "gzip" => worker.fill(
+                    "gzip" => Spool::fill(
+                        &worker,
                         flate2::read::MultiGzDecoder::new(io::BufReader::new(counted)),
                         out,
                     ),
-                    _ => {
-                        zstd::stream::read::Decoder::new(counted).and_then(|d| worker.fill(d, out))
-                    }
+                    _ => zstd::stream::read::Decoder::new(counted)
+                        .and_then(|d| Spool::fill(&worker, d, out)),
                 };
                 worker.finish(result.map_err(|e| e.to_string()));
             })?;
         Ok((spool, reader))
     }
 
-    /// Copies the decompressed stream into `out`, telling readers after each step.
-    fn fill(&self, mut from: impl Read, mut out: File) -> io::Result<()> {
+    /// Copies the decompressed stream into `out`, telling readers after each step. Stops
+    /// early when nobody else holds the spool any more (the load gave up on the file).
+    fn fill(this: &Arc<Spool>, mut from: impl Read, mut out: File) -> io::Result<()> {
         let mut buf = vec![0u8; STEP];
         loop {
             let n = read_full(&mut from, &mut buf)?;
-            if n == 0 {
+            if n == 0 || Arc::strong_count(this) == 1 {
                 return Ok(());
             }
             out.write_all(&buf[..n])?;
-            let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            let mut st = this.state.lock().unwrap_or_else(|p| p.into_inner());
             st.written += n as u64;
-            self.grown.notify_all();
+            this.grown.notify_all();
         }
     }
 
@@ -211,6 +212,39 @@ mod tests {
         assert_eq!(back, text);
         let (read, of) = spool.compressed_progress();
         assert_eq!(read, of, "the whole compressed file was read");
+    }
+
+    #[test]
+    fn decompression_stops_when_the_file_is_given_up() {
+        // Random bytes compress badly: 64 MB of them take a while to decompress and write.
+        let mut x = 1u64;
+        let text: Vec<u8> = (0..64 << 20)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let (spool, file) = spooled(&text);
+        spool.wait(1).unwrap();
+        let watch = Arc::downgrade(&spool);
+        drop(spool);
+        // The worker notices at its next step and ends, dropping its handle.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while watch.strong_count() > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the worker never ended"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let written = file.metadata().unwrap().len();
+        assert!(
+            written < text.len() as u64,
+            "wrote {written} of {}",
+            text.len()
+        );
     }
 
     #[test]
