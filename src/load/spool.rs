@@ -75,7 +75,14 @@ impl Spool {
             if n == 0 || Arc::strong_count(this) == 1 {
                 return Ok(());
             }
-            out.write_all(&buf[..n])?;
+            out.write_all(&buf[..n]).map_err(|e| {
+                let dir = std::env::temp_dir();
+                let msg = format!(
+                    "cannot write the decompressed text to {} ({e}); set TMPDIR to a place with room",
+                    dir.display()
+                );
+                io::Error::new(e.kind(), msg)
+            })?;
             let mut st = this.state.lock().unwrap_or_else(|p| p.into_inner());
             st.written += n as u64;
             this.grown.notify_all();
@@ -245,6 +252,23 @@ mod tests {
             "wrote {written} of {}",
             text.len()
         );
+    }
+
+    #[test]
+    fn a_failed_write_says_where_and_what_to_do() {
+        let spool = Arc::new(Spool {
+            state: Mutex::new(State::default()),
+            grown: Condvar::new(),
+            read: AtomicU64::new(0),
+            compressed_len: 0,
+        });
+        let _reader = spool.clone(); // someone still wants the text
+        let path = std::env::temp_dir().join(format!("spanlens-ro-{}", std::process::id()));
+        std::fs::write(&path, b"").unwrap();
+        let read_only = File::open(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let err = Spool::fill(&spool, &b"some text"[..], read_only).unwrap_err();
+        assert!(err.to_string().contains("set TMPDIR"), "{err}");
     }
 
     #[test]
