@@ -88,7 +88,8 @@ fn read(
         preview: opts.preview.as_deref(),
         progress,
     };
-    let parts = read_rows(reader, fmt, &mut sink, &report)?;
+    let mut parts = read_rows(reader, fmt, &mut sink, &report)?;
+    super::phoenix::join_annotation_runs(&mut parts);
     let suffix = input
         .compression()
         .map(|c| format!(", {c}"))

@@ -188,6 +188,30 @@ pub(super) fn epoch_ns(t: &str) -> Option<i64> {
     (ns.abs() < 9.2e18).then_some(ns as i64)
 }
 
+/// The note for a run of annotation rows without span ids.
+const NO_SPAN_ID: &str = "annotations have no span_id (the DataFrame index was not saved): they cannot be attached to spans";
+
+/// Rows loaded in parallel pieces: a run of rows without span ids that crosses into the
+/// next piece is still one run, so the note the next piece starts with is dropped.
+pub(super) fn join_annotation_runs(parts: &mut [Sink]) {
+    let lacks = |a: Option<&Assessment>| a.is_some_and(|a| a.span_id.is_none());
+    let mut run_open = false;
+    for part in parts.iter_mut() {
+        let b = &mut part.batch;
+        let continues = run_open && lacks(b.assessments.first());
+        if continues
+            && b.diagnostics
+                .first()
+                .is_some_and(|d| d.message == NO_SPAN_ID)
+        {
+            b.diagnostics.remove(0);
+        }
+        if !b.assessments.is_empty() {
+            run_open = lacks(b.assessments.last());
+        }
+    }
+}
+
 /// One `get_span_annotations_dataframe()` row (or a REST annotation with `result{}`).
 fn load_annotation(sink: &mut Sink, ctx: &Ctx, o: &RawObject, raw: &RawValue) {
     let text = |keys: &[&str]| {
@@ -203,11 +227,7 @@ fn load_annotation(sink: &mut Sink, ctx: &Ctx, o: &RawObject, raw: &RawValue) {
         .last()
         .is_none_or(|a| a.span_id.is_some());
     if span_id.is_none() && after_attached {
-        sink.batch.diag(
-            ctx.path,
-            ctx.line_of(raw),
-            "annotations have no span_id (the DataFrame index was not saved): they cannot be attached to spans",
-        );
+        sink.batch.diag(ctx.path, ctx.line_of(raw), NO_SPAN_ID);
     }
     let source = match (text(&["annotator_kind"]), text(&["identifier"])) {
         (Some(k), Some(id)) => Some(format!("{k} {id}")),

@@ -278,3 +278,23 @@ fn corpus_phoenix_exports_agree_with_each_other() {
         assert!(warnings(&set).is_empty(), "{name}: {:?}", warnings(&set));
     }
 }
+
+#[test]
+fn a_long_run_of_annotations_without_span_ids_warns_once_however_it_is_split() {
+    let row = |i: usize| {
+        format!(
+            r#"{{"annotation_name":"relevance","annotator_kind":"LLM","identifier":"","result.label":"ok","result.score":{i},"result.explanation":null}}"#
+        )
+    };
+    let rows: Vec<String> = (0..40_000).map(row).collect();
+    // JSON Lines (parsed in parallel pieces) and one array (loaded in parallel runs).
+    let lines = rows.join("\n");
+    let array = format!("[{}]", rows.join(",\n"));
+    for (name, text) in [("ann.jsonl", lines), ("ann.records.json", array)] {
+        let set = load_text(name, text.as_bytes());
+        assert_eq!(set.assessments.len(), 40_000, "{name}");
+        let w = warnings(&set);
+        assert_eq!(w.len(), 1, "{name}: {w:?}");
+        assert!(w[0].contains("no span_id"), "{name}: {w:?}");
+    }
+}
