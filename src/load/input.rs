@@ -44,12 +44,6 @@ pub enum Input {
 impl Input {
     /// Opens `path` read-only (or stdin for `-`), decompressing gzip and zstd.
     pub fn open(path: &Path) -> io::Result<Input> {
-        Self::open_reporting(path, &|_, _| {})
-    }
-
-    /// `open`, telling `report` how many bytes of a compressed file have been read, and of
-    /// how many, as it decompresses (every few MB).
-    pub fn open_reporting(path: &Path, report: &dyn Fn(u64, u64)) -> io::Result<Input> {
         if path.as_os_str() == "-" {
             let mut bytes = Vec::new();
             io::stdin().lock().read_to_end(&mut bytes)?;
@@ -59,13 +53,7 @@ impl Input {
         let len = file.metadata()?.len();
         let mut magic = [0u8; 4];
         let n = read_up_to(&mut file, &mut magic)?;
-        let magic = &magic[..n];
-        if magic.starts_with(&GZIP_MAGIC) || magic.starts_with(&ZSTD_MAGIC) {
-            let kind = if magic.starts_with(&GZIP_MAGIC) {
-                "gzip"
-            } else {
-                "zstd"
-            };
+        if let Some(kind) = compression_of(&magic[..n]) {
             if let Ok((spool, file)) = Spool::start(File::open(path)?, kind) {
                 return Ok(Input::Spool {
                     path: path.into(),
@@ -74,8 +62,7 @@ impl Input {
                     compression: kind,
                 });
             }
-            let counted = Counted::new(File::open(path)?, len, report);
-            let (bytes, kind) = decompress(counted, magic, len)?;
+            let bytes = decompress(File::open(path)?, kind, len)?;
             return Ok(Input::Memory {
                 path: path.into(),
                 bytes: Arc::new(bytes),
@@ -92,10 +79,9 @@ impl Input {
 
     /// Wraps bytes already in memory (stdin, tests), decompressing them if needed.
     pub fn from_bytes(path: PathBuf, bytes: Vec<u8>) -> io::Result<Input> {
-        let head: Vec<u8> = bytes.iter().take(4).copied().collect();
-        if head.starts_with(&GZIP_MAGIC) || head.starts_with(&ZSTD_MAGIC) {
+        if let Some(kind) = compression_of(&bytes[..bytes.len().min(4)]) {
             let len = bytes.len() as u64;
-            let (out, kind) = decompress(io::Cursor::new(bytes), &head, len)?;
+            let out = decompress(io::Cursor::new(bytes), kind, len)?;
             return Ok(Input::Memory {
                 path,
                 bytes: Arc::new(out),
@@ -289,50 +275,29 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-/// A reader that reports how much of it has been read, every `STEP` bytes.
-struct Counted<'a, R> {
-    inner: R,
-    read: u64,
-    total: u64,
-    next: u64,
-    report: &'a dyn Fn(u64, u64),
-}
-
-impl<'a, R> Counted<'a, R> {
-    const STEP: u64 = 8 << 20;
-
-    fn new(inner: R, total: u64, report: &'a dyn Fn(u64, u64)) -> Self {
-        Counted {
-            inner,
-            read: 0,
-            total,
-            next: Self::STEP,
-            report,
-        }
-    }
-}
-
-impl<R: Read> Read for Counted<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read += n as u64;
-        if self.read >= self.next {
-            (self.report)(self.read, self.total);
-            self.next = self.read + Self::STEP;
-        }
-        Ok(n)
-    }
-}
-
-fn decompress(r: impl Read, magic: &[u8], len_hint: u64) -> io::Result<(Vec<u8>, &'static str)> {
-    let mut out = Vec::with_capacity((len_hint as usize).saturating_mul(4).min(1 << 30));
+/// The compression a file's first bytes announce: `gzip`, `zstd` or none.
+fn compression_of(magic: &[u8]) -> Option<&'static str> {
     if magic.starts_with(&GZIP_MAGIC) {
-        flate2::read::MultiGzDecoder::new(io::BufReader::new(r)).read_to_end(&mut out)?;
-        Ok((out, "gzip"))
+        Some("gzip")
+    } else if magic.starts_with(&ZSTD_MAGIC) {
+        Some("zstd")
     } else {
-        zstd::stream::read::Decoder::new(r)?.read_to_end(&mut out)?;
-        Ok((out, "zstd"))
+        None
     }
+}
+
+/// A reader of the text that `r` holds compressed as `kind` (see `compression_of`).
+pub(super) fn decoder<'a>(kind: &str, r: impl Read + 'a) -> io::Result<Box<dyn Read + 'a>> {
+    Ok(match kind {
+        "gzip" => Box::new(flate2::read::MultiGzDecoder::new(io::BufReader::new(r))),
+        _ => Box::new(zstd::stream::read::Decoder::new(r)?),
+    })
+}
+
+fn decompress(r: impl Read, kind: &str, len_hint: u64) -> io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity((len_hint as usize).saturating_mul(4).min(1 << 30));
+    decoder(kind, r)?.read_to_end(&mut out)?;
+    Ok(out)
 }
 
 /// An input's bytes, all at once (see `Input::whole`).
@@ -368,19 +333,6 @@ mod tests {
         let input = Input::from_bytes("y".into(), zst).unwrap();
         assert_eq!(input.compression(), Some("zstd"));
         assert_eq!(*input.read_all().unwrap(), text);
-    }
-
-    #[test]
-    fn reading_is_reported_every_few_megabytes() {
-        let seen = std::sync::Mutex::new(Vec::new());
-        let report = |done, total| seen.lock().unwrap().push((done, total));
-        let total = 20 << 20;
-        let mut r = Counted::new(io::repeat(7).take(total), total, &report);
-        io::copy(&mut r, &mut io::sink()).unwrap();
-        let seen = seen.into_inner().unwrap();
-        assert_eq!(seen.len(), 2, "{seen:?}");
-        assert!(seen.iter().all(|&(d, t)| d <= t && t == total), "{seen:?}");
-        assert!(seen[0].0 >= 8 << 20 && seen[1].0 >= 16 << 20, "{seen:?}");
     }
 
     #[test]

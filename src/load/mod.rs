@@ -140,9 +140,7 @@ fn load_item(
     match item {
         Item::MlflowDir(dir) => mlflow::load_dir(dir).map_err(|msg| fail(dir, msg)),
         Item::File { path, explicit } => {
-            let name = path.display().to_string();
-            let input = Input::open_reporting(path, &decompressing(&name, progress))
-                .map_err(|e| fail(path, format!("cannot read: {e}")))?;
+            let input = Input::open(path).map_err(|e| fail(path, format!("cannot read: {e}")))?;
             let result = load_input(&input, opts, progress);
             match result {
                 Err(msg) if !explicit => Err(fail(path, format!("skipped: {msg}"))),

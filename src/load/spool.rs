@@ -52,15 +52,8 @@ impl Spool {
                     inner: src,
                     spool: &worker,
                 };
-                let result = match kind {
-                    "gzip" => Spool::fill(
-                        &worker,
-                        flate2::read::MultiGzDecoder::new(io::BufReader::new(counted)),
-                        out,
-                    ),
-                    _ => zstd::stream::read::Decoder::new(counted)
-                        .and_then(|d| Spool::fill(&worker, d, out)),
-                };
+                let result =
+                    super::input::decoder(kind, counted).and_then(|d| Spool::fill(&worker, d, out));
                 worker.finish(result.map_err(|e| e.to_string()));
             })?;
         Ok((spool, reader))
