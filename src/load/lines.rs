@@ -6,7 +6,7 @@
 
 use super::input::Input;
 use super::json::Ctx;
-use super::preview::Peek;
+use super::preview::{Peek, with_preview};
 use super::{ARENA_SRC, Progress, Sink};
 use crate::model::{Batch, Pos};
 use rayon::prelude::*;
@@ -28,18 +28,9 @@ pub fn read_lines(
     preview: Option<&Peek>,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> io::Result<Vec<Sink>> {
-    let progress = &|p: Progress, all: &[Sink], fresh: usize| {
-        let Some(peek) = preview else {
-            return progress(p);
-        };
-        let new = &all[all.len() - fresh..];
-        let traces = super::preview::tally(new.iter().map(|s| &s.batch));
-        let partial = super::preview::answer(peek, input, format, all);
-        progress(Progress {
-            traces,
-            partial,
-            ..p
-        });
+    let progress = &|p: Progress, all: &[Sink], fresh: usize| match preview {
+        Some(peek) => progress(with_preview(p, peek, (input, format), all, fresh)),
+        None => progress(p),
     };
     match input {
         Input::Memory { bytes, .. } => {

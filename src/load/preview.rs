@@ -29,15 +29,27 @@ impl Peek {
     }
 }
 
+/// What the loading list and a pending ask get after a block or group: the tallies of
+/// the last `fresh` of `parts` (all read so far) and, if asked, the wanted trace.
+pub(super) fn with_preview(
+    p: super::Progress,
+    peek: &Peek,
+    (input, format): (&Input, &str),
+    parts: &[Sink],
+    fresh: usize,
+) -> super::Progress {
+    let new = &parts[parts.len() - fresh..];
+    super::Progress {
+        traces: tally(new.iter().map(|s| &s.batch)),
+        partial: answer(peek, input, format, parts),
+        ..p
+    }
+}
+
 /// Answers the pending ask, if any: the spans of the wanted trace among `parts` (all read
 /// so far), as a trace set of its own that reads text from the same input. The arenas of
 /// the parts that hold some of the trace are copied, the others left empty.
-pub(super) fn answer(
-    peek: &Peek,
-    input: &Input,
-    format: &str,
-    parts: &[Sink],
-) -> Option<Arc<TraceSet>> {
+fn answer(peek: &Peek, input: &Input, format: &str, parts: &[Sink]) -> Option<Arc<TraceSet>> {
     let id = peek.take()?;
     let parts: Vec<Sink> = (parts.iter())
         .map(|p| match p.batch.extract(&id) {

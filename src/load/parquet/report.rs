@@ -24,12 +24,10 @@ impl Report<'_> {
     pub fn group_done(&self, parts: &[Sink], fresh: usize, rows_done: u64) {
         let len = self.input.len();
         let done = (len as u128 * rows_done as u128 / self.rows.max(1) as u128) as u64;
-        let mut p = Progress::bytes(self.path, done.min(len), len);
-        if let Some(peek) = self.preview {
-            let new = &parts[parts.len() - fresh..];
-            p.traces = preview::tally(new.iter().map(|s| &s.batch));
-            p.partial = preview::answer(peek, self.input, &self.format, parts);
-        }
-        (self.progress)(p);
+        let p = Progress::bytes(self.path, done.min(len), len);
+        (self.progress)(match self.preview {
+            Some(peek) => preview::with_preview(p, peek, (self.input, &self.format), parts, fresh),
+            None => p,
+        });
     }
 }
