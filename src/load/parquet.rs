@@ -88,8 +88,7 @@ fn read(
         preview: opts.preview.as_deref(),
         progress,
     };
-    let mut parts = read_rows(reader, fmt, &mut sink, &report)?;
-    super::phoenix::join_annotation_runs(&mut parts);
+    let parts = read_rows(reader, fmt, &mut sink, &report)?;
     let suffix = input
         .compression()
         .map(|c| format!(", {c}"))

@@ -191,8 +191,9 @@ pub(super) fn epoch_ns(t: &str) -> Option<i64> {
 /// The note for a run of annotation rows without span ids.
 const NO_SPAN_ID: &str = "annotations have no span_id (the DataFrame index was not saved): they cannot be attached to spans";
 
-/// Rows loaded in parallel pieces: a run of rows without span ids that crosses into the
-/// next piece is still one run, so the note the next piece starts with is dropped.
+/// Rows loaded in parallel parts (JSON Lines pieces, array runs, parquet batches): a run
+/// of rows without span ids that crosses into the next part is still one run, so the note
+/// that part starts with is dropped.
 pub(super) fn join_annotation_runs(parts: &mut [Sink]) {
     let lacks = |a: Option<&Assessment>| a.is_some_and(|a| a.span_id.is_none());
     let mut run_open = false;

@@ -6,9 +6,7 @@ use super::input::Input;
 use super::json::{self, Ctx};
 use super::lines::{self, LineFn};
 use super::sniff::{classify_value, skip_bom_ws, unknown};
-use super::{
-    ARENA_SRC, Format, LoadOptions, Progress, Sink, dispatch, mlflow, otlp, phoenix, short_error,
-};
+use super::{ARENA_SRC, Format, LoadOptions, Progress, Sink, dispatch, mlflow, otlp, short_error};
 use crate::model::{Batch, Diagnostic, FileLoad, Pos};
 use rayon::prelude::*;
 use serde_json::value::RawValue;
@@ -36,8 +34,6 @@ pub(super) fn load_lines(
         progress,
     )
     .map_err(|e| format!("cannot read: {e}"))?;
-    let mut parts = parts;
-    phoenix::join_annotation_runs(&mut parts);
     Ok(Sink::default().into_load_parts(input, format, parts))
 }
 
@@ -221,9 +217,7 @@ fn load_elements(fmt: Format, parts: &mut Vec<Sink>, ctx: &Ctx, elements: &[&Raw
             part
         })
         .collect();
-    let first = parts.len();
     parts.extend(loaded);
-    phoenix::join_annotation_runs(&mut parts[first.saturating_sub(1)..]);
 }
 
 /// Bytes of array elements below which splitting a document does not pay.

@@ -57,8 +57,10 @@ impl Sink {
         input: &Input,
         format: String,
         mut batches: Vec<Batch>,
-        parts: Vec<Sink>,
+        mut parts: Vec<Sink>,
     ) -> FileLoad {
+        // Parts were loaded apart: a loader's once-per-run note must not repeat at each.
+        super::phoenix::join_annotation_runs(&mut parts);
         let memory = |arena: Vec<u8>| Source {
             path: input.path().to_owned(),
             data: SourceData::Memory(Arc::new(arena)),
