@@ -137,10 +137,7 @@ impl App {
     /// Takes the loaded traces.
     pub fn on_loaded(&mut self, set: TraceSet) {
         let was_partial = self.leave_partial();
-        self.set = Arc::new(set);
-        self.traces = TraceList::new(&self.set);
-        self.headline = super::headline::Headline::of(&self.set);
-        self.overlay_lines = None;
+        self.install(Arc::new(set));
         self.progress = None;
         self.screen = Screen::Traces;
         if self.set.traces.len() == 1 {
@@ -155,6 +152,19 @@ impl App {
             let n = self.set.diagnostics.len();
             self.status = Some(format!("{n} load warning{} (w to list)", plural(n as u32)));
         }
+    }
+
+    /// Makes `set` the one shown: what was built from the set before (trace list, top bar,
+    /// popup lines, search hits) is rebuilt or dropped.
+    pub(super) fn install(&mut self, set: Arc<TraceSet>) {
+        self.search.reset();
+        if self.overlay == Overlay::Search {
+            self.overlay = Overlay::None;
+        }
+        self.set = set;
+        self.traces = TraceList::new(&self.set);
+        self.headline = super::headline::Headline::of(&self.set);
+        self.overlay_lines = None;
     }
 
     /// The key-map context for the current screen and focus.

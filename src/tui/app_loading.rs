@@ -2,7 +2,7 @@
 //! tallies, the picked trace shown as read so far, and opening it whole once the load ends.
 
 use super::action::Action;
-use super::app::{App, Effect, Overlay, Screen};
+use super::app::{App, Effect, Screen};
 use crate::load::Progress;
 use crate::model::TraceSet;
 use std::sync::Arc;
@@ -31,30 +31,18 @@ impl App {
             self.status = Some("none of this trace is read yet: it opens when loading ends".into());
             return;
         };
-        self.forget_search();
-        self.set = set;
-        self.traces = super::traces::TraceList::new(&self.set);
-        self.headline = super::headline::Headline::of(&self.set);
+        self.install(set);
         self.partial = Some(id);
         self.open_trace(t);
-        let n = self.set.trace(t).span_end - self.set.trace(t).span_start;
+        let n = self.set.trace(t).span_count();
         self.status = Some(format!(
             "{n} spans of this trace read so far: the whole trace replaces them when loading ends"
         ));
     }
 
-    /// Drops the search (its hits index the set being replaced) and closes its line.
-    fn forget_search(&mut self) {
-        self.search.reset();
-        if self.overlay == Overlay::Search {
-            self.overlay = Overlay::None;
-        }
-    }
-
     /// Leaves a trace shown while loading; returns the id of the span it had selected.
     pub(super) fn leave_partial(&mut self) -> Option<String> {
         self.partial.take()?;
-        self.forget_search();
         let span = self.tree.as_ref().and_then(|t| t.selected());
         Some(span.map_or_else(String::new, |s| self.set.span_id(s).to_owned()))
     }
