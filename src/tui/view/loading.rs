@@ -16,11 +16,7 @@ pub fn render(frame: &mut Frame, app: &mut App, area: Rect) {
     let progress = match &app.progress {
         Some(p) if p.total > 0 => format!(
             "{} {} … {}%",
-            if p.decompressing {
-                "Decompressing"
-            } else {
-                "Loading"
-            },
+            capitalised(p.verb()),
             inert::line(&p.path),
             p.done * 100 / p.total.max(1)
         ),
@@ -112,4 +108,12 @@ fn table(frame: &mut Frame, app: &mut App, area: Rect) {
         .row_highlight_style(theme.selection());
     let mut state = TableState::default().with_selected(Some(list.cursor().saturating_sub(start)));
     frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// `word` with its first letter in capitals (a line's first word).
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
