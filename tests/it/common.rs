@@ -37,6 +37,27 @@ pub fn load_text(name: &str, text: &[u8]) -> TraceSet {
     load_paths(&[path])
 }
 
+/// `spans` generated spans as `format`, with the generator's other defaults.
+pub fn generated(spans: usize, format: spanlens::synth::GenFormat) -> Vec<u8> {
+    let opts = spanlens::synth::GenOptions {
+        spans,
+        format,
+        ..Default::default()
+    };
+    let mut bytes = Vec::new();
+    spanlens::synth::generate(&opts, &mut bytes).expect("generate");
+    bytes
+}
+
+/// Runs the real binary with `args` and the variables `env`, and waits for it to end.
+pub fn run_spanlens(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_spanlens"))
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("spanlens runs")
+}
+
 /// Writes a temporary file and returns its path.
 pub fn temp_file(name: &str, text: &[u8]) -> PathBuf {
     use std::sync::atomic::{AtomicUsize, Ordering};

@@ -331,17 +331,14 @@ fn runs_in_different_formats_align_on_the_common_model() {
 
 #[test]
 fn cli_picks_a_trace_with_file_hash_id_and_explains_ambiguity() {
-    let bin = env!("CARGO_BIN_EXE_spanlens");
-    let out = std::process::Command::new(bin)
-        .args([
-            "diff",
-            "tests/fixtures/agent.otlp.jsonl",
-            "tests/fixtures/agent.otlp.jsonl#1bf76519",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
+    let args = [
+        "diff",
+        "tests/fixtures/agent.otlp.jsonl",
+        "tests/fixtures/agent.otlp.jsonl#1bf76519",
+        "--format",
+        "json",
+    ];
+    let out = run_spanlens(&args, &[]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -349,16 +346,14 @@ fn cli_picks_a_trace_with_file_hash_id_and_explains_ambiguity() {
             && err.contains("0af7651916cd43dd8448eb211c80319c"),
         "{err}"
     );
-    let out = std::process::Command::new(bin)
-        .args([
-            "diff",
-            "tests/fixtures/agent.otlp.jsonl#0af76519",
-            "tests/fixtures/agent.otlp.jsonl#1bf76519",
-            "--format",
-            "md",
-        ])
-        .output()
-        .unwrap();
+    let args = [
+        "diff",
+        "tests/fixtures/agent.otlp.jsonl#0af76519",
+        "tests/fixtures/agent.otlp.jsonl#1bf76519",
+        "--format",
+        "md",
+    ];
+    let out = run_spanlens(&args, &[]);
     assert!(
         out.status.success(),
         "{}",

@@ -235,11 +235,8 @@ fn a_compressed_file_loads_from_memory_where_no_temporary_file_can_be_written() 
         "agent.otlp.jsonl.zst",
         &zstd::encode_all(&plain[..], 3).unwrap(),
     );
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_spanlens"))
-        .args(["summary", "--json", path.to_str().unwrap()])
-        .env("TMPDIR", "/nonexistent/spanlens-no-such-dir")
-        .output()
-        .unwrap();
+    let args = ["summary", "--json", path.to_str().unwrap()];
+    let out = run_spanlens(&args, &[("TMPDIR", "/nonexistent/spanlens-no-such-dir")]);
     assert!(
         out.status.success(),
         "{}",
@@ -262,10 +259,7 @@ fn a_damaged_compressed_file_fails_naming_it_and_a_compressed_document_loads() {
     let mut packed = zstd::encode_all(&plain[..], 3).unwrap();
     packed.truncate(packed.len() * 2 / 3);
     let path = temp_file("cut.otlp.jsonl.zst", &packed);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_spanlens"))
-        .args(["summary", path.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = run_spanlens(&["summary", path.to_str().unwrap()], &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("cut.otlp.jsonl.zst"), "{stderr}");

@@ -6,7 +6,7 @@ use crate::common::*;
 use spanlens::load::preview::{Peek, TraceTally};
 use spanlens::load::{self, LoadOptions, Progress};
 use spanlens::model::{SpanIx, TraceIx, TraceSet};
-use spanlens::synth::{GenFormat, GenOptions, generate};
+use spanlens::synth::GenFormat;
 use spanlens::tui::app::Screen;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -27,27 +27,17 @@ fn load_peeking(paths: &[PathBuf], peek: Arc<Peek>) -> (TraceSet, Vec<Progress>)
     (set, seen.into_inner().unwrap())
 }
 
-fn generated(spans: usize) -> PathBuf {
+fn generated_otlp(spans: usize) -> PathBuf {
     generated_as(spans, GenFormat::Otlp, "preview.otlp.jsonl")
 }
 
 fn generated_as(spans: usize, format: GenFormat, name: &str) -> PathBuf {
-    let mut bytes = Vec::new();
-    generate(
-        &GenOptions {
-            spans,
-            format,
-            ..GenOptions::default()
-        },
-        &mut bytes,
-    )
-    .unwrap();
-    temp_file(name, &bytes)
+    temp_file(name, &generated(spans, format))
 }
 
 #[test]
 fn tallies_add_up_to_the_loaded_traces() {
-    tallies_add_up(generated(3_000));
+    tallies_add_up(generated_otlp(3_000));
     // Parquet reports per group of record batches: 40,000 rows are two groups.
     tallies_add_up(generated_as(40_000, GenFormat::Parquet, "preview.parquet"));
 }
@@ -174,7 +164,7 @@ fn a_selection_never_moved_leaves_the_list_cursor_alone() {
 
 #[test]
 fn the_loader_answers_an_ask_with_the_trace_read_so_far() {
-    answers_an_ask(generated(3_000));
+    answers_an_ask(generated_otlp(3_000));
     answers_an_ask(generated_as(3_000, GenFormat::Parquet, "ask.parquet"));
 }
 

@@ -161,17 +161,15 @@ fn a_cancelled_search_stops_and_results_stream() {
 
 #[test]
 fn cli_json_has_the_documented_shape() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_spanlens"))
-        .args([
-            "search",
-            "get_wether",
-            "tests/fixtures/agent.otlp.jsonl",
-            "--json",
-            "--limit",
-            "2",
-        ])
-        .output()
-        .unwrap();
+    let args = [
+        "search",
+        "get_wether",
+        "tests/fixtures/agent.otlp.jsonl",
+        "--json",
+        "--limit",
+        "2",
+    ];
+    let out = run_spanlens(&args, &[]);
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["query"], "get_wether");
@@ -292,20 +290,13 @@ fn stale_results_are_dropped() {
 #[test]
 fn raw_scan_and_decoding_agree() {
     use spanlens::search::{Job, Strategy, run_using};
-    use spanlens::synth::{GenFormat, GenOptions, generate};
+    use spanlens::synth::GenFormat;
     for (format, name) in [
         (GenFormat::Otlp, "agree.otlp.jsonl"),
         (GenFormat::Mlflow, "agree.mlflow.jsonl"),
         (GenFormat::Parquet, "agree.parquet"),
     ] {
-        let opts = GenOptions {
-            spans: 3000,
-            format,
-            ..GenOptions::default()
-        };
-        let mut bytes = Vec::new();
-        generate(&opts, &mut bytes).expect("generate");
-        let set = load_text(name, &bytes);
+        let set = load_text(name, &generated(3000, format));
         let index = spanlens::search::Index::default();
         for q in [
             "'timed out",

@@ -237,17 +237,9 @@ fn marking_two_runs_in_the_list_opens_their_diff() {
 
 #[test]
 fn a_trace_opens_as_read_so_far_while_its_file_loads() {
-    use spanlens::synth::{GenOptions, generate};
-    let mut bytes = Vec::new();
-    let opts = GenOptions {
-        spans: 12_000,
-        ..GenOptions::default()
-    };
-    generate(&opts, &mut bytes).unwrap();
-    let dir = std::env::temp_dir().join(format!("spanlens-e2e-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("slow.otlp.jsonl");
-    std::fs::write(&path, &bytes).unwrap();
+    use crate::common::{generated, temp_file};
+    let bytes = generated(12_000, spanlens::synth::GenFormat::Otlp);
+    let path = temp_file("slow.otlp.jsonl", &bytes);
     // 1 MB blocks with a pause after each: the load takes seconds, whatever the machine.
     let env = [("SPANLENS_TEST_SLOW_BLOCKS", "1")];
     let pane = Pane::start("partial", path.to_str().unwrap(), &env);
