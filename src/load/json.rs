@@ -111,7 +111,12 @@ pub fn is_null(raw: &RawValue) -> bool {
 
 /// A raw value as a string: strings unescaped, numbers and booleans as written.
 pub fn raw_str(raw: &RawValue) -> Option<Cow<'_, str>> {
-    let t = raw.get().trim();
+    text_str(raw.get())
+}
+
+/// The JSON text `t` as a string, as `raw_str` says.
+pub fn text_str(t: &str) -> Option<Cow<'_, str>> {
+    let t = t.trim();
     if t.starts_with('"') {
         serde_json::from_str::<CowStr>(t).ok().map(|c| c.0)
     } else if t == "null" || t.starts_with('{') || t.starts_with('[') {
@@ -128,7 +133,12 @@ pub fn raw_array(raw: &RawValue) -> Vec<&RawValue> {
 
 /// A raw value as i64: JSON integers and decimal strings, never through a float.
 pub fn raw_i64(raw: &RawValue) -> Option<i64> {
-    let t = raw.get().trim().trim_matches('"');
+    text_i64(raw.get())
+}
+
+/// The JSON text `t` as i64, as `raw_i64` says.
+pub fn text_i64(t: &str) -> Option<i64> {
+    let t = t.trim().trim_matches('"');
     t.parse::<i64>().ok()
 }
 
@@ -168,7 +178,11 @@ impl<'a> Ctx<'a> {
 
     /// A reference to `raw`, which must be borrowed from `self.buf`.
     pub fn at(&self, raw: &RawValue, enc: Enc) -> TextRef {
-        let s = raw.get();
+        self.at_text(raw.get(), enc)
+    }
+
+    /// A reference to the JSON text `s`, which must be borrowed from `self.buf`.
+    pub fn at_text(&self, s: &str, enc: Enc) -> TextRef {
         let off = s.as_ptr() as usize - self.buf.as_ptr() as usize;
         debug_assert!(
             off + s.len() <= self.buf.len(),
@@ -179,13 +193,23 @@ impl<'a> Ctx<'a> {
 
     /// A reference to `raw` if it is present and not null.
     pub fn at_opt(&self, raw: Option<&RawValue>, enc: Enc) -> Option<TextRef> {
-        raw.filter(|r| !is_null(r) && r.get() != "\"\"")
-            .map(|r| self.at(r, enc))
+        self.at_opt_text(raw.map(RawValue::get), enc)
+    }
+
+    /// A reference to the JSON text `s` if it is present and neither null nor `""`.
+    pub fn at_opt_text(&self, s: Option<&str>, enc: Enc) -> Option<TextRef> {
+        s.filter(|s| s.trim() != "null" && *s != "\"\"")
+            .map(|s| self.at_text(s, enc))
     }
 
     /// Where `raw` is: its line (1-based) in a document, its byte offset in JSON Lines.
     pub fn line_of(&self, raw: &RawValue) -> Pos {
-        let off = (raw.get().as_ptr() as usize).saturating_sub(self.buf.as_ptr() as usize);
+        self.line_of_text(raw.get())
+    }
+
+    /// Where the text `s` (borrowed from `self.buf`) is, as `line_of` says.
+    pub fn line_of_text(&self, s: &str) -> Pos {
+        let off = (s.as_ptr() as usize).saturating_sub(self.buf.as_ptr() as usize);
         let off = off.min(self.buf.len());
         if self.by_offset {
             return Pos::Byte(self.base + off as u64);

@@ -106,6 +106,15 @@ pub struct FileLoad {
     pub bytes: u64,
 }
 
+/// How long a batch's lists were, to undo what a reader added before it gave up.
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    spans: usize,
+    attrs: usize,
+    ids: usize,
+    diagnostics: usize,
+}
+
 /// A span being assembled by a loader.
 #[derive(Debug, Default)]
 pub struct SpanDraft {
@@ -180,6 +189,24 @@ impl Batch {
         self.ids
             .extend_from_slice(&ids[id.off as usize..(id.off + id.len) as usize]);
         IdRef { off, len: id.len }
+    }
+
+    pub fn mark(&self) -> Mark {
+        Mark {
+            spans: self.spans.len(),
+            attrs: self.attrs.len(),
+            ids: self.ids.len(),
+            diagnostics: self.diagnostics.len(),
+        }
+    }
+
+    /// Drops the spans, attributes, ids and diagnostics added since `mark`. Symbols
+    /// interned since stay: they are only names, and nothing refers to them.
+    pub fn rollback(&mut self, mark: Mark) {
+        self.spans.truncate(mark.spans);
+        self.attrs.truncate(mark.attrs);
+        self.ids.truncate(mark.ids);
+        self.diagnostics.truncate(mark.diagnostics);
     }
 
     pub fn sym(&mut self, s: &str) -> Sym {

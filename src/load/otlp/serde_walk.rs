@@ -1,32 +1,20 @@
-//! OTLP/JSON traces: one `ExportTraceServiceRequest`, an array of them, JSON Lines as the
-//! Collector file exporter writes, the protobuf-JSON look-alike (base64 ids, enum names,
-//! snake_case keys) and Phoenix's `/spans/otlpv1` (bare snake_case spans, nulls everywhere).
+//! The serde_json reader of OTLP requests: every shape the fast reader gives up on, and
+//! the error (with its position) when a request is not valid.
 //!
-//! Ids are decoded per field (hex or base64), enums accepted as numbers or names, and
-//! 64-bit integers accepted as strings or numbers (formats.md §2).
-//!
-//! PERF: this is the hot path for million-span files. The request is walked with serde
-//! seeds that write each span straight into the batch: no intermediate `Vec` of spans or
-//! attributes, keys borrowed from the input, values kept as `&RawValue` positions.
+//! PERF: the request is walked with serde seeds that write each span straight into the
+//! batch: no intermediate `Vec` of spans or attributes, keys borrowed from the input,
+//! values kept as `&RawValue` positions.
 
-use super::json::{CowStr, Ctx, raw_i64, raw_str};
-use crate::model::{Batch, Enc, Pos, SpanDraft, Status, Sym, TextRef};
+use super::{Out, Reading, ResourceKey, ScopeKey, Scoped, SpanKey, is_resource_spans};
+use crate::load::json::{CowStr, Ctx};
+use crate::model::{Batch, Enc, Sym, TextRef};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use std::fmt;
 
-/// Where spans go while a request is walked.
-struct Out<'c, 'b> {
-    ctx: &'c Ctx<'c>,
-    batch: &'b mut Batch,
-    seq: u64,
-    count: usize,
-}
-
-/// Parses one request object (a JSONL line or a whole document) into `batch`.
-/// Returns the number of spans added, or the parse error.
-pub fn parse_request(
+/// Parses one request object into `batch`: the number of spans added, or the error.
+pub(super) fn parse_request(
     ctx: &Ctx,
     text: &str,
     seq_base: u64,
@@ -82,13 +70,10 @@ impl<'de> Visitor<'de> for Request<'_, '_, '_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<CowStr<'de>>()? {
-            match &*key {
-                "resourceSpans" | "resource_spans" => {
-                    map.next_value_seed(List(self.0, ListOf::Resource))?
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+            if is_resource_spans(&key) {
+                map.next_value_seed(List(self.0, ListOf::Resource))?
+            } else {
+                map.next_value::<IgnoredAny>()?;
             }
         }
         Ok(())
@@ -150,26 +135,20 @@ impl<'de> Visitor<'de> for ResourceSeed<'_, '_, '_> {
         let first = out.batch.spans.len();
         let mut resource = None;
         while let Some(key) = map.next_key::<CowStr<'de>>()? {
-            match &*key {
-                "resource" => {
+            match ResourceKey::of(&key) {
+                ResourceKey::Resource => {
                     let raw: Option<&'de RawValue> = map.next_value()?;
                     resource = out.ctx.at_opt(raw, Enc::Json);
                 }
-                "scopeSpans"
-                | "scope_spans"
-                | "instrumentationLibrarySpans"
-                | "instrumentation_library_spans" => {
+                ResourceKey::ScopeSpans => {
                     map.next_value_seed(List(out, ListOf::Scope(resource)))?;
                 }
-                _ => {
+                ResourceKey::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        // `resource` may come after the spans: give it to every span of this resource.
-        for s in &mut out.batch.spans[first..] {
-            s.resource = s.resource.or(resource);
-        }
+        out.close_resource(first, resource);
         Ok(())
     }
 }
@@ -202,32 +181,22 @@ impl<'de> Visitor<'de> for ScopeSeed<'_, '_, '_> {
             scope: Sym::EMPTY,
         };
         while let Some(key) = map.next_key::<CowStr<'de>>()? {
-            match &*key {
-                "scope" | "instrumentationLibrary" | "instrumentation_library" => {
+            match ScopeKey::of(&key) {
+                ScopeKey::Scope => {
                     let scope: Option<Scope<'de>> = map.next_value()?;
                     scoped.scope = out
                         .batch
                         .sym(scope.and_then(|s| s.name).as_deref().unwrap_or(""));
                 }
-                "spans" => map.next_value_seed(Spans(out, &scoped))?,
-                _ => {
+                ScopeKey::Spans => map.next_value_seed(Spans(out, &scoped))?,
+                ScopeKey::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        for s in &mut out.batch.spans[first..] {
-            if s.scope.is_empty() {
-                s.scope = scoped.scope;
-            }
-        }
+        out.close_scope(first, scoped.scope);
         Ok(())
     }
-}
-
-/// Shared per-resource context for the spans under it.
-struct Scoped {
-    resource: Option<TextRef>,
-    scope: Sym,
 }
 
 struct Spans<'o, 'c, 'b, 's>(&'o mut Out<'c, 'b>, &'s Scoped);
@@ -278,87 +247,37 @@ impl<'de> Visitor<'de> for SpanSeed<'_, '_, '_, '_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let SpanSeed(out, scoped) = self;
-        let ctx = out.ctx;
-        let mut d = out
-            .batch
-            .begin(ctx.src, Enc::OtlpAny, out.seq + out.count as u64);
-        let mut start: Option<&'de RawValue> = None;
+        let mut r = out.begin();
         while let Some(key) = map.next_key::<CowStr<'de>>()? {
-            let batch = &mut *out.batch;
-            match &*key {
-                "traceId" | "trace_id" => {
-                    d.span.trace_id =
-                        batch.trace_id(&map.next_value::<Option<CowStr>>()?.unwrap_or_default())
-                }
-                "spanId" | "span_id" => {
-                    d.span.span_id =
-                        batch.id(&map.next_value::<Option<CowStr>>()?.unwrap_or_default())
-                }
-                "parentSpanId" | "parent_span_id" => {
-                    d.span.parent_id =
-                        batch.id(&map.next_value::<Option<CowStr>>()?.unwrap_or_default());
-                }
-                "name" => {
-                    d.span.name =
-                        batch.sym(&map.next_value::<Option<CowStr>>()?.unwrap_or_default())
-                }
-                "kind" => {
-                    d.span.otel_kind = map
-                        .next_value::<Option<&'de RawValue>>()?
-                        .map_or(0, otel_kind)
-                }
-                "startTimeUnixNano" | "start_time_unix_nano" => start = map.next_value()?,
-                "endTimeUnixNano" | "end_time_unix_nano" => {
-                    let end: Option<&RawValue> = map.next_value()?;
-                    d.span.end_ns = end.and_then(raw_i64).filter(|&e| e != 0);
-                }
-                "attributes" => map.next_value_seed(Attributes(batch, &mut d, ctx))?,
-                "events" => {
-                    d.span.events = non_empty(map.next_value()?).map(|e| ctx.at(e, Enc::Json))
-                }
-                "links" => {
-                    d.span.links = non_empty(map.next_value()?).map(|e| ctx.at(e, Enc::Json))
-                }
-                "status" => {
+            match SpanKey::of(&key) {
+                SpanKey::Attributes => map.next_value_seed(Attributes(out, &mut r))?,
+                SpanKey::Status => {
                     if let Some(st) = map.next_value::<Option<OtlpStatus<'de>>>()? {
-                        d.span.status = st
-                            .code
-                            .and_then(raw_str)
-                            .map_or(Status::Unset, |c| Status::from_label(&c));
-                        d.span.status_msg = ctx.at_opt(st.message, Enc::JsonStr);
+                        let text = |v: Option<&'de RawValue>| v.map(RawValue::get);
+                        out.set_status(&mut r, text(st.code), text(st.message));
                     }
                 }
-                _ => {
+                SpanKey::Other => {
                     map.next_value::<IgnoredAny>()?;
+                }
+                k if k.is_str() => {
+                    let s = map.next_value::<Option<CowStr>>()?.unwrap_or_default();
+                    out.set_str(&mut r, k, &s);
+                }
+                k => {
+                    let raw = map.next_value::<Option<&'de RawValue>>()?;
+                    out.set_raw(&mut r, k, raw.map(RawValue::get));
                 }
             }
         }
-        finish(out, d, start, scoped);
+        out.finish(r, scoped);
         Ok(())
     }
 }
 
-fn finish(out: &mut Out, mut d: SpanDraft, start: Option<&RawValue>, scoped: &Scoped) {
-    match start.and_then(raw_i64) {
-        Some(t) => d.span.start_ns = t,
-        None => {
-            let pos = start.map_or(Pos::None, |r| out.ctx.line_of(r));
-            out.batch.diag(
-                out.ctx.path,
-                pos,
-                "span has no valid start time; shown at 0",
-            );
-        }
-    }
-    d.span.scope = scoped.scope;
-    d.span.resource = scoped.resource;
-    out.batch.finish(d);
-    out.count += 1;
-}
+struct Attributes<'o, 'c, 'b, 'r, 't>(&'o mut Out<'c, 'b>, &'r mut Reading<'t>);
 
-struct Attributes<'b, 'd, 'c>(&'b mut Batch, &'d mut SpanDraft, &'c Ctx<'c>);
-
-impl<'de> DeserializeSeed<'de> for Attributes<'_, '_, '_> {
+impl<'de> DeserializeSeed<'de> for Attributes<'_, '_, '_, '_, '_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
@@ -374,7 +293,7 @@ struct KeyValue<'a> {
     value: Option<&'a RawValue>,
 }
 
-impl<'de> Visitor<'de> for Attributes<'_, '_, '_> {
+impl<'de> Visitor<'de> for Attributes<'_, '_, '_, '_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a list of attributes")
@@ -383,46 +302,12 @@ impl<'de> Visitor<'de> for Attributes<'_, '_, '_> {
         Ok(())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let Attributes(batch, draft, ctx) = self;
+        let Attributes(out, r) = self;
         while let Some(kv) = seq.next_element::<KeyValue<'de>>()? {
             if let Some(v) = kv.value {
-                batch.attr(draft, &kv.key, v.get().as_bytes(), ctx.at(v, Enc::OtlpAny));
+                out.attr(r, &kv.key, v.get());
             }
         }
         Ok(())
-    }
-}
-
-fn non_empty(raw: Option<&RawValue>) -> Option<&RawValue> {
-    raw.filter(|r| !matches!(r.get().trim(), "[]" | "null" | ""))
-}
-
-/// OTel span kind from a number or an enum name (`SPAN_KIND_CLIENT`, `SpanKind.CLIENT`).
-pub fn otel_kind(raw: &RawValue) -> u8 {
-    let Some(s) = raw_str(raw) else { return 0 };
-    if let Ok(n) = s.parse::<u8>() {
-        return n.min(5);
-    }
-    let upper = s.to_ascii_uppercase();
-    let name = upper.rsplit(['_', '.']).next().unwrap_or("");
-    match name {
-        "INTERNAL" => 1,
-        "SERVER" => 2,
-        "CLIENT" => 3,
-        "PRODUCER" => 4,
-        "CONSUMER" => 5,
-        _ => 0,
-    }
-}
-
-/// Name of an OTel span kind number.
-pub fn otel_kind_name(kind: u8) -> &'static str {
-    match kind {
-        1 => "INTERNAL",
-        2 => "SERVER",
-        3 => "CLIENT",
-        4 => "PRODUCER",
-        5 => "CONSUMER",
-        _ => "UNSPECIFIED",
     }
 }

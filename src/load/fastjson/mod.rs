@@ -1,0 +1,39 @@
+//! A SIMD JSON reader for the hot loaders: stage 1 indexes every token of a text in one
+//! vector pass (`index`), stage 2 walks the index with the checks serde_json makes
+//! (`tokens`). A loader built on it reads what it expects and gives up (`None`) on
+//! anything else, leaving the text to its serde_json reader, which has the exact error
+//! messages. Text this reader accepts is text serde_json accepts.
+
+mod index;
+mod tokens;
+
+pub use tokens::Tokens;
+
+use std::cell::RefCell;
+use std::sync::OnceLock;
+
+/// Whether to use this reader: `SPANLENS_SERDE_ONLY=1` turns it off, to compare the two
+/// readers on the same file (tests and benchmarks).
+pub fn enabled() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("SPANLENS_SERDE_ONLY").is_none_or(|v| v != "1"))
+}
+
+/// Index entries kept between calls on a thread; more is given back after a huge text.
+const KEEP: usize = 4 << 20;
+
+thread_local! {
+    static INDEX: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on the token index of `text` (a buffer reused per thread); `None` when the
+/// text cannot be indexed (see `index::build`) or `f` gives up.
+pub fn with_index<R>(text: &[u8], f: impl FnOnce(&[u32]) -> Option<R>) -> Option<R> {
+    let mut idx = INDEX.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    let r = index::build(text, &mut idx).and_then(|()| f(&idx));
+    if idx.capacity() > KEEP {
+        idx = Vec::new();
+    }
+    INDEX.with(|c| *c.borrow_mut() = idx);
+    r
+}

@@ -1,0 +1,280 @@
+//! Stage 2 of the fast JSON reader: a cursor over the token index, with the checks
+//! serde_json makes (grammar, numbers, literals, nesting depth), so that text it accepts is
+//! exactly text serde_json accepts. Every method returns `None` on anything unexpected and
+//! the caller falls back to serde_json; nothing here panics on any input.
+
+/// Nesting deeper than this is left to serde_json (its limit is 128).
+const MAX_DEPTH: u32 = 100;
+
+/// Byte positions `start..end` of a value or of a string's contents in the text.
+pub type Range = (u32, u32);
+
+pub struct Tokens<'a> {
+    text: &'a str,
+    idx: &'a [u32],
+    i: usize,
+}
+
+impl<'a> Tokens<'a> {
+    pub fn new(text: &'a str, idx: &'a [u32]) -> Tokens<'a> {
+        Tokens { text, idx, i: 0 }
+    }
+
+    /// The first byte of the next token.
+    pub fn peek(&self) -> Option<u8> {
+        let &p = self.idx.get(self.i)?;
+        self.text.as_bytes().get(p as usize).copied()
+    }
+
+    /// True when every token has been read.
+    pub fn done(&self) -> bool {
+        self.i == self.idx.len()
+    }
+
+    /// Consumes the next token if it is `c`.
+    pub fn eat(&mut self, c: u8) -> bool {
+        let yes = self.peek() == Some(c);
+        self.i += yes as usize;
+        yes
+    }
+
+    /// Consumes `c` or fails.
+    pub fn expect(&mut self, c: u8) -> Option<()> {
+        self.eat(c).then_some(())
+    }
+
+    /// A string: the range of its contents, without the quotes.
+    pub fn string(&mut self) -> Option<Range> {
+        if self.peek() != Some(b'"') {
+            return None;
+        }
+        let open = self.idx[self.i];
+        let &close = self.idx.get(self.i + 1)?;
+        // The index holds a string's two quotes one after the other.
+        if self.text.as_bytes().get(close as usize) != Some(&b'"') {
+            return None;
+        }
+        self.i += 2;
+        Some((open + 1, close))
+    }
+
+    /// A string with no escapes, as text: the strings that are compared or stored.
+    pub fn plain_str(&mut self) -> Option<&'a str> {
+        let (a, b) = self.string()?;
+        let s = self.text.get(a as usize..b as usize)?;
+        // PERF: a plain loop; these strings are short, and memchr's setup costs more.
+        (!s.bytes().any(|b| b == b'\\')).then_some(s)
+    }
+
+    /// An object key and its colon.
+    pub fn key(&mut self) -> Option<&'a str> {
+        let k = self.plain_str()?;
+        self.expect(b':')?;
+        Some(k)
+    }
+
+    /// After a member or element: `true` if another follows (`,` eaten), `false` at the
+    /// closing `close` (eaten).
+    pub fn next_member(&mut self, close: u8) -> Option<bool> {
+        if self.eat(b',') {
+            return Some(true);
+        }
+        self.expect(close)?;
+        Some(false)
+    }
+
+    /// Opens an object or array: `true` if it has members, `false` if it closed at once.
+    pub fn open(&mut self, open: u8, close: u8) -> Option<bool> {
+        self.expect(open)?;
+        Some(!self.eat(close))
+    }
+
+    /// Consumes `null` if it is next.
+    pub fn null(&mut self) -> bool {
+        let yes = self.peek() == Some(b'n') && self.scalar_text() == Some(b"null".as_slice());
+        self.i += yes as usize;
+        yes
+    }
+
+    /// The bytes of the scalar token at the cursor (not consumed), trailing space trimmed.
+    fn scalar_text(&self) -> Option<&'a [u8]> {
+        let start = *self.idx.get(self.i)? as usize;
+        let end = (self.idx.get(self.i + 1)).map_or(self.text.len(), |&e| e as usize);
+        let t = self.text.as_bytes().get(start..end)?;
+        let n = t.iter().rposition(|b| !b.is_ascii_whitespace())? + 1;
+        Some(&t[..n])
+    }
+
+    /// Any value, checked all the way down: its byte range in the text.
+    pub fn value(&mut self) -> Option<Range> {
+        let start = *self.idx.get(self.i)?;
+        match self.peek()? {
+            b'"' => self.string().map(|(_, b)| (start, b + 1)),
+            b'{' | b'[' => self.container().map(|end| (start, end)),
+            _ => {
+                let t = self.scalar_text()?;
+                if !valid_scalar(t) {
+                    return None;
+                }
+                self.i += 1;
+                Some((start, start + t.len() as u32))
+            }
+        }
+    }
+
+    /// An object or array at the cursor, walked without recursion: the position after it.
+    fn container(&mut self) -> Option<u32> {
+        // One bit per open level: 1 for an object, 0 for an array.
+        let mut stack: u128 = 0;
+        let mut depth = 0u32;
+        loop {
+            // A value starts here.
+            match self.peek()? {
+                open @ (b'{' | b'[') => {
+                    let object = open == b'{';
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return None;
+                    }
+                    stack = stack << 1 | object as u128;
+                    let close = if object { b'}' } else { b']' };
+                    if self.open(open, close)? {
+                        if object {
+                            self.member_key()?;
+                        }
+                        continue;
+                    }
+                    // Empty: fall through to what follows a value.
+                    depth -= 1;
+                    stack >>= 1;
+                }
+                b'"' => {
+                    self.string()?;
+                }
+                _ => {
+                    self.value()?;
+                }
+            }
+            // What follows a value: a comma, or the closing of its container.
+            loop {
+                if depth == 0 {
+                    return Some(*self.idx.get(self.i - 1)? + 1);
+                }
+                let object = stack & 1 == 1;
+                let close = if object { b'}' } else { b']' };
+                if self.next_member(close)? {
+                    if object {
+                        self.member_key()?;
+                    }
+                    break;
+                }
+                depth -= 1;
+                stack >>= 1;
+            }
+        }
+    }
+
+    /// A key inside a value being skipped: any string (escapes allowed), then `:`.
+    fn member_key(&mut self) -> Option<()> {
+        self.string()?;
+        self.expect(b':')
+    }
+}
+
+/// `true`, `false`, `null` or a JSON number.
+fn valid_scalar(t: &[u8]) -> bool {
+    matches!(t, b"true" | b"false" | b"null") || valid_number(t)
+}
+
+/// JSON's number grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+fn valid_number(t: &[u8]) -> bool {
+    let digits = |t: &[u8], i: usize| i + t[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let mut i = usize::from(t.first() == Some(&b'-'));
+    match t.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => i = digits(t, i),
+        _ => return false,
+    }
+    if t.get(i) == Some(&b'.') {
+        let j = digits(t, i + 1);
+        if j == i + 1 {
+            return false;
+        }
+        i = j;
+    }
+    if matches!(t.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(t.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let j = digits(t, i);
+        if j == i {
+            return false;
+        }
+        i = j;
+    }
+    i == t.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads one whole value with the fast reader: its range, or `None`.
+    fn read(text: &str) -> Option<Range> {
+        let mut idx = Vec::new();
+        super::super::index::build(text.as_bytes(), &mut idx)?;
+        let mut t = Tokens::new(text, &idx);
+        let r = t.value()?;
+        t.done().then_some(r)
+    }
+
+    #[test]
+    fn numbers_follow_the_json_grammar() {
+        for ok in ["0", "-0", "12", "-1.5", "1e9", "1E+2", "2.5e-3"] {
+            assert!(valid_number(ok.as_bytes()), "{ok}");
+        }
+        for bad in ["01", "-", "1.", ".5", "1e", "+1", "0x1", "1.5.2", "NaN"] {
+            assert!(!valid_number(bad.as_bytes()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn accepts_and_rejects_what_serde_json_does() {
+        let cases = [
+            r#"{"a":[1,{"b":null}],"c":"d"}"#,
+            r#" [ ] "#,
+            r#"{}"#,
+            r#"{"a":1,}"#,
+            r#"[1 2]"#,
+            r#"{"a" 1}"#,
+            r#"{"a":tru}"#,
+            r#"{"a":1]"#,
+            r#"[1,]"#,
+            r#"["a\u00e9\n"]"#,
+            r#"{1:2}"#,
+            r#"[true false]"#,
+            r#""x"y"#,
+            r#"[[[]]]]"#,
+        ];
+        for c in cases {
+            let serde = serde_json::from_str::<serde::de::IgnoredAny>(c).is_ok();
+            assert_eq!(read(c).is_some(), serde, "{c}");
+        }
+    }
+
+    #[test]
+    fn a_value_range_covers_exactly_the_value() {
+        let t = r#"  {"k": [1, "x"] }  "#;
+        let (a, b) = read(t).unwrap();
+        assert_eq!(&t[a as usize..b as usize], r#"{"k": [1, "x"] }"#);
+    }
+
+    #[test]
+    fn deep_nesting_is_left_to_serde() {
+        let deep = format!("{}{}", "[".repeat(150), "]".repeat(150));
+        assert!(read(&deep).is_none());
+        let ok = format!("{}{}", "[".repeat(50), "]".repeat(50));
+        assert!(read(&ok).is_some());
+    }
+}
