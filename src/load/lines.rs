@@ -298,9 +298,8 @@ pub type LineFn<'f> = dyn Fn(&Ctx, &str, u64, &mut Sink) + Sync + 'f;
 
 /// Parses the lines of `ctx.buf` in parallel. Each piece of the buffer becomes one sink, in
 /// file order, whose arena is source `first_src + i` (loaders that synthesise text write
-/// it there; pieces are parsed at the same time, so each has its own). Text is validated
-/// as UTF-8 once per piece; a piece that is not valid is checked line by line, and only
-/// the bad lines are skipped.
+/// it there; pieces are parsed at the same time, so each has its own). A line that is not
+/// valid UTF-8 is skipped, with the reason.
 pub fn parse_lines_parallel(ctx: &Ctx, f: &LineFn, first_src: usize) -> Vec<Sink> {
     let pieces = split_lines(ctx.buf, rayon::current_num_threads() * 8);
     pieces
@@ -315,16 +314,15 @@ pub fn parse_lines_parallel(ctx: &Ctx, f: &LineFn, first_src: usize) -> Vec<Sink
                 src: u16::try_from(first_src + i).unwrap_or(u16::MAX),
                 ..Sink::default()
             };
-            // PERF: one SIMD validation per piece; serde_json then reads `&str` and does not
-            // validate again.
-            let whole = simdutf8::basic::from_utf8(piece).ok();
             let mut pos = 0;
             while pos < piece.len() {
                 let end = memchr::memchr(b'\n', &piece[pos..]).map_or(piece.len(), |i| pos + i);
                 let at = ctx.base + (a + pos) as u64;
-                let line = match whole {
-                    Some(s) => Ok(&s[pos..end]),
-                    None => std::str::from_utf8(&piece[pos..end]),
+                // PERF: SIMD validation line by line, while the line is in cache from the
+                // newline search; serde_json then reads `&str` and does not validate again.
+                let line = match simdutf8::basic::from_utf8(&piece[pos..end]) {
+                    Ok(s) => Ok(s),
+                    Err(_) => std::str::from_utf8(&piece[pos..end]),
                 };
                 match line {
                     Ok(line) => {

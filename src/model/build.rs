@@ -57,24 +57,29 @@ pub fn build(loads: Vec<FileLoad>, mut diagnostics: Vec<Diagnostic>) -> TraceSet
     // PERF: symbols, ids and offsets are rewritten in parallel, batch by batch, in place;
     // then the batches are concatenated.
     batches.par_iter_mut().for_each(Placed::rebase);
-    set.ids.reserve(ids as usize);
-    set.attrs.reserve(attrs as usize);
+    debug_assert!(set.ids.is_empty() && set.attrs.is_empty());
+    set.ids = concat(
+        batches.iter().map(|p| &p.batch.ids[..]).collect(),
+        ids as usize,
+    );
+    set.attrs = concat(
+        batches.iter().map(|p| &p.batch.attrs[..]).collect(),
+        attrs as usize,
+    );
     let mut loaded = Loaded {
         parts: Vec::with_capacity(batches.len()),
         starts: Vec::new(),
         part_of: Vec::with_capacity(spans),
     };
+    // PERF: the rest of each batch (its symbols above all) is freed on the pool.
+    let parts: Vec<Vec<Span>> = batches.into_par_iter().map(|p| p.batch.spans).collect();
     let mut start = 0u32;
-    for p in batches {
-        set.ids.extend_from_slice(&p.batch.ids);
-        set.attrs.extend_from_slice(&p.batch.attrs);
+    for part in parts {
         loaded.starts.push(start);
-        start += p.batch.spans.len() as u32;
-        let part = loaded.parts.len() as u32;
-        loaded
-            .part_of
-            .extend(std::iter::repeat_n(part, p.batch.spans.len()));
-        loaded.parts.push(p.batch.spans);
+        start += part.len() as u32;
+        let ix = loaded.parts.len() as u32;
+        loaded.part_of.extend(std::iter::repeat_n(ix, part.len()));
+        loaded.parts.push(part);
     }
     drop(merge);
     let t = crate::timing::phase("arrange trees");
@@ -86,6 +91,29 @@ pub fn build(loads: Vec<FileLoad>, mut diagnostics: Vec<Diagnostic>) -> TraceSet
     set.diagnostics = diagnostics;
     set.count_per_file();
     set
+}
+
+/// `parts` one after the other (`len` items in all), copied in parallel. PERF: the
+/// attribute lists of a million spans are over 100 MB; one thread copying them (and
+/// faulting in the pages) was most of the merge.
+fn concat<T: Copy + Send + Sync>(parts: Vec<&[T]>, len: usize) -> Vec<T> {
+    let mut out = Vec::with_capacity(len);
+    let mut rest = &mut out.spare_capacity_mut()[..len];
+    let mut dests = Vec::with_capacity(parts.len());
+    for p in &parts {
+        let (d, r) = rest.split_at_mut(p.len());
+        dests.push(d);
+        rest = r;
+    }
+    dests.into_par_iter().zip(parts).for_each(|(d, p)| {
+        for (d, s) in d.iter_mut().zip(p) {
+            d.write(*s);
+        }
+    });
+    // SAFETY: the parts' lengths add up to `len` (the split above would have panicked
+    // otherwise), and every slot was written.
+    unsafe { out.set_len(len) };
+    out
 }
 
 /// The spans as loaded, batch by batch (not concatenated: the arena is gathered from
@@ -103,12 +131,6 @@ impl std::ops::Index<usize> for Loaded {
     fn index(&self, i: usize) -> &Span {
         let part = self.part_of[i] as usize;
         &self.parts[part][i - self.starts[part] as usize]
-    }
-}
-
-impl Loaded {
-    fn iter(&self) -> impl Iterator<Item = &Span> {
-        self.parts.iter().flatten()
     }
 }
 
@@ -222,14 +244,19 @@ fn arrange(set: &mut TraceSet, spans: &Loaded) {
 /// Raw span indices grouped by trace (a counting sort on the trace symbol), each group in
 /// input order. Loading keeps spans in input order, so no comparison sort is needed.
 fn group_by_trace(spans: &Loaded, syms: usize) -> Vec<Vec<u32>> {
+    // PERF: the trace symbols are gathered first, in parallel, so the two serial passes
+    // below read 4 bytes per span instead of a span's cache lines.
+    let traces: Vec<u32> = (spans.parts.par_iter())
+        .flat_map_iter(|p| p.iter().map(|s| s.trace_id.0))
+        .collect();
     let mut count = vec![0u32; syms];
-    for s in spans.iter() {
-        count[s.trace_id.0 as usize] += 1;
+    for &t in &traces {
+        count[t as usize] += 1;
     }
     let mut slot = vec![u32::MAX; syms];
     let mut groups: Vec<Vec<u32>> = Vec::new();
-    for (i, s) in spans.iter().enumerate() {
-        let t = s.trace_id.0 as usize;
+    for (i, &t) in traces.iter().enumerate() {
+        let t = t as usize;
         if slot[t] == u32::MAX {
             slot[t] = groups.len() as u32;
             groups.push(Vec::with_capacity(count[t] as usize));

@@ -9,8 +9,9 @@
 //!
 //! PERF: serde_json spends most of its time stepping byte by byte through short strings;
 //! here a 64-byte block costs a few dozen vector instructions whatever it holds, and the
-//! per-token work is one bit scan. The scalar version is the reference the vector one is
-//! tested against, and the fallback where AVX2 is missing.
+//! per-token work is one bit scan. The vector versions (`simd`) only compute the masks; the
+//! scalar version here is the reference they are tested against, and the fallback where
+//! neither AVX-512 nor AVX2 is there.
 
 /// Texts longer than this are left to serde_json (positions are `u32`, and the index of a
 /// huge single line would cost more memory than it saves time).
@@ -23,32 +24,38 @@ pub fn build(text: &[u8], out: &mut Vec<u32>) -> Option<()> {
         return None;
     }
     #[cfg(target_arch = "x86_64")]
-    if avx2::available() {
-        // SAFETY: the CPU has the features `build` is compiled for (checked above).
-        return unsafe { avx2::build(text, out) };
+    if let Some(r) = super::simd::build(text, out) {
+        return r;
     }
     scalar(text, out)
 }
 
 /// Bit masks of one 64-byte block, one bit per byte.
 #[derive(Clone, Copy, Default)]
-struct Masks {
-    quote: u64,
-    backslash: u64,
+pub(super) struct Masks {
+    pub quote: u64,
+    pub backslash: u64,
     /// `{ } [ ] : ,`
-    structural: u64,
+    pub structural: u64,
     /// space, tab, newline, carriage return
-    space: u64,
+    pub space: u64,
     /// bytes below 0x20
-    control: u64,
+    pub control: u64,
 }
 
 /// What carries from one block to the next.
 #[derive(Default)]
-struct Carry {
+pub(super) struct Carry {
     escaped: u64,
     in_string: u64,
     scalar: u64,
+}
+
+impl Carry {
+    /// Whether the text ended inside a string.
+    pub(super) fn unterminated(&self) -> bool {
+        self.in_string != 0
+    }
 }
 
 const EVEN: u64 = 0x5555_5555_5555_5555;
@@ -57,7 +64,7 @@ const EVEN: u64 = 0x5555_5555_5555_5555;
 /// that follow a backslash (simdjson's branchless escape finder). First half of `block`,
 /// which needs the prefix XOR of the quotes in between.
 #[inline(always)]
-fn quotes(m: &Masks, carry: &mut Carry) -> (u64, u64) {
+pub(super) fn quotes(m: &Masks, carry: &mut Carry) -> (u64, u64) {
     let backslash = m.backslash & !carry.escaped;
     let follows = backslash << 1 | carry.escaped;
     let odd_starts = backslash & !EVEN & !follows;
@@ -70,7 +77,7 @@ fn quotes(m: &Masks, carry: &mut Carry) -> (u64, u64) {
 /// Turns one block's masks into index entries; `inside` is the prefix XOR of `quote` (1
 /// from an opening quote up to its closing one). `None` when a string rule is broken.
 #[inline(always)]
-fn block(
+pub(super) fn block(
     m: &Masks,
     quote: u64,
     inside: u64,
@@ -94,7 +101,13 @@ fn block(
 /// be one of `" \\ / b f n r t u` (bits of `escapable`), and a `u` (bits of `u`) must
 /// have four hex digits after it.
 #[inline(always)]
-fn escapes_valid(escaped: u64, escapable: u64, u: u64, at: usize, text: &[u8]) -> Option<()> {
+pub(super) fn escapes_valid(
+    escaped: u64,
+    escapable: u64,
+    u: u64,
+    at: usize,
+    text: &[u8],
+) -> Option<()> {
     if escaped & !escapable != 0 {
         return None;
     }
@@ -197,147 +210,14 @@ pub fn scalar(text: &[u8], out: &mut Vec<u32>) -> Option<()> {
             out,
         )?;
     }
-    (carry.in_string == 0).then_some(())
+    (!carry.unterminated()).then_some(())
 }
 
 /// A block of 64 bytes: the chunk, then spaces (which add no tokens).
-fn padded(chunk: &[u8]) -> [u8; 64] {
+pub(super) fn padded(chunk: &[u8]) -> [u8; 64] {
     let mut b = [b' '; 64];
     b[..chunk.len()].copy_from_slice(chunk);
     b
-}
-
-#[cfg(target_arch = "x86_64")]
-mod avx2 {
-    use super::{Carry, Masks, block, escapes_valid, padded, quotes};
-    use std::arch::x86_64::*;
-    use std::sync::OnceLock;
-
-    pub fn available() -> bool {
-        static YES: OnceLock<bool> = OnceLock::new();
-        *YES.get_or_init(|| {
-            is_x86_feature_detected!("avx2")
-                && is_x86_feature_detected!("pclmulqdq")
-                && is_x86_feature_detected!("popcnt")
-                && is_x86_feature_detected!("bmi1")
-        })
-    }
-
-    /// Classes by nibble (simdjson's trick): a byte's class is `LOW[lo] & HIGH[hi]`.
-    /// Bits: 1 `,`  2 `:`  4 brackets and braces  8 space  16 tab, newline, return.
-    const LOW: [i8; 16] = [8, 0, 0, 0, 0, 0, 0, 0, 0, 16, 18, 4, 1, 20, 0, 0];
-    const HIGH: [i8; 16] = [16, 0, 9, 2, 0, 4, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0];
-
-    #[target_feature(enable = "avx2,pclmulqdq,popcnt,bmi1")]
-    fn masks(p: &[u8; 64]) -> Masks {
-        // SAFETY: `p` is 64 readable bytes; unaligned loads are allowed.
-        let (a, b) = unsafe {
-            (
-                _mm256_loadu_si256(p.as_ptr() as *const __m256i),
-                _mm256_loadu_si256(p.as_ptr().add(32) as *const __m256i),
-            )
-        };
-        let t = |x: [i8; 16]| {
-            let l = _mm_set_epi8(
-                x[15], x[14], x[13], x[12], x[11], x[10], x[9], x[8], x[7], x[6], x[5], x[4], x[3],
-                x[2], x[1], x[0],
-            );
-            _mm256_set_m128i(l, l)
-        };
-        let (low, high, nibble) = (t(LOW), t(HIGH), _mm256_set1_epi8(0x0f));
-        let class = |v: __m256i| {
-            let lo = _mm256_shuffle_epi8(low, _mm256_and_si256(v, nibble));
-            let hi = _mm256_shuffle_epi8(high, _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble));
-            _mm256_and_si256(lo, hi)
-        };
-        let (ca, cb) = (class(a), class(b));
-        let zero = _mm256_setzero_si256();
-        let none_of = |c: __m256i, bits: i8| {
-            _mm256_cmpeq_epi8(_mm256_and_si256(c, _mm256_set1_epi8(bits)), zero)
-        };
-        let mask = |x: __m256i, y: __m256i| {
-            _mm256_movemask_epi8(x) as u32 as u64 | (_mm256_movemask_epi8(y) as u32 as u64) << 32
-        };
-        let eq = |c: u8| {
-            let c = _mm256_set1_epi8(c as i8);
-            mask(_mm256_cmpeq_epi8(a, c), _mm256_cmpeq_epi8(b, c))
-        };
-        // Bytes below 0x20: max(byte, 0x1f) == 0x1f, unsigned.
-        let low_ctl = _mm256_set1_epi8(0x1f);
-        let below = |v: __m256i| _mm256_cmpeq_epi8(_mm256_max_epu8(v, low_ctl), low_ctl);
-        Masks {
-            quote: eq(b'"'),
-            backslash: eq(b'\\'),
-            structural: !mask(none_of(ca, 7), none_of(cb, 7)),
-            space: !mask(none_of(ca, 24), none_of(cb, 24)),
-            control: mask(below(a), below(b)),
-        }
-    }
-
-    #[target_feature(enable = "avx2,pclmulqdq,popcnt,bmi1")]
-    fn prefix_xor(x: u64) -> u64 {
-        let v = _mm_clmulepi64_si128(_mm_set_epi64x(0, x as i64), _mm_set1_epi8(-1), 0);
-        _mm_cvtsi128_si64(v) as u64
-    }
-
-    /// The bytes that may follow a backslash, and the `u`s; only for blocks with escapes.
-    #[target_feature(enable = "avx2,pclmulqdq,popcnt,bmi1")]
-    fn escapable(p: &[u8; 64]) -> (u64, u64) {
-        // SAFETY: as in `masks`.
-        let (a, b) = unsafe {
-            (
-                _mm256_loadu_si256(p.as_ptr() as *const __m256i),
-                _mm256_loadu_si256(p.as_ptr().add(32) as *const __m256i),
-            )
-        };
-        let mut x = _mm256_setzero_si256();
-        let mut y = _mm256_setzero_si256();
-        for c in *b"\"\\/bfnrtu" {
-            let c = _mm256_set1_epi8(c as i8);
-            x = _mm256_or_si256(x, _mm256_cmpeq_epi8(a, c));
-            y = _mm256_or_si256(y, _mm256_cmpeq_epi8(b, c));
-        }
-        let uu = _mm256_set1_epi8(b'u' as i8);
-        let (ua, ub) = (_mm256_cmpeq_epi8(a, uu), _mm256_cmpeq_epi8(b, uu));
-        let mask = |x: __m256i, y: __m256i| {
-            _mm256_movemask_epi8(x) as u32 as u64 | (_mm256_movemask_epi8(y) as u32 as u64) << 32
-        };
-        (mask(x, y), mask(ua, ub))
-    }
-
-    #[inline]
-    #[target_feature(enable = "avx2,pclmulqdq,popcnt,bmi1")]
-    fn step(
-        chunk: &[u8; 64],
-        at: usize,
-        text: &[u8],
-        c: &mut Carry,
-        out: &mut Vec<u32>,
-    ) -> Option<()> {
-        let m = masks(chunk);
-        let (quote, escaped) = quotes(&m, c);
-        if escaped != 0 {
-            let (escapable, u) = escapable(chunk);
-            escapes_valid(escaped, escapable, u, at, text)?;
-        }
-        block(&m, quote, prefix_xor(quote), at as u32, c, out)
-    }
-
-    #[target_feature(enable = "avx2,pclmulqdq,popcnt,bmi1")]
-    pub fn build(text: &[u8], out: &mut Vec<u32>) -> Option<()> {
-        let mut carry = Carry::default();
-        let mut chunks = text.chunks_exact(64);
-        let mut at = 0;
-        for chunk in &mut chunks {
-            step(chunk.try_into().ok()?, at, text, &mut carry, out)?;
-            at += 64;
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            step(&padded(rest), at, text, &mut carry, out)?;
-        }
-        (carry.in_string == 0).then_some(())
-    }
 }
 
 #[cfg(test)]
@@ -394,15 +274,16 @@ mod tests {
             }
             texts.push(s);
         }
+        let mut kernels = 0;
         for t in &texts {
-            let mut a = Vec::new();
-            let ra = build(t.as_bytes(), &mut a);
-            let mut b = Vec::new();
-            let rb = scalar(t.as_bytes(), &mut b);
-            assert_eq!(ra.is_some(), rb.is_some(), "{t:?}");
-            if ra.is_some() {
-                assert_eq!(a, b, "{t:?}");
+            let mut want = Vec::new();
+            let want = scalar(t.as_bytes(), &mut want).map(|()| want);
+            #[cfg(target_arch = "x86_64")]
+            for (name, got) in super::super::simd::each_kernel(t.as_bytes()) {
+                assert_eq!(got, want, "{name} on {t:?}");
+                kernels += 1;
             }
         }
+        eprintln!("{kernels} kernel runs compared");
     }
 }

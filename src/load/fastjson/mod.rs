@@ -5,6 +5,8 @@
 //! messages. Text this reader accepts is text serde_json accepts.
 
 mod index;
+#[cfg(target_arch = "x86_64")]
+mod simd;
 mod tokens;
 
 pub use tokens::Tokens;

@@ -21,17 +21,20 @@ impl<'a> Tokens<'a> {
     }
 
     /// The first byte of the next token.
+    #[inline(always)]
     pub fn peek(&self) -> Option<u8> {
         let &p = self.idx.get(self.i)?;
         self.text.as_bytes().get(p as usize).copied()
     }
 
     /// True when every token has been read.
+    #[inline(always)]
     pub fn done(&self) -> bool {
         self.i == self.idx.len()
     }
 
     /// Consumes the next token if it is `c`.
+    #[inline(always)]
     pub fn eat(&mut self, c: u8) -> bool {
         let yes = self.peek() == Some(c);
         self.i += yes as usize;
@@ -39,34 +42,37 @@ impl<'a> Tokens<'a> {
     }
 
     /// Consumes `c` or fails.
+    #[inline(always)]
     pub fn expect(&mut self, c: u8) -> Option<()> {
         self.eat(c).then_some(())
     }
 
     /// A string: the range of its contents, without the quotes.
+    #[inline(always)]
     pub fn string(&mut self) -> Option<Range> {
         if self.peek() != Some(b'"') {
             return None;
         }
         let open = self.idx[self.i];
+        // The index holds a string's two quotes one after the other (nothing inside a
+        // string is a token), and strings are always read whole, so a quote at the cursor
+        // opens a string and the next entry closes it.
         let &close = self.idx.get(self.i + 1)?;
-        // The index holds a string's two quotes one after the other.
-        if self.text.as_bytes().get(close as usize) != Some(&b'"') {
-            return None;
-        }
+        debug_assert_eq!(self.text.as_bytes().get(close as usize), Some(&b'"'));
         self.i += 2;
         Some((open + 1, close))
     }
 
     /// A string with no escapes, as text: the strings that are compared or stored.
+    #[inline(always)]
     pub fn plain_str(&mut self) -> Option<&'a str> {
         let (a, b) = self.string()?;
         let s = self.text.get(a as usize..b as usize)?;
-        // PERF: a plain loop; these strings are short, and memchr's setup costs more.
-        (!s.bytes().any(|b| b == b'\\')).then_some(s)
+        (!has_backslash(s.as_bytes())).then_some(s)
     }
 
     /// An object key and its colon.
+    #[inline(always)]
     pub fn key(&mut self) -> Option<&'a str> {
         let k = self.plain_str()?;
         self.expect(b':')?;
@@ -75,6 +81,7 @@ impl<'a> Tokens<'a> {
 
     /// After a member or element: `true` if another follows (`,` eaten), `false` at the
     /// closing `close` (eaten).
+    #[inline(always)]
     pub fn next_member(&mut self, close: u8) -> Option<bool> {
         if self.eat(b',') {
             return Some(true);
@@ -84,12 +91,14 @@ impl<'a> Tokens<'a> {
     }
 
     /// Opens an object or array: `true` if it has members, `false` if it closed at once.
+    #[inline(always)]
     pub fn open(&mut self, open: u8, close: u8) -> Option<bool> {
         self.expect(open)?;
         Some(!self.eat(close))
     }
 
     /// Consumes `null` if it is next.
+    #[inline(always)]
     pub fn null(&mut self) -> bool {
         let yes = self.peek() == Some(b'n') && self.scalar_text() == Some(b"null".as_slice());
         self.i += yes as usize;
@@ -97,6 +106,7 @@ impl<'a> Tokens<'a> {
     }
 
     /// The bytes of the scalar token at the cursor (not consumed), trailing space trimmed.
+    #[inline(always)]
     fn scalar_text(&self) -> Option<&'a [u8]> {
         let start = *self.idx.get(self.i)? as usize;
         let end = (self.idx.get(self.i + 1)).map_or(self.text.len(), |&e| e as usize);
@@ -110,7 +120,14 @@ impl<'a> Tokens<'a> {
         let start = *self.idx.get(self.i)?;
         match self.peek()? {
             b'"' => self.string().map(|(_, b)| (start, b + 1)),
-            b'{' | b'[' => self.container().map(|end| (start, end)),
+            b'{' => {
+                let end = match self.string_member() {
+                    Some(end) => end,
+                    None => self.container()?,
+                };
+                Some((start, end))
+            }
+            b'[' => self.container().map(|end| (start, end)),
             _ => {
                 let t = self.scalar_text()?;
                 if !valid_scalar(t) {
@@ -120,6 +137,20 @@ impl<'a> Tokens<'a> {
                 Some((start, start + t.len() as u32))
             }
         }
+    }
+
+    /// `{"key": "text"}` at the cursor, the commonest value (an OTLP `AnyValue`), read
+    /// without the general walk: the position after it, or `None` and nothing read.
+    #[inline(always)]
+    fn string_member(&mut self) -> Option<u32> {
+        // `{` `"` `"` `:` `"` `"` `}`: entries 1, 2 and 4, 5 are the quotes of two strings.
+        let idx = self.idx.get(self.i..self.i + 7)?;
+        let at = |k: usize| self.text.as_bytes().get(idx[k] as usize).copied();
+        if at(1)? != b'"' || at(3)? != b':' || at(4)? != b'"' || at(6)? != b'}' {
+            return None;
+        }
+        self.i += 7;
+        Some(idx[6] + 1)
     }
 
     /// An object or array at the cursor, walked without recursion: the position after it.
@@ -181,6 +212,22 @@ impl<'a> Tokens<'a> {
     }
 }
 
+/// Whether `s` holds a backslash. PERF: eight bytes at a time; these strings (keys, ids,
+/// names) are short, and memchr's setup costs more than the scan.
+#[inline(always)]
+fn has_backslash(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut words = s.chunks_exact(8);
+    for w in &mut words {
+        let x = u64::from_le_bytes(w.try_into().unwrap_or_default()) ^ (ONES * b'\\' as u64);
+        // A zero byte in `x` (a backslash in `w`) sets that byte's high bit.
+        if x.wrapping_sub(ONES) & !x & (ONES << 7) != 0 {
+            return true;
+        }
+    }
+    words.remainder().contains(&b'\\')
+}
+
 /// `true`, `false`, `null` or a JSON number.
 fn valid_scalar(t: &[u8]) -> bool {
     matches!(t, b"true" | b"false" | b"null") || valid_number(t)
@@ -227,6 +274,21 @@ mod tests {
         let mut t = Tokens::new(text, &idx);
         let r = t.value()?;
         t.done().then_some(r)
+    }
+
+    #[test]
+    fn backslashes_are_found_anywhere() {
+        for n in 0..40 {
+            let plain = "x".repeat(n);
+            assert!(!has_backslash(plain.as_bytes()));
+            for i in 0..n {
+                let mut b = plain.clone().into_bytes();
+                b[i] = b'\\';
+                assert!(has_backslash(&b), "{n} {i}");
+                b[i] = b'\\' + 128;
+                assert!(!has_backslash(&b), "{n} {i}");
+            }
+        }
     }
 
     #[test]
