@@ -1,5 +1,22 @@
 //! Span kinds and statuses, and how each export's labels map onto them.
 
+/// Longer labels than this match no known label.
+const LABEL_MAX: usize = 24;
+
+/// `label` trimmed of space and quotes, in one case, in `buf`; `None` when too long to be
+/// a known label. PERF: no allocation; a label is read for every span.
+fn folded<'b>(label: &str, buf: &'b mut [u8; LABEL_MAX], upper: bool) -> Option<&'b str> {
+    let l = label.trim().trim_matches('"').as_bytes();
+    let out = buf.get_mut(..l.len())?;
+    out.copy_from_slice(l);
+    if upper {
+        out.make_ascii_uppercase();
+    } else {
+        out.make_ascii_lowercase();
+    }
+    std::str::from_utf8(out).ok()
+}
+
 /// What a span does in an LLM pipeline. One enum for every export format.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
@@ -36,8 +53,8 @@ impl SpanKind {
     /// Maps a kind label from any format (MLflow `spanType`, OpenInference span kind, GenAI
     /// operation name, Langfuse observation type, LangSmith run type, Traceloop kind).
     pub fn from_label(label: &str) -> Option<SpanKind> {
-        let l = label.trim().trim_matches('"').to_ascii_lowercase();
-        Some(match l.as_str() {
+        let mut buf = [0; LABEL_MAX];
+        Some(match folded(label, &mut buf, false).unwrap_or("?") {
             "agent" | "invoke_agent" | "create_agent" => SpanKind::Agent,
             "chain" | "workflow" | "task" | "invoke_workflow" | "prompt" | "span" => {
                 SpanKind::Chain
@@ -105,8 +122,8 @@ pub enum Status {
 impl Status {
     /// Parses a status code given as a number or a name in any format's spelling.
     pub fn from_label(label: &str) -> Status {
-        let l = label.trim().trim_matches('"').to_ascii_uppercase();
-        match l.as_str() {
+        let mut buf = [0; LABEL_MAX];
+        match folded(label, &mut buf, true).unwrap_or("?") {
             "2" | "ERROR" | "STATUS_CODE_ERROR" | "STATUSCODE.ERROR" => Status::Error,
             "1" | "OK" | "STATUS_CODE_OK" | "STATUSCODE.OK" | "SUCCESS" => Status::Ok,
             _ => Status::Unset,
@@ -125,6 +142,20 @@ impl Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_match_in_any_case_with_quotes_and_space() {
+        assert_eq!(
+            SpanKind::from_label(" \"Chat_Model\" "),
+            Some(SpanKind::Llm)
+        );
+        assert_eq!(SpanKind::from_label("TOOL"), Some(SpanKind::Tool));
+        assert_eq!(SpanKind::from_label(&"x".repeat(40)), None);
+        assert_eq!(SpanKind::from_label("é"), None);
+        assert_eq!(Status::from_label("status_code_error"), Status::Error);
+        assert_eq!(Status::from_label("\"ok\""), Status::Ok);
+        assert_eq!(Status::from_label(&"E".repeat(30)), Status::Unset);
+    }
 
     #[test]
     fn labels_from_every_format() {

@@ -27,16 +27,19 @@ pub(super) fn build_tree(spans: &Loaded, ids: &[u8], members: &[u32]) -> TraceTr
     let mut flags = vec![0u16; n];
     let mut by_id: HashMap<&[u8], u32, foldhash::fast::FixedState> =
         HashMap::with_capacity_and_hasher(n, Default::default());
+    let mut duplicates = false;
     for (k, f) in flags.iter_mut().enumerate() {
         let s = span(k);
         if s.span_id.is_none() {
             *f |= Flags::MISSING_ID;
         } else if by_id.insert(id_of(s.span_id), k as u32).is_some() {
             *f |= Flags::DUPLICATE_ID;
+            duplicates = true;
         }
     }
-    // Keep the first span with an id as the target of parent links.
-    for k in (0..n).rev() {
+    // Keep the first span with an id as the target of parent links (PERF: a second pass
+    // only when some id was seen twice).
+    for k in (0..n).rev().filter(|_| duplicates) {
         let s = span(k);
         if !s.span_id.is_none() && flags[k] & Flags::DUPLICATE_ID == 0 {
             by_id.insert(id_of(s.span_id), k as u32);
