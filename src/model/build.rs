@@ -84,7 +84,9 @@ pub fn build(loads: Vec<FileLoad>, mut diagnostics: Vec<Diagnostic>) -> TraceSet
     drop(merge);
     let t = crate::timing::phase("arrange trees");
     arrange(&mut set, &loaded);
-    drop(loaded);
+    // PERF: the loaded spans (a copy of the arena) are freed on the pool while the rest
+    // of the set is finished here.
+    rayon::spawn(move || drop(loaded));
     drop(t);
     apply_infos(&mut set, infos);
     set.resolve_assessments();

@@ -199,6 +199,11 @@ impl<'t> Walk<'_, '_, 't> {
 
     /// One `{key, value}` attribute (`key` required, `value` may be missing or null).
     fn attribute(&mut self, r: &mut Reading<'t>) -> Option<()> {
+        if let Some((key, (a, b))) = self.t.otlp_attribute() {
+            self.out
+                .attr(r, key, self.text.get(a as usize..b as usize)?);
+            return Some(());
+        }
         let (mut key, mut value) = (None, None);
         let (mut seen_key, mut seen_value) = (false, false);
         self.object(|w, k| match k {
