@@ -154,6 +154,12 @@ impl Semantics {
             _ => {
                 // PERF: OTLP scalars (`{"stringValue": "chat"}`) decode without building a
                 // JSON object; everything else goes through the general decoder.
+                if text.enc == Enc::OtlpAny
+                    && let Some(s) = otlp_compact_str(raw)
+                    && self.observe_str(role, s)
+                {
+                    return;
+                }
                 let v = match text.enc {
                     Enc::OtlpAny => otlp_scalar(raw).unwrap_or_else(|| decode_value(raw, text.enc)),
                     enc => decode_value(raw, enc),
@@ -169,6 +175,32 @@ impl Semantics {
             Some(Role::Input(_) | Role::Output(_) | Role::StatusMessage) | None => {}
             Some(role) => self.observe_value(role, value),
         }
+    }
+
+    /// A string for a role read as a string, as `observe_value` reads `Value::String`,
+    /// without building one (PERF: two allocations per such attribute). `false` for the
+    /// other roles.
+    fn observe_str(&mut self, role: Role, s: &str) -> bool {
+        match role {
+            Role::Kind(rank) => {
+                if let Some(kind) = kind_of(s) {
+                    keep_best(&mut self.kind, rank, kind);
+                }
+            }
+            Role::Model(rank) => {
+                if !s.is_empty() && self.model.as_ref().is_none_or(|(r, _)| rank < *r) {
+                    self.model = Some((rank, s.to_owned()));
+                }
+            }
+            Role::Tool => {
+                if !s.is_empty() {
+                    self.tool = Some(s.to_owned());
+                }
+            }
+            Role::Level => self.error_level = s.eq_ignore_ascii_case("ERROR"),
+            _ => return false,
+        }
+        true
     }
 
     fn observe_value(&mut self, role: Role, v: &Value) {
@@ -310,12 +342,8 @@ fn otlp_scalar(raw: &[u8]) -> Option<Value> {
 /// the Collector does, read without serde_json (PERF: a third of the cost of a span's
 /// semantics was this parse).
 fn otlp_scalar_compact(raw: &[u8]) -> Option<Value> {
-    fn plain(t: &[u8]) -> Option<&str> {
-        let t = std::str::from_utf8(t).ok()?;
-        (!t.bytes().any(|b| b == b'"' || b == b'\\')).then_some(t)
-    }
-    if let Some(t) = raw.strip_prefix(br#"{"stringValue":""#) {
-        return Some(Value::String(plain(t.strip_suffix(br#""}"#)?)?.to_owned()));
+    if raw.starts_with(br#"{"stringValue":""#) {
+        return otlp_compact_str(raw).map(|s| Value::String(s.to_owned()));
     }
     let t = plain(
         raw.strip_prefix(br#"{"intValue":""#)?
@@ -325,6 +353,20 @@ fn otlp_scalar_compact(raw: &[u8]) -> Option<Value> {
         t.parse::<i64>()
             .map_or_else(|_| Value::String(t.to_owned()), Value::from),
     )
+}
+
+/// The text of a compact `{"stringValue":"..."}` without escapes.
+fn otlp_compact_str(raw: &[u8]) -> Option<&str> {
+    plain(
+        raw.strip_prefix(br#"{"stringValue":""#)?
+            .strip_suffix(br#""}"#)?,
+    )
+}
+
+/// `t` as text if it holds no quote or backslash (so it needs no unescaping).
+fn plain(t: &[u8]) -> Option<&str> {
+    let t = std::str::from_utf8(t).ok()?;
+    (!t.bytes().any(|b| b == b'"' || b == b'\\')).then_some(t)
 }
 
 fn keep_best<T>(slot: &mut Option<(u8, T)>, rank: u8, value: T) {
@@ -425,6 +467,40 @@ pub fn as_u32(v: &Value) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn string_roles_read_without_values_as_with_them() {
+        let keys = [
+            "openinference.span.kind",
+            "gen_ai.operation.name",
+            "gen_ai.request.model",
+            "llm.model_name",
+            "gen_ai.tool.name",
+            "langfuse.observation.level",
+            "gen_ai.usage.input_tokens",
+        ];
+        let values = ["LLM", "ai.toolCall", "gpt-4o", "", "error", "42", "Chat"];
+        for k in keys {
+            for v in values {
+                for prior in [None, Some("claude")] {
+                    // The compact OTLP form takes the borrowed path; the same string as a
+                    // plain JSON value takes the `Value` path.
+                    let otlp = format!(r#"{{"stringValue":"{v}"}}"#);
+                    let json = format!(r#""{v}""#);
+                    let mut a = Semantics::default();
+                    let mut b = Semantics::default();
+                    if let Some(p) = prior {
+                        let p = format!(r#""{p}""#);
+                        observe(&mut a, k, &p, Enc::Json);
+                        observe(&mut b, k, &p, Enc::Json);
+                    }
+                    observe(&mut a, k, &otlp, Enc::OtlpAny);
+                    observe(&mut b, k, &json, Enc::Json);
+                    assert_eq!(format!("{a:?}"), format!("{b:?}"), "{k} = {v:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn compact_otlp_scalars_read_as_serde_reads_them() {

@@ -255,27 +255,36 @@ impl TraceSet {
     }
 
     fn count_per_file(&mut self) {
-        for f in &mut self.files {
-            *f = FileReport {
-                traces: 0,
-                spans: 0,
-                errors: 0,
-                ..f.clone()
-            };
-        }
-        for t in &self.traces {
+        use rayon::prelude::*;
+        // (traces, spans, errors) per file. PERF: traces are counted in parallel; this
+        // reads every span.
+        type Counts = Vec<[usize; 3]>;
+        let n = self.files.len();
+        let spans = &self.spans;
+        let add = |mut acc: Counts, t: &Trace| {
             let mut seen: Vec<u16> = Vec::new();
-            for s in &self.spans[t.spans()] {
-                let f = &mut self.files[s.file as usize];
-                f.spans += 1;
-                if s.is_error() {
-                    f.errors += 1;
-                }
+            for s in &spans[t.spans()] {
+                let c = &mut acc[s.file as usize];
+                c[1] += 1;
+                c[2] += usize::from(s.is_error());
                 if !seen.contains(&s.file) {
                     seen.push(s.file);
-                    f.traces += 1;
+                    c[0] += 1;
                 }
             }
+            acc
+        };
+        let sum = |mut a: Counts, b: Counts| {
+            for (x, y) in a.iter_mut().zip(b) {
+                (0..3).for_each(|i| x[i] += y[i]);
+            }
+            a
+        };
+        let counts = (self.traces.par_iter())
+            .fold(|| vec![[0; 3]; n], add)
+            .reduce(|| vec![[0; 3]; n], sum);
+        for (f, [traces, spans, errors]) in self.files.iter_mut().zip(counts) {
+            (f.traces, f.spans, f.errors) = (traces, spans, errors);
         }
     }
 }
