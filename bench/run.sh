@@ -68,6 +68,8 @@ BASE_S=$(for _ in $(seq "$RUNS"); do "$BASE" "$BIG" 2>/dev/null; done | sort -n 
 BIG_MB=$(mb "$BIG")
 row "\`summary\`, $SPANS spans OTLP JSONL ($BIG_MB MB)" "${SUM_WALL} s, peak RSS ${SUM_RSS} MB ($(ratio "$SUM_RSS" "$BIG_MB")x file)" "RSS ≤ 0.5x file"
 row "serde_json → IgnoredAny, same bytes, 2 threads (in memory)" "${BASE_S} s → summary is $(ratio "$SUM_WALL" "$BASE_S")x" "summary ≤ 1.5x"
+timed env SPANLENS_SERDE_ONLY=1 "$BIN" summary "$BIG"
+row "\`summary\` with the serde_json reader only (\`SPANLENS_SERDE_ONLY=1\`)" "${WALL} s, peak RSS ${RSS} MB" "-"
 if [ "${SPANLENS_BENCH_JQ:-1}" != 0 ] && command -v jq >/dev/null; then
     JQ_START=$(date +%s.%N)
     jq -r '.resourceSpans[].scopeSpans[].spans[].spanId' "$BIG" | wc -l >/dev/null

@@ -6,7 +6,7 @@
 
 mod attrmap;
 mod console;
-mod fastjson;
+pub mod fastjson;
 pub mod format;
 pub mod input;
 pub mod json;

@@ -364,6 +364,27 @@ mod tests {
     }
 
     #[test]
+    fn an_otlp_attribute_is_read_at_fixed_offsets() {
+        let text =
+            r#"[{"key":"k.a","value":{"stringValue":"v"}},{"key":"n","value":{"intValue":3}}]"#;
+        let mut idx = Vec::new();
+        super::super::index::build(text.as_bytes(), &mut idx).unwrap();
+        let mut t = Tokens::new(text, &idx);
+        t.expect(b'[').unwrap();
+        let (key, (a, b)) = t.otlp_attribute().expect("the string attribute");
+        assert_eq!(
+            (key, &text[a as usize..b as usize]),
+            ("k.a", r#"{"stringValue":"v"}"#)
+        );
+        t.expect(b',').unwrap();
+        assert!(
+            t.otlp_attribute().is_none(),
+            "a number value takes the general path"
+        );
+        assert_eq!(t.peek(), Some(b'{'), "nothing read");
+    }
+
+    #[test]
     fn deep_nesting_is_left_to_serde() {
         let deep = format!("{}{}", "[".repeat(150), "]".repeat(150));
         assert!(read(&deep).is_none());
