@@ -125,12 +125,15 @@ pub struct SpanDraft {
 impl Batch {
     /// An empty batch with room for about `spans` spans.
     pub fn with_capacity(spans: usize) -> Batch {
-        Batch {
+        let mut b = Batch {
             spans: Vec::with_capacity(spans),
             attrs: Vec::with_capacity(spans * 10),
             ids: Vec::with_capacity(spans * 32),
             ..Batch::default()
-        }
+        };
+        // The span list is sized closely; the others are rough guesses, left to fault in.
+        super::pages::prefault(&mut b.spans);
+        b
     }
 
     /// Gives back the room `with_capacity` reserved but the spans did not use. Batches live

@@ -100,6 +100,7 @@ pub fn build(loads: Vec<FileLoad>, mut diagnostics: Vec<Diagnostic>) -> TraceSet
 /// faulting in the pages) was most of the merge.
 fn concat<T: Copy + Send + Sync>(parts: Vec<&[T]>, len: usize) -> Vec<T> {
     let mut out = Vec::with_capacity(len);
+    super::pages::prefault(&mut out);
     let mut rest = &mut out.spare_capacity_mut()[..len];
     let mut dests = Vec::with_capacity(parts.len());
     for p in &parts {
@@ -214,7 +215,9 @@ fn arrange(set: &mut TraceSet, spans: &Loaded) {
         .enumerate()
         .flat_map(|(t, tree)| (0..tree.order.len() as u32).map(move |pos| (t as u32, pos)))
         .collect();
-    let arena: Vec<Span> = slots
+    let mut arena: Vec<Span> = Vec::with_capacity(slots.len());
+    super::pages::prefault(&mut arena);
+    slots
         .par_iter()
         .map(|&(t, pos)| {
             let (tree, base, pos) = (&trees[t as usize], bases[t as usize], pos as usize);
@@ -227,7 +230,7 @@ fn arrange(set: &mut TraceSet, spans: &Loaded) {
             s.trace = t;
             s
         })
-        .collect();
+        .collect_into_vec(&mut arena);
     let mut traces: Vec<Trace> = trees
         .iter()
         .zip(&bases)
