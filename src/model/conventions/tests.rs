@@ -1,0 +1,136 @@
+//! Tests of the conventions: ranks, roles, and the paths that read OTLP values without
+//! building serde values agree with those that do.
+
+use super::*;
+
+#[test]
+fn string_roles_read_without_values_as_with_them() {
+    let keys = [
+        "openinference.span.kind",
+        "gen_ai.operation.name",
+        "gen_ai.request.model",
+        "llm.model_name",
+        "gen_ai.tool.name",
+        "langfuse.observation.level",
+        "gen_ai.usage.input_tokens",
+    ];
+    let values = ["LLM", "ai.toolCall", "gpt-4o", "", "error", "42", "Chat"];
+    for k in keys {
+        for v in values {
+            for prior in [None, Some("claude")] {
+                // The compact OTLP form takes the borrowed path; the same string as a
+                // plain JSON value takes the `Value` path.
+                let otlp = format!(r#"{{"stringValue":"{v}"}}"#);
+                let json = format!(r#""{v}""#);
+                let mut a = Semantics::default();
+                let mut b = Semantics::default();
+                if let Some(p) = prior {
+                    let p = format!(r#""{p}""#);
+                    observe(&mut a, k, &p, Enc::Json);
+                    observe(&mut b, k, &p, Enc::Json);
+                }
+                observe(&mut a, k, &otlp, Enc::OtlpAny);
+                observe(&mut b, k, &json, Enc::Json);
+                assert_eq!(format!("{a:?}"), format!("{b:?}"), "{k} = {v:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn compact_otlp_scalars_read_as_serde_reads_them() {
+    let cases: [&[u8]; 9] = [
+        br#"{"stringValue":"gpt-4o"}"#,
+        br#"{"stringValue":""}"#,
+        br#"{"stringValue":"a\"b"}"#,
+        br#"{"stringValue":"x","intValue":"1"}"#,
+        br#"{"intValue":"1234"}"#,
+        br#"{"intValue":"12x"}"#,
+        br#"{"intValue":7}"#,
+        br#"{ "stringValue": "spaced" }"#,
+        "{\"stringValue\":\"漢字 é\"}".as_bytes(),
+    ];
+    for raw in cases {
+        let fast = otlp_scalar(raw);
+        let text = std::str::from_utf8(raw).unwrap();
+        let Ok(obj) = serde_json::from_str::<serde_json::Map<String, Value>>(text) else {
+            panic!("{text}")
+        };
+        let want = obj.get("stringValue").cloned().or_else(|| {
+            let i = obj.get("intValue")?;
+            let t = i.as_str().map_or(i.to_string(), str::to_owned);
+            Some(t.parse::<i64>().map_or(Value::String(t), Value::from))
+        });
+        assert_eq!(fast, want, "{text}");
+    }
+}
+
+fn observe(sem: &mut Semantics, key: &str, raw: &str, enc: Enc) {
+    sem.observe(key, raw.as_bytes(), TextRef::new(0, 0, raw.len(), enc));
+}
+
+#[test]
+fn ranks_pick_the_best_key_in_any_order() {
+    let mut s = Semantics::default();
+    observe(
+        &mut s,
+        "gen_ai.request.model",
+        r#"{"stringValue":"gpt-4"}"#,
+        Enc::OtlpAny,
+    );
+    observe(
+        &mut s,
+        "gen_ai.response.model",
+        r#"{"stringValue":"gpt-4-0613"}"#,
+        Enc::OtlpAny,
+    );
+    observe(
+        &mut s,
+        "gen_ai.usage.input_tokens",
+        r#"{"intValue":"57"}"#,
+        Enc::OtlpAny,
+    );
+    observe(
+        &mut s,
+        "gen_ai.operation.name",
+        r#"{"stringValue":"chat"}"#,
+        Enc::OtlpAny,
+    );
+    let r = s.resolve();
+    assert_eq!(r.model.as_deref(), Some("gpt-4-0613"));
+    assert_eq!(r.tokens.input, Some(57));
+    assert_eq!(r.kind, Some(SpanKind::Llm));
+}
+
+#[test]
+fn mlflow_json_encoded_values() {
+    let mut s = Semantics::default();
+    observe(&mut s, "mlflow.spanType", r#""\"TOOL\"""#, Enc::JsonStrJson);
+    observe(
+        &mut s,
+        "mlflow.chat.tokenUsage",
+        r#""{\"input_tokens\": 10, \"output_tokens\": 3, \"total_tokens\": 13}""#,
+        Enc::JsonStrJson,
+    );
+    let r = s.resolve();
+    assert_eq!(r.kind, Some(SpanKind::Tool));
+    assert_eq!(r.tokens.total, Some(13));
+}
+
+#[test]
+fn langfuse_level_error_and_python_repr_usage() {
+    let mut s = Semantics::default();
+    observe(
+        &mut s,
+        "langfuse.observation.level",
+        r#"{"stringValue":"ERROR"}"#,
+        Enc::OtlpAny,
+    );
+    s.observe_decoded(
+        "langfuse.observation.usage_details",
+        &Value::String("{'input': 39, 'output': 6, 'total': 45}".into()),
+    );
+    let r = s.resolve();
+    assert_eq!(r.status, Some(Status::Error));
+    assert_eq!(r.tokens.total, Some(45));
+}
