@@ -111,7 +111,12 @@ impl<'a> Tokens<'a> {
         let start = *self.idx.get(self.i)? as usize;
         let end = (self.idx.get(self.i + 1)).map_or(self.text.len(), |&e| e as usize);
         let t = self.text.as_bytes().get(start..end)?;
-        let n = t.iter().rposition(|b| !b.is_ascii_whitespace())? + 1;
+        // JSON's white space only: a form feed (which `is_ascii_whitespace` allows) after
+        // a number is an error, as serde_json says.
+        let n = t
+            .iter()
+            .rposition(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))?
+            + 1;
         Some(&t[..n])
     }
 
@@ -349,11 +354,69 @@ mod tests {
             r#"[true false]"#,
             r#""x"y"#,
             r#"[[[]]]]"#,
+            "[1\x0c]",
+            "[true\x0b]",
+            "[1 ]",
         ];
         for c in cases {
             let serde = serde_json::from_str::<serde::de::IgnoredAny>(c).is_ok();
             assert_eq!(read(c).is_some(), serde, "{c}");
         }
+    }
+
+    #[test]
+    fn random_json_fragments_are_judged_as_serde_json_judges_them() {
+        let pieces = [
+            "{",
+            "}",
+            "[",
+            "]",
+            ":",
+            ",",
+            " ",
+            "\n",
+            "\x0c",
+            "\t",
+            "\"a\"",
+            "\"\\u00e9\"",
+            "\"\\q\"",
+            "\"\x01\"",
+            "1",
+            "-0.5e3",
+            "01",
+            "-",
+            "1.",
+            "true",
+            "nul",
+            "null",
+            "\\",
+            "\"",
+            "é",
+            "0",
+            "e5",
+        ];
+        let mut seed = 11u64;
+        let (mut agreed, mut valid) = (0, 0);
+        for _ in 0..20_000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let n = 1 + (seed >> 60) as usize;
+            let mut text = String::new();
+            let mut r = seed;
+            for _ in 0..n {
+                r = r.wrapping_mul(6364136223846793005).wrapping_add(1);
+                text.push_str(pieces[(r >> 33) as usize % pieces.len()]);
+            }
+            let serde = serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok();
+            assert_eq!(read(&text).is_some(), serde, "{text:?}");
+            agreed += 1;
+            valid += serde as usize;
+        }
+        assert!(
+            valid > 300,
+            "only {valid} of {agreed} texts were valid JSON"
+        );
     }
 
     #[test]
