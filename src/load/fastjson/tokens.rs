@@ -125,14 +125,7 @@ impl<'a> Tokens<'a> {
         let start = *self.idx.get(self.i)?;
         match self.peek()? {
             b'"' => self.string().map(|(_, b)| (start, b + 1)),
-            b'{' => {
-                let end = match self.string_member() {
-                    Some(end) => end,
-                    None => self.container()?,
-                };
-                Some((start, end))
-            }
-            b'[' => self.container().map(|end| (start, end)),
+            b'{' | b'[' => self.container().map(|end| (start, end)),
             _ => {
                 let t = self.scalar_text()?;
                 if !valid_scalar(t) {
@@ -142,20 +135,6 @@ impl<'a> Tokens<'a> {
                 Some((start, start + t.len() as u32))
             }
         }
-    }
-
-    /// `{"key": "text"}` at the cursor, the commonest value (an OTLP `AnyValue`), read
-    /// without the general walk: the position after it, or `None` and nothing read.
-    #[inline(always)]
-    fn string_member(&mut self) -> Option<u32> {
-        // `{` `"` `"` `:` `"` `"` `}`: entries 1, 2 and 4, 5 are the quotes of two strings.
-        let idx = self.idx.get(self.i..self.i + 7)?;
-        let at = |k: usize| self.text.as_bytes().get(idx[k] as usize).copied();
-        if at(1)? != b'"' || at(3)? != b':' || at(4)? != b'"' || at(6)? != b'}' {
-            return None;
-        }
-        self.i += 7;
-        Some(idx[6] + 1)
     }
 
     /// `{"key": "K", "value": {"T": "V"}}` at the cursor, an OTLP attribute with a string
