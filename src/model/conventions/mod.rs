@@ -177,9 +177,9 @@ impl Semantics {
         }
     }
 
-    /// A string for a role read as a string, as `observe_value` reads `Value::String`,
-    /// without building one (PERF: two allocations per such attribute). `false` for the
-    /// other roles.
+    /// A string for a role read as a string (kind, model, tool, level); `false` for the
+    /// other roles. PERF: compact OTLP strings come here without a `Value` built first
+    /// (two allocations per such attribute).
     fn observe_str(&mut self, role: Role, s: &str) -> bool {
         match role {
             Role::Kind(rank) => {
@@ -205,17 +205,14 @@ impl Semantics {
 
     fn observe_value(&mut self, role: Role, v: &Value) {
         match role {
-            Role::Kind(rank) => {
-                if let Some(kind) = as_string(v).and_then(|s| kind_of(&s)) {
-                    keep_best(&mut self.kind, rank, kind);
+            // The roles read as strings: numbers and booleans as written; other values
+            // are no string (and turn an error level off).
+            Role::Kind(_) | Role::Model(_) | Role::Tool | Role::Level => match as_string(v) {
+                Some(text) => {
+                    self.observe_str(role, &text);
                 }
-            }
-            Role::Model(rank) => {
-                if let Some(m) = as_string(v).filter(|s| !s.is_empty()) {
-                    keep_best(&mut self.model, rank, m);
-                }
-            }
-            Role::Tool => self.tool = as_string(v).filter(|s| !s.is_empty()).or(self.tool.take()),
+                None => self.error_level &= role != Role::Level,
+            },
             Role::InTokens(r) => self.set_tokens(0, r, v),
             Role::OutTokens(r) => self.set_tokens(1, r, v),
             Role::TotalTokens(r) => self.set_tokens(2, r, v),
@@ -233,9 +230,6 @@ impl Semantics {
                 if let Some(c) = total {
                     keep_best(&mut self.cost, 0, c);
                 }
-            }
-            Role::Level => {
-                self.error_level = as_string(v).is_some_and(|s| s.eq_ignore_ascii_case("ERROR"));
             }
             Role::Input(_) | Role::Output(_) | Role::StatusMessage => {}
         }
