@@ -547,6 +547,15 @@ fn every_corpus_file_loads_with_its_counts() {
 }
 
 #[test]
+fn the_simd_reader_and_serde_json_load_the_otlp_files_the_same() {
+    let Some(root) = corpus_or_skip() else { return };
+    let otlp = EXPECTED.iter().filter(|e| e.1 == "otlp");
+    for &(rel, ..) in otlp {
+        crate::load_otlp::same_with_both_readers(&root.join(rel));
+    }
+}
+
+#[test]
 fn the_table_covers_every_corpus_file() {
     let Some(root) = corpus_or_skip() else { return };
     let mut files = Vec::new();

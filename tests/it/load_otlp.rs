@@ -287,7 +287,7 @@ fn a_damaged_compressed_file_fails_naming_it_and_a_compressed_document_loads() {
 
 /// `summary --json` and an exact search over every prompt and output, with and without
 /// the SIMD reader (`SPANLENS_SERDE_ONLY=1`): the same spans, counts and payload text.
-fn same_with_both_readers(path: &std::path::Path) {
+pub fn same_with_both_readers(path: &std::path::Path) {
     let p = path.to_str().unwrap();
     for args in [
         vec!["summary", "--json", p],
@@ -313,34 +313,4 @@ fn the_simd_reader_and_serde_json_load_the_same_generated_file() {
     );
     text.extend_from_slice(format!("{}\n", LINE_B.replace(':', " : ")).as_bytes());
     same_with_both_readers(&temp_file("both.jsonl", &text));
-}
-
-#[test]
-fn the_simd_reader_and_serde_json_load_the_corpus_the_same() {
-    let Some(dir) = corpus() else { return };
-    let mut checked = 0;
-    let json = |p: &std::path::Path| p.extension().is_some_and(|e| e == "json" || e == "jsonl");
-    for entry in walkdir(&dir).into_iter().filter(|p| json(p)) {
-        let text = std::fs::read(&entry).unwrap_or_default();
-        if text.windows(10).any(|w| w == b"scopeSpans") {
-            same_with_both_readers(&entry);
-            checked += 1;
-        }
-    }
-    assert!(checked >= 8, "only {checked} OTLP files in the corpus");
-}
-
-/// Every file under `dir`.
-fn walkdir(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walkdir(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
 }
