@@ -3,7 +3,8 @@
 //! `movemask`), picked at run time. Everything after the masks is shared with the scalar
 //! reference in `index`.
 //!
-//! PERF: on this machine AVX-512 indexes 4.2 GB/s and AVX2 3.3 GB/s (warm cache, one core).
+//! PERF: on this machine AVX-512 indexes 3.75 GB/s and AVX2 3.34 GB/s on one core
+//! (`cargo bench --bench pieces`, the second with `SPANLENS_NO_AVX512=1`).
 
 use super::index::{Carry, Masks, block, escapes_valid, padded, quotes};
 use std::arch::x86_64::*;
@@ -19,13 +20,9 @@ pub fn build(text: &[u8], out: &mut Vec<u32>) -> Option<Option<()>> {
     }
     static KERNEL: OnceLock<Kernel> = OnceLock::new();
     let kernel = *KERNEL.get_or_init(|| {
-        let has = |f: bool| f && std::env::var_os("SPANLENS_NO_AVX512").is_none();
-        let base = is_x86_feature_detected!("pclmulqdq")
-            && is_x86_feature_detected!("popcnt")
-            && is_x86_feature_detected!("bmi1");
-        if base && has(is_x86_feature_detected!("avx512bw")) {
+        if has_avx512() && std::env::var_os("SPANLENS_NO_AVX512").is_none() {
             Kernel::Avx512
-        } else if base && is_x86_feature_detected!("avx2") {
+        } else if has_avx2() {
             Kernel::Avx2
         } else {
             Kernel::None
@@ -37,6 +34,21 @@ pub fn build(text: &[u8], out: &mut Vec<u32>) -> Option<Option<()>> {
         Kernel::Avx2 => Some(unsafe { avx2::build(text, out) }),
         Kernel::None => None,
     }
+}
+
+/// Features every kernel needs besides its vector width.
+fn has_base() -> bool {
+    is_x86_feature_detected!("pclmulqdq")
+        && is_x86_feature_detected!("popcnt")
+        && is_x86_feature_detected!("bmi1")
+}
+
+fn has_avx512() -> bool {
+    has_base() && is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bw")
+}
+
+fn has_avx2() -> bool {
+    has_base() && is_x86_feature_detected!("avx2")
 }
 
 /// Byte classes by nibble (simdjson's trick): a byte's class is `LOW[lo] & HIGH[hi]`.
@@ -222,13 +234,10 @@ pub fn each_kernel(text: &[u8]) -> Vec<(&'static str, Option<Vec<u32>>)> {
         let r = unsafe { f(text, &mut out) };
         all.push((name, r.map(|()| out)));
     };
-    let base = is_x86_feature_detected!("pclmulqdq")
-        && is_x86_feature_detected!("popcnt")
-        && is_x86_feature_detected!("bmi1");
-    if base && is_x86_feature_detected!("avx512bw") {
+    if has_avx512() {
         run("avx512", avx512::build);
     }
-    if base && is_x86_feature_detected!("avx2") {
+    if has_avx2() {
         run("avx2", avx2::build);
     }
     all
