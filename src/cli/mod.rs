@@ -96,6 +96,7 @@ impl InputArgs {
         LoadOptions {
             format: self.format,
             preview: None,
+            hold_text: std::env::var_os("SPANLENS_PARQUET_HOLD").is_some_and(|v| v == "1"),
         }
     }
 }

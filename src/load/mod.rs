@@ -83,6 +83,9 @@ pub struct LoadOptions {
     /// Report trace tallies with each block's progress (large JSON Lines files), for
     /// listing traces before the load ends, and answer asks for one trace read so far.
     pub preview: Option<std::sync::Arc<preview::Peek>>,
+    /// Hold all text in memory, even the long parquet cells that are otherwise left in the
+    /// file and decoded when read (`SPANLENS_PARQUET_HOLD=1`; for comparing the two).
+    pub hold_text: bool,
 }
 
 /// Nothing at all could be loaded.

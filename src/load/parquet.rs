@@ -8,6 +8,7 @@
 //! too, so one loader per format serves both, and text references point at real bytes
 //! (each row is written to the file's arena). Rows are read in bounded record batches.
 
+mod cells;
 mod columns;
 mod report;
 mod row_json;
@@ -20,6 +21,7 @@ use super::json::{Ctx, RawObject};
 use super::{ARENA_SRC, LoadOptions, Progress, Sink, dispatch};
 use crate::model::{FileLoad, Pos};
 use arrow_array::RecordBatch;
+use parquet::file::metadata::ParquetMetaData;
 use bytes::Bytes;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
@@ -64,10 +66,10 @@ fn read(
     opts: &LoadOptions,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<FileLoad, String> {
-    let builder = open(input)?;
-    check_metadata(&builder, input.len())?;
-    let names = column_names(builder.schema());
-    let rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
+    let (reader, meta) = open(input)?;
+    check_metadata(meta.metadata(), input.len())?;
+    let names = column_names(meta.schema());
+    let rows = meta.metadata().file_metadata().num_rows().max(0) as u64;
     let fmt = match opts.format.or_else(|| flavour(&names)) {
         Some(f) => f,
         None => return Err(unknown_columns(&names)),
@@ -75,8 +77,11 @@ fn read(
     let keep: Vec<usize> = (0..names.len())
         .filter(|&i| !skipped(fmt, &names, &names[i]))
         .collect();
-    let mask = ProjectionMask::roots(builder.parquet_schema(), keep);
-    let reader = builder
+    let cells = (!opts.hold_text)
+        .then(|| kept_cells(fmt, &reader, &meta, &names))
+        .flatten();
+    let mask = ProjectionMask::roots(meta.parquet_schema(), keep);
+    let batches = ParquetRecordBatchReaderBuilder::new_with_metadata(reader, meta)
         .with_batch_size(BATCH_ROWS)
         .with_projection(mask)
         .build()
@@ -91,7 +96,7 @@ fn read(
         preview: opts.preview.as_deref(),
         progress,
     };
-    let parts = read_rows(reader, fmt, &mut sink, &report)?;
+    let parts = read_rows(batches, fmt, cells.as_ref(), &mut sink, &report)?;
     let suffix = input
         .compression()
         .map(|c| format!(", {c}"))
@@ -104,21 +109,38 @@ fn column_names(schema: &arrow_schema::Schema) -> Vec<String> {
     schema.fields().iter().map(|f| f.name().clone()).collect()
 }
 
-/// A reader over the file (re-read by position) or the in-memory bytes (stdin, gzip).
-fn open(input: &Input) -> Result<ParquetRecordBatchReaderBuilder<Reader>, String> {
+/// The long text cells of a Phoenix span table, left in the file (`cells`).
+fn kept_cells(
+    fmt: Format,
+    reader: &Reader,
+    meta: &ArrowReaderMetadata,
+    names: &[String],
+) -> Option<Arc<cells::FileCells>> {
+    if fmt != Format::PhoenixSpans {
+        return None;
+    }
+    let text: Vec<&str> = (names.iter())
+        .filter(|n| columns::is_attribute_column(n))
+        .map(String::as_str)
+        .collect();
+    cells::FileCells::locate(reader, meta, &text).map(Arc::new)
+}
+
+/// A reader over the file (re-read by position) or the in-memory bytes (stdin, gzip),
+/// and the file's metadata.
+fn open(input: &Input) -> Result<(Reader, ArrowReaderMetadata), String> {
+    let file = |f: &std::fs::File| {
+        f.try_clone()
+            .map(|f| Reader::File(Arc::new(f)))
+            .map_err(|e| format!("cannot read parquet: {e}"))
+    };
     let reader = match input {
-        Input::File { file, .. } => Reader::File(
-            file.try_clone()
-                .map_err(|e| format!("cannot read parquet: {e}"))?,
-        ),
+        Input::File { file: f, .. } => file(f)?,
         Input::Memory { bytes, .. } => Reader::Memory(Bytes::from_owner(Shared(bytes.clone()))),
         // Parquet starts at its footer: wait for the whole file.
-        Input::Spool { file, spool, .. } => {
+        Input::Spool { file: f, spool, .. } => {
             spool.total().map_err(|e| format!("cannot read: {e}"))?;
-            Reader::File(
-                file.try_clone()
-                    .map_err(|e| format!("cannot read parquet: {e}"))?,
-            )
+            file(f)?
         }
     };
     let unreadable = |e| format!("not a readable parquet file: {e}");
@@ -128,8 +150,7 @@ fn open(input: &Input) -> Result<ParquetRecordBatchReaderBuilder<Reader>, String
         let opts = ArrowReaderOptions::new().with_schema(views);
         ArrowReaderMetadata::try_new(meta.metadata().clone(), opts).ok()
     });
-    let meta = views.unwrap_or(meta);
-    Ok(ParquetRecordBatchReaderBuilder::new_with_metadata(reader, meta))
+    Ok((reader, views.unwrap_or(meta)))
 }
 
 /// The schema with its top-level text columns read as string views, when it has any.
@@ -155,8 +176,8 @@ fn as_views(schema: &arrow_schema::SchemaRef) -> Option<arrow_schema::SchemaRef>
 }
 
 /// Column chunks must lie inside the file (the reader asserts this instead of failing).
-fn check_metadata(b: &ParquetRecordBatchReaderBuilder<Reader>, len: u64) -> Result<(), String> {
-    for (g, rg) in b.metadata().row_groups().iter().enumerate() {
+fn check_metadata(meta: &ParquetMetaData, len: u64) -> Result<(), String> {
+    for (g, rg) in meta.row_groups().iter().enumerate() {
         for col in rg.columns() {
             let start = col
                 .dictionary_page_offset()
@@ -184,16 +205,18 @@ impl AsRef<[u8]> for Shared {
     }
 }
 
-/// Either kind of parquet source, as one `ChunkReader`.
+/// Either kind of parquet source, as one `ChunkReader`. Files are read by position:
+/// pages of kept cells are read from several threads.
+#[derive(Clone)]
 enum Reader {
-    File(std::fs::File),
+    File(Arc<std::fs::File>),
     Memory(Bytes),
 }
 
 impl Length for Reader {
     fn len(&self) -> u64 {
         match self {
-            Reader::File(f) => Length::len(f),
+            Reader::File(f) => Length::len(&**f),
             Reader::Memory(b) => Length::len(b),
         }
     }
@@ -204,16 +227,39 @@ impl ChunkReader for Reader {
 
     fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
         Ok(match self {
-            Reader::File(f) => Box::new(f.get_read(start)?),
+            Reader::File(f) => Box::new(At {
+                file: f.clone(),
+                pos: start,
+            }),
             Reader::Memory(b) => Box::new(b.get_read(start)?),
         })
     }
 
     fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
         match self {
-            Reader::File(f) => f.get_bytes(start, length),
+            Reader::File(f) => {
+                use std::os::unix::fs::FileExt;
+                let mut buf = vec![0; length];
+                f.read_exact_at(&mut buf, start)?;
+                Ok(buf.into())
+            }
             Reader::Memory(b) => b.get_bytes(start, length),
         }
+    }
+}
+
+/// Reads a file from a position, without moving the offset the file's handles share.
+struct At {
+    file: Arc<std::fs::File>,
+    pos: u64,
+}
+
+impl std::io::Read for At {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let n = self.file.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
     }
 }
 
@@ -279,6 +325,7 @@ const GROUP: usize = 4;
 fn read_rows(
     reader: ParquetRecordBatchReader,
     fmt: Format,
+    cells: Option<&Arc<cells::FileCells>>,
     sink: &mut Sink,
     report: &Report,
 ) -> Result<Vec<Sink>, String> {
@@ -292,7 +339,7 @@ fn read_rows(
                 }
             }
         });
-        load_batches(rx.into_iter(), fmt, sink, report)
+        load_batches(rx.into_iter(), fmt, cells, sink, report)
     })
 }
 
@@ -300,6 +347,7 @@ fn read_rows(
 fn load_batches(
     batches: impl Iterator<Item = Result<RecordBatch, arrow_schema::ArrowError>>,
     fmt: Format,
+    cells: Option<&Arc<cells::FileCells>>,
     sink: &mut Sink,
     report: &Report,
 ) -> Result<Vec<Sink>, String> {
@@ -324,11 +372,11 @@ fn load_batches(
         group.push((batch, row_no));
         row_no += rows;
         if group.len() == GROUP {
-            let fresh = load_group(&mut group, fmt, path, &mut parts);
+            let fresh = load_group(&mut group, (fmt, cells), path, &mut parts);
             report.group_done(&parts, fresh, row_no);
         }
     }
-    let fresh = load_group(&mut group, fmt, path, &mut parts);
+    let fresh = load_group(&mut group, (fmt, cells), path, &mut parts);
     report.group_done(&parts, fresh, row_no);
     if row_no == 0 {
         sink.batch
@@ -341,7 +389,7 @@ fn load_batches(
 /// many parts it added.
 fn load_group(
     group: &mut Vec<(RecordBatch, u64)>,
-    fmt: Format,
+    (fmt, cells): (Format, Option<&Arc<cells::FileCells>>),
     path: &str,
     parts: &mut Vec<Sink>,
 ) -> usize {
@@ -356,7 +404,11 @@ fn load_group(
                 ..Sink::default()
             };
             match fmt {
-                Format::PhoenixSpans => columns::load_batch(&mut part, path, batch, *first_row),
+                Format::PhoenixSpans => {
+                    let rows = (*first_row, cells.map(Arc::as_ref));
+                    columns::load_batch(&mut part, path, batch, rows);
+                    part.cells = cells.map(|c| Arc::clone(c) as Arc<dyn crate::model::Cells>);
+                }
                 _ => load_records(&mut part, fmt, path, batch, *first_row),
             }
             part

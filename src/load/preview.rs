@@ -57,6 +57,7 @@ fn answer(peek: &Peek, input: &Input, format: &str, parts: &[Sink]) -> Option<Ar
                 batch,
                 arena: p.arena.clone(),
                 src: p.src,
+                cells: p.cells.clone(),
             },
             None => Sink {
                 src: p.src,

@@ -2,7 +2,7 @@
 //! synthesise; and how a file's batches and arenas become its `FileLoad`.
 
 use super::input::Input;
-use crate::model::{Batch, FileLoad, Source, SourceData};
+use crate::model::{Batch, Cells, FileLoad, Source, SourceData};
 use std::sync::Arc;
 
 /// Where a loader writes spans, and text it has to synthesise (unescaped JSON held in a
@@ -13,6 +13,8 @@ pub struct Sink {
     pub arena: Vec<u8>,
     /// The source index text references into `arena` use.
     pub src: u16,
+    /// Where references marked `KEPT` point: cells left in the input file.
+    pub cells: Option<Arc<dyn Cells>>,
 }
 
 impl Default for Sink {
@@ -21,6 +23,7 @@ impl Default for Sink {
             batch: Batch::default(),
             arena: Vec::new(),
             src: ARENA_SRC,
+            cells: None,
         }
     }
 }
@@ -61,18 +64,24 @@ impl Sink {
     ) -> FileLoad {
         // Parts were loaded apart: a loader's once-per-run note must not repeat at each.
         super::phoenix::join_annotation_runs(&mut parts);
-        let memory = |arena: Vec<u8>| Source {
+        let memory = |arena: Vec<u8>, cells: Option<Arc<dyn Cells>>| Source {
             path: input.path().to_owned(),
-            data: SourceData::Memory(Arc::new(arena)),
+            data: match cells {
+                Some(cells) => SourceData::Kept {
+                    arena: Arc::new(arena),
+                    cells,
+                },
+                None => SourceData::Memory(Arc::new(arena)),
+            },
         };
         let mut sources = crate::model::Sources::default();
         sources.add(input.source());
         if !self.arena.is_empty() || !parts.is_empty() {
-            sources.add(memory(self.arena));
+            sources.add(memory(self.arena, self.cells));
         }
         for (i, part) in parts.into_iter().enumerate() {
             debug_assert_eq!(part.src as usize, ARENA_SRC as usize + 1 + i);
-            sources.add(memory(part.arena));
+            sources.add(memory(part.arena, part.cells));
             batches.push(part.batch);
         }
         batches.push(self.batch);

@@ -23,7 +23,7 @@ pub use batch::{Assessment, Batch, Diagnostic, FileLoad, Pos, SpanDraft, TraceIn
 pub use intern::{Interner, Sym};
 pub use kind::{SpanKind, Status};
 pub use span::{Anomalies, AttrRef, Flags, IdRef, Span, SpanIx, Tokens, Trace, TraceIx};
-pub use text::{Enc, Source, SourceData, Sources, TextRef};
+pub use text::{Cells, Enc, KEPT, Source, SourceData, Sources, TextRef};
 
 use serde_json::Value;
 

@@ -74,6 +74,22 @@ pub enum SourceData {
     File(Arc<File>),
     /// Bytes held in memory (decompressed input, stdin, or records the loader wrote).
     Memory(Arc<Vec<u8>>),
+    /// Bytes held in memory, and cells left in a compressed input file: a reference whose
+    /// offset has `KEPT` set names a cell of `cells`, decoded when it is read.
+    Kept {
+        arena: Arc<Vec<u8>>,
+        cells: Arc<dyn Cells>,
+    },
+}
+
+/// The bit of `TextRef::off` that marks a cell kept in its input file (`SourceData::Kept`).
+pub const KEPT: u64 = 1 << 63;
+
+/// Text left in a compressed input file, decoded when read (parquet pages, where JSON text
+/// is re-read from the file as it is).
+pub trait Cells: Send + Sync + std::fmt::Debug {
+    /// The bytes of cell `cell` (the offset without `KEPT`), which are `len` long.
+    fn read(&self, cell: u64, len: u32) -> std::io::Result<Vec<u8>>;
 }
 
 /// One place text can be read from.
@@ -127,7 +143,7 @@ impl Sources {
         self.list
             .iter()
             .map(|s| match &s.data {
-                SourceData::Memory(m) => m.len(),
+                SourceData::Memory(m) | SourceData::Kept { arena: m, .. } => m.len(),
                 SourceData::File(_) => 0,
             })
             .sum()
@@ -140,7 +156,10 @@ impl Sources {
         };
         let (off, len) = (r.off as usize, r.len as usize);
         match &source.data {
-            SourceData::Memory(m) => m
+            SourceData::Kept { cells, .. } if r.off & KEPT != 0 => {
+                cells.read(r.off & !KEPT, r.len).map(Cow::Owned)
+            }
+            SourceData::Memory(m) | SourceData::Kept { arena: m, .. } => m
                 .get(off..off + len)
                 .map(Cow::Borrowed)
                 .ok_or_else(|| std::io::Error::other("text reference out of range")),

@@ -79,6 +79,10 @@ pub fn hits(
         match &source.data {
             SourceData::Memory(m) => on_data(m, &|_| {}),
             SourceData::File(f) => with_map(f, on_data),
+            // A span's text is not one region here: its long cells are in the file.
+            SourceData::Kept { .. } => {
+                scan_spans(set, q, exact.as_ref(), &regions, cancelled, &mut out)
+            }
         }
         if cancelled() {
             break;
@@ -124,6 +128,55 @@ fn scan_regions(
         out.extend(found.into_iter().flatten());
         release(first + WINDOW);
         start = end;
+    }
+}
+
+/// Scans `regions` of a source whose long cells are left in the input file, field by
+/// field: each field's bytes are read on their own (cells of one page are decoded once,
+/// while the page is cached).
+fn scan_spans(
+    set: &TraceSet,
+    q: &Query,
+    exact: Option<&Regex>,
+    regions: &[(u64, u64, u32)],
+    cancelled: &(dyn Fn() -> bool + Sync),
+    out: &mut Vec<RawHit>,
+) {
+    let found: Vec<Vec<RawHit>> = regions
+        .par_chunks(CHUNK)
+        .map(|chunk| {
+            let mut hits = Vec::new();
+            let mut m = exact.is_none().then(|| TextMatcher::new(q));
+            for r in chunk.iter().take_while(|_| !cancelled()) {
+                let ix = SpanIx(r.2);
+                match (exact, m.as_mut()) {
+                    (Some(re), _) => field_matches(set, q, re, ix, &mut hits),
+                    (None, Some(m)) => span_hits(set, q, m, ix, &[], &mut hits),
+                    (None, None) => {}
+                }
+            }
+            hits
+        })
+        .collect();
+    out.extend(found.into_iter().flatten());
+}
+
+/// The first exact or regex match in each searched field of one span, scored as
+/// `chunk_matches` scores them.
+fn field_matches(set: &TraceSet, q: &Query, re: &Regex, ix: SpanIx, out: &mut Vec<RawHit>) {
+    for (field, key, text) in searched_fields(set, q, ix) {
+        let Ok(bytes) = set.sources.bytes(text) else {
+            continue;
+        };
+        if let Some(m) = re.find(&bytes) {
+            out.push(RawHit {
+                score: 1000u32.saturating_sub(m.start().min(500) as u32) + field.weight(),
+                span: ix,
+                field,
+                key,
+                text,
+            });
+        }
     }
 }
 
@@ -208,8 +261,9 @@ fn span_hits(
         if !wanted(set, q, field, key) {
             continue;
         }
-        // Loaders keep a span's fields in its own source; anything else is read apart.
-        let bytes = if text.src == set.span(ix).src {
+        // Loaders keep a span's fields in its own source; anything else (and cells left in
+        // a file, where `data` is empty) is read apart.
+        let bytes = if text.src == set.span(ix).src && !data.is_empty() {
             data.get(text.off as usize..(text.off + u64::from(text.len)) as usize)
                 .map(std::borrow::Cow::Borrowed)
         } else {

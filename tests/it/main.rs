@@ -11,6 +11,7 @@ mod load_mlflow;
 mod load_otlp;
 mod load_parquet;
 mod load_phoenix;
+mod parquet_cells;
 mod loading;
 mod robustness;
 mod scale;

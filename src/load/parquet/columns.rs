@@ -10,12 +10,13 @@
 //! stashed together, so each span's text stays one region of the arena (raw search
 //! relies on that).
 
+use super::cells::{self, FileCells};
 use super::row_json;
 use crate::load::Sink;
 use crate::load::json::{RawObject, is_null, raw_str};
 use crate::load::phoenix::{DF_FIELDS, time_ns, time_ns_text};
 use crate::model::text::CELL_JSON;
-use crate::model::{Enc, Pos, SpanDraft, SpanKind, Status, TextRef};
+use crate::model::{Enc, KEPT, Pos, SpanDraft, SpanKind, Status, TextRef};
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, LargeStringArray, RecordBatch, StringArray, StringViewArray};
@@ -54,14 +55,14 @@ enum Attr<'a> {
 
 /// A string column, downcast once per batch.
 #[derive(Clone, Copy)]
-enum Text<'a> {
+pub(super) enum Text<'a> {
     Small(&'a StringArray),
     Large(&'a LargeStringArray),
     View(&'a StringViewArray),
 }
 
 impl<'a> Text<'a> {
-    fn of(a: &'a dyn Array) -> Option<Text<'a>> {
+    pub(super) fn of(a: &'a dyn Array) -> Option<Text<'a>> {
         match a.data_type() {
             DataType::Utf8 => Some(Text::Small(a.as_string::<i32>())),
             DataType::LargeUtf8 => Some(Text::Large(a.as_string::<i64>())),
@@ -79,7 +80,7 @@ impl<'a> Text<'a> {
         }
     }
 
-    fn value(self, row: usize) -> &'a str {
+    pub(super) fn value(self, row: usize) -> &'a str {
         match self {
             Text::Small(a) => a.value(row),
             Text::Large(a) => a.value(row),
@@ -94,26 +95,47 @@ struct Column<'a> {
     text: Option<Text<'a>>,
     field: Option<(Field, u8)>,
     attr: Attr<'a>,
+    /// The column's number among those left in the file, if it is one.
+    kept: Option<usize>,
+}
+
+/// Whether a column gives each row's span an attribute of its own (the columns whose
+/// text may be left in the file).
+pub fn is_attribute_column(name: &str) -> bool {
+    matches!(attr_of(name), Attr::Key(_))
+}
+
+fn attr_of(name: &str) -> Attr<'_> {
+    if let Some(key) = name.strip_prefix("attributes.") {
+        Attr::Key(key)
+    } else if name == "attributes" {
+        Attr::Spread
+    } else if DF_FIELDS.contains(&name) || name.starts_with("__index_level_") {
+        Attr::None
+    } else {
+        // An extra column (a user-added one, or bare `trace_id`): kept, not lost.
+        Attr::Key(name)
+    }
 }
 
 impl<'a> Column<'a> {
-    fn new(name: &'a str, array: &'a dyn Array) -> Column<'a> {
-        let attr = if let Some(key) = name.strip_prefix("attributes.") {
-            Attr::Key(key)
-        } else if name == "attributes" {
-            Attr::Spread
-        } else if DF_FIELDS.contains(&name) || name.starts_with("__index_level_") {
-            Attr::None
-        } else {
-            // An extra column (a user-added one, or bare `trace_id`): kept, not lost.
-            Attr::Key(name)
-        };
+    fn new(name: &'a str, array: &'a dyn Array, cells: Option<&FileCells>) -> Column<'a> {
+        let text = Text::of(array);
         Column {
             array,
-            text: Text::of(array),
+            text,
             field: field_of(name),
-            attr,
+            attr: attr_of(name),
+            kept: cells.and_then(|c| c.kept(name)).filter(|_| text.is_some()),
         }
+    }
+
+    /// The text of a long cell of a column left in the file: its cell number and bytes.
+    fn kept_text(&self, row: usize) -> Option<(usize, &'a [u8])> {
+        let k = self.kept?;
+        let t = self.text.filter(|_| !self.array.is_null(row))?;
+        let s = t.value(row).as_bytes();
+        (s.len() > cells::INLINE).then_some((k, s))
     }
 
     /// The cell as text, as `RawObject::str` reads its JSON: strings as they are, numbers
@@ -223,13 +245,13 @@ struct Columns<'a> {
 }
 
 impl<'a> Columns<'a> {
-    fn new(batch: &'a RecordBatch) -> Columns<'a> {
+    fn new(batch: &'a RecordBatch, cells: Option<&FileCells>) -> Columns<'a> {
         let schema = batch.schema_ref();
         let cols: Vec<Column> = schema
             .fields()
             .iter()
             .zip(batch.columns())
-            .map(|(f, a)| Column::new(f.name(), a.as_ref()))
+            .map(|(f, a)| Column::new(f.name(), a.as_ref(), cells))
             .collect();
         let mut holding: [Vec<usize>; FIELDS] = Default::default();
         for (i, c) in cols.iter().enumerate() {
@@ -248,7 +270,12 @@ impl<'a> Columns<'a> {
         let stashed = self.cols.iter().filter(|c| {
             !matches!(c.attr, Attr::None) || c.field.is_some_and(|f| f.0 == Field::StatusMsg)
         });
-        stashed.map(|c| c.text.map_or(rows * 16, Text::bytes)).sum()
+        // Cells left in the file stash only their short cells.
+        let bytes = |c: &Column| match (c.kept, c.text) {
+            (Some(_), _) | (None, None) => rows * 16,
+            (None, Some(t)) => t.bytes(),
+        };
+        stashed.map(bytes).sum()
     }
 
     fn holding(&self, field: Field) -> impl Iterator<Item = &Column<'a>> {
@@ -271,9 +298,14 @@ impl<'a> Columns<'a> {
 }
 
 /// Loads every row of a Phoenix spans batch into `sink`; `first_row` is the number of
-/// rows before it in the file.
-pub fn load_batch(sink: &mut Sink, path: &str, batch: &RecordBatch, first_row: u64) {
-    let cols = Columns::new(batch);
+/// rows before it in the file, and `cells` the columns whose long cells stay there.
+pub fn load_batch(
+    sink: &mut Sink,
+    path: &str,
+    batch: &RecordBatch,
+    (first_row, cells): (u64, Option<&FileCells>),
+) {
+    let cols = Columns::new(batch, cells);
     // PERF: the arena is allocated once, at about its final size. Grown by doubling, its
     // pages were touched (and copied) several times, which cost more than the copying.
     sink.arena.reserve(cols.arena_bytes(batch.num_rows()));
@@ -295,7 +327,11 @@ fn load_row(sink: &mut Sink, cols: &Columns, path: &str, r: usize, row_no: u64) 
         match col.attr {
             Attr::None => {}
             Attr::Key(key) => {
-                if let Some((off, len)) = col.stash(sink, r) {
+                if let Some((k, text)) = col.kept_text(r) {
+                    let cell = KEPT | FileCells::cell(k, row_no - 1);
+                    let at = TextRef::new(sink.src, cell, text.len(), Enc::Cell);
+                    sink.batch.attr(&mut d, key, text, at);
+                } else if let Some((off, len)) = col.stash(sink, r) {
                     let at = TextRef::new(sink.src, off, len, Enc::Cell);
                     let raw = &sink.arena[off as usize..];
                     sink.batch.attr(&mut d, key, raw, at);

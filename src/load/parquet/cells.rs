@@ -1,0 +1,294 @@
+//! Long text cells left in the parquet file: a Phoenix span table's payload columns
+//! (inputs, outputs, messages) are not copied at load. A span refers to its cell by column
+//! and row, and the cell's page is decoded again when the text is shown or searched, the
+//! way JSON text is re-read from its file.
+//!
+//! Why: holding the decompressed text was most of a parquet load's memory and time. At a
+//! million spans it is 1.5 GB of fresh pages, faulted in, zeroed and copied into.
+//!
+//! Finding one page: the pages of each kept column are located once, at load, by reading
+//! their headers (parquet's page reader, over a reader that notes where each header is
+//! read: the crate keeps its header parser private). A file's own offset index would say
+//! the same, but pandas does not write one. The locations are given to the arrow reader
+//! as an offset index, so that a row selection decodes one page and its dictionary.
+
+use super::Reader;
+use super::columns::Text;
+use arrow_array::{Array, ArrayRef};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection,
+    RowSelector,
+};
+use parquet::column::page::PageReader;
+use parquet::file::metadata::OffsetIndexBuilder;
+use parquet::file::metadata::page_index::PageIndexBuilder;
+use parquet::file::reader::{ChunkReader, Length};
+use parquet::file::serialized_reader::SerializedPageReader;
+use std::io;
+use std::sync::{Arc, Mutex};
+
+/// Cells at most this long are copied at load all the same: they cost less held than a
+/// page decode each time they are shown.
+pub const INLINE: usize = 128;
+
+/// Columns whose cells average fewer bytes than this are held, not left in the file.
+const LONG: u64 = INLINE as u64;
+
+/// Decoded pages kept for reuse (a span's input and output, on each core).
+const CACHED: usize = 8;
+
+/// The kept columns of one parquet file, and how to decode any of their cells.
+pub struct FileCells {
+    reader: Reader,
+    /// The file's metadata, with the located pages as its offset index.
+    meta: ArrowReaderMetadata,
+    /// Name and leaf index of each kept column.
+    columns: Vec<(String, usize)>,
+    /// The first row (in the file) of each row group.
+    group_starts: Vec<u64>,
+    /// For each kept column and row group, the first row (in the group) of each data page.
+    pages: Vec<Vec<Vec<u64>>>,
+    cache: Mutex<Vec<(PageKey, Arc<ArrayRef>)>>,
+}
+
+/// A data page: kept column, row group, page.
+type PageKey = (usize, usize, usize);
+
+impl FileCells {
+    /// Locates the pages of the long text columns among `names` (top-level columns);
+    /// `None` when there are none, or a page cannot be located.
+    pub fn locate(reader: &Reader, meta: &ArrowReaderMetadata, names: &[&str]) -> Option<Self> {
+        let md = meta.metadata();
+        let descr = md.file_metadata().schema_descr();
+        let columns: Vec<(String, usize)> = (0..descr.num_columns())
+            .filter(|&leaf| {
+                let parts = descr.column(leaf).path().parts().to_vec();
+                parts.len() == 1 && names.contains(&parts[0].as_str()) && long(meta, leaf)
+            })
+            .map(|leaf| (descr.column(leaf).path().parts()[0].clone(), leaf))
+            .collect();
+        if columns.is_empty() {
+            return None;
+        }
+        let mut index = PageIndexBuilder::new(md.num_row_groups(), descr.num_columns());
+        let mut pages = vec![Vec::new(); columns.len()];
+        for g in 0..md.num_row_groups() {
+            for (k, &(_, leaf)) in columns.iter().enumerate() {
+                let (offsets, firsts) = page_locations(reader, meta, g, leaf).ok()?;
+                index.put_offset_index(offsets, g, leaf);
+                pages[k].push(firsts);
+            }
+        }
+        let md = md.as_ref().clone().into_builder();
+        let md = md.set_page_index(Some(Arc::new(index.build()))).build();
+        let opts = ArrowReaderOptions::new().with_schema(meta.schema().clone());
+        let meta = ArrowReaderMetadata::try_new(Arc::new(md), opts).ok()?;
+        let mut group_starts = Vec::new();
+        let mut rows = 0u64;
+        for rg in meta.metadata().row_groups() {
+            group_starts.push(rows);
+            rows += rg.num_rows().max(0) as u64;
+        }
+        Some(FileCells {
+            reader: reader.clone(),
+            meta,
+            columns,
+            group_starts,
+            pages,
+            cache: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The number of the kept column named `name`.
+    pub fn kept(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|(n, _)| n == name)
+    }
+
+    /// The cell of kept column `k` at `row` of the file (the `TextRef` offset, without
+    /// `KEPT`).
+    pub fn cell(k: usize, row: u64) -> u64 {
+        ((k as u64) << 44) | row
+    }
+
+    /// The decoded page of kept column `k` holding `row` (of the file), and the row's
+    /// index in it.
+    fn page_of(&self, k: usize, row: u64) -> io::Result<(Arc<ArrayRef>, usize)> {
+        let bad = || io::Error::other("no such cell in the parquet file");
+        let g = (self.group_starts.partition_point(|&s| s <= row)).checked_sub(1);
+        let g = g.ok_or_else(bad)?;
+        let in_group = row - self.group_starts[g];
+        let firsts = self.pages.get(k).and_then(|p| p.get(g)).ok_or_else(bad)?;
+        let p = firsts.partition_point(|&f| f <= in_group).checked_sub(1);
+        let p = p.ok_or_else(bad)?;
+        let page = self.page((k, g, p))?;
+        Ok((page, (in_group - firsts[p]) as usize))
+    }
+
+    /// A decoded page, from the cache or the file.
+    fn page(&self, key: PageKey) -> io::Result<Arc<ArrayRef>> {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = cache.iter().position(|(k, _)| *k == key) {
+            let hit = cache.remove(i);
+            cache.insert(0, hit.clone());
+            return Ok(hit.1);
+        }
+        drop(cache);
+        // The parquet crate asserts on some damaged data (see `parquet::load`); a file
+        // changed since it was loaded must not take the explorer down.
+        let decode = std::panic::AssertUnwindSafe(|| self.decode(key));
+        let page = std::panic::catch_unwind(decode)
+            .unwrap_or_else(|_| Err(io::Error::other("the parquet page is damaged")))?;
+        let page = Arc::new(page);
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache.insert(0, (key, page.clone()));
+        cache.truncate(CACHED);
+        Ok(page)
+    }
+
+    /// Decodes the rows of one data page (the reader reads that page and its dictionary).
+    fn decode(&self, (k, g, p): PageKey) -> io::Result<ArrayRef> {
+        let firsts = &self.pages[k][g];
+        let group_rows = self.meta.metadata().row_group(g).num_rows().max(0) as u64;
+        let (first, end) = (firsts[p], firsts.get(p + 1).copied().unwrap_or(group_rows));
+        let rows = (end - first) as usize;
+        let select = RowSelection::from(vec![
+            RowSelector::skip(first as usize),
+            RowSelector::select(rows),
+        ]);
+        let mask = ProjectionMask::leaves(self.meta.parquet_schema(), [self.columns[k].1]);
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
+            self.reader.clone(),
+            self.meta.clone(),
+        )
+        .with_row_groups(vec![g])
+        .with_projection(mask)
+        .with_row_selection(select)
+        .with_batch_size(rows.max(1))
+        .build()
+        .map_err(io::Error::other)?;
+        let mut arrays = Vec::new();
+        for batch in reader {
+            arrays.push(batch.map_err(io::Error::other)?.column(0).clone());
+        }
+        // One batch: its size is the page's rows.
+        match arrays.len() {
+            1 => Ok(arrays.swap_remove(0)),
+            _ => Err(io::Error::other("a parquet page did not decode as one batch")),
+        }
+    }
+}
+
+impl std::fmt::Debug for FileCells {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.columns.iter().map(|(n, _)| n.as_str()).collect();
+        write!(f, "FileCells({names:?})")
+    }
+}
+
+impl crate::model::Cells for FileCells {
+    fn read(&self, cell: u64, len: u32) -> io::Result<Vec<u8>> {
+        let (k, row) = ((cell >> 44) as usize, cell & ((1 << 44) - 1));
+        let (page, i) = self.page_of(k, row)?;
+        let text = Text::of(page.as_ref()).filter(|_| i < page.len() && !page.is_null(i));
+        let bytes = text.map(|t| t.value(i).as_bytes()).unwrap_or_default();
+        if bytes.len() != len as usize {
+            return Err(io::Error::other(
+                "the parquet file changed since it was loaded",
+            ));
+        }
+        Ok(bytes.to_vec())
+    }
+}
+
+/// Whether a column's cells are long on average (uncompressed bytes per row, which
+/// counts each value's 4-byte length too).
+fn long(meta: &ArrowReaderMetadata, leaf: usize) -> bool {
+    let md = meta.metadata();
+    let rows: i64 = md.row_groups().iter().map(|g| g.num_rows()).sum();
+    let bytes: i64 = (md.row_groups().iter())
+        .map(|g| g.column(leaf).uncompressed_size())
+        .sum();
+    rows > 0 && bytes / rows >= LONG as i64
+}
+
+/// The offset index of one column chunk, and the first row of each data page, read from
+/// the page headers.
+fn page_locations(
+    reader: &Reader,
+    meta: &ArrowReaderMetadata,
+    g: usize,
+    leaf: usize,
+) -> parquet::errors::Result<(parquet::file::page_index::offset_index::OffsetIndexMetaData, Vec<u64>)>
+{
+    let rg = meta.metadata().row_group(g);
+    let chunk = rg.column(leaf);
+    let (start, len) = chunk.byte_range();
+    let noting = Arc::new(Noting {
+        inner: reader.clone(),
+        reads: Mutex::new(Vec::new()),
+    });
+    let rows = rg.num_rows().max(0) as usize;
+    let mut pages = SerializedPageReader::new(noting.clone(), chunk, rows, None)?;
+    let mut found: Vec<(u64, u64)> = Vec::new();
+    while let Some(page) = pages.peek_next_page()? {
+        let at = noting.last();
+        if !page.is_dict {
+            // Top-level columns have one level per row.
+            let n = page.num_rows.or(page.num_levels).unwrap_or(0) as u64;
+            found.push((at, n));
+        }
+        pages.skip_next_page()?;
+    }
+    let mut index = OffsetIndexBuilder::new();
+    let mut firsts = Vec::with_capacity(found.len());
+    let mut row = 0u64;
+    for (i, &(at, n)) in found.iter().enumerate() {
+        let end = found.get(i + 1).map_or(start + len, |next| next.0);
+        index.append_offset_and_size(at as i64, (end - at) as i32);
+        index.append_row_count(n as i64);
+        firsts.push(row);
+        row += n;
+    }
+    if row != rows as u64 {
+        return Err(parquet::errors::ParquetError::General(
+            "page rows do not add up".into(),
+        ));
+    }
+    Ok((index.build(), firsts))
+}
+
+/// A reader that notes where each read stream starts: the page reader opens one for each
+/// page header.
+struct Noting {
+    inner: Reader,
+    reads: Mutex<Vec<u64>>,
+}
+
+impl Noting {
+    fn last(&self) -> u64 {
+        let reads = self.reads.lock().unwrap_or_else(|e| e.into_inner());
+        reads.last().copied().unwrap_or(0)
+    }
+}
+
+impl Length for Noting {
+    fn len(&self) -> u64 {
+        self.inner.len()
+    }
+}
+
+impl ChunkReader for Noting {
+    type T = <Reader as ChunkReader>::T;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        let mut reads = self.reads.lock().unwrap_or_else(|e| e.into_inner());
+        reads.push(start);
+        drop(reads);
+        self.inner.get_read(start)
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<bytes::Bytes> {
+        self.inner.get_bytes(start, length)
+    }
+}
