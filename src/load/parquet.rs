@@ -21,13 +21,13 @@ use super::json::{Ctx, RawObject};
 use super::{ARENA_SRC, LoadOptions, Progress, Sink, dispatch};
 use crate::model::{FileLoad, Pos};
 use arrow_array::RecordBatch;
-use parquet::file::metadata::ParquetMetaData;
 use bytes::Bytes;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
     ParquetRecordBatchReaderBuilder,
 };
+use parquet::file::metadata::ParquetMetaData;
 use parquet::file::reader::{ChunkReader, Length};
 use report::Report;
 use serde_json::value::RawValue;
@@ -172,7 +172,10 @@ fn as_views(schema: &arrow_schema::SchemaRef) -> Option<arrow_schema::SchemaRef>
             false => f.as_ref().clone(),
         })
         .collect();
-    Some(Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone())))
+    Some(Arc::new(Schema::new_with_metadata(
+        fields,
+        schema.metadata().clone(),
+    )))
 }
 
 /// Column chunks must lie inside the file (the reader asserts this instead of failing).

@@ -23,15 +23,21 @@ const START: i64 = 1_795_896_721_401_405_123;
 /// friendly) and long unique ones with non-ASCII text.
 fn input(i: usize) -> Option<String> {
     match i {
-        _ if i % 7 == 0 => None,
-        _ if i % 5 == 0 => Some(format!("short {i}")),
-        _ if i % 3 == 0 => Some("the same long prompt, 日本語 and émoji 🚀 ".repeat(8)),
-        _ => Some(format!("prompt {i}: {}", "weather in Paris, אביב, 🌧 ".repeat(4 + i % 20))),
+        _ if i.is_multiple_of(7) => None,
+        _ if i.is_multiple_of(5) => Some(format!("short {i}")),
+        _ if i.is_multiple_of(3) => Some("the same long prompt, 日本語 and émoji 🚀 ".repeat(8)),
+        _ => Some(format!(
+            "prompt {i}: {}",
+            "weather in Paris, אביב, 🌧 ".repeat(4 + i % 20)
+        )),
     }
 }
 
 fn output(i: usize) -> String {
-    format!("answer {i}: {}", "rate limit hit; retrying. ".repeat(6 + i % 9))
+    format!(
+        "answer {i}: {}",
+        "rate limit hit; retrying. ".repeat(6 + i % 9)
+    )
 }
 
 fn batch() -> RecordBatch {
@@ -42,7 +48,10 @@ fn batch() -> RecordBatch {
         Arc::new(TimestampNanosecondArray::from(v).with_timezone("UTC")) as ArrayRef
     };
     RecordBatch::try_from_iter(vec![
-        ("name", text((0..N).map(|i| Some(format!("s{i}"))).collect())),
+        (
+            "name",
+            text((0..N).map(|i| Some(format!("s{i}"))).collect()),
+        ),
         ("span_kind", text(vec![Some("LLM".into()); N])),
         (
             "parent_id",
@@ -51,7 +60,10 @@ fn batch() -> RecordBatch {
         ("start_time", times(0)),
         ("end_time", times(500)),
         ("status_code", text(vec![Some("OK".into()); N])),
-        ("context.span_id", text(ids.iter().cloned().map(Some).collect())),
+        (
+            "context.span_id",
+            text(ids.iter().cloned().map(Some).collect()),
+        ),
         ("context.trace_id", text(vec![Some(TRACE.into()); N])),
         ("attributes.input.value", text((0..N).map(input).collect())),
         (
@@ -117,14 +129,25 @@ fn long_cells_read_back_from_the_file_as_written() {
         let (kept, held) = (load(&path, false), load(&path, true));
         let way = format!("dictionary {dictionary}, {version:?}");
         assert_eq!(kept.total_spans(), N, "{way}");
-        assert!(kept_refs(&kept) > N, "{way}: long cells are left in the file");
+        assert!(
+            kept_refs(&kept) > N,
+            "{way}: long cells are left in the file"
+        );
         assert_eq!(kept_refs(&held), 0, "{way}");
         let (kept, held) = (texts(&kept), texts(&held));
         assert_eq!(kept, held, "{way}");
         for i in 0..N {
             let attrs: HashMap<_, _> = kept[&format!("s{i}")].iter().cloned().collect();
-            assert_eq!(attrs.get("input.value"), input(i).as_ref(), "{way}, row {i}");
-            assert_eq!(attrs.get("output.value"), Some(&output(i)), "{way}, row {i}");
+            assert_eq!(
+                attrs.get("input.value"),
+                input(i).as_ref(),
+                "{way}, row {i}"
+            );
+            assert_eq!(
+                attrs.get("output.value"),
+                Some(&output(i)),
+                "{way}, row {i}"
+            );
         }
     }
 }
@@ -133,7 +156,12 @@ fn long_cells_read_back_from_the_file_as_written() {
 fn search_finds_the_same_in_cells_left_in_the_file() {
     let path = write("search.parquet", true, WriterVersion::PARQUET_1_0);
     let path = path.to_str().unwrap();
-    for query in ["'émoji 🚀", "re:prompt 2[0-9]+1:", "paris weather", "out:retrying"] {
+    for query in [
+        "'émoji 🚀",
+        "re:prompt 2[0-9]+1:",
+        "paris weather",
+        "out:retrying",
+    ] {
         let args = ["search", "--json", query, path];
         let kept = run_spanlens(&args, &[]);
         let held = run_spanlens(&args, &[("SPANLENS_PARQUET_HOLD", "1")]);
@@ -154,6 +182,8 @@ fn a_file_cut_short_after_loading_reads_as_an_error() {
         let attrs: Vec<_> = set.attrs_of(ix).map(|(_, t)| t).collect();
         attrs.into_iter().filter(|t| t.off & KEPT != 0)
     });
-    let unreadable = cut.map(|t| set.sources.text(t)).filter(|t| t.starts_with("<unreadable"));
+    let unreadable = cut
+        .map(|t| set.sources.text(t))
+        .filter(|t| t.starts_with("<unreadable"));
     assert!(unreadable.count() > N / 2);
 }

@@ -174,7 +174,9 @@ impl FileCells {
         // One batch: its size is the page's rows.
         match arrays.len() {
             1 => Ok(arrays.swap_remove(0)),
-            _ => Err(io::Error::other("a parquet page did not decode as one batch")),
+            _ => Err(io::Error::other(
+                "a parquet page did not decode as one batch",
+            )),
         }
     }
 }
@@ -219,8 +221,10 @@ fn page_locations(
     meta: &ArrowReaderMetadata,
     g: usize,
     leaf: usize,
-) -> parquet::errors::Result<(parquet::file::page_index::offset_index::OffsetIndexMetaData, Vec<u64>)>
-{
+) -> parquet::errors::Result<(
+    parquet::file::page_index::offset_index::OffsetIndexMetaData,
+    Vec<u64>,
+)> {
     let rg = meta.metadata().row_group(g);
     let chunk = rg.column(leaf);
     let (start, len) = chunk.byte_range();
