@@ -88,8 +88,9 @@ pub const KEPT: u64 = 1 << 63;
 /// Text left in a compressed input file, decoded when read (parquet pages, where JSON text
 /// is re-read from the file as it is).
 pub trait Cells: Send + Sync + std::fmt::Debug {
-    /// The bytes of cell `cell` (the offset without `KEPT`), which are `len` long.
-    fn read(&self, cell: u64, len: u32) -> std::io::Result<Vec<u8>>;
+    /// Calls `f` with the bytes of cell `cell` (the offset without `KEPT`), which are
+    /// `len` long.
+    fn with_bytes(&self, cell: u64, len: u32, f: &mut dyn FnMut(&[u8])) -> std::io::Result<()>;
 }
 
 /// One place text can be read from.
@@ -157,7 +158,9 @@ impl Sources {
         let (off, len) = (r.off as usize, r.len as usize);
         match &source.data {
             SourceData::Kept { cells, .. } if r.off & KEPT != 0 => {
-                cells.read(r.off & !KEPT, r.len).map(Cow::Owned)
+                let mut out = Vec::new();
+                cells.with_bytes(r.off & !KEPT, r.len, &mut |b| out.extend_from_slice(b))?;
+                Ok(Cow::Owned(out))
             }
             SourceData::Memory(m) | SourceData::Kept { arena: m, .. } => m
                 .get(off..off + len)
@@ -168,6 +171,17 @@ impl Sources {
                 f.read_exact_at(&mut buf, r.off)?;
                 Ok(Cow::Owned(buf))
             }
+        }
+    }
+
+    /// Calls `f` with the raw bytes behind `r`, without copying them where they are held
+    /// (PERF: search reads every long field this way).
+    pub fn with_bytes(&self, r: TextRef, f: &mut dyn FnMut(&[u8])) -> std::io::Result<()> {
+        match self.get(r.src).map(|s| &s.data) {
+            Some(SourceData::Kept { cells, .. }) if r.off & KEPT != 0 => {
+                cells.with_bytes(r.off & !KEPT, r.len, f)
+            }
+            _ => self.bytes(r).map(|b| f(&b)),
         }
     }
 

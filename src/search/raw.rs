@@ -165,12 +165,13 @@ fn scan_spans(
 /// `chunk_matches` scores them.
 fn field_matches(set: &TraceSet, q: &Query, re: &Regex, ix: SpanIx, out: &mut Vec<RawHit>) {
     for (field, key, text) in searched_fields(set, q, ix) {
-        let Ok(bytes) = set.sources.bytes(text) else {
-            continue;
-        };
-        if let Some(m) = re.find(&bytes) {
+        let mut at = None;
+        let _ = set
+            .sources
+            .with_bytes(text, &mut |bytes| at = re.find(bytes).map(|m| m.start()));
+        if let Some(at) = at {
             out.push(RawHit {
-                score: 1000u32.saturating_sub(m.start().min(500) as u32) + field.weight(),
+                score: 1000u32.saturating_sub(at.min(500) as u32) + field.weight(),
                 span: ix,
                 field,
                 key,
@@ -263,16 +264,14 @@ fn span_hits(
         }
         // Loaders keep a span's fields in its own source; anything else (and cells left in
         // a file, where `data` is empty) is read apart.
-        let bytes = if text.src == set.span(ix).src && !data.is_empty() {
-            data.get(text.off as usize..(text.off + u64::from(text.len)) as usize)
-                .map(std::borrow::Cow::Borrowed)
+        let mut best = None;
+        if text.src == set.span(ix).src && !data.is_empty() {
+            let range = text.off as usize..(text.off + u64::from(text.len)) as usize;
+            best = data.get(range).and_then(|b| best_raw_line(m, b));
         } else {
-            set.sources.bytes(text).ok()
-        };
-        let Some(bytes) = bytes else {
-            continue;
-        };
-        if let Some(score) = best_raw_line(m, &bytes) {
+            let _ = (set.sources).with_bytes(text, &mut |b| best = best_raw_line(m, b));
+        }
+        if let Some(score) = best {
             out.push(RawHit {
                 score: score + field.weight(),
                 span: ix,

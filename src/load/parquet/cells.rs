@@ -38,8 +38,22 @@ const LONG: u64 = INLINE as u64;
 /// Decoded pages kept for reuse (a span's input and output, on each core).
 const CACHED: usize = 8;
 
+/// Pages each thread keeps at hand, and which `FileCells` they are of (by `id`).
+const RECENT_PAGES: usize = 4;
+
+thread_local! {
+    /// PERF: a search reads a span's fields, then the next span's, from the same few pages;
+    /// finding them here, without the shared cache's lock, took a tenth off an exact search.
+    static RECENT: std::cell::RefCell<Vec<(u64, PageKey, Arc<ArrayRef>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Numbers `FileCells` apart for `RECENT` (an address could be reused).
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// The kept columns of one parquet file, and how to decode any of their cells.
 pub struct FileCells {
+    id: u64,
     reader: Reader,
     /// The file's metadata, with the located pages as its offset index.
     meta: ArrowReaderMetadata,
@@ -91,6 +105,7 @@ impl FileCells {
             rows += rg.num_rows().max(0) as u64;
         }
         Some(FileCells {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             reader: reader.clone(),
             meta,
             columns,
@@ -125,8 +140,24 @@ impl FileCells {
         Ok((page, (in_group - firsts[p]) as usize))
     }
 
-    /// A decoded page, from the cache or the file.
+    /// A decoded page: one this thread read lately, or from the shared cache, or the file.
     fn page(&self, key: PageKey) -> io::Result<Arc<ArrayRef>> {
+        let recent = RECENT.with_borrow(|r| {
+            let hit = r.iter().find(|(id, k, _)| (*id, *k) == (self.id, key));
+            hit.map(|(_, _, page)| page.clone())
+        });
+        if let Some(page) = recent {
+            return Ok(page);
+        }
+        let page = self.shared_page(key)?;
+        RECENT.with_borrow_mut(|r| {
+            r.insert(0, (self.id, key, page.clone()));
+            r.truncate(RECENT_PAGES);
+        });
+        Ok(page)
+    }
+
+    fn shared_page(&self, key: PageKey) -> io::Result<Arc<ArrayRef>> {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(i) = cache.iter().position(|(k, _)| *k == key) {
             let hit = cache.remove(i);
@@ -189,7 +220,7 @@ impl std::fmt::Debug for FileCells {
 }
 
 impl crate::model::Cells for FileCells {
-    fn read(&self, cell: u64, len: u32) -> io::Result<Vec<u8>> {
+    fn with_bytes(&self, cell: u64, len: u32, f: &mut dyn FnMut(&[u8])) -> io::Result<()> {
         let (k, row) = ((cell >> 44) as usize, cell & ((1 << 44) - 1));
         let (page, i) = self.page_of(k, row)?;
         let text = Text::of(page.as_ref()).filter(|_| i < page.len() && !page.is_null(i));
@@ -199,7 +230,8 @@ impl crate::model::Cells for FileCells {
                 "the parquet file changed since it was loaded",
             ));
         }
-        Ok(bytes.to_vec())
+        f(bytes);
+        Ok(())
     }
 }
 
