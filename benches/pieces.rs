@@ -1,5 +1,6 @@
 //! The pieces behind the whole-process numbers of `bench/run.sh`: parse and build a
-//! generated OTLP file, search it (short fields, exact and fuzzy long fields), and align and
+//! generated OTLP file, search it (short fields, exact and fuzzy long fields), load the
+//! same spans as parquet and read one of its long cells from the file, and align and
 //! compare two runs of 10,000 and 100,000 spans. Run: `cargo bench --bench pieces`
 //! (`SPANLENS_BENCH_SPANS=N` changes the size of the load and search input, default
 //! 200,000). Prints a table; no timing is asserted.
@@ -9,9 +10,9 @@ use common::{ms, time};
 use std::time::{Duration, Instant};
 
 use spanlens::load::{LoadOptions, load};
-use spanlens::model::{TraceIx, TraceSet};
+use spanlens::model::{KEPT, SpanIx, TextRef, TraceIx, TraceSet};
 use spanlens::search::{Index, Job, Query, Scope, Strategy, run_using};
-use spanlens::synth::{GenOptions, generate};
+use spanlens::synth::{GenFormat, GenOptions, generate};
 use std::path::{Path, PathBuf};
 
 fn main() {
@@ -45,6 +46,7 @@ fn main() {
     json_reader(&path);
     search(set.as_ref().unwrap());
     drop(set);
+    parquet_cells(&dir, spans);
     for n in [10_000, 100_000] {
         diff(&dir, n);
     }
@@ -135,6 +137,39 @@ fn search(set: &TraceSet) {
         });
         println!("{:<62} first hits after {:>8.1} ms", "", ms(first));
     }
+}
+
+/// The same number of spans as parquet, whose long cells stay in the file: the load, and
+/// what showing one cell costs when its page is not decoded yet (opening a span).
+fn parquet_cells(dir: &Path, spans: usize) {
+    let opts = GenOptions {
+        spans,
+        format: GenFormat::Parquet,
+        ..GenOptions::default()
+    };
+    let path = write(dir, "load.parquet", &opts);
+    let mut set = None;
+    time(&format!("load: parquet, {spans} spans"), 3, || {
+        let paths = std::slice::from_ref(&path);
+        set = Some(load(paths, &LoadOptions::default(), &|_| {}).unwrap());
+    });
+    let set = set.unwrap();
+    let kept: Vec<TextRef> = (0..set.spans.len() as u32)
+        .flat_map(|i| set.attrs_of(SpanIx(i)).map(|(_, t)| t).collect::<Vec<_>>())
+        .filter(|t| t.off & KEPT != 0)
+        .collect();
+    // Cells this far apart never share a page.
+    let picks: Vec<TextRef> = kept.iter().step_by(2000).copied().collect();
+    let mut next = 0;
+    let runs = picks.len().saturating_sub(2).max(1) as u32;
+    time(
+        "parquet: read one long cell, page not decoded yet",
+        runs,
+        || {
+            std::hint::black_box(set.sources.text(picks[next % picks.len()]));
+            next += 1;
+        },
+    );
 }
 
 /// Align and compare two generated runs of one `n`-span trace (the second mutated).
