@@ -55,7 +55,7 @@ timed() {
 }
 
 # phase NAME: milliseconds of a SPANLENS_TIMINGS phase in the last stderr.
-phase() { grep "timing $1 " "$DIR/stderr.txt" | tail -1 | awk '{ print $(NF-1) }'; }
+phase() { grep "timing $1 " "$DIR/stderr.txt" | tail -1 | awk '{ for (i = 2; i <= NF; i++) if ($i == "ms") { print $(i-1); exit } }'; }
 mb() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.0f", b / 1e6 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 

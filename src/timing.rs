@@ -12,6 +12,18 @@ fn enabled() -> bool {
 pub struct Phase {
     name: &'static str,
     start: Instant,
+    cpu: f64,
+}
+
+/// CPU time of the whole process so far, in ms (all threads, user and system).
+fn cpu() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) } != 0 {
+        return 0.0;
+    }
+    let ms = |t: libc::timeval| t.tv_sec as f64 * 1e3 + t.tv_usec as f64 / 1e3;
+    ms(u.ru_utime) + ms(u.ru_stime)
 }
 
 /// Starts timing a phase.
@@ -19,15 +31,17 @@ pub fn phase(name: &'static str) -> Option<Phase> {
     enabled().then(|| Phase {
         name,
         start: Instant::now(),
+        cpu: cpu(),
     })
 }
 
 impl Drop for Phase {
     fn drop(&mut self) {
         eprintln!(
-            "timing {:<24} {:>9.1} ms",
+            "timing {:<24} {:>9.1} ms  (cpu {:.0} ms)",
             self.name,
-            self.start.elapsed().as_secs_f64() * 1e3
+            self.start.elapsed().as_secs_f64() * 1e3,
+            cpu() - self.cpu
         );
     }
 }
