@@ -13,18 +13,21 @@
 //! as an offset index, so that a row selection decodes one page and its dictionary.
 
 use super::Reader;
-use super::columns::Text;
+use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection,
     RowSelector,
 };
+use parquet::basic::Type as PhysicalType;
 use parquet::column::page::PageReader;
-use parquet::file::metadata::OffsetIndexBuilder;
 use parquet::file::metadata::page_index::PageIndexBuilder;
+use parquet::file::metadata::{FileMetaData, OffsetIndexBuilder, ParquetMetaDataBuilder};
 use parquet::file::reader::{ChunkReader, Length};
 use parquet::file::serialized_reader::SerializedPageReader;
+use parquet::schema::types::{SchemaDescriptor, Type, TypePtr};
 use std::io;
 use std::sync::{Arc, Mutex};
 
@@ -94,9 +97,12 @@ impl FileCells {
                 pages[k].push(firsts);
             }
         }
-        let md = md.as_ref().clone().into_builder();
-        let md = md.set_page_index(Some(Arc::new(index.build()))).build();
-        let opts = ArrowReaderOptions::new().with_schema(meta.schema().clone());
+        let leaves: Vec<usize> = columns.iter().map(|c| c.1).collect();
+        let md = ParquetMetaDataBuilder::new(as_plain_bytes(md.file_metadata(), &leaves)?)
+            .set_row_groups(md.row_groups().to_vec())
+            .set_page_index(Some(Arc::new(index.build())))
+            .build();
+        let opts = ArrowReaderOptions::new().with_schema(as_bytes(meta.schema(), &columns));
         let meta = ArrowReaderMetadata::try_new(Arc::new(md), opts).ok()?;
         let mut group_starts = Vec::new();
         let mut rows = 0u64;
@@ -223,8 +229,11 @@ impl crate::model::Cells for FileCells {
     fn with_bytes(&self, cell: u64, len: u32, f: &mut dyn FnMut(&[u8])) -> io::Result<()> {
         let (k, row) = ((cell >> 44) as usize, cell & ((1 << 44) - 1));
         let (page, i) = self.page_of(k, row)?;
-        let text = Text::of(page.as_ref()).filter(|_| i < page.len() && !page.is_null(i));
-        let bytes = text.map(|t| t.value(i).as_bytes()).unwrap_or_default();
+        let present = i < page.len() && !page.is_null(i);
+        let bytes = match page.as_binary_view_opt() {
+            Some(b) if present => b.value(i),
+            _ => &[],
+        };
         if bytes.len() != len as usize {
             return Err(io::Error::other(
                 "the parquet file changed since it was loaded",
@@ -233,6 +242,56 @@ impl crate::model::Cells for FileCells {
         f(bytes);
         Ok(())
     }
+}
+
+/// The file's metadata with the kept columns as plain byte arrays, not text: arrow then
+/// reads them as bytes, without checking their UTF-8 again. PERF: the load checked it,
+/// and checking it at every read was a tenth of an exact search. (Only this private
+/// copy changes; the file is never written.)
+fn as_plain_bytes(fm: &FileMetaData, leaves: &[usize]) -> Option<FileMetaData> {
+    let descr = fm.schema_descr();
+    let root = descr.root_schema();
+    let names: Vec<String> = leaves
+        .iter()
+        .map(|&l| descr.column(l).name().to_owned())
+        .collect();
+    let fields: Vec<TypePtr> = (root.get_fields().iter())
+        .map(|f| {
+            let info = f.get_basic_info();
+            if !f.is_primitive() || !names.iter().any(|n| n == info.name()) {
+                return Ok(f.clone());
+            }
+            let b = Type::primitive_type_builder(info.name(), PhysicalType::BYTE_ARRAY)
+                .with_repetition(info.repetition())
+                .with_id(info.has_id().then(|| info.id()));
+            b.build().map(Arc::new)
+        })
+        .collect::<parquet::errors::Result<_>>()
+        .ok()?;
+    let root = Type::group_type_builder(root.name())
+        .with_fields(fields)
+        .build()
+        .ok()?;
+    Some(FileMetaData::new(
+        fm.version(),
+        fm.num_rows(),
+        fm.created_by().map(str::to_owned),
+        fm.key_value_metadata().cloned(),
+        Arc::new(SchemaDescriptor::new(Arc::new(root))),
+        fm.column_orders().cloned(),
+    ))
+}
+
+/// The arrow schema with the kept columns read as bytes (see `as_plain_bytes`).
+fn as_bytes(schema: &SchemaRef, columns: &[(String, usize)]) -> SchemaRef {
+    let kept = |f: &Field| columns.iter().any(|(n, _)| n == f.name());
+    let fields: Vec<Field> = (schema.fields().iter())
+        .map(|f| match kept(f) {
+            true => f.as_ref().clone().with_data_type(DataType::BinaryView),
+            false => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
 /// Whether a column's cells are long on average (uncompressed bytes per row, which
