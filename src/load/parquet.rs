@@ -123,6 +123,7 @@ fn kept_cells(
         .filter(|n| columns::is_attribute_column(n))
         .map(String::as_str)
         .collect();
+    let _t = crate::timing::phase("parquet: locate pages");
     cells::FileCells::locate(reader, meta, &text).map(Arc::new)
 }
 
