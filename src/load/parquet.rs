@@ -376,11 +376,11 @@ fn load_batches(
         group.push((batch, row_no));
         row_no += rows;
         if group.len() == GROUP {
-            let fresh = load_group(&mut group, (fmt, cells), path, &mut parts);
+            let fresh = load_group(&mut group, fmt, cells, path, &mut parts);
             report.group_done(&parts, fresh, row_no);
         }
     }
-    let fresh = load_group(&mut group, (fmt, cells), path, &mut parts);
+    let fresh = load_group(&mut group, fmt, cells, path, &mut parts);
     report.group_done(&parts, fresh, row_no);
     if row_no == 0 {
         sink.batch
@@ -393,7 +393,8 @@ fn load_batches(
 /// many parts it added.
 fn load_group(
     group: &mut Vec<(RecordBatch, u64)>,
-    (fmt, cells): (Format, Option<&Arc<cells::FileCells>>),
+    fmt: Format,
+    cells: Option<&Arc<cells::FileCells>>,
     path: &str,
     parts: &mut Vec<Sink>,
 ) -> usize {
@@ -409,8 +410,8 @@ fn load_group(
             };
             match fmt {
                 Format::PhoenixSpans => {
-                    let rows = (*first_row, cells.map(Arc::as_ref));
-                    columns::load_batch(&mut part, path, batch, rows);
+                    let kept = cells.map(Arc::as_ref);
+                    columns::load_batch(&mut part, path, batch, *first_row, kept);
                     part.cells = cells.map(|c| Arc::clone(c) as Arc<dyn crate::model::Cells>);
                 }
                 _ => load_records(&mut part, fmt, path, batch, *first_row),

@@ -118,7 +118,7 @@ fn scan_regions(
                     None => {
                         let mut m = TextMatcher::new(q);
                         for r in chunk {
-                            span_hits(set, q, &mut m, SpanIx(r.2), data, &mut hits);
+                            span_hits(set, q, &mut m, SpanIx(r.2), Some(data), &mut hits);
                         }
                     }
                 }
@@ -146,13 +146,15 @@ fn scan_spans(
         .par_chunks(CHUNK)
         .map(|chunk| {
             let mut hits = Vec::new();
-            let mut m = exact.is_none().then(|| TextMatcher::new(q));
+            let mut m = None;
             for r in chunk.iter().take_while(|_| !cancelled()) {
                 let ix = SpanIx(r.2);
-                match (exact, m.as_mut()) {
-                    (Some(re), _) => field_matches(set, q, re, ix, &mut hits),
-                    (None, Some(m)) => span_hits(set, q, m, ix, &[], &mut hits),
-                    (None, None) => {}
+                match exact {
+                    Some(re) => field_matches(set, q, re, ix, &mut hits),
+                    None => {
+                        let m = m.get_or_insert_with(|| TextMatcher::new(q));
+                        span_hits(set, q, m, ix, None, &mut hits)
+                    }
                 }
             }
             hits
@@ -161,8 +163,7 @@ fn scan_spans(
     out.extend(found.into_iter().flatten());
 }
 
-/// The first exact or regex match in each searched field of one span, scored as
-/// `chunk_matches` scores them.
+/// The first exact or regex match in each searched field of one span.
 fn field_matches(set: &TraceSet, q: &Query, re: &Regex, ix: SpanIx, out: &mut Vec<RawHit>) {
     for (field, key, text) in searched_fields(set, q, ix) {
         let mut at = None;
@@ -171,7 +172,7 @@ fn field_matches(set: &TraceSet, q: &Query, re: &Regex, ix: SpanIx, out: &mut Ve
             .with_bytes(text, &mut |bytes| at = re.find(bytes).map(|m| m.start()));
         if let Some(at) = at {
             out.push(RawHit {
-                score: 1000u32.saturating_sub(at.min(500) as u32) + field.weight(),
+                score: exact_score(at as u64, field),
                 span: ix,
                 field,
                 key,
@@ -179,6 +180,11 @@ fn field_matches(set: &TraceSet, q: &Query, re: &Regex, ix: SpanIx, out: &mut Ve
             });
         }
     }
+}
+
+/// The score of an exact or regex match `at` bytes into a field: earlier is better.
+fn exact_score(at: u64, field: FieldKind) -> u32 {
+    1000u32.saturating_sub(at.min(500) as u32) + field.weight()
 }
 
 /// Exact and regex search over a run of spans: one pass of the pattern over their bytes
@@ -223,7 +229,7 @@ fn chunk_matches(
             continue;
         };
         out.push(RawHit {
-            score: 1000u32.saturating_sub((at - text.off).min(500) as u32) + field.weight(),
+            score: exact_score(at - text.off, field),
             span: SpanIx(span),
             field,
             key,
@@ -249,23 +255,23 @@ fn wanted(set: &TraceSet, q: &Query, field: FieldKind, key: Sym) -> bool {
         && super::engine::key_wanted(q, (!key.is_empty()).then(|| set.str(key)))
 }
 
-/// Fuzzy-matches every searched raw field of one span, line by line.
+/// Fuzzy-matches every searched raw field of one span, line by line. `data` is the
+/// span's source when its bytes are at hand (`None` where long cells are in a file).
 fn span_hits(
     set: &TraceSet,
     q: &Query,
     m: &mut TextMatcher,
     ix: SpanIx,
-    data: &[u8],
+    data: Option<&[u8]>,
     out: &mut Vec<RawHit>,
 ) {
     for (field, key, text) in raw_fields(set, ix) {
         if !wanted(set, q, field, key) {
             continue;
         }
-        // Loaders keep a span's fields in its own source; anything else (and cells left in
-        // a file, where `data` is empty) is read apart.
+        // Loaders keep a span's fields in its own source; anything else is read apart.
         let mut best = None;
-        if text.src == set.span(ix).src && !data.is_empty() {
+        if let Some(data) = data.filter(|_| text.src == set.span(ix).src) {
             let range = text.off as usize..(text.off + u64::from(text.len)) as usize;
             best = data.get(range).and_then(|b| best_raw_line(m, b));
         } else {

@@ -39,6 +39,9 @@ pub const INLINE: usize = 128;
 /// Columns whose cells average fewer bytes than this are held, not left in the file.
 const LONG: u64 = INLINE as u64;
 
+/// Bits of a cell number that hold its row; the kept column's number is above them.
+const ROW_BITS: u32 = 44;
+
 /// Decoded pages kept for reuse (a span's input and output, on each core).
 const CACHED: usize = 8;
 
@@ -82,7 +85,7 @@ impl FileCells {
         let columns = long_columns(meta, names);
         let group_starts = group_starts(md);
         let rows = md.file_metadata().num_rows().max(0) as u64;
-        if columns.is_empty() || rows >= 1 << 44 {
+        if columns.is_empty() || rows >> ROW_BITS != 0 {
             return None;
         }
         let mut index = PageIndexBuilder::new(md.num_row_groups(), descr.num_columns());
@@ -118,9 +121,9 @@ impl FileCells {
     }
 
     /// The cell of kept column `k` at `row` of the file (the `TextRef` offset, without
-    /// `KEPT`; files of 2^44 rows or more keep nothing in the file).
+    /// `KEPT`; files of 2^ROW_BITS rows or more keep nothing in the file).
     pub fn cell(k: usize, row: u64) -> u64 {
-        ((k as u64) << 44) | row
+        ((k as u64) << ROW_BITS) | row
     }
 
     /// The decoded page of kept column `k` holding `row` (of the file), and the row's
@@ -218,7 +221,7 @@ impl std::fmt::Debug for FileCells {
 
 impl crate::model::Cells for FileCells {
     fn with_bytes(&self, cell: u64, len: u32, f: &mut dyn FnMut(&[u8])) -> io::Result<()> {
-        let (k, row) = ((cell >> 44) as usize, cell & ((1 << 44) - 1));
+        let (k, row) = ((cell >> ROW_BITS) as usize, cell & ((1 << ROW_BITS) - 1));
         let (page, i) = self.page_of(k, row)?;
         let present = i < page.len() && !page.is_null(i);
         let bytes = match page.as_binary_view_opt() {

@@ -55,14 +55,14 @@ enum Attr<'a> {
 
 /// A string column, downcast once per batch.
 #[derive(Clone, Copy)]
-pub(super) enum Text<'a> {
+enum Text<'a> {
     Small(&'a StringArray),
     Large(&'a LargeStringArray),
     View(&'a StringViewArray),
 }
 
 impl<'a> Text<'a> {
-    pub(super) fn of(a: &'a dyn Array) -> Option<Text<'a>> {
+    fn of(a: &'a dyn Array) -> Option<Text<'a>> {
         match a.data_type() {
             DataType::Utf8 => Some(Text::Small(a.as_string::<i32>())),
             DataType::LargeUtf8 => Some(Text::Large(a.as_string::<i64>())),
@@ -80,7 +80,7 @@ impl<'a> Text<'a> {
         }
     }
 
-    pub(super) fn value(self, row: usize) -> &'a str {
+    fn value(self, row: usize) -> &'a str {
         match self {
             Text::Small(a) => a.value(row),
             Text::Large(a) => a.value(row),
@@ -303,7 +303,8 @@ pub fn load_batch(
     sink: &mut Sink,
     path: &str,
     batch: &RecordBatch,
-    (first_row, cells): (u64, Option<&FileCells>),
+    first_row: u64,
+    cells: Option<&FileCells>,
 ) {
     let cols = Columns::new(batch, cells);
     // PERF: the arena is allocated once, at about its final size. Grown by doubling, its

@@ -78,7 +78,7 @@ fn assert_same(batch: &RecordBatch, first_row: u64) -> Vec<Seen> {
         src: 2,
         ..Sink::default()
     };
-    columns::load_batch(&mut cols, "t", batch, (first_row, None));
+    columns::load_batch(&mut cols, "t", batch, first_row, None);
     let (want, got) = (seen(&json), seen(&cols));
     assert_eq!(want.len(), batch.num_rows(), "no row dropped");
     for (w, g) in want.iter().zip(&got) {
