@@ -12,10 +12,42 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The shared corpus (`../shared/corpus`), if this checkout has it.
+/// Whether the tests run under CI (`CI=true`), where a missing optional input is a failure.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// The shared corpus (`../shared/corpus`), if this checkout has it. A test that needs it
+/// skips, saying so on stderr; under CI the corpus must be there, so its absence fails.
 pub fn corpus() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    dir.is_dir().then_some(dir)
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        !in_ci(),
+        "CI=true but the corpus is missing at {}: CI must run beside shared/corpus",
+        dir.display()
+    );
+    eprintln!(
+        "SKIPPED (corpus absent): {} is not beside this checkout",
+        dir.display()
+    );
+    None
+}
+
+/// Whether tmux can run the end-to-end tests. Without it they skip, saying so; under CI
+/// (where `.ci/run` installs tmux) its absence fails.
+pub fn tmux_or_skip(test: &str) -> bool {
+    let ok = std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(ok || !in_ci(), "CI=true but tmux is missing ({test})");
+    if !ok {
+        eprintln!("SKIPPED {test}: tmux is not installed (apt-get install tmux)");
+    }
+    ok
 }
 
 /// Loads paths with format detection, panicking with the problems if nothing loads.

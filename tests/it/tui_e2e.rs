@@ -1,6 +1,7 @@
 //! End to end: the real binary in a tmux pane. Each test polls the screen for the text it
 //! expects (never a blind sleep), sends keys, reads the screen, and checks how it ended.
 
+use crate::common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -129,6 +130,9 @@ impl Drop for Pane {
 
 #[test]
 fn open_walk_jump_to_error_copy_and_quit() {
+    if !common::tmux_or_skip("open_walk_jump_to_error_copy_and_quit") {
+        return;
+    }
     let pane = Pane::start("walk", "tests/fixtures/agent.otlp.jsonl", &[]);
     // The trace list's header: the loading screen may list the same root names.
     pane.wait("the trace list", |s| {
@@ -170,6 +174,9 @@ fn open_walk_jump_to_error_copy_and_quit() {
 
 #[test]
 fn nothing_loadable_exits_2_naming_the_file() {
+    if !common::tmux_or_skip("nothing_loadable_exits_2_naming_the_file") {
+        return;
+    }
     let pane = Pane::start("bad", "Cargo.toml", &[]);
     assert_eq!(pane.exit_status(), 2);
     let screen = pane.screen();
@@ -179,6 +186,9 @@ fn nothing_loadable_exits_2_naming_the_file() {
 
 #[test]
 fn panics_on_either_thread_restore_the_terminal() {
+    if !common::tmux_or_skip("panics_on_either_thread_restore_the_terminal") {
+        return;
+    }
     for (place, status, text) in [
         ("main", 101, "SPANLENS_TEST_PANIC=main"),
         ("loader", 2, "internal error"),
@@ -197,6 +207,9 @@ fn panics_on_either_thread_restore_the_terminal() {
 
 #[test]
 fn diff_view_of_two_runs() {
+    if !common::tmux_or_skip("diff_view_of_two_runs") {
+        return;
+    }
     let pane = Pane::start(
         "diff",
         "diff sample-traces/weather-agent-run1.otlp.jsonl sample-traces/weather-agent-run2.otlp.jsonl",
@@ -218,6 +231,9 @@ fn diff_view_of_two_runs() {
 
 #[test]
 fn marking_two_runs_in_the_list_opens_their_diff() {
+    if !common::tmux_or_skip("marking_two_runs_in_the_list_opens_their_diff") {
+        return;
+    }
     let pane = Pane::start(
         "markdiff",
         "sample-traces/weather-agent-run1.otlp.jsonl sample-traces/weather-agent-run2.otlp.jsonl",
@@ -237,6 +253,9 @@ fn marking_two_runs_in_the_list_opens_their_diff() {
 
 #[test]
 fn a_trace_opens_as_read_so_far_while_its_file_loads() {
+    if !common::tmux_or_skip("a_trace_opens_as_read_so_far_while_its_file_loads") {
+        return;
+    }
     use crate::common::{generated, temp_file};
     let bytes = generated(12_000, spanlens::synth::GenFormat::Otlp);
     let path = temp_file("slow.otlp.jsonl", &bytes);
