@@ -352,7 +352,7 @@ fn tool_call(b: &mut Builder, c: &ToolCall, indent: usize) {
     let room = b.width.saturating_sub(indent + wrap::width(&c.name) + 12);
     let inline = !args.contains('\n') && wrap::width(&args) < room;
     if inline && !args.is_empty() {
-        let style = b.theme.slot("json_string");
+        let style = b.theme.json_string();
         head.push(Span::styled(format!("({})", inert::line(&args)), style));
     }
     if let Some(id) = &c.id {
@@ -471,7 +471,7 @@ fn pairs(b: &mut Builder, title: &str, items: &[(String, Value)]) {
             Value::String(s) => json_view::short_text(s),
             other => json_view::short_string(&other.to_string()),
         };
-        let segs = vec![(key, b.theme.slot("json_key")), (shown, Style::new())];
+        let segs = vec![(key, b.theme.json_key()), (shown, Style::new())];
         for line in json_view::wrap_segments(segs, b.width).into_iter().take(6) {
             b.push(line, Some(v));
         }

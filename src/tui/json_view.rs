@@ -41,7 +41,7 @@ fn emit(
     let indent = "  ".repeat(depth);
     let mut head: Vec<Seg> = vec![(indent.clone(), Style::new())];
     if let Some(k) = key {
-        head.push((format!("{}: ", quoted(k)), theme.slot("json_key")));
+        head.push((format!("{}: ", quoted(k)), theme.json_key()));
     }
     let comma = if last { "" } else { "," };
     match v {
@@ -78,9 +78,9 @@ fn quoted(s: &str) -> String {
 /// A scalar as a coloured segment; long strings and blobs are shortened.
 pub fn scalar_seg(v: &Value, theme: &Theme) -> Seg {
     match v {
-        Value::String(s) => (short_string(s), theme.slot("json_string")),
-        Value::Number(n) => (n.to_string(), theme.slot("json_number")),
-        Value::Bool(b) => (b.to_string(), theme.slot("json_number")),
+        Value::String(s) => (short_string(s), theme.json_string()),
+        Value::Number(n) => (n.to_string(), theme.json_number()),
+        Value::Bool(b) => (b.to_string(), theme.json_number()),
         Value::Null => ("null".into(), theme.muted()),
         Value::Object(_) => ("{}".into(), Style::new()),
         Value::Array(_) => ("[]".into(), Style::new()),
@@ -218,7 +218,7 @@ fn tree_item(
     theme: &Theme,
     budget: &mut usize,
 ) -> TreeItem<'static, String> {
-    let label_key = (inert::line(&key).into_owned(), theme.slot("json_key"));
+    let label_key = (inert::line(&key).into_owned(), theme.json_key());
     match v {
         Value::Object(m) if !m.is_empty() => branch(
             key,

@@ -5,7 +5,6 @@
 
 use crate::model::SpanKind;
 use ratatui::style::{Color, Modifier, Style};
-use std::collections::HashMap;
 
 /// How many colours the terminal can show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -37,37 +36,88 @@ impl ColorDepth {
     }
 }
 
-/// Names of the themable colours, as used in the config file's `[theme]` table.
-pub const SLOTS: &[&str] = &[
-    "accent",
-    "muted",
-    "error",
-    "ok",
-    "warn",
-    "agent",
-    "chain",
-    "llm",
-    "tool",
-    "retriever",
-    "embedding",
-    "other",
-    "user",
-    "assistant",
-    "system",
-    "json_key",
-    "json_string",
-    "json_number",
-    "added",
-    "removed",
-    "changed",
-    "match",
-];
+/// Declares the colour slots once: the palette's fields, their config names and defaults,
+/// so a slot added here is settable from the config file and a typo in code does not compile.
+macro_rules! palette {
+    ($($field:ident = $name:literal, $default:ident;)*) => {
+        /// One colour per themable slot.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub struct Palette {
+            $(pub $field: Color,)*
+        }
 
-/// The active colours.
-#[derive(Clone, Debug)]
+        impl Default for Palette {
+            fn default() -> Self {
+                Palette { $($field: Color::$default,)* }
+            }
+        }
+
+        /// Names of the themable colours, as used in the config file's `[theme]` table.
+        pub const SLOTS: &[&str] = &[$($name,)*];
+
+        impl Palette {
+            /// The slot called `name` in the config file.
+            fn slot_mut(&mut self, name: &str) -> Option<&mut Color> {
+                match name {
+                    $($name => Some(&mut self.$field),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+palette! {
+    accent = "accent", Cyan;
+    muted = "muted", DarkGray;
+    error = "error", LightRed;
+    ok = "ok", Green;
+    warn = "warn", Yellow;
+    agent = "agent", Magenta;
+    chain = "chain", Blue;
+    llm = "llm", Green;
+    tool = "tool", Yellow;
+    retriever = "retriever", Cyan;
+    embedding = "embedding", LightBlue;
+    other = "other", Gray;
+    user = "user", Cyan;
+    assistant = "assistant", Green;
+    system = "system", Magenta;
+    json_key = "json_key", Blue;
+    json_string = "json_string", Green;
+    json_number = "json_number", Cyan;
+    added = "added", Green;
+    removed = "removed", Red;
+    changed = "changed", Yellow;
+    matched = "match", LightYellow;
+}
+
+/// The styles every view draws with, built once from the palette and the terminal's colour
+/// depth. It is `Copy`: views take it by value instead of cloning a map each frame.
+#[derive(Clone, Copy, Debug)]
 pub struct Theme {
     pub depth: ColorDepth,
-    colors: HashMap<&'static str, Color>,
+    palette: Palette,
+    styles: Styles,
+}
+
+/// Named styles, computed when the theme is built or a colour is set.
+#[derive(Clone, Copy, Debug, Default)]
+struct Styles {
+    accent: Style,
+    muted: Style,
+    error: Style,
+    ok: Style,
+    warn: Style,
+    matched: Style,
+    json_key: Style,
+    json_string: Style,
+    json_number: Style,
+    added: Style,
+    removed: Style,
+    changed: Style,
+    kinds: [Style; 7],
+    roles: [Style; 5],
 }
 
 impl Default for Theme {
@@ -76,79 +126,86 @@ impl Default for Theme {
     }
 }
 
+/// Where each span kind's colour sits in `Styles::kinds`.
+const KIND_SLOTS: usize = 7;
+
 impl Theme {
     pub fn new(depth: ColorDepth) -> Theme {
-        use Color::*;
-        let defaults = [
-            ("accent", Cyan),
-            ("muted", DarkGray),
-            ("error", LightRed),
-            ("ok", Green),
-            ("warn", Yellow),
-            ("agent", Magenta),
-            ("chain", Blue),
-            ("llm", Green),
-            ("tool", Yellow),
-            ("retriever", Cyan),
-            ("embedding", LightBlue),
-            ("other", Gray),
-            ("user", Cyan),
-            ("assistant", Green),
-            ("system", Magenta),
-            ("json_key", Blue),
-            ("json_string", Green),
-            ("json_number", Cyan),
-            ("added", Green),
-            ("removed", Red),
-            ("changed", Yellow),
-            ("match", LightYellow),
-        ];
-        Theme {
+        let mut t = Theme {
             depth,
-            colors: defaults.into_iter().collect(),
-        }
+            palette: Palette::default(),
+            styles: Styles::default(),
+        };
+        t.build();
+        t
     }
 
     /// Sets one colour slot from the config file. Returns false for an unknown slot.
     pub fn set(&mut self, slot: &str, color: Color) -> bool {
-        match SLOTS.iter().find(|s| **s == slot) {
-            Some(name) => {
-                self.colors.insert(name, color);
-                true
-            }
-            None => false,
-        }
+        let Some(c) = self.palette.slot_mut(slot) else {
+            return false;
+        };
+        *c = color;
+        self.build();
+        true
     }
 
-    fn fg(&self, slot: &str) -> Style {
-        match self.colors.get(slot) {
-            Some(c) if self.depth != ColorDepth::None => Style::new().fg(fit(*c, self.depth)),
-            _ => Style::new(),
-        }
+    fn build(&mut self) {
+        let p = self.palette;
+        let fg = |c: Color| match self.depth {
+            ColorDepth::None => Style::new(),
+            d => Style::new().fg(fit(c, d)),
+        };
+        let bold = Modifier::BOLD;
+        let kinds: [Color; KIND_SLOTS] = [
+            p.agent,
+            p.chain,
+            p.llm,
+            p.tool,
+            p.retriever,
+            p.embedding,
+            p.other,
+        ];
+        let roles = [p.user, p.assistant, p.system, p.tool, p.other];
+        self.styles = Styles {
+            accent: fg(p.accent),
+            muted: match self.depth {
+                ColorDepth::None => Style::new().add_modifier(Modifier::DIM),
+                _ => fg(p.muted),
+            },
+            error: fg(p.error).add_modifier(bold),
+            ok: fg(p.ok),
+            warn: fg(p.warn),
+            matched: fg(p.matched).add_modifier(bold | Modifier::UNDERLINED),
+            json_key: fg(p.json_key),
+            json_string: fg(p.json_string),
+            json_number: fg(p.json_number),
+            added: fg(p.added),
+            removed: fg(p.removed),
+            changed: fg(p.changed),
+            kinds: kinds.map(fg),
+            roles: roles.map(|c| fg(c).add_modifier(bold)),
+        };
     }
 
     pub fn accent(&self) -> Style {
-        self.fg("accent")
+        self.styles.accent
     }
 
     pub fn muted(&self) -> Style {
-        if self.depth == ColorDepth::None {
-            Style::new().add_modifier(Modifier::DIM)
-        } else {
-            self.fg("muted")
-        }
+        self.styles.muted
     }
 
     pub fn error(&self) -> Style {
-        self.fg("error").add_modifier(Modifier::BOLD)
+        self.styles.error
     }
 
     pub fn ok(&self) -> Style {
-        self.fg("ok")
+        self.styles.ok
     }
 
     pub fn warn(&self) -> Style {
-        self.fg("warn")
+        self.styles.warn
     }
 
     pub fn header(&self) -> Style {
@@ -161,41 +218,62 @@ impl Theme {
 
     /// Colour of a span kind (tags and timing bars).
     pub fn kind(&self, kind: SpanKind) -> Style {
-        self.fg(kind_slot(kind))
+        self.styles.kinds[kind_slot(kind)]
     }
 
     /// Colour of a chat role header.
     pub fn role(&self, role: &str) -> Style {
-        let slot = match role {
-            "user" => "user",
-            "assistant" => "assistant",
-            "system" => "system",
-            "tool" => "tool",
-            _ => "other",
+        let i = match role {
+            "user" => 0,
+            "assistant" => 1,
+            "system" => 2,
+            "tool" => 3,
+            _ => 4,
         };
-        self.fg(slot).add_modifier(Modifier::BOLD)
+        self.styles.roles[i]
     }
 
-    pub fn slot(&self, slot: &str) -> Style {
-        self.fg(slot)
+    pub fn json_key(&self) -> Style {
+        self.styles.json_key
+    }
+
+    pub fn json_string(&self) -> Style {
+        self.styles.json_string
+    }
+
+    /// Numbers and booleans in JSON.
+    pub fn json_number(&self) -> Style {
+        self.styles.json_number
+    }
+
+    pub fn added(&self) -> Style {
+        self.styles.added
+    }
+
+    pub fn removed(&self) -> Style {
+        self.styles.removed
+    }
+
+    pub fn changed(&self) -> Style {
+        self.styles.changed
     }
 
     /// Highlight for matched characters in search results.
     pub fn matched(&self) -> Style {
-        self.fg("match")
-            .add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+        self.styles.matched
     }
 }
 
-fn kind_slot(kind: SpanKind) -> &'static str {
+/// Index of a kind's style in `Styles::kinds` (the order of `build`'s `kinds`).
+fn kind_slot(kind: SpanKind) -> usize {
     match kind {
-        SpanKind::Agent => "agent",
-        SpanKind::Chain => "chain",
-        SpanKind::Llm => "llm",
-        SpanKind::Tool => "tool",
-        SpanKind::Retriever | SpanKind::Reranker => "retriever",
-        SpanKind::Embedding => "embedding",
-        _ => "other",
+        SpanKind::Agent => 0,
+        SpanKind::Chain => 1,
+        SpanKind::Llm => 2,
+        SpanKind::Tool => 3,
+        SpanKind::Retriever | SpanKind::Reranker => 4,
+        SpanKind::Embedding => 5,
+        _ => 6,
     }
 }
 

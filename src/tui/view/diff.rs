@@ -18,7 +18,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 pub fn render(frame: &mut Frame, app: &mut App, area: Rect) {
-    let theme = app.theme.clone();
+    let theme = app.theme;
     let Some(view) = app.diff.as_mut() else {
         return;
     };
@@ -59,11 +59,11 @@ fn header(frame: &mut Frame, v: &DiffView, theme: &Theme, area: Rect) {
     let s = &v.diff.summary;
     let dt = s.tokens.1 as i64 - s.tokens.0 as i64;
     let mut spans = vec![
-        Span::styled(format!("{} changed", s.changed), theme.slot("changed")),
+        Span::styled(format!("{} changed", s.changed), theme.changed()),
         Span::raw(" · "),
-        Span::styled(format!("{} added", s.added), theme.slot("added")),
+        Span::styled(format!("{} added", s.added), theme.added()),
         Span::raw(" · "),
-        Span::styled(format!("{} removed", s.removed), theme.slot("removed")),
+        Span::styled(format!("{} removed", s.removed), theme.removed()),
         Span::raw(format!(
             " · {} same · Δ duration {} · Δ tokens {dt:+}",
             s.same,
@@ -124,9 +124,9 @@ fn draw_rows(frame: &mut Frame, v: &DiffView, theme: &Theme, area: Rect) {
         );
         let (mark, style) = match row.status {
             RowStatus::Same => ("   ", Style::new()),
-            RowStatus::Changed => (" ~ ", theme.slot("changed")),
-            RowStatus::Added => (" + ", theme.slot("added")),
-            RowStatus::Removed => (" - ", theme.slot("removed")),
+            RowStatus::Changed => (" ~ ", theme.changed()),
+            RowStatus::Added => (" + ", theme.added()),
+            RowStatus::Removed => (" - ", theme.removed()),
         };
         let style = if selected {
             style.add_modifier(Modifier::REVERSED)
@@ -271,8 +271,8 @@ fn draw_payload(frame: &mut Frame, v: &mut DiffView, theme: &Theme, area: Rect) 
 fn payload_line(l: &crate::diff::payload::Line, theme: &Theme) -> Line<'static> {
     let (prefix, base) = match l.tag {
         Tag::Same => ("  ", Style::new()),
-        Tag::Added => ("+ ", theme.slot("added")),
-        Tag::Removed => ("- ", theme.slot("removed")),
+        Tag::Added => ("+ ", theme.added()),
+        Tag::Removed => ("- ", theme.removed()),
     };
     let mut spans = vec![Span::styled(prefix, base)];
     for (text, emphasis) in &l.segments {

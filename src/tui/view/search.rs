@@ -65,7 +65,7 @@ pub fn render(frame: &mut Frame, app: &mut App, area: Rect) {
 fn hits(frame: &mut Frame, app: &mut App, area: Rect) {
     app.search.scroll_into_view(area.height as usize);
     let set = app.set.clone();
-    let theme = app.theme.clone();
+    let theme = app.theme;
     let s = &app.search;
     let width = area.width as usize;
     let rows = s

@@ -19,7 +19,7 @@ const DUR_W: u16 = 8;
 pub fn render(frame: &mut Frame, app: &mut App, area: Rect, focused: bool) {
     app.areas.tree = area;
     let set = app.set.clone();
-    let theme = app.theme.clone();
+    let theme = app.theme;
     let Some(tree) = app.tree.as_mut() else {
         return;
     };
