@@ -15,9 +15,9 @@ RUNS=${SPANLENS_BENCH_RUNS:-3}
 mkdir -p "$DIR"
 [ -x /usr/bin/time ] || { echo "bench/run.sh needs /usr/bin/time (apt install time)" >&2; exit 1; }
 
-cargo build --release --quiet --bin spanlens --example gen-traces --example json-baseline
+cargo build --release --quiet --bin spanlens --example json-baseline && cargo build --release --quiet -p spanlens-synth --bin gen-traces
 BIN=target/release/spanlens
-GEN=target/release/examples/gen-traces
+GEN=target/release/gen-traces
 BASE=target/release/examples/json-baseline
 
 # gen FILE ARGS...: generate FILE once.

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use spanlens::load::{LoadOptions, load};
 use spanlens::model::{KEPT, SpanIx, TextRef, TraceIx, TraceSet};
 use spanlens::search::{Index, Job, Query, Scope, Strategy, run_using};
-use spanlens::synth::{GenFormat, GenOptions, generate};
+use spanlens_synth::{GenFormat, GenOptions, generate};
 use std::path::{Path, PathBuf};
 
 fn main() {

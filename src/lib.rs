@@ -1,13 +1,10 @@
-//! spanlens: load exported LLM and agent traces into one model and explore them.
+//! spanlens: the terminal UI and the command line over `spanlens-core`.
 //!
-//! `model` and `load` never import the UI; the terminal UI lives in `tui`.
+//! The model, loaders, search and diff live in the `spanlens-core` crate and are re-exported
+//! here under their old paths; this crate adds the explorer (`tui`) and the commands (`cli`).
+#![forbid(unsafe_code)]
 
 pub mod cli;
-pub mod diff;
-pub mod inert;
-pub mod load;
-pub mod model;
-pub mod search;
-pub mod synth;
-pub mod timing;
 pub mod tui;
+
+pub use spanlens_core::{diff, inert, load, model, search, timing};

@@ -70,14 +70,14 @@ pub fn load_text(name: &str, text: &[u8]) -> TraceSet {
 }
 
 /// `spans` generated spans as `format`, with the generator's other defaults.
-pub fn generated(spans: usize, format: spanlens::synth::GenFormat) -> Vec<u8> {
-    let opts = spanlens::synth::GenOptions {
+pub fn generated(spans: usize, format: spanlens_synth::GenFormat) -> Vec<u8> {
+    let opts = spanlens_synth::GenOptions {
         spans,
         format,
         ..Default::default()
     };
     let mut bytes = Vec::new();
-    spanlens::synth::generate(&opts, &mut bytes).expect("generate");
+    spanlens_synth::generate(&opts, &mut bytes).expect("generate");
     bytes
 }
 

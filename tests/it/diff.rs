@@ -287,7 +287,7 @@ fn markdown_and_json_outputs() {
 
 #[test]
 fn runs_in_different_formats_align_on_the_common_model() {
-    use spanlens::synth::{GenFormat, GenOptions, Profile, generate_to_path};
+    use spanlens_synth::{GenFormat, GenOptions, Profile, generate_to_path};
     let base = GenOptions {
         spans: 60,
         traces: Some(1),

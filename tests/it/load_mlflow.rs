@@ -201,7 +201,7 @@ fn a_truncated_trace_keeps_the_complete_spans_and_says_where() {
 
 #[test]
 fn json_lines_of_traces_load_in_parallel_pieces_and_a_bad_line_is_named() {
-    let text = generated(4_000, spanlens::synth::GenFormat::Mlflow);
+    let text = generated(4_000, spanlens_synth::GenFormat::Mlflow);
     let clean = load_text("traces.mlflow.jsonl", &text);
     // A broken record as line 4: the others all load, and the warning names the line.
     let mut lines: Vec<&[u8]> = text.split(|b| *b == b'\n').collect();
@@ -231,7 +231,7 @@ fn json_lines_of_traces_load_in_parallel_pieces_and_a_bad_line_is_named() {
 
 #[test]
 fn a_trace_read_in_one_pass_equals_the_same_trace_read_level_by_level() {
-    let text = String::from_utf8(generated(600, spanlens::synth::GenFormat::Mlflow)).unwrap();
+    let text = String::from_utf8(generated(600, spanlens_synth::GenFormat::Mlflow)).unwrap();
     // The same traces as `search_traces` rows whose `trace` column is the object: that
     // path reads each level as a `RawObject`.
     let rows: String = (text.lines())
@@ -282,7 +282,7 @@ fn span_view(set: &spanlens::model::TraceSet) -> Vec<String> {
 
 #[test]
 fn one_big_array_of_traces_loads_in_parallel_runs_like_its_lines() {
-    let text = String::from_utf8(generated(6_000, spanlens::synth::GenFormat::Mlflow)).unwrap();
+    let text = String::from_utf8(generated(6_000, spanlens_synth::GenFormat::Mlflow)).unwrap();
     let array = format!("[{}]", text.lines().collect::<Vec<_>>().join(",\n"));
     assert!(array.len() > 4 << 20, "big enough for several runs");
     let lines = load_text("lines.mlflow.jsonl", text.as_bytes());

@@ -303,7 +303,7 @@ pub fn same_with_both_readers(path: &std::path::Path) {
 
 #[test]
 fn the_simd_reader_and_serde_json_load_the_same_generated_file() {
-    let mut text = generated(3000, spanlens::synth::GenFormat::Otlp);
+    let mut text = generated(3000, spanlens_synth::GenFormat::Otlp);
     // A damaged line, and lines each reader handles differently (escaped name, spaces).
     text.extend_from_slice(b"{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"name\":\"x\"\n");
     text.extend_from_slice(

@@ -6,8 +6,8 @@ use crate::common::*;
 use spanlens::load::preview::{Peek, TraceTally};
 use spanlens::load::{self, LoadOptions, Progress};
 use spanlens::model::{SpanIx, TraceIx, TraceSet};
-use spanlens::synth::GenFormat;
 use spanlens::tui::app::Screen;
+use spanlens_synth::GenFormat;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 

@@ -5,7 +5,7 @@
 use crate::common::*;
 use spanlens::load::{self, LoadOptions};
 use spanlens::model::{SpanIx, TraceSet};
-use spanlens::synth::{GenFormat, GenOptions, Profile, generate};
+use spanlens_synth::{GenFormat, GenOptions, Profile, generate};
 
 /// A small deterministic generator (xorshift), so failures reproduce.
 struct Rng(u64);

@@ -290,7 +290,7 @@ fn stale_results_are_dropped() {
 #[test]
 fn raw_scan_and_decoding_agree() {
     use spanlens::search::{Job, Strategy, run_using};
-    use spanlens::synth::GenFormat;
+    use spanlens_synth::GenFormat;
     for (format, name) in [
         (GenFormat::Otlp, "agree.otlp.jsonl"),
         (GenFormat::Mlflow, "agree.mlflow.jsonl"),

@@ -5,7 +5,7 @@
 use crate::common::*;
 use spanlens::load::{self, Format, LoadOptions};
 use spanlens::model::{SpanIx, Status, TraceSet};
-use spanlens::synth::{
+use spanlens_synth::{
     GenFormat, GenOptions, GenReport, Profile, SAMPLES, Scenario, generate, write_samples,
 };
 use std::io::Read;
@@ -258,7 +258,7 @@ fn bundled_samples_match_the_generator() {
         let kept = read_maybe_gz(&committed.join(file));
         assert!(
             fresh == kept,
-            "sample-traces/{file} is stale: regenerate with `cargo run --release --example gen-traces -- --samples sample-traces`"
+            "sample-traces/{file} is stale: regenerate with `cargo run --release -p spanlens-synth --bin gen-traces -- --samples sample-traces`"
         );
         let set = load_paths(&[committed.join(file)]);
         assert_eq!(set.total_spans(), report.spans, "{file}");

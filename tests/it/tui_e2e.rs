@@ -257,7 +257,7 @@ fn a_trace_opens_as_read_so_far_while_its_file_loads() {
         return;
     }
     use crate::common::{generated, temp_file};
-    let bytes = generated(12_000, spanlens::synth::GenFormat::Otlp);
+    let bytes = generated(12_000, spanlens_synth::GenFormat::Otlp);
     let path = temp_file("slow.otlp.jsonl", &bytes);
     // 1 MB blocks with a pause after each: the load takes seconds, whatever the machine.
     let env = [("SPANLENS_TEST_SLOW_BLOCKS", "1")];

@@ -8,9 +8,9 @@ use super::jsonw;
 use super::plan::{Kind, NONE, TracePlan};
 use super::rng::mix;
 use super::{GenOptions, Plans};
-use crate::model::time::format_iso_ms;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use spanlens_core::model::time::format_iso_ms;
 use std::io::{self, Write};
 
 /// Flush the line buffer to the output past this size (a 100,000-span trace is one line).

@@ -132,7 +132,7 @@ impl Batch {
             ..Batch::default()
         };
         // The span list is sized closely; the others are rough guesses, left to fault in.
-        super::pages::prefault(&mut b.spans);
+        crate::memory::prefault(&mut b.spans);
         b
     }
 

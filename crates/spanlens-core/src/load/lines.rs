@@ -106,10 +106,7 @@ const MAP_BLOCK: usize = 96 << 20;
 
 /// Maps `file` read-only, or `None` when it cannot be mapped (then it is read in blocks).
 fn map_file(file: &std::fs::File) -> Option<memmap2::Mmap> {
-    // SAFETY: the map is read-only and lives only while this file is parsed. Another
-    // process truncating the file meanwhile could fault the read; every other change only
-    // means we parse what is there, as with `read`. The same trade as ripgrep's.
-    let map = unsafe { memmap2::Mmap::map(file) }.ok()?;
+    let map = crate::memory::map(file).ok()?;
     map.advise(memmap2::Advice::Sequential).ok()?;
     Some(map)
 }
@@ -169,15 +166,7 @@ fn map_block() -> usize {
 
 /// Drops the mapped pages of `[from, to)` from this process (they stay in the page cache).
 fn release(map: &memmap2::Mmap, from: usize, to: usize) {
-    let page = 4096;
-    let start = from / page * page;
-    let len = (to / page * page).saturating_sub(start);
-    if len > 0 {
-        // SAFETY: nothing borrows these pages any more (text references are offsets, not
-        // pointers); on a shared read-only file map, DONTNEED just unmaps them.
-        let _ =
-            unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, len) };
-    }
+    crate::memory::release(map, from, to);
 }
 
 /// A block of whole lines and its offset in the file. `buf` may be longer than `len`:

@@ -7,7 +7,7 @@ use super::plan::{DELEGATE, Fail, Kind, NONE, Node, TracePlan};
 use super::rng::Rng;
 use super::specs::{MS, Shape, TraceSpec, tag};
 use super::text::Spice;
-use crate::model::time::format_duration;
+use spanlens_core::model::time::format_duration;
 
 /// One edit of a trace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -236,9 +236,8 @@ impl Input {
             _ => None,
         };
         if let Some(file) = file {
-            // SAFETY: read-only, and dropped when the document is parsed; see
-            // `lines::map_file` for what a concurrent truncation could do.
-            if let Ok(map) = unsafe { memmap2::Mmap::map(&**file) } {
+            // Dropped when the document is parsed (see `memory::map`).
+            if let Ok(map) = crate::memory::map(file) {
                 return Ok(Whole::Mapped(map));
             }
         }

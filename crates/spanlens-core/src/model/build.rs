@@ -58,11 +58,11 @@ pub fn build(loads: Vec<FileLoad>, mut diagnostics: Vec<Diagnostic>) -> TraceSet
     // then the batches are concatenated.
     batches.par_iter_mut().for_each(Placed::rebase);
     debug_assert!(set.ids.is_empty() && set.attrs.is_empty());
-    set.ids = concat(
+    set.ids = crate::memory::concat(
         batches.iter().map(|p| &p.batch.ids[..]).collect(),
         ids as usize,
     );
-    set.attrs = concat(
+    set.attrs = crate::memory::concat(
         batches.iter().map(|p| &p.batch.attrs[..]).collect(),
         attrs as usize,
     );
@@ -93,30 +93,6 @@ pub fn build(loads: Vec<FileLoad>, mut diagnostics: Vec<Diagnostic>) -> TraceSet
     set.diagnostics = diagnostics;
     set.count_per_file();
     set
-}
-
-/// `parts` one after the other (`len` items in all), copied in parallel. PERF: the
-/// attribute lists of a million spans are over 100 MB; one thread copying them (and
-/// faulting in the pages) was most of the merge.
-fn concat<T: Copy + Send + Sync>(parts: Vec<&[T]>, len: usize) -> Vec<T> {
-    let mut out = Vec::with_capacity(len);
-    super::pages::prefault(&mut out);
-    let mut rest = &mut out.spare_capacity_mut()[..len];
-    let mut dests = Vec::with_capacity(parts.len());
-    for p in &parts {
-        let (d, r) = rest.split_at_mut(p.len());
-        dests.push(d);
-        rest = r;
-    }
-    dests.into_par_iter().zip(parts).for_each(|(d, p)| {
-        for (d, s) in d.iter_mut().zip(p) {
-            d.write(*s);
-        }
-    });
-    // SAFETY: the parts' lengths add up to `len` (the split above would have panicked
-    // otherwise), and every slot was written.
-    unsafe { out.set_len(len) };
-    out
 }
 
 /// The spans as loaded, batch by batch (not concatenated: the arena is gathered from
@@ -216,7 +192,7 @@ fn arrange(set: &mut TraceSet, spans: &Loaded) {
         .flat_map(|(t, tree)| (0..tree.order.len() as u32).map(move |pos| (t as u32, pos)))
         .collect();
     let mut arena: Vec<Span> = Vec::with_capacity(slots.len());
-    super::pages::prefault(&mut arena);
+    crate::memory::prefault(&mut arena);
     slots
         .par_iter()
         .map(|&(t, pos)| {

@@ -313,7 +313,7 @@ fn a_real_phoenix_export_loads_the_same_both_ways() {
 
 #[test]
 fn generated_spans_load_the_same_both_ways() {
-    use crate::synth::{GenFormat, GenOptions, generate};
+    use spanlens_synth::{GenFormat, GenOptions, generate};
     let opts = GenOptions {
         spans: 2000,
         format: GenFormat::Parquet,

@@ -14,7 +14,6 @@ pub mod intern;
 pub mod kind;
 mod layout;
 pub mod messages;
-pub mod pages;
 pub mod span;
 pub mod text;
 pub mod time;

@@ -28,9 +28,10 @@ pub fn build(text: &[u8], out: &mut Vec<u32>) -> Option<Option<()>> {
             Kernel::None
         }
     });
-    // SAFETY: each kernel runs only on a CPU that has its features (checked above).
     match kernel {
+        // SAFETY: picked above only when the CPU has AVX-512 and the base features.
         Kernel::Avx512 => Some(unsafe { avx512::build(text, out) }),
+        // SAFETY: picked above only when the CPU has AVX2 and the base features.
         Kernel::Avx2 => Some(unsafe { avx2::build(text, out) }),
         Kernel::None => None,
     }

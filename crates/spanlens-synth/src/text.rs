@@ -4,7 +4,7 @@
 
 use super::persona::{Facts, Persona};
 use super::rng::Rng;
-use crate::model::time::format_iso_ms;
+use spanlens_core::model::time::format_iso_ms;
 
 /// Non-Latin and tricky Unicode, mixed into realistic texts.
 pub const UNICODE: [&str; 10] = [
@@ -247,7 +247,7 @@ pub fn spice(out: &mut String, spice: Spice, rng: &mut Rng, json: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::persona::WEATHER;
+    use crate::persona::WEATHER;
 
     #[test]
     fn fills_and_escapes() {

@@ -3,7 +3,7 @@
 //! bytes, and what `--mutate` changed) goes to stderr.
 
 use clap::Parser;
-use spanlens::synth::{
+use spanlens_synth::{
     GenFormat, GenOptions, GenReport, Profile, Scenario, generate, generate_to_path, write_samples,
 };
 use std::fs::File;

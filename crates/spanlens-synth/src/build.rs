@@ -323,7 +323,7 @@ mod tests {
             error_rate: 0.2,
             ..GenOptions::default()
         };
-        for persona in crate::synth::persona::ALL {
+        for persona in crate::persona::ALL {
             for size in (1..120).chain([250, 499, 2_000]) {
                 let spec = TraceSpec {
                     size,

@@ -374,19 +374,18 @@ type Release<'a> = &'a dyn Fn(u64);
 
 /// Maps a file for the scan and gives the callback a way to release pages behind it.
 fn with_map(file: &std::fs::File, f: &mut dyn FnMut(&[u8], Release)) {
-    // SAFETY: read-only map of an input file, dropped before returning; see load::lines.
-    let Ok(map) = (unsafe { memmap2::Mmap::map(file) }) else {
+    // Dropped before returning (see `memory::map`).
+    let Ok(map) = crate::memory::map(file) else {
         return;
     };
     let released = std::cell::Cell::new(0usize);
     let release = |upto: u64| {
-        let upto = (upto as usize).min(map.len()) / 4096 * 4096;
+        let page = crate::memory::page_size();
+        let upto = (upto as usize).min(map.len()) / page * page;
         let from = released.get();
         if upto > from {
-            // SAFETY: pages before `upto` are no longer read by the scan.
-            let _ = unsafe {
-                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, upto - from)
-            };
+            // Pages before `upto` are no longer read by the scan.
+            crate::memory::release(&map, from, upto);
             released.set(upto);
         }
     };

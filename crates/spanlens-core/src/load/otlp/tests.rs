@@ -77,12 +77,12 @@ fn unusual_shapes_are_left_to_serde() {
 
 #[test]
 fn generated_files_read_fast_and_the_same() {
-    let opts = crate::synth::GenOptions {
+    let opts = spanlens_synth::GenOptions {
         spans: 3000,
         ..Default::default()
     };
     let mut bytes = Vec::new();
-    crate::synth::generate(&opts, &mut bytes).unwrap();
+    spanlens_synth::generate(&opts, &mut bytes).unwrap();
     let text = String::from_utf8(bytes).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     let fast = lines.iter().filter(|l| agree(l)).count();

@@ -6,7 +6,7 @@
 
 mod attrmap;
 mod console;
-pub mod fastjson;
+pub use spanlens_json as fastjson;
 pub mod format;
 pub mod input;
 pub mod json;

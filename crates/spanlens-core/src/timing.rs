@@ -15,15 +15,9 @@ pub struct Phase {
     cpu: f64,
 }
 
-/// CPU time of the whole process so far, in ms (all threads, user and system).
+/// CPU time of the whole process so far, in ms.
 fn cpu() -> f64 {
-    // SAFETY: getrusage only writes the struct it is given.
-    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) } != 0 {
-        return 0.0;
-    }
-    let ms = |t: libc::timeval| t.tv_sec as f64 * 1e3 + t.tv_usec as f64 / 1e3;
-    ms(u.ru_utime) + ms(u.ru_stime)
+    crate::memory::cpu_ms()
 }
 
 /// Starts timing a phase.

@@ -152,7 +152,7 @@ impl TracePlan {
     }
 
     pub fn trace_hex(&self) -> String {
-        crate::model::ids::to_hex(&self.trace_id())
+        spanlens_core::model::ids::to_hex(&self.trace_id())
     }
 
     /// Span ids: a bijection of the position, so they never collide within a trace.
