@@ -40,8 +40,32 @@ pub fn with_index<R>(text: &[u8], f: impl FnOnce(&[u32]) -> Option<R>) -> Option
     r
 }
 
+/// Whether the reader takes `text` as exactly one JSON value. Text it takes is text
+/// serde_json takes (the fuzz target and the differential tests check this); it may give
+/// up on valid text that serde_json would read.
+pub fn reads_whole(text: &str) -> bool {
+    with_index(text.as_bytes(), |idx| {
+        let mut t = Tokens::new(text, idx);
+        t.value()?;
+        t.done().then_some(())
+    })
+    .is_some()
+}
+
 /// The number of tokens in `text`, or `None` when stage 2 would not read it (see
 /// `index::build`). For benchmarks of stage 1.
 pub fn count_tokens(text: &[u8]) -> Option<usize> {
     with_index(text, |idx| Some(idx.len()))
+}
+
+#[cfg(test)]
+mod whole_tests {
+    #[test]
+    fn reads_whole_takes_one_value_and_nothing_after_it() {
+        assert!(super::reads_whole(r#"{"a": [1, "x", null]}"#));
+        assert!(super::reads_whole(" 12 "));
+        assert!(!super::reads_whole(r#"{"a": 1} {"#));
+        assert!(!super::reads_whole(r#"{"a": 1"#));
+        assert!(!super::reads_whole(""));
+    }
 }
