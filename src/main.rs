@@ -31,6 +31,13 @@ fn main() {
             format,
             input_format,
         }) => diff(&left, &right, format, input_format),
+        Some(Command::Completions { shell }) => cli::completions(shell, &mut std::io::stdout()),
+        Some(Command::Man) => {
+            if let Err(e) = cli::man_page(&mut std::io::stdout()) {
+                eprintln!("spanlens: writing the manual page: {e}");
+                std::process::exit(1);
+            }
+        }
         None => explore(args.paths, args.input),
     }
 }

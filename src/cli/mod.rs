@@ -45,7 +45,9 @@ pub enum Command {
     /// diff view opens; with it the diff is printed (text for logs, md for PR comments,
     /// json for scripts).
     Diff {
+        /// The earlier run: a file, a directory, or FILE#TRACE_ID for one trace.
         left: String,
+        /// The later run, in the same forms as LEFT.
         right: String,
         /// Print the diff as text, md or json instead of opening the viewer.
         #[arg(long, value_enum, value_name = "FORMAT")]
@@ -77,6 +79,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a shell completion script: `spanlens completions bash > /etc/bash_completion.d/spanlens`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `spanlens man > spanlens.1 && man ./spanlens.1`.
+    Man,
 }
 
 /// Options shared by every command that loads traces.
@@ -85,6 +95,27 @@ pub struct InputArgs {
     /// Read every input as this format instead of detecting it.
     #[arg(long, value_name = "NAME", value_parser = parse_format)]
     pub format: Option<Format>,
+}
+
+/// Writes the completion script for `shell` to `out`.
+pub fn completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
+    use clap::CommandFactory;
+    clap_complete::generate(shell, &mut Cli::command(), "spanlens", out);
+}
+
+/// Writes the manual page, with a section per subcommand, to `out`.
+pub fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    clap_mangen::Man::new(cmd.clone()).render(out)?;
+    for sub in cmd.get_subcommands().filter(|c| c.get_name() != "help") {
+        // clap names are `&'static str` without its `string` feature; this runs once, in a
+        // process that prints the page and exits.
+        let name: &'static str = Box::leak(format!("spanlens-{}", sub.get_name()).into());
+        let sub = sub.clone().name(name).bin_name(name);
+        clap_mangen::Man::new(sub).render(out)?;
+    }
+    Ok(())
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {

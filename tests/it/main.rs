@@ -1,5 +1,6 @@
 //! Integration tests, in one binary to keep link time down on a 2-core machine.
 
+mod cli_conventions;
 mod common;
 mod corpus;
 mod detail;
