@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod diff;
+pub mod feedback;
 pub mod inert;
 pub mod load;
 pub mod model;

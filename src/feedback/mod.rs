@@ -1,0 +1,44 @@
+//! Human feedback kept beside an export: MLflow 3 assessment records in an append-only
+//! sidecar file, where it lives, how it is read back into a `TraceSet`, what counts as a
+//! good or bad judgement, and the evaluation ("golden") set built from it. No UI here.
+
+pub mod golden;
+pub mod locate;
+pub mod record;
+pub mod sidecar;
+pub mod store;
+pub mod verdict;
+
+pub use locate::Location;
+pub use record::Record;
+pub use sidecar::{Loaded, append, attach, read};
+pub use store::{Saved, Store};
+pub use verdict::{Verdict, verdict};
+
+use std::path::PathBuf;
+
+/// Why a sidecar could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedbackError {
+    #[error("cannot open {}: {source}", path.display())]
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {}: only {wrote} of {len} bytes were written", path.display())]
+    Short {
+        path: PathBuf,
+        wrote: usize,
+        len: usize,
+    },
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
