@@ -1,6 +1,7 @@
 //! Command-line interface: argument parsing and the non-interactive subcommands.
 
 pub mod diff;
+pub mod feedback;
 pub mod search;
 pub mod summary;
 
@@ -77,6 +78,43 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List every assessment: the export's own and those in the feedback sidecar.
+    Feedback {
+        /// Trace files or directories (`-` reads stdin).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        input: InputArgs,
+        /// Print one JSON object for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a data set built from the traces.
+    Export {
+        #[command(subcommand)]
+        what: ExportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// An evaluation set: every trace or span marked good or given an expected output.
+    Golden {
+        /// Trace files or directories (`-` reads stdin).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        input: InputArgs,
+        /// The file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// mlflow: `mlflow.genai.evaluate` data records; jsonl, csv: input/output/expected.
+        #[arg(long, value_enum, default_value = "mlflow")]
+        format: crate::feedback::golden::GoldenFormat,
+        /// Only items whose span (a trace's root) matches this search query.
+        #[arg(long = "where", value_name = "QUERY")]
+        where_: Option<String>,
+    },
 }
 
 /// Options shared by every command that loads traces.
@@ -85,6 +123,9 @@ pub struct InputArgs {
     /// Read every input as this format instead of detecting it.
     #[arg(long, value_name = "NAME", value_parser = parse_format)]
     pub format: Option<Format>,
+    /// Read and save feedback in this sidecar file (default: beside the first input).
+    #[arg(long, value_name = "FILE")]
+    pub feedback: Option<PathBuf>,
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -108,7 +149,10 @@ pub const EXIT_NOTHING_LOADED: i32 = 2;
 pub fn load_or_exit(paths: &[PathBuf], input: &InputArgs) -> TraceSet {
     let quiet = |_: Progress| {};
     match load::load(paths, &input.options(), &quiet) {
-        Ok(set) => set,
+        Ok(mut set) => {
+            crate::feedback::load_into(&mut set, paths, input.feedback.as_deref());
+            set
+        }
         Err(e) => {
             eprintln!("spanlens: {}", crate::inert::text(&e.to_string()));
             std::process::exit(EXIT_NOTHING_LOADED);

@@ -42,3 +42,29 @@ pub enum FeedbackError {
         source: std::io::Error,
     },
 }
+
+/// Finds the sidecars of `inputs` (or the `chosen` one), adds their assessments to `set`,
+/// and returns the store new marks are saved to. A sidecar that cannot be read is a load
+/// warning, not an error.
+pub fn load_into(
+    set: &mut crate::model::TraceSet,
+    inputs: &[PathBuf],
+    chosen: Option<&std::path::Path>,
+) -> Store {
+    let location = Location::for_inputs(inputs, chosen, |k| std::env::var(k).ok());
+    let mut sidecars = Vec::new();
+    for path in location.to_read() {
+        match read(&path) {
+            Ok(loaded) => sidecars.push((path, loaded)),
+            Err(e) => set.diagnostics.push(crate::model::Diagnostic {
+                path: path.display().to_string(),
+                pos: crate::model::Pos::None,
+                message: e.to_string(),
+            }),
+        }
+    }
+    if !sidecars.is_empty() {
+        attach(set, sidecars);
+    }
+    Store::new(location)
+}

@@ -99,6 +99,37 @@ impl Record {
         }
     }
 
+    /// The record that removes assessment `a` (one of ours, loaded from a sidecar or made
+    /// this session): its id, marked not valid. `trace_id` is the id to write.
+    pub fn removal_of(a: &Assessment, trace_id: &str, now_ns: i64) -> Option<Record> {
+        let id = a.id.clone()?;
+        let (source_type, source_id) = (a.source.as_deref().unwrap_or("HUMAN"))
+            .split_once(' ')
+            .unwrap_or(("HUMAN", ""));
+        let body = Some(Body {
+            value: a.value.clone(),
+        });
+        let made = time::format_iso_ms(a.time_ns.unwrap_or(now_ns));
+        let expectation = a.kind == "expectation";
+        Some(Record {
+            assessment_id: id,
+            assessment_name: a.name.clone(),
+            trace_id: trace_id.to_owned(),
+            span_id: a.span_id.clone(),
+            source: RecordSource {
+                source_type: source_type.to_owned(),
+                source_id: source_id.to_owned(),
+            },
+            create_time: made,
+            last_update_time: time::format_iso_ms(now_ns),
+            feedback: if expectation { None } else { body.clone() },
+            expectation: if expectation { body } else { None },
+            rationale: a.rationale.clone(),
+            overrides: None,
+            valid: false,
+        })
+    }
+
     /// The model's view of this record.
     pub fn to_assessment(&self) -> Assessment {
         let (kind, value) = match (&self.feedback, &self.expectation) {

@@ -88,6 +88,35 @@ pub fn number(v: &Value) -> Option<f64> {
     }
 }
 
+/// A trace's judgements, counted for the trace list: good, bad, and the rest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub good: u32,
+    pub bad: u32,
+    pub other: u32,
+}
+
+impl Tally {
+    pub fn add(&mut self, a: &Assessment) {
+        match of(a) {
+            Some(Verdict::Good) => self.good += 1,
+            Some(Verdict::Bad) => self.bad += 1,
+            None => self.other += 1,
+        }
+    }
+}
+
+/// One tally per trace of `set` (spans' assessments count for their trace).
+pub fn tallies(set: &crate::model::TraceSet) -> Vec<Tally> {
+    let mut out = vec![Tally::default(); set.traces.len()];
+    for (a, (t, _)) in set.assessments.iter().zip(&set.assessment_targets) {
+        if let Some(t) = t {
+            out[t.0 as usize].add(a);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
