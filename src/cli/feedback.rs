@@ -94,7 +94,8 @@ fn rows(set: &TraceSet) -> impl Iterator<Item = (&Assessment, Option<TraceIx>, O
 pub fn export(what: ExportCommand) {
     let ExportCommand::Golden {
         paths,
-        input,
+        input_format,
+        feedback,
         out,
         format,
         where_,
@@ -105,6 +106,10 @@ pub fn export(what: ExportCommand) {
             std::process::exit(1);
         })
     });
+    let input = InputArgs {
+        format: input_format,
+        feedback,
+    };
     let set = load_or_exit(&paths, &input);
     let chosen = query.as_ref().map(|q| golden::selected_by(&set, q));
     let keep = |s: SpanIx| chosen.as_ref().is_none_or(|c| c.contains(&s));

@@ -103,8 +103,12 @@ pub enum ExportCommand {
         /// Trace files or directories (`-` reads stdin).
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        #[command(flatten)]
-        input: InputArgs,
+        /// Read every input as this format instead of detecting it.
+        #[arg(long = "input-format", value_name = "NAME", value_parser = parse_format)]
+        input_format: Option<Format>,
+        /// Read feedback from this sidecar file (default: beside the first input).
+        #[arg(long, value_name = "FILE")]
+        feedback: Option<PathBuf>,
         /// The file to write.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,

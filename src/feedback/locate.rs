@@ -37,9 +37,10 @@ impl Location {
     }
 
     /// Every existing place to read: the chosen file, or the default and the fallback.
+    /// Only regular files: a device (`/dev/full`) may never end.
     pub fn to_read(&self) -> Vec<PathBuf> {
         (self.primary.iter().chain(&self.fallback))
-            .filter(|p| p.exists())
+            .filter(|p| p.is_file())
             .cloned()
             .collect()
     }

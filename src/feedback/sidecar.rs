@@ -1,7 +1,8 @@
 //! Reading and appending the sidecar file. Appends are one `write` on a file opened with
 //! `O_APPEND`, then `fsync`: the kernel places each whole line at the end, so two
 //! processes marking the same export at once never interleave. Reading folds the history
-//! (a later line for the same id replaces it; `overrides` retires the one it edits;
+//! (a later line for the same id replaces it; `overrides` retires the one it edits for
+//! good;
 //! `valid: false` removes) and reports, never fails on, bad and torn lines.
 
 use super::FeedbackError;
@@ -81,8 +82,9 @@ fn fold(out: &mut Loaded) {
             }
         }
     }
-    out.retired = (latest.iter())
-        .filter(|r| r.valid)
+    // An edit retires what it overrides for good: removing the edit later does not bring
+    // the original back.
+    out.retired = (out.lines.iter())
         .filter_map(|r| r.overrides.clone())
         .collect();
     out.current = (latest.into_iter())
@@ -101,7 +103,9 @@ pub fn append(path: &Path, records: &[Record]) -> Result<(), FeedbackError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(open_err)?;
     }
+    // Readable too: the last byte is checked for a torn line.
     let file = std::fs::OpenOptions::new()
+        .read(true)
         .append(true)
         .create(true)
         .open(path)
