@@ -437,8 +437,8 @@ fn bad_lines_are_load_warnings_with_line_numbers_never_fatal() {
     )
     .unwrap();
     let set = {
-        let mut set = load_paths(&[input.clone()]);
-        feedback::load_into(&mut set, &[input.clone()], None);
+        let mut set = load_paths(std::slice::from_ref(&input));
+        feedback::load_into(&mut set, std::slice::from_ref(&input), None);
         set
     };
     let w = warnings(&set);
