@@ -661,3 +661,94 @@ fn export_golden_writes_mlflow_jsonl_and_csv() {
     );
     assert_eq!(lines.len(), 4, "header, two rows, and the final line break");
 }
+
+/// The Python with mlflow-skinny that `.ci/python-venv.sh` makes (run here when missing);
+/// `None` only when python3 itself is missing.
+fn mlflow_python() -> Option<PathBuf> {
+    let has_python = std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_python {
+        return None;
+    }
+    let venv = std::env::var_os("SPANLENS_VENV")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/spanlens-venv")))
+        .expect("SPANLENS_VENV or HOME is set");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/python-venv.sh");
+    // The script reuses a venv that has the pinned MLflow and makes one otherwise.
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .env("SPANLENS_VENV", &venv)
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "{} failed: {}{}",
+        script.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(venv.join("bin/python"))
+}
+
+#[test]
+fn mlflow_reads_the_sidecar_and_the_golden_set() {
+    let Some(python) = mlflow_python() else {
+        println!("skipped mlflow_reads_the_sidecar_and_the_golden_set: python3 is not installed");
+        return;
+    };
+    // Marks made with keys, as a reviewer makes them: every kind of record there is.
+    let input = export_copy("run.mlflow.json", MLFLOW.as_bytes());
+    let sidecar = input.with_file_name("run.mlflow.json.feedback.jsonl");
+    let mut app = app_with_sidecar(&input, None);
+    type_keys(&mut app, "+f5"); // the trace: good, score 5
+    type_keys(&mut app, "j-fnwrong city"); // the retriever: bad, with a note
+    press(&mut app, "enter");
+    type_keys(&mut app, "+"); // changed my mind: an edit that overrides
+    type_keys(&mut app, "jf3fx"); // the LLM: a score, then removed (valid: false)
+    type_keys(&mut app, "fe");
+    let Some(Effect::Edit { target, .. }) = app.effects.pop() else {
+        panic!("fe asks for the editor")
+    };
+    app.on_edited(target, Ok("{\"answer\": \"Sunny\"}\n".into()));
+    type_keys(&mut app, "gfe");
+    let Some(Effect::Edit { target, .. }) = app.effects.pop() else {
+        panic!("fe asks for the editor")
+    };
+    app.on_edited(target, Ok("It is sunny in Paris".into()));
+    let lines = lines_of(&sidecar);
+    assert!(lines.iter().any(|l| l["overrides"].is_string()));
+    assert!(lines.iter().any(|l| l["valid"] == false));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["expectation"]["value"]["answer"] == "Sunny")
+    );
+
+    let golden = |format: &str| {
+        export_golden(&input, format, &[]);
+        input.with_file_name(format!("golden.{format}"))
+    };
+    let (m, j, c) = (golden("mlflow"), golden("jsonl"), golden("csv"));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/mlflow_roundtrip.py");
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .args([&sidecar, &m, &j, &c])
+        .output()
+        .expect("the venv's python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "MLflow rejected the files:\n{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{stdout}");
+    assert!(
+        stdout.contains(&format!("{} sidecar lines", lines.len())),
+        "{stdout}"
+    );
+    // The retriever stays out: the export's judge says "no" although the reviewer now says good.
+    assert!(stdout.contains("2 golden records"), "{stdout}");
+}
