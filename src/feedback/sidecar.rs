@@ -7,7 +7,7 @@
 
 use super::FeedbackError;
 use super::record::Record;
-use crate::model::{Diagnostic, Pos, TraceSet};
+use crate::model::{Diagnostic, Pos, TraceIx, TraceSet};
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -154,22 +154,38 @@ fn write_once(mut file: &std::fs::File, path: &Path, line: &[u8]) -> Result<(), 
 
 /// Adds the sidecars' assessments to `set` beside the export's own (so the detail pane,
 /// search, stats and diff all see them), drops export assessments an edit retired, and
-/// reports the sidecars' bad lines as load warnings.
+/// reports the sidecars' bad lines as load warnings. The export's assessments keep their
+/// targets; the new ones are linked through one map of trace ids (O(traces + records)).
 pub fn attach(set: &mut TraceSet, sidecars: Vec<(PathBuf, Loaded)>) {
+    let retired: HashSet<&String> = sidecars.iter().flat_map(|(_, l)| &l.retired).collect();
+    let keep: Vec<bool> = (set.assessments.iter())
+        .map(|a| !a.id.as_ref().is_some_and(|id| retired.contains(id)))
+        .collect();
+    let mut k = keep.iter();
+    set.assessments.retain(|_| *k.next().unwrap_or(&true));
+    let mut k = keep.iter();
+    set.assessment_targets
+        .retain(|_| *k.next().unwrap_or(&true));
+    let traces: HashMap<String, TraceIx> = (0..set.traces.len() as u32)
+        .map(TraceIx)
+        .map(|t| (set.trace_id(t).to_owned(), t))
+        .collect();
     let mut seen: HashSet<String> = HashSet::new();
-    for (_, loaded) in &sidecars {
-        set.assessments
-            .retain(|a| !(a.id.as_ref()).is_some_and(|id| loaded.retired.contains(id)));
-    }
     for (_, loaded) in sidecars {
         for r in &loaded.current {
-            if seen.insert(r.assessment_id.clone()) {
-                set.assessments.push(r.to_assessment());
+            if !seen.insert(r.assessment_id.clone()) {
+                continue;
             }
+            let a = r.to_assessment();
+            let trace = traces.get(&a.trace_id).copied();
+            let span = trace
+                .zip(a.span_id.as_deref())
+                .and_then(|(t, s)| set.find_span(t, s));
+            set.assessments.push(a);
+            set.assessment_targets.push((trace, span));
         }
         set.diagnostics.extend(loaded.problems);
     }
-    set.resolve_assessments();
 }
 
 #[cfg(test)]

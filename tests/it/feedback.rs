@@ -752,3 +752,42 @@ fn mlflow_reads_the_sidecar_and_the_golden_set() {
     // The retriever stays out: the export's judge says "no" although the reviewer now says good.
     assert!(stdout.contains("2 golden records"), "{stdout}");
 }
+
+#[test]
+fn feedback_keys_are_in_the_help_and_the_config() {
+    let input = export_copy(
+        "run.otlp.jsonl",
+        &std::fs::read(fixture("agent.otlp.jsonl")).unwrap(),
+    );
+    let mut app = app_with_sidecar(&input, None);
+    type_keys(&mut app, "?");
+    let help = screen_text(&render(&mut app, 100, 120)).join("\n");
+    for line in [
+        "feedback: thumbs up on span (root: trace)",
+        "feedback: score 1 of 5",
+        "feedback: expected output in $EDITOR",
+        "feedback: retry saving unsaved",
+    ] {
+        assert!(help.contains(line), "help lacks {line:?}:\n{help}");
+    }
+    press(&mut app, "esc");
+    let mut theme = app.theme.clone();
+    spanlens::tui::config::apply(
+        "[keys]\n\"ctrl-g\" = \"thumbs_up\"\n[keys.traces]\n\"b\" = \"score1\"\n",
+        &mut app.keymap,
+        &mut theme,
+    )
+    .unwrap();
+    press(&mut app, "ctrl-g");
+    assert!(
+        status(&app).starts_with("recorded thumbs up"),
+        "{}",
+        status(&app)
+    );
+    type_keys(&mut app, "b");
+    assert!(
+        status(&app).starts_with("recorded score 1/5"),
+        "{}",
+        status(&app)
+    );
+}
