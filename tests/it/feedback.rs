@@ -791,3 +791,29 @@ fn feedback_keys_are_in_the_help_and_the_config() {
         status(&app)
     );
 }
+
+#[test]
+fn langsmith_feedback_stats_are_assessments_too() {
+    let run = r#"{"id":"01a223ca-632a-7d0b-8b59-0164268a3c04","name":"agent","run_type":"chain","start_time":"2026-11-28T20:13:15.946665Z","end_time":"2026-11-28T20:13:15.961319Z","inputs":{"question":"weather?"},"outputs":{"output":"rainy"},"parent_run_id":null,"trace_id":"01a223ca-632a-7d0b-8b59-0164268a3c04","dotted_order":"20261128T201315946665Z01a223ca-632a-7d0b-8b59-0164268a3c04","feedback_stats":{"user_score":{"n":2,"avg":1.5},"thumbs":{"n":1,"avg":null,"values":{"down":1}}}}"#;
+    let set = load_text("runs.jsonl", format!("{run}\n").as_bytes());
+    let root = span_named(&set, "agent");
+    let got: Vec<(String, Value, Option<String>)> = set
+        .assessments_for(set.trace_of(root), Some(root))
+        .map(|a| (a.name.clone(), a.value.clone(), a.rationale.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "user_score".into(),
+                json!(1.5),
+                Some("average of 2 feedback records".into())
+            ),
+            (
+                "thumbs".into(),
+                json!({"n": 1, "avg": null, "values": {"down": 1}}),
+                Some("average of 1 feedback record".into())
+            ),
+        ]
+    );
+}
