@@ -52,8 +52,18 @@ pub fn load_into(
     chosen: Option<&std::path::Path>,
 ) -> Store {
     let location = Location::for_inputs(inputs, chosen, |k| std::env::var(k).ok());
+    let mut places = location.to_read();
+    // Without `--feedback`, every loaded file's own sidecar too (a directory's files).
+    if chosen.is_none() {
+        let files = set.files.iter().map(|f| std::path::Path::new(&f.path));
+        for p in files.filter_map(locate::beside).filter(|p| p.is_file()) {
+            if !places.contains(&p) {
+                places.push(p);
+            }
+        }
+    }
     let mut sidecars = Vec::new();
-    for path in location.to_read() {
+    for path in places {
         match read(&path) {
             Ok(loaded) => sidecars.push((path, loaded)),
             Err(e) => set.diagnostics.push(crate::model::Diagnostic {

@@ -817,3 +817,23 @@ fn langsmith_feedback_stats_are_assessments_too() {
         ]
     );
 }
+
+#[test]
+fn a_directory_reads_each_files_sidecar_as_feedback_not_as_traces() {
+    let input = export_copy("run.mlflow.json", MLFLOW.as_bytes());
+    let side = input.with_file_name("run.mlflow.json.feedback.jsonl");
+    feedback::append(
+        &side,
+        &[fixed("score", Judgement::Feedback(json!(5)), None)],
+    )
+    .unwrap();
+    let dir = input.parent().unwrap();
+    let out = run_spanlens(&["feedback", "--json", dir.to_str().unwrap()], &[]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["assessments"].as_array().unwrap().len(), 2, "{doc}");
+    assert_eq!(
+        doc["warnings"],
+        json!([]),
+        "the sidecar is not a bad trace file"
+    );
+}
