@@ -99,6 +99,12 @@ fn marking_with_keys_saves_mlflow_records_beside_the_export() {
     type_keys(&mut app, "fn");
     assert!(app.note.is_some(), "fn opens the note line");
     type_keys(&mut app, "wrong city");
+    let screen = screen_text(&render(&mut app, 100, 30));
+    assert!(
+        screen[29].starts_with("note: wrong city▏  Enter records · Esc drops"),
+        "the note is typed on the status line: {}",
+        screen[29]
+    );
     press(&mut app, "backspace");
     type_keys(&mut app, "y");
     press(&mut app, "enter");
