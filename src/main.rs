@@ -38,6 +38,8 @@ fn main() {
                 std::process::exit(1);
             }
         }
+        Some(Command::Feedback { paths, input, json }) => cli::feedback::list(&paths, &input, json),
+        Some(Command::Export { what }) => cli::feedback::export(what),
         None => explore(args.paths, args.input),
     }
 }
@@ -50,7 +52,8 @@ fn explore(paths: Vec<std::path::PathBuf>, input: cli::InputArgs) {
     }
     let (keymap, theme) =
         terminal_settings("the explorer needs a terminal; for a report use `spanlens summary`");
-    if let Err(e) = spanlens::tui::run::run(paths, input.options(), keymap, theme) {
+    let feedback = input.feedback.clone();
+    if let Err(e) = spanlens::tui::run::run(paths, input.options(), feedback, keymap, theme) {
         eprintln!("spanlens: {e}");
         std::process::exit(cli::EXIT_NOTHING_LOADED);
     }
@@ -106,6 +109,7 @@ fn diff(
     use cli::diff::OutFormat;
     let input = cli::InputArgs {
         format: input_format,
+        ..Default::default()
     };
     let side = |spec: &str| match cli::diff::resolve(spec, &input) {
         Ok(s) => s,

@@ -1,6 +1,7 @@
 //! Command-line interface: argument parsing and the non-interactive subcommands.
 
 pub mod diff;
+pub mod feedback;
 pub mod search;
 pub mod summary;
 
@@ -87,6 +88,47 @@ pub enum Command {
     },
     /// Print the manual page (roff): `spanlens man > spanlens.1 && man ./spanlens.1`.
     Man,
+    /// List every assessment: the export's own and those in the feedback sidecar.
+    Feedback {
+        /// Trace files or directories (`-` reads stdin).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        input: InputArgs,
+        /// Print one JSON object for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a data set built from the traces.
+    Export {
+        #[command(subcommand)]
+        what: ExportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// An evaluation set: every trace or span marked good or given an expected output.
+    Golden {
+        /// Trace files or directories (`-` reads stdin).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Read every input as this format instead of detecting it.
+        #[arg(long = "input-format", value_name = "NAME", value_parser = parse_format)]
+        input_format: Option<Format>,
+        /// Read feedback from this sidecar file (default: beside the first input).
+        #[arg(long, value_name = "FILE")]
+        feedback: Option<PathBuf>,
+        /// The file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// mlflow: `mlflow.genai.evaluate` data records; jsonl, csv: input/output/expected.
+        #[arg(long, default_value = "mlflow", value_parser = golden_format())]
+        format: crate::feedback::golden::GoldenFormat,
+        /// Only items whose span (a trace's root) matches this search query.
+        #[arg(long = "where", value_name = "QUERY")]
+        where_: Option<String>,
+    },
 }
 
 /// Options shared by every command that loads traces.
@@ -95,6 +137,9 @@ pub struct InputArgs {
     /// Read every input as this format instead of detecting it.
     #[arg(long, value_name = "NAME", value_parser = parse_format)]
     pub format: Option<Format>,
+    /// Read and save feedback in this sidecar file (default: beside the first input).
+    #[arg(long, value_name = "FILE")]
+    pub feedback: Option<PathBuf>,
 }
 
 /// Writes the completion script for `shell` to `out`.
@@ -118,6 +163,14 @@ pub fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
     Ok(())
 }
 
+/// `--format` of `export golden`: the names, completed and listed in `--help`.
+fn golden_format()
+-> impl clap::builder::TypedValueParser<Value = crate::feedback::golden::GoldenFormat> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["mlflow", "jsonl", "csv"])
+        .map(|s| s.parse().expect("one of the names listed"))
+}
+
 fn parse_format(s: &str) -> Result<Format, String> {
     Format::from_name(s).ok_or_else(|| format!("unknown format '{s}'; known: {}", Format::names()))
 }
@@ -139,7 +192,10 @@ pub const EXIT_NOTHING_LOADED: i32 = 2;
 pub fn load_or_exit(paths: &[PathBuf], input: &InputArgs) -> TraceSet {
     let quiet = |_: Progress| {};
     match load::load(paths, &input.options(), &quiet) {
-        Ok(set) => set,
+        Ok(mut set) => {
+            crate::feedback::load_into(&mut set, paths, input.feedback.as_deref());
+            set
+        }
         Err(e) => {
             eprintln!("spanlens: {}", crate::inert::text(&e.to_string()));
             std::process::exit(EXIT_NOTHING_LOADED);

@@ -81,6 +81,24 @@ pub enum Action {
     PrevDiff,
     /// Fold away subtrees in which nothing changed, or show them again.
     HideUnchanged,
+    /// Mark the selected span (the trace, on its root or in the trace list) good.
+    ThumbsUp,
+    /// Mark the selected span (or trace) bad.
+    ThumbsDown,
+    /// Give the selected span (or trace) a score of 1 to 5.
+    Score1,
+    Score2,
+    Score3,
+    Score4,
+    Score5,
+    /// Write a free-text note on the selected span (or trace).
+    FeedbackNote,
+    /// Write the expected output in `$EDITOR`, starting from the actual output.
+    ExpectedOutput,
+    /// Remove your judgements on the selected span (or trace).
+    RemoveFeedback,
+    /// Retry saving judgements that could not be written.
+    SaveFeedback,
 }
 
 impl Action {

@@ -53,6 +53,11 @@ pub enum Effect {
     Peek(String),
     /// Compute a diff on a worker; the result comes back to `on_diff_ready`.
     Diff(super::app_diff::DiffJob),
+    /// Edit `text` in `$EDITOR`; the result comes back to `on_edited`.
+    Edit {
+        target: super::app_feedback::Target,
+        text: String,
+    },
 }
 
 /// Screen areas from the last render, for mouse hits.
@@ -93,6 +98,12 @@ pub struct App {
     pub loading: super::loading::LoadingList,
     /// While loading: the id of the trace shown as read so far (`set` holds only it).
     pub partial: Option<String>,
+    /// Where marks are saved, and those not saved yet.
+    pub feedback: crate::feedback::Store,
+    /// Judgements per trace, for the trace list's column.
+    pub tallies: Vec<crate::feedback::verdict::Tally>,
+    /// The note being typed, if any.
+    pub note: Option<super::app_feedback::NoteInput>,
 }
 
 impl App {
@@ -124,6 +135,12 @@ impl App {
             loading: Default::default(),
             headline: Default::default(),
             partial: None,
+            feedback: crate::feedback::Store::new(crate::feedback::Location {
+                primary: None,
+                fallback: None,
+            }),
+            tallies: Vec::new(),
+            note: None,
         }
     }
 
@@ -164,6 +181,7 @@ impl App {
         self.set = set;
         self.traces = TraceList::new(&self.set);
         self.headline = super::headline::Headline::of(&self.set);
+        self.tallies = crate::feedback::verdict::tallies(&self.set);
         self.overlay_lines = None;
     }
 
@@ -181,6 +199,9 @@ impl App {
     pub fn handle_key(&mut self, key: Key) -> bool {
         if self.overlay == Overlay::Search {
             return self.search_key(key);
+        }
+        if self.note.is_some() {
+            return self.note_key(key);
         }
         self.pending.push(key);
         match self.keymap.lookup(self.context(), &self.pending) {
@@ -218,6 +239,15 @@ impl App {
             Action::Search => self.open_search(),
             Action::NextHit | Action::PrevHit => return self.step_hit(action == Action::NextHit),
             Action::ToggleFilter => self.toggle_filter(),
+            Action::ThumbsUp | Action::ThumbsDown | Action::FeedbackNote => {
+                return self.update_feedback(action);
+            }
+            Action::Score1 | Action::Score2 | Action::Score3 | Action::Score4 | Action::Score5 => {
+                return self.update_feedback(action);
+            }
+            Action::ExpectedOutput | Action::RemoveFeedback | Action::SaveFeedback => {
+                return self.update_feedback(action);
+            }
             _ => {
                 return match self.screen {
                     Screen::Loading => self.update_loading(action),

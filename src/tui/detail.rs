@@ -66,6 +66,11 @@ impl DetailPane {
         self.tree_state = TreeState::default();
     }
 
+    /// Drops the laid-out document (the span's assessments changed), keeping the cursor.
+    pub fn invalidate(&mut self) {
+        self.built_for = None;
+    }
+
     /// Lays out the document for `width` cells unless it already is.
     pub fn layout(&mut self, set: &TraceSet, theme: &Theme, width: u16) {
         let Some(span) = self.span else {

@@ -419,6 +419,9 @@ fn feedback(b: &mut Builder, set: &TraceSet, ix: SpanIx) {
         if let Some(src) = &a.source {
             f.push(("by", src.clone(), b.theme.muted()));
         }
+        if let Some(t) = a.time_ns {
+            f.push(("at", format_iso_ms(t), b.theme.muted()));
+        }
         if let Some(e) = &a.error {
             f.push(("error", e.clone(), b.theme.error()));
         }

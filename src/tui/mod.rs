@@ -3,6 +3,7 @@
 pub mod action;
 pub mod app;
 pub mod app_diff;
+pub mod app_feedback;
 mod app_loading;
 mod app_mouse;
 mod app_search;
@@ -12,6 +13,7 @@ pub mod config;
 pub mod detail;
 mod detail_doc;
 pub mod diff_view;
+mod editor;
 pub mod headline;
 pub mod json_view;
 pub mod keymap;

@@ -44,6 +44,7 @@ pub fn settings() -> Result<(KeyMap, Theme), String> {
 pub fn run(
     paths: Vec<PathBuf>,
     opts: LoadOptions,
+    feedback: Option<PathBuf>,
     keymap: KeyMap,
     theme: Theme,
 ) -> anyhow::Result<()> {
@@ -53,8 +54,13 @@ pub fn run(
         preview: Some(peek.clone()),
         ..opts
     };
-    let app = App::loading(keymap, theme);
-    session(app, Some(&peek), |tx| spawn_loader(paths, opts, tx.clone()))
+    let mut app = App::loading(keymap, theme);
+    let env = |k: &str| std::env::var(k).ok();
+    let location = crate::feedback::Location::for_inputs(&paths, feedback.as_deref(), env);
+    app.feedback = crate::feedback::Store::new(location);
+    session(app, Some(&peek), |tx| {
+        spawn_loader(paths, opts, feedback, tx.clone())
+    })
 }
 
 /// Runs the diff view on two traces already loaded (from `spanlens diff`).
@@ -169,7 +175,12 @@ fn spawn_input(tx: mpsc::Sender<Msg>) {
         .expect("spawning the input thread");
 }
 
-fn spawn_loader(paths: Vec<PathBuf>, opts: LoadOptions, tx: mpsc::Sender<Msg>) {
+fn spawn_loader(
+    paths: Vec<PathBuf>,
+    opts: LoadOptions,
+    feedback: Option<PathBuf>,
+    tx: mpsc::Sender<Msg>,
+) {
     std::thread::Builder::new()
         .name("loader".into())
         .spawn(move || {
@@ -182,7 +193,10 @@ fn spawn_loader(paths: Vec<PathBuf>, opts: LoadOptions, tx: mpsc::Sender<Msg>) {
             // A panic while loading must become an error, not a dead UI.
             let load = || {
                 test_panic("loader");
-                load::load(&paths, &opts, &progress)
+                let mut set = load::load(&paths, &opts, &progress)?;
+                // The feedback sidecar loads with the export (its marks are assessments).
+                crate::feedback::load_into(&mut set, &paths, feedback.as_deref());
+                Ok(set)
             };
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(load))
                 .unwrap_or_else(|_| {
@@ -232,6 +246,10 @@ fn run_effects(
                         let (generation, view) = job.run();
                         let _ = tx.send(Msg::Diff(generation, Box::new(view)));
                     })?;
+            }
+            Effect::Edit { target, text } => {
+                let edited = terminal::suspend(terminal, || super::editor::edit(&text))?;
+                app.on_edited(target, edited);
             }
             Effect::Pager(text) => {
                 let outcome = terminal::suspend(terminal, || page(&text))?;

@@ -63,14 +63,24 @@ pub fn restore() {
     }
 }
 
-/// Hands the terminal to another program (the pager) and takes it back afterwards.
+/// Hands the terminal to another program (the pager, the editor) and takes it back
+/// afterwards.
 pub fn suspend<T>(terminal: &mut Term, f: impl FnOnce() -> T) -> io::Result<T> {
     restore();
     let out = f();
     enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);
-    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
-    terminal.clear()?;
+    execute!(
+        io::stdout(),
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        ratatui::crossterm::terminal::Clear(ratatui::crossterm::terminal::ClearType::All)
+    )?;
+    // Not `terminal.clear()`: it asks the terminal where the cursor is, and the input
+    // thread reading stdin takes the answer (the call then fails after a timeout). A
+    // blank screen and blank buffers make the next draw repaint everything.
+    terminal.current_buffer_mut().reset();
+    terminal.swap_buffers();
     Ok(out)
 }
 

@@ -5,6 +5,7 @@ mod common;
 mod corpus;
 mod detail;
 mod diff;
+mod feedback;
 mod load_console;
 mod load_langfuse;
 mod load_langsmith;

@@ -281,3 +281,47 @@ fn a_trace_opens_as_read_so_far_while_its_file_loads() {
     pane.keys(&["q"]);
     assert_eq!(pane.exit_status(), 0);
 }
+
+#[test]
+fn marks_are_saved_beside_the_export_and_shown_when_it_opens_again() {
+    let input = crate::common::temp_file(
+        "run.otlp.jsonl",
+        &std::fs::read("tests/fixtures/agent.otlp.jsonl").unwrap(),
+    );
+    // An "editor" that writes the expected output into the file it is given.
+    let editor = input.with_file_name("editor.sh");
+    std::fs::write(&editor, "#!/bin/sh\nprintf 'Sunny in Paris\\n' > \"$1\"\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let editor_cmd = editor.display().to_string();
+    let path = input.display().to_string();
+    let pane = Pane::start("mark", &path, &[("EDITOR", &editor_cmd), ("USER", "ann")]);
+    pane.wait("the trace list", |s| s.contains("trace (name)"));
+    pane.keys(&["+"]);
+    pane.wait_for("recorded thumbs up on trace");
+    pane.keys(&["Enter"]);
+    pane.wait_for("─ spans");
+    pane.keys(&["j", "j", "f", "e"]);
+    pane.wait_for("recorded expected output on span \"chat gpt-4o\"");
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_status(), 0);
+    let sidecar = input.with_file_name("run.otlp.jsonl.feedback.jsonl");
+    let text = std::fs::read_to_string(&sidecar).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(lines[0]["source"]["source_id"], "ann");
+    assert_eq!(lines[1]["expectation"]["value"], "Sunny in Paris");
+    drop(pane);
+
+    let pane = Pane::start("mark2", &path, &[]);
+    let screen = pane.wait("the trace list", |s| s.contains("trace (name)"));
+    assert!(
+        screen.contains("feedback") && screen.contains("+1 ·1"),
+        "{screen}"
+    );
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_status(), 0);
+}

@@ -6,6 +6,7 @@
 #![deny(unsafe_code)]
 
 pub mod diff;
+pub mod feedback;
 pub mod inert;
 pub mod load;
 pub mod memory;

@@ -79,6 +79,7 @@ pub fn count(n: usize, noun: &str) -> String {
 pub fn bottom(frame: &mut Frame, app: &App, area: Rect) {
     let theme = &app.theme;
     let left = match (&app.status, &app.progress) {
+        _ if app.note.is_some() => note_prompt(app),
         // While loading, a message (a trace opened as read so far) shares the line.
         (Some(msg), Some(p)) => format!("{} · {}", crate::inert::line(msg), progress_text(p)),
         (None, Some(p)) => progress_text(p),
@@ -103,6 +104,15 @@ pub fn bottom(frame: &mut Frame, app: &App, area: Rect) {
     frame
         .buffer_mut()
         .set_line(area.x, area.y, &line, area.width);
+}
+
+/// The note being typed, on the status line.
+fn note_prompt(app: &App) -> String {
+    let text = app.note.as_ref().map_or("", |n| n.text.as_str());
+    format!(
+        "note: {}▏  Enter records · Esc drops",
+        crate::inert::line(text)
+    )
 }
 
 fn progress_text(p: &crate::load::Progress) -> String {

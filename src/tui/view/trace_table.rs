@@ -17,6 +17,8 @@ pub fn render(frame: &mut Frame, app: &mut App, area: Rect) {
     let set = app.set.clone();
     let theme = &app.theme;
     let wide = area.width >= 100;
+    // The feedback column shows once anything is judged.
+    let judged = !set.assessments.is_empty();
     let (start, end) = (
         app.traces.offset,
         (app.traces.offset + height).min(app.traces.order.len()),
@@ -47,7 +49,7 @@ pub fn render(frame: &mut Frame, app: &mut App, area: Rect) {
         } else {
             Style::new()
         };
-        Row::new(vec![
+        let mut cells = vec![
             Cell::from(Line::from(vec![Span::styled(mark, theme.accent()), err])),
             Cell::from(inert::line(set.str(tr.name)).into_owned()).style(style),
             Cell::from(when),
@@ -64,7 +66,11 @@ pub fn render(frame: &mut Frame, app: &mut App, area: Rect) {
                 compact(tr.input_tokens),
                 compact(tr.output_tokens)
             )),
-        ])
+        ];
+        if judged {
+            cells.push(feedback_cell(app.tallies.get(t as usize), theme));
+        }
+        Row::new(cells)
     });
     let sort_mark = |label: &str| {
         let mark = if app.traces.descending { "▼" } else { "▲" };
@@ -74,7 +80,7 @@ pub fn render(frame: &mut Frame, app: &mut App, area: Rect) {
             label.to_owned()
         }
     };
-    let header = Row::new(vec![
+    let mut header = vec![
         String::new(),
         clip(&format!("trace ({})", sort_mark("name")), 40),
         sort_mark("start"),
@@ -82,9 +88,8 @@ pub fn render(frame: &mut Frame, app: &mut App, area: Rect) {
         sort_mark("spans"),
         sort_mark("errors"),
         sort_mark("tokens"),
-    ])
-    .style(theme.header());
-    let widths = [
+    ];
+    let mut widths = vec![
         Constraint::Length(2),
         Constraint::Min(12),
         Constraint::Length(if wide { 19 } else { 8 }),
@@ -93,12 +98,38 @@ pub fn render(frame: &mut Frame, app: &mut App, area: Rect) {
         Constraint::Length(7),
         Constraint::Length(13),
     ];
+    if judged {
+        header.push("feedback".into());
+        widths.push(Constraint::Length(9));
+    }
+    let header = Row::new(header).style(theme.header());
     let table = Table::new(rows, widths)
         .header(header)
         .row_highlight_style(theme.selection());
     let mut state =
         TableState::default().with_selected(Some(app.traces.cursor.saturating_sub(start)));
     frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// A trace's judgements: `+2 -1` (good, bad), and `·3` for the others; blank for none.
+fn feedback_cell(
+    tally: Option<&crate::feedback::verdict::Tally>,
+    theme: &crate::tui::theme::Theme,
+) -> Cell<'static> {
+    let Some(t) = tally else {
+        return Cell::from("");
+    };
+    let mut spans = Vec::new();
+    if t.good > 0 {
+        spans.push(Span::styled(format!("+{} ", t.good), theme.accent()));
+    }
+    if t.bad > 0 {
+        spans.push(Span::styled(format!("-{} ", t.bad), theme.error()));
+    }
+    if t.other > 0 {
+        spans.push(Span::styled(format!("·{}", t.other), theme.muted()));
+    }
+    Cell::from(Line::from(spans))
 }
 
 /// Token counts in 4 characters or so: `950`, `12.3k`, `4.1M`.

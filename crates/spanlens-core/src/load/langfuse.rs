@@ -339,6 +339,10 @@ fn add_score(batch: &mut Batch, o: &RawObject, trace_fallback: Option<&str>) {
         rationale: non_empty(o.str(&["comment"])),
         source: non_empty(o.str(&["source"])),
         error: None,
+        id: non_empty(o.str(&["id"])),
+        time_ns: o
+            .str(&["timestamp", "createdAt", "created_at"])
+            .and_then(|t| time::parse_iso(&t)),
     });
 }
 

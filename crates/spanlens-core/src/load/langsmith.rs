@@ -4,7 +4,8 @@
 //! A patch completes a post (end time, outputs, error, events): they are merged field by
 //! field, the patch winning, and the merged record is written to the arena as compact JSON
 //! so its text references point at one record. Posts nobody patched are read in place.
-//! Every non-null top-level field becomes an attribute named as in the file.
+//! Every non-null top-level field becomes an attribute named as in the file;
+//! `feedback_stats` also become assessments.
 
 use super::Sink;
 use super::json::{CowStr, Ctx, RawObject, is_null, raw_str};
@@ -246,7 +247,40 @@ fn add_run(
         }
     }
     batch.finish(d);
+    feedback_stats(batch, o, &links);
     links.id
+}
+
+/// A run's `feedback_stats` (`{"correctness": {"n": 2, "avg": 0.5}}`, what LangSmith keeps
+/// of its feedback on the run) as one assessment per key: the average (or the whole stats
+/// object when there is none), with the count as the rationale.
+fn feedback_stats(batch: &mut Batch, o: &RawObject, links: &Links) {
+    let stats = o.get("feedback_stats").filter(|v| !is_null(v));
+    let Some(Value::Object(keys)) = stats.map(decode_small) else {
+        return;
+    };
+    let norm = |id: &Option<String>| {
+        crate::model::ids::normalize(id.as_deref().unwrap_or("")).into_owned()
+    };
+    for (name, st) in keys {
+        let value = st.get("avg").filter(|v| !v.is_null()).cloned();
+        let n = st.get("n").and_then(Value::as_u64);
+        batch.assessments.push(crate::model::Assessment {
+            trace_id: norm(&links.trace),
+            span_id: links.id.as_ref().map(|_| norm(&links.id)),
+            name,
+            kind: "feedback".into(),
+            value: value.unwrap_or(st),
+            rationale: n.map(|n| {
+                format!(
+                    "average of {n} feedback record{}",
+                    if n == 1 { "" } else { "s" }
+                )
+            }),
+            source: Some("LangSmith feedback_stats".into()),
+            ..Default::default()
+        });
+    }
 }
 
 /// A run's own, trace and parent ids. `dotted_order` (`<time>Z<uuid>` segments from the

@@ -349,6 +349,10 @@ fn assessment(v: &Value) -> Option<Assessment> {
         rationale: s("rationale"),
         source,
         error,
+        id: s("assessment_id"),
+        time_ns: s("last_update_time")
+            .or_else(|| s("create_time"))
+            .and_then(|t| crate::model::time::parse_iso(&t)),
     })
 }
 

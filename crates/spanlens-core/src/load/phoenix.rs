@@ -245,6 +245,7 @@ fn load_annotation(sink: &mut Sink, ctx: &Ctx, o: &RawObject, raw: &RawValue) {
         rationale,
         source,
         error: None,
+        ..Assessment::default()
     });
 }
 

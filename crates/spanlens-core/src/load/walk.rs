@@ -1,6 +1,6 @@
 //! Turning command-line paths into inputs: files, directories walked recursively (hidden
-//! entries and symlinked directories skipped, depth bounded), MLflow file-store trace
-//! directories recognised as one input, and `-` for stdin.
+//! entries, feedback sidecars and symlinked directories skipped, depth bounded), MLflow
+//! file-store trace directories recognised as one input, and `-` for stdin.
 
 use crate::model::{Diagnostic, Pos};
 use std::path::{Path, PathBuf};
@@ -83,7 +83,10 @@ fn walk(dir: &Path, depth: usize, items: &mut Vec<Item>, diags: &mut Vec<Diagnos
             .file_name()
             .and_then(|n| n.to_str())
             .is_some_and(|n| n.starts_with('.'));
-        if hidden {
+        // Feedback sidecars beside the exports are read as feedback, not traces.
+        let sidecar = (path.file_name().and_then(|n| n.to_str()))
+            .is_some_and(|n| n.ends_with(crate::feedback::locate::SUFFIX));
+        if hidden || sidecar {
             continue;
         }
         let is_link = path

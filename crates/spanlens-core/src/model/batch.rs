@@ -73,6 +73,10 @@ pub struct Assessment {
     pub rationale: Option<String>,
     pub source: Option<String>,
     pub error: Option<String>,
+    /// The source's own id for it (MLflow `assessment_id`), when it has one.
+    pub id: Option<String>,
+    /// When it was made or last changed, in ns since the epoch, when the source says.
+    pub time_ns: Option<i64>,
 }
 
 /// Spans and records parsed from one chunk of one file.

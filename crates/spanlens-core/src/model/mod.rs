@@ -38,7 +38,7 @@ pub struct FileReport {
 }
 
 /// Every loaded trace, in one arena.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct TraceSet {
     pub files: Vec<FileReport>,
     pub sources: Sources,

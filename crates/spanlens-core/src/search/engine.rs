@@ -124,7 +124,8 @@ pub fn run_using(
         Scope::All => 0..set.spans.len(),
         Scope::Trace(t) => set.trace(t).spans(),
     };
-    let keep = |ix: SpanIx| passes(set, ix, &query.filters);
+    let marks = super::assess::Marks::of(set, &query.filters);
+    let keep = |ix: SpanIx| passes(set, ix, &query.filters) && marks.keeps(ix);
     let mut m = TextMatcher::new(query);
     let t = crate::timing::phase("search: short fields");
     let mut short = short::hits(set, query, range.clone(), &keep);
@@ -353,7 +354,8 @@ fn searches_long(q: &Query) -> bool {
         .any(|f| q.searches(*f))
 }
 
-/// Returns true when span `ix` passes every filter.
+/// Returns true when span `ix` passes every property filter (assessment filters are
+/// `assess::Marks`).
 pub fn passes(set: &TraceSet, ix: SpanIx, filters: &[Filter]) -> bool {
     let s = set.span(ix);
     filters.iter().all(|f| match f {
@@ -369,6 +371,8 @@ pub fn passes(set: &TraceSet, ix: SpanIx, filters: &[Filter]) -> bool {
                 Cmp::Ge => d >= *ns,
             }
         }
+        // Checked against `assess::Marks`, built once per search.
+        Filter::Feedback(_) | Filter::Assess(_) => true,
     })
 }
 

@@ -2,6 +2,7 @@
 //! tool calls, prompts, outputs and attributes, and filters that narrow the tree.
 //! Nothing here imports the UI; the matcher itself is isolated in `matcher`.
 
+pub mod assess;
 pub mod engine;
 pub mod fields;
 pub mod matcher;

@@ -2,7 +2,8 @@
 //!
 //! Plain words search everything. Field scopes narrow where text is looked for:
 //! `name:`, `tool:`, `prompt:`, `out:`, `attr:KEY`. Filters keep spans by property:
-//! `kind:llm`, `status:error`, `model:NAME`, `dur>2s`, `dur<=150ms`. A leading `'` makes the
+//! `kind:llm`, `status:error`, `model:NAME`, `dur>2s`, `dur<=150ms`, and by their human
+//! judgements: `feedback:bad`, `feedback:good`, `assess:NAME`, `assess:NAME<3`. A leading `'` makes the
 //! text an exact substring (as in fzf), `re:` a regular expression; otherwise matching is
 //! fuzzy. Case is smart: lower case ignores case, any upper case makes it matter.
 
@@ -77,6 +78,10 @@ pub enum Filter {
     Status(Status),
     Model(String),
     Duration(Cmp, i64),
+    /// `feedback:good` / `feedback:bad` (see `assess`).
+    Feedback(crate::feedback::Verdict),
+    /// `assess:NAME`, `assess:NAME<3` (see `assess`).
+    Assess(super::assess::AssessFilter),
 }
 
 /// What a query token turned out to be.
@@ -184,6 +189,16 @@ impl Query {
             }
             "model" => {
                 self.filters.push(Filter::Model(value.to_ascii_lowercase()));
+                return Ok(Token::Taken);
+            }
+            "feedback" => {
+                self.filters
+                    .push(super::assess::parse_feedback(token, value)?);
+                return Ok(Token::Taken);
+            }
+            "assess" => {
+                self.filters
+                    .push(super::assess::parse_assess(token, value)?);
                 return Ok(Token::Taken);
             }
             _ => return Ok(Token::Word(token)),
