@@ -1,6 +1,7 @@
 //! Integration tests, in one binary to keep link time down on a 2-core machine.
 
 mod common;
+mod copies;
 mod corpus;
 mod detail;
 mod diff;
