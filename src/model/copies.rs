@@ -89,9 +89,9 @@ fn clusters<'a>(group: &[usize], span: &impl Fn(usize) -> &'a Span) -> Vec<Vec<u
     let mut out: Vec<Vec<usize>> = Vec::new();
     for &k in group {
         let s = span(k);
-        let home = out.iter_mut().find(|c| {
-            same_span(span(c[0]), s) && c.iter().all(|&m| span(m).file != s.file)
-        });
+        let home = out
+            .iter_mut()
+            .find(|c| same_span(span(c[0]), s) && c.iter().all(|&m| span(m).file != s.file));
         match home {
             Some(c) => c.push(k),
             None => out.push(vec![k]),
@@ -120,7 +120,7 @@ pub(super) fn same_time(a: i64, b: i64) -> bool {
 /// from 1 µs (also the noise of nanoseconds passed through a 64-bit float) up to 1 s.
 fn grain(t: i64) -> u64 {
     let mut g = 1_000u64;
-    while g < 1_000_000_000 && t.unsigned_abs() % (g * 10) == 0 {
+    while g < 1_000_000_000 && t.unsigned_abs().is_multiple_of(g * 10) {
         g *= 10;
     }
     g
@@ -132,7 +132,7 @@ fn coarseness(s: &Span) -> u32 {
     let zeros = |t: i64| {
         let mut t = t.unsigned_abs();
         let mut z = 0;
-        while t != 0 && t % 10 == 0 && z < 9 {
+        while t != 0 && t.is_multiple_of(10) && z < 9 {
             t /= 10;
             z += 1;
         }
@@ -211,6 +211,9 @@ mod tests {
         assert!(same_time(ns, 1_795_896_721_377_000_000), "cut to ms");
         assert!(same_time(ns, 1_795_896_721_377_618_944), "through a float");
         assert!(!same_time(ns, 1_795_896_721_378_618_854), "1 ms apart");
-        assert!(!same_time(1_795_896_721_377_000_000, 1_795_896_721_378_000_000));
+        assert!(!same_time(
+            1_795_896_721_377_000_000,
+            1_795_896_721_378_000_000
+        ));
     }
 }

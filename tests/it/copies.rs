@@ -13,7 +13,13 @@ fn per_trace(set: &TraceSet) -> Vec<(String, u32, u32, u64, u64)> {
             let ix = spanlens::model::TraceIx(t);
             let tr = set.trace(ix);
             let id = set.trace_id(ix).to_owned();
-            (id, tr.span_count(), tr.errors, tr.input_tokens, tr.output_tokens)
+            (
+                id,
+                tr.span_count(),
+                tr.errors,
+                tr.input_tokens,
+                tr.output_tokens,
+            )
         })
         .collect();
     v.sort();
@@ -110,7 +116,10 @@ fn each_copy_adds_what_the_other_lacks() {
     let s = set.span(spanlens::model::SpanIx(0));
     assert!(s.input.is_some() && s.output.is_some(), "both texts kept");
     assert_eq!(set.str(s.model), "gpt-4o");
-    assert_eq!(s.start_ns, 1_795_896_721_377_618_854, "the precise times win");
+    assert_eq!(
+        s.start_ns, 1_795_896_721_377_618_854,
+        "the precise times win"
+    );
     assert_eq!(s.end_ns, Some(1_795_896_721_387_993_083));
     assert!(!s.flags.has(Flags::DUPLICATE_ID));
     assert_eq!(merged_note(&set).len(), 1);
@@ -123,7 +132,7 @@ fn conflicting_duplicates_stay_anomalies() {
     let moved = otlp_span("chat", "9000000", "9500000", "");
     for other in [renamed, moved] {
         let dir = dir_with(&[
-            ("a.otlp.json", &doc(&[a.clone()])),
+            ("a.otlp.json", &doc(std::slice::from_ref(&a))),
             ("b.otlp.json", &doc(&[other])),
         ]);
         let set = load_paths(&[dir]);
