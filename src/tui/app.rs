@@ -357,7 +357,7 @@ impl App {
             Focus::Detail => self.detail.current_value().map(|c| c.text),
             Focus::Tree => None,
         }
-        .unwrap_or_else(|| self.detail.plain_text());
+        .unwrap_or_else(|| self.detail.full_text(&set, &self.theme));
         self.effects.push(Effect::Pager(text));
     }
 }

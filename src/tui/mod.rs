@@ -13,6 +13,7 @@ pub mod detail;
 mod detail_doc;
 pub mod diff_view;
 pub mod headline;
+mod input;
 pub mod json_view;
 pub mod keymap;
 pub mod loading;

@@ -19,5 +19,6 @@ mod scale;
 mod search;
 mod synth;
 mod tui_e2e;
+mod tui_fixes;
 mod tui_keys;
 mod tui_render;
