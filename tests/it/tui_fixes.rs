@@ -40,3 +40,62 @@ fn the_pager_gets_every_value_whole_and_unwrapped() {
     }
     assert!(text.contains("── Attributes (2) "), "{text}");
 }
+
+#[test]
+fn a_resize_down_and_back_leaves_no_rows_hidden_above_blank_rows() {
+    let mut app = app_for(&["agent.otlp.jsonl"]);
+    press(&mut app, "enter");
+    type_keys(&mut app, "G");
+    let small = snapshot(&mut app, 60, 15);
+    assert!(
+        !tree_rows(&small)[0].contains("invoke_agent"),
+        "at 60x15 the root is scrolled away:\n{small}"
+    );
+    let back = snapshot(&mut app, 80, 24);
+    let rows = tree_rows(&back);
+    assert!(rows[0].contains("invoke_agent weather_agent"), "{back}");
+    assert!(rows.iter().all(|r| !r.trim().is_empty()), "{back}");
+    insta::assert_snapshot!("tree_after_resize_back_80x24", back);
+}
+
+#[test]
+fn expanding_to_a_depth_leaves_leaves_alone() {
+    let mut app = app_for(&["agent.otlp.jsonl"]);
+    press(&mut app, "enter");
+    for depth in ["1", "2", "3", "4", "5"] {
+        type_keys(&mut app, depth);
+        let tree = app.tree.as_ref().unwrap();
+        let (a, b) = tree.span_range();
+        for i in a..b {
+            let ix = spanlens::model::SpanIx(i);
+            if !spanlens::tui::tree::SpanTree::has_children(&app.set, ix) {
+                assert!(!tree.is_collapsed(ix), "{depth}: leaf {i} folded");
+            }
+        }
+        let screen = snapshot(&mut app, 100, 24);
+        let rows = tree_rows(&screen);
+        assert!(rows.iter().all(|r| !r.contains("+0")), "{depth}:\n{screen}");
+    }
+    type_keys(&mut app, "2");
+    insta::assert_snapshot!("depth_2_100x24", snapshot(&mut app, 100, 24));
+    type_keys(&mut app, "c");
+    let screen = snapshot(&mut app, 100, 24);
+    assert!(
+        tree_rows(&screen).iter().all(|r| !r.contains("+0")),
+        "{screen}"
+    );
+}
+
+fn snapshot(app: &mut App, w: u16, h: u16) -> String {
+    screen_text(&render(app, w, h)).join("\n")
+}
+
+/// The span tree's rows on a stacked screen: between the `─ spans` and `─ detail` rules.
+fn tree_rows(screen: &str) -> Vec<&str> {
+    screen
+        .lines()
+        .skip_while(|l| !l.starts_with("─ spans"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("─ detail"))
+        .collect()
+}
