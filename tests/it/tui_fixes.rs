@@ -99,3 +99,84 @@ fn tree_rows(screen: &str) -> Vec<&str> {
         .take_while(|l| !l.starts_with("─ detail"))
         .collect()
 }
+
+/// Runs the searches the app asked for, synchronously, and feeds back the results.
+fn run_searches(app: &mut App) {
+    for e in std::mem::take(&mut app.effects) {
+        if let Effect::Search(req) = e {
+            let found = spanlens::search::run(
+                &app.set,
+                &spanlens::search::Index::default(),
+                &req.query,
+                req.scope,
+                req.limit,
+                &|| false,
+                &mut |_| {},
+            );
+            app.on_search_found(req.generation, found, req.as_filter);
+        }
+    }
+}
+
+fn filter_on(app: &mut App, query: &str) {
+    type_keys(app, &format!("/{query}"));
+    press(app, "ctrl-f");
+    run_searches(app);
+    assert!(app.search.filter.is_some());
+}
+
+#[test]
+fn the_filter_counts_spans_and_an_empty_query_clears_it() {
+    let mut app = app_for(&["agent.otlp.jsonl"]);
+    press(&mut app, "enter");
+    filter_on(&mut app, "geocode");
+    // `geocode` matches both geocode spans by name and by tool name: more hits than spans.
+    let mut spans: Vec<_> = app.search.found.hits.iter().map(|h| h.span).collect();
+    spans.sort();
+    spans.dedup();
+    assert_eq!(spans.len(), 2);
+    assert!(app.search.found.total > spans.len(), "more hits than spans");
+    let status = app.status.clone().unwrap();
+    assert!(
+        status.contains("2 matching spans, 3 spans hidden"),
+        "{status}"
+    );
+    assert_eq!(app.tree.as_ref().unwrap().rows.len(), 4);
+
+    // Deleting the query clears the filter.
+    type_keys(&mut app, "/");
+    press(&mut app, "ctrl-u");
+    assert!(app.search.filter.is_none());
+    assert_eq!(app.tree.as_ref().unwrap().rows.len(), 7);
+    press(&mut app, "esc");
+
+    // So does asking to filter by an empty query.
+    filter_on(&mut app, "geocode");
+    type_keys(&mut app, "/");
+    press(&mut app, "ctrl-u");
+    press(&mut app, "esc");
+    filter_on(&mut app, "rainy");
+    type_keys(&mut app, "/");
+    for _ in 0.."rainy".len() {
+        press(&mut app, "backspace");
+    }
+    press(&mut app, "ctrl-f");
+    assert!(app.search.filter.is_none());
+    assert_eq!(app.tree.as_ref().unwrap().rows.len(), 7);
+}
+
+#[test]
+fn a_query_that_does_not_parse_clears_the_old_hits() {
+    let mut app = app_for(&["agent.otlp.jsonl"]);
+    type_keys(&mut app, "/rainy");
+    run_searches(&mut app);
+    assert!(!app.search.found.hits.is_empty());
+    press(&mut app, "ctrl-u");
+    type_keys(&mut app, "re:(");
+    run_searches(&mut app);
+    assert!(app.search.error.is_some());
+    assert!(app.search.found.hits.is_empty(), "old hits stay listed");
+    let screen = snapshot(&mut app, 100, 24);
+    assert!(!screen.contains("rainy"), "{screen}");
+    insta::assert_snapshot!("regex_error_100x24", screen);
+}
