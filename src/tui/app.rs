@@ -148,8 +148,8 @@ impl App {
         if let Some(span_id) = was_partial {
             self.reselect(&span_id);
         }
-        if !self.set.diagnostics.is_empty() {
-            let n = self.set.diagnostics.len();
+        let n = self.headline.warnings;
+        if n > 0 {
             self.status = Some(format!("{n} load warning{} (w to list)", plural(n as u32)));
         }
     }
@@ -236,6 +236,11 @@ impl App {
     }
 
     fn update_overlay(&mut self, action: Action) -> bool {
+        if action == Action::Bottom {
+            // The render clamps this to the last full page.
+            self.overlay_scroll = usize::MAX;
+            return true;
+        }
         if action.scroll(&mut self.overlay_scroll) {
             return true;
         }

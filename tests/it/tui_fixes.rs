@@ -180,3 +180,57 @@ fn a_query_that_does_not_parse_clears_the_old_hits() {
     assert!(!screen.contains("rainy"), "{screen}");
     insta::assert_snapshot!("regex_error_100x24", screen);
 }
+
+/// A directory with 30 traces that each hold an orphan span, and a file that is not a
+/// trace file whose long name ends in `LAST-WORDS`.
+fn many_warnings() -> App {
+    let spans: Vec<String> = (0..30)
+        .map(|t| {
+            format!(
+                r#"{{"traceId":"{t:032x}","spanId":"00000000000000a1","parentSpanId":"00000000000000ff","name":"lost {t}","startTimeUnixNano":"1000","endTimeUnixNano":"2000"}}"#
+            )
+        })
+        .collect();
+    let doc = format!(
+        r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+        spans.join(",")
+    );
+    let path = temp_file("orphans.otlp.json", doc.as_bytes());
+    let dir = path.parent().unwrap();
+    let long_name = format!("{}-LAST-WORDS.txt", "a-file-that-holds-no-traces".repeat(5));
+    std::fs::write(dir.join(long_name), "hello").unwrap();
+    app_for_set(load_paths(&[dir.to_owned()]))
+}
+
+#[test]
+fn the_warnings_popup_counts_its_entries_wraps_inside_and_goes_to_the_end() {
+    let mut app = many_warnings();
+    assert_eq!(app.set.diagnostics.len(), 1);
+    assert_eq!(
+        app.headline.warnings, 31,
+        "one load warning and 30 anomalies"
+    );
+    type_keys(&mut app, "w");
+    let screen = snapshot(&mut app, 160, 30);
+    assert!(screen.contains("⚠ 31 warnings (w)"), "{screen}");
+    assert!(
+        screen.contains("load warnings: 31 (Esc closes)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("LAST-WORDS.txt"),
+        "wrapped inside the popup, not cut:\n{screen}"
+    );
+    for key in ["G", "end"] {
+        press(&mut app, "g");
+        press(&mut app, key);
+        let screen = snapshot(&mut app, 160, 30);
+        let last = format!("trace {:032x}: 1 orphan", 29);
+        assert!(screen.contains(&last), "{key} shows the end:\n{screen}");
+    }
+    insta::assert_snapshot!("warnings_end_160x30", snapshot(&mut app, 160, 30));
+    // G in the help too.
+    press(&mut app, "esc");
+    type_keys(&mut app, "?G");
+    assert!(snapshot(&mut app, 100, 20).contains("diff view"));
+}
