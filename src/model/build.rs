@@ -301,11 +301,9 @@ impl Copies {
             path: files,
             pos: super::batch::Pos::None,
             message: format!(
-                "{n} duplicate cop{} merged: the same span{} (trace id, span id, name and \
-                 times) also came from another file, and {} counted once",
+                "{n} duplicate cop{} merged: spans with the same trace id, span id, name and \
+                 times in more than one file count once",
                 if n == 1 { "y" } else { "ies" },
-                if n == 1 { "" } else { "s" },
-                if n == 1 { "is" } else { "are" },
             ),
         });
     }
