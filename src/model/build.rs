@@ -263,7 +263,14 @@ impl Copies {
             per_file: vec![[0; 3]; files],
         };
         for tree in trees.iter().filter(|t| !t.merged.dropped.is_empty()) {
-            let kept: Vec<u16> = tree.order.iter().map(|&i| spans[i as usize].file).collect();
+            // The files this trace still has spans from (a handful: files, not spans).
+            let mut kept: Vec<u16> = Vec::new();
+            for &i in &tree.order {
+                let f = spans[i as usize].file;
+                if !kept.contains(&f) {
+                    kept.push(f);
+                }
+            }
             let mut counted: Vec<u16> = Vec::new();
             for &d in &tree.merged.dropped {
                 let s = &spans[d as usize];

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 /// How long a poll waits before the thread checks whether it should park. This bounds how
 /// long handing the terminal to the pager waits.
-const POLL: Duration = Duration::from_millis(25);
+const POLL: Duration = Duration::from_millis(50);
 
 #[derive(Default)]
 struct State {
