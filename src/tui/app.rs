@@ -165,8 +165,8 @@ impl App {
         if let Some(span_id) = was_partial {
             self.reselect(&span_id);
         }
-        if !self.set.diagnostics.is_empty() {
-            let n = self.set.diagnostics.len();
+        let n = self.headline.warnings;
+        if n > 0 {
             self.status = Some(format!("{n} load warning{} (w to list)", plural(n as u32)));
         }
     }
@@ -266,6 +266,11 @@ impl App {
     }
 
     fn update_overlay(&mut self, action: Action) -> bool {
+        if action == Action::Bottom {
+            // The render clamps this to the last full page.
+            self.overlay_scroll = usize::MAX;
+            return true;
+        }
         if action.scroll(&mut self.overlay_scroll) {
             return true;
         }
@@ -387,7 +392,7 @@ impl App {
             Focus::Detail => self.detail.current_value().map(|c| c.text),
             Focus::Tree => None,
         }
-        .unwrap_or_else(|| self.detail.plain_text());
+        .unwrap_or_else(|| self.detail.full_text(&set, &self.theme));
         self.effects.push(Effect::Pager(text));
     }
 }

@@ -68,13 +68,13 @@ impl App {
         }
     }
 
-    /// Parses the typed query and asks the runtime to run it.
+    /// Parses the typed query and asks the runtime to run it. An empty query also clears
+    /// the filter; a query that does not parse clears the hits of the one before.
     fn restart_search(&mut self) {
         let text = self.search.input.clone();
         if text.trim().is_empty() {
-            self.search.found = Found::default();
-            self.search.error = None;
-            self.search.running = false;
+            self.drop_hits(None);
+            self.clear_filter();
             return;
         }
         match Query::parse(&text) {
@@ -83,8 +83,18 @@ impl App {
                 let req = self.search.next_request(q, self.scope(), false);
                 self.effects.push(Effect::Search(req));
             }
-            Err(e) => self.search.error = Some(e),
+            Err(e) => self.drop_hits(Some(e)),
         }
+    }
+
+    /// Forgets the hits shown (results still in flight are dropped by their generation).
+    fn drop_hits(&mut self, error: Option<String>) {
+        let s = &mut self.search;
+        s.generation += 1;
+        s.found = Found::default();
+        s.error = error;
+        s.running = false;
+        s.current = None;
     }
 
     /// Takes results from the search worker (stale generations are dropped).
@@ -150,34 +160,45 @@ impl App {
 
     /// F: filter the tree by the current query, or clear the filter.
     pub(super) fn toggle_filter(&mut self) {
-        if self.search.filter.is_some() {
-            let set = self.set.clone();
-            if let Some(tree) = self.tree.as_mut() {
-                tree.set_filter(&set, None);
-            }
-            self.search.filter = None;
-            self.status = Some("filter cleared: every span is shown".into());
-        } else {
+        if !self.clear_filter() {
             self.apply_filter();
         }
     }
 
+    /// Shows every span again. False when no filter was on.
+    fn clear_filter(&mut self) -> bool {
+        if self.search.filter.take().is_none() {
+            return false;
+        }
+        let set = self.set.clone();
+        if let Some(tree) = self.tree.as_mut() {
+            tree.set_filter(&set, None);
+        }
+        self.status = Some("filter cleared: every span is shown".into());
+        true
+    }
+
     /// Runs the query over the open trace with no limit and filters when it completes.
+    /// With an empty query, clears the filter instead.
     fn apply_filter(&mut self) {
-        let Some(tree) = &self.tree else {
+        let Some(trace) = self.tree.as_ref().map(|t| t.trace) else {
             self.status = Some("open a trace to filter it".into());
             return;
         };
-        let Some(q) = Query::parse(&self.search.input)
-            .ok()
-            .filter(|_| !self.search.input.trim().is_empty())
-        else {
-            self.status = Some("type a search first (/), then filter with F or Ctrl-f".into());
+        if self.search.input.trim().is_empty() {
+            if !self.clear_filter() {
+                self.status = Some("type a search first (/), then filter with F or Ctrl-f".into());
+            }
             return;
-        };
-        let req = self.search.next_request(q, Scope::Trace(tree.trace), true);
-        self.effects.push(Effect::Search(req));
-        self.status = Some("filtering…".into());
+        }
+        match Query::parse(&self.search.input) {
+            Ok(q) => {
+                let req = self.search.next_request(q, Scope::Trace(trace), true);
+                self.effects.push(Effect::Search(req));
+                self.status = Some("filtering…".into());
+            }
+            Err(e) => self.status = Some(format!("cannot filter: {e}")),
+        }
     }
 
     /// Keeps matching spans and their ancestors; everything else is hidden.
@@ -188,7 +209,18 @@ impl App {
         };
         let (base, end) = tree.span_range();
         let mut keep = vec![false; (end - base) as usize];
+        // A span can match in several fields: the status counts spans, not hits.
+        let mut matched = 0usize;
+        let mut is_match = vec![false; keep.len()];
         for h in &self.search.found.hits {
+            if let Some(m) = tree
+                .contains(h.span)
+                .then(|| &mut is_match[(h.span.0 - base) as usize])
+                && !*m
+            {
+                *m = true;
+                matched += 1;
+            }
             let mut cur = Some(h.span);
             while let Some(s) = cur.filter(|s| tree.contains(*s)) {
                 let slot = &mut keep[(s.0 - base) as usize];
@@ -199,12 +231,13 @@ impl App {
                 cur = set.span(s).parent();
             }
         }
-        let matched = self.search.found.total;
         tree.set_filter(&set, Some(keep));
         let hidden = tree.hidden_by_filter();
         self.search.filter = Some(self.search.input.clone());
         self.status = Some(format!(
-            "filter: {matched} matching, {hidden} spans hidden (F clears)"
+            "filter: {matched} matching span{}, {hidden} span{} hidden (F clears)",
+            super::app::plural(matched as u32),
+            super::app::plural(hidden as u32)
         ));
         self.sync_detail();
     }

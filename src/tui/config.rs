@@ -5,7 +5,7 @@
 //! ```toml
 //! [keys]              # everywhere
 //! "ctrl-n" = "down"
-//! [keys.tree]         # also: traces, detail
+//! [keys.tree]         # also: traces, detail, diff
 //! "x" = "zoom"
 //! [theme]
 //! llm = "#5fd787"
@@ -42,7 +42,7 @@ pub fn apply(text: &str, keys: &mut KeyMap, theme: &mut Theme) -> Result<(), Str
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| e.to_string())?;
     for (section, value) in &table {
         match (section.as_str(), value) {
-            ("keys", toml::Value::Table(t)) => apply_keys(t, Context::Global, keys)?,
+            ("keys", toml::Value::Table(t)) => apply_keys(t, "keys", Context::Global, keys)?,
             ("theme", toml::Value::Table(t)) => apply_theme(t, theme)?,
             (other, _) => {
                 return Err(format!(
@@ -54,23 +54,33 @@ pub fn apply(text: &str, keys: &mut KeyMap, theme: &mut Theme) -> Result<(), Str
     Ok(())
 }
 
-fn apply_keys(t: &toml::Table, context: Context, keys: &mut KeyMap) -> Result<(), String> {
+/// The context names `[keys.NAME]` accepts, as the error lists them.
+const CONTEXTS: &str = "global, traces, tree, detail, diff";
+
+/// Binds the entries of the table `[section]` (`keys`, or `keys.tree` and the like).
+fn apply_keys(
+    t: &toml::Table,
+    section: &str,
+    context: Context,
+    keys: &mut KeyMap,
+) -> Result<(), String> {
     for (k, v) in t {
         match v {
             toml::Value::Table(inner) if context == Context::Global => {
+                let inner_section = format!("keys.{k}");
                 let ctx = Context::from_name(k).ok_or_else(|| {
-                    format!("[keys.{k}]: unknown context (global, traces, tree, detail)")
+                    format!("[{inner_section}]: unknown context (expected one of {CONTEXTS})")
                 })?;
-                apply_keys(inner, ctx, keys)?;
+                apply_keys(inner, &inner_section, ctx, keys)?;
             }
             toml::Value::String(name) => {
                 let parsed =
-                    parse_keys(k).ok_or_else(|| format!("[keys] \"{k}\": not a key name"))?;
+                    parse_keys(k).ok_or_else(|| format!("[{section}] \"{k}\": not a key name"))?;
                 let action = Action::deserialize_name(name)
-                    .ok_or_else(|| format!("[keys] \"{k}\" = \"{name}\": unknown action"))?;
+                    .ok_or_else(|| format!("[{section}] \"{k}\" = \"{name}\": unknown action"))?;
                 keys.bind(context, parsed, action);
             }
-            _ => return Err(format!("[keys] \"{k}\": expected an action name")),
+            _ => return Err(format!("[{section}] \"{k}\": expected an action name")),
         }
     }
     Ok(())
@@ -140,5 +150,32 @@ mod tests {
         assert!(e.contains("not a colour"), "{e}");
         let e = apply("[keys\n", &mut k, &mut t).unwrap_err();
         assert!(e.contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn mistakes_in_a_context_table_name_that_table() {
+        let (mut k, mut t) = (KeyMap::default(), Theme::default());
+        let e = apply("[keys.tree]\nx = \"fly\"\n", &mut k, &mut t).unwrap_err();
+        assert!(
+            e.starts_with("[keys.tree] \"x\" = \"fly\": unknown action"),
+            "{e}"
+        );
+        let e = apply("[keys.diff]\n\"nokey!\" = \"down\"\n", &mut k, &mut t).unwrap_err();
+        assert!(
+            e.starts_with("[keys.diff] \"nokey!\": not a key name"),
+            "{e}"
+        );
+        let e = apply("[keys.detail]\nx = 3\n", &mut k, &mut t).unwrap_err();
+        assert!(e.starts_with("[keys.detail] \"x\": expected"), "{e}");
+        let e = apply("[keys.sidebar]\nx = \"down\"\n", &mut k, &mut t).unwrap_err();
+        assert!(
+            e.contains("[keys.sidebar]: unknown context (expected one of global, traces, tree, detail, diff)"),
+            "{e}"
+        );
+        apply("[keys.diff]\nx = \"next_diff\"\n", &mut k, &mut t).unwrap();
+        assert_eq!(
+            k.lookup(Context::Diff, &[Key::plain('x')]),
+            Lookup::Action(Action::NextDiff)
+        );
     }
 }

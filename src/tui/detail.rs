@@ -227,24 +227,25 @@ impl DetailPane {
         line.value.and_then(|i| self.doc.values.get(i)).cloned()
     }
 
-    /// The whole document as plain text (for the pager when no value is under the cursor).
-    pub fn plain_text(&self) -> String {
-        self.doc
-            .lines
-            .iter()
-            .map(|l| {
-                l.line
-                    .spans
-                    .iter()
-                    .map(|s| s.content.as_ref())
-                    .collect::<String>()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+    /// The whole document as plain text for the pager: unwrapped, with every value whole
+    /// (the pane wraps, shortens long strings and cuts long blocks).
+    pub fn full_text(&mut self, set: &TraceSet, theme: &Theme) -> String {
+        let Some(span) = self.span else {
+            return String::new();
+        };
+        let d = self.detail.get_or_insert_with(|| detail(set, span));
+        let doc = detail_doc::build_full(set, span, d, theme);
+        let lines: Vec<String> = doc.lines.iter().map(|l| line_text(&l.line)).collect();
+        lines.join("\n")
     }
 
     pub fn scroll_into_view(&mut self, height: usize) {
         self.height = height.max(1);
         self.offset = super::scroll::keep_visible(self.offset, self.cursor, self.height);
     }
+}
+
+/// A line's text without its styles.
+fn line_text(line: &Line) -> String {
+    line.spans.iter().map(|s| s.content.as_ref()).collect()
 }

@@ -17,11 +17,17 @@ use serde_json::Value;
 
 /// Wrapped lines shown per block before the rest is left to the pager.
 const MAX_BLOCK_LINES: usize = 400;
+/// Wrapped lines shown per attribute before the rest is left to the pager.
+const MAX_ATTR_LINES: usize = 6;
+/// Width of the section rules in the pager's text, which has no width of its own.
+const FULL_RULE: usize = 72;
 
 struct Builder<'t> {
     doc: Doc,
     width: usize,
     theme: &'t Theme,
+    /// For the pager: nothing wrapped, shortened or cut.
+    full: bool,
 }
 
 impl Builder<'_> {
@@ -44,7 +50,8 @@ impl Builder<'_> {
         self.doc
             .sections
             .push((title.to_owned(), self.doc.lines.len()));
-        let rule = "─".repeat(self.width.saturating_sub(wrap::width(title) + 4));
+        let rule_w = if self.full { FULL_RULE } else { self.width };
+        let rule = "─".repeat(rule_w.saturating_sub(wrap::width(title) + 4));
         let line = Line::from(vec![
             Span::styled(format!("── {title} "), self.theme.header()),
             Span::styled(rule, self.theme.muted()),
@@ -67,11 +74,11 @@ impl Builder<'_> {
         }
     }
 
-    /// Free text, wrapped and indented, cut after `MAX_BLOCK_LINES`.
+    /// Free text, wrapped and indented, cut after `MAX_BLOCK_LINES` (unless `full`).
     fn text(&mut self, text: &str, style: Style, indent: usize, value: Option<usize>) {
         let lines = wrap::wrap(text, self.width.saturating_sub(indent));
         let total = lines.len();
-        for l in lines.into_iter().take(MAX_BLOCK_LINES) {
+        for l in lines.into_iter().take(self.max_lines(MAX_BLOCK_LINES)) {
             self.push(
                 Line::from(vec![Span::raw(" ".repeat(indent)), Span::styled(l, style)]),
                 value,
@@ -80,10 +87,15 @@ impl Builder<'_> {
         self.elided(total, indent, value);
     }
 
-    /// JSON, pretty and coloured; a plain string is shown as text.
+    /// JSON, pretty and coloured; a plain string is shown as text. In `full` mode, every
+    /// string whole (the pane shortens long ones).
     fn json(&mut self, v: &Value, indent: usize, value: Option<usize>) {
         if let Value::String(s) = v {
             return self.text(s, Style::new(), indent, value);
+        }
+        if self.full {
+            let text = serde_json::to_string_pretty(v).unwrap_or_default();
+            return self.text(&text, Style::new(), indent, value);
         }
         let lines = json_view::pretty_lines(v, self.theme, self.width.saturating_sub(indent));
         let total = lines.len();
@@ -95,23 +107,43 @@ impl Builder<'_> {
     }
 
     fn elided(&mut self, total: usize, indent: usize, value: Option<usize>) {
-        if total > MAX_BLOCK_LINES {
+        self.elided_after(MAX_BLOCK_LINES, total, indent, value);
+    }
+
+    /// Says how many lines past the first `shown` of `total` were left to the pager.
+    fn elided_after(&mut self, shown: usize, total: usize, indent: usize, value: Option<usize>) {
+        if total > shown && !self.full {
             let note = format!(
                 "{}… {} more lines (o: open in $PAGER)",
                 " ".repeat(indent),
-                total - MAX_BLOCK_LINES
+                total - shown
             );
             self.push(Line::styled(note, self.theme.muted()), value);
         }
+    }
+
+    fn max_lines(&self, limit: usize) -> usize {
+        if self.full { usize::MAX } else { limit }
     }
 }
 
 /// Lays out `d` (the decoded span `ix`) for a pane `width` cells wide.
 pub fn build(set: &TraceSet, ix: SpanIx, d: &SpanDetail, theme: &Theme, width: usize) -> Doc {
+    layout(set, ix, d, theme, Some(width))
+}
+
+/// The same document for the pager: lines as long as they are, every value whole.
+pub fn build_full(set: &TraceSet, ix: SpanIx, d: &SpanDetail, theme: &Theme) -> Doc {
+    layout(set, ix, d, theme, None)
+}
+
+fn layout(set: &TraceSet, ix: SpanIx, d: &SpanDetail, theme: &Theme, width: Option<usize>) -> Doc {
     let mut b = Builder {
         doc: Doc::default(),
-        width: width.max(20),
+        // Wide enough that nothing wraps, small enough that sums of widths cannot overflow.
+        width: width.map_or(usize::MAX / 4, |w| w.max(20)),
         theme,
+        full: width.is_none(),
     };
     header(&mut b, set, ix);
     errors(&mut b, set, ix, d);
@@ -469,15 +501,37 @@ fn pairs(b: &mut Builder, title: &str, items: &[(String, Value)]) {
     for (k, val) in items {
         let v = b.value(k, as_text(val));
         let key = format!("{:<key_w$} ", wrap::clip(&inert::line(k), key_w));
+        if b.full {
+            full_pair(b, key, &as_text(val), v);
+            continue;
+        }
         // Strings read better as text here; the JSON views keep quotes and escapes.
         let shown = match val {
             Value::String(s) => json_view::short_text(s),
             other => json_view::short_string(&other.to_string()),
         };
         let segs = vec![(key, b.theme.json_key()), (shown, Style::new())];
-        for line in json_view::wrap_segments(segs, b.width).into_iter().take(6) {
+        let lines = json_view::wrap_segments(segs, b.width);
+        let total = lines.len();
+        for line in lines.into_iter().take(MAX_ATTR_LINES) {
             b.push(line, Some(v));
         }
+        b.elided_after(MAX_ATTR_LINES, total, 2, Some(v));
+    }
+}
+
+/// An attribute for the pager: the key, then the whole value, its later lines under the
+/// first.
+fn full_pair(b: &mut Builder, key: String, text: &str, v: usize) {
+    let pad = " ".repeat(wrap::width(&key));
+    let key_style = b.theme.json_key();
+    for (i, l) in text.split('\n').enumerate() {
+        let head = if i == 0 { key.clone() } else { pad.clone() };
+        let line = Line::from(vec![
+            Span::styled(head, key_style),
+            Span::raw(inert::line(l).into_owned()),
+        ]);
+        b.push(line, Some(v));
     }
 }
 

@@ -43,7 +43,17 @@ impl Headline {
             traces: set.traces.len(),
             spans: set.total_spans(),
             errors: set.total_errors(),
-            warnings: set.diagnostics.len(),
+            warnings: warning_count(set),
         }
     }
+}
+
+/// What the warnings popup lists: every load warning, and each kind of anomaly per trace.
+pub fn warning_count(set: &TraceSet) -> usize {
+    let anomalies: usize = set
+        .traces
+        .iter()
+        .map(|t| t.anomalies.describe().len())
+        .sum();
+    set.diagnostics.len() + anomalies
 }

@@ -15,6 +15,7 @@ mod detail_doc;
 pub mod diff_view;
 mod editor;
 pub mod headline;
+mod input;
 pub mod json_view;
 pub mod keymap;
 pub mod loading;

@@ -9,7 +9,7 @@ use super::{clipboard, view};
 use crate::inert;
 use crate::load::{self, LoadError, LoadOptions, Progress};
 use crate::model::TraceSet;
-use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use ratatui::crossterm::event::{Event, KeyEventKind};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -89,12 +89,13 @@ fn session(
 ) -> anyhow::Result<()> {
     let (tx, rx) = mpsc::channel::<Msg>();
     let (mut terminal, _guard) = terminal::enter()?;
-    spawn_input(tx.clone());
+    let input = super::input::Input::spawn(tx.clone());
     let searcher = super::searcher::Searcher::spawn(tx.clone());
     start(&tx);
     let workers = Workers {
         searcher: &searcher,
         peek,
+        input: &input,
     };
     let result = main_loop(&mut terminal, &mut app, (&tx, &rx), &workers);
     terminal::restore();
@@ -106,10 +107,12 @@ fn session(
     }
 }
 
-/// What the main loop hands effects to: the search worker and the loader's peek slot.
+/// What the main loop hands effects to: the search worker, the loader's peek slot, and the
+/// input thread (parked while the pager has the terminal).
 struct Workers<'a> {
     searcher: &'a super::searcher::Searcher,
     peek: Option<&'a load::preview::Peek>,
+    input: &'a super::input::Input,
 }
 
 fn main_loop(
@@ -160,19 +163,6 @@ fn main_loop(
         run_effects(terminal, app, workers, tx)?;
     }
     Ok(())
-}
-
-fn spawn_input(tx: mpsc::Sender<Msg>) {
-    std::thread::Builder::new()
-        .name("input".into())
-        .spawn(move || {
-            while let Ok(ev) = event::read() {
-                if tx.send(Msg::Term(ev)).is_err() {
-                    break;
-                }
-            }
-        })
-        .expect("spawning the input thread");
 }
 
 fn spawn_loader(
@@ -248,12 +238,19 @@ fn run_effects(
                     })?;
             }
             Effect::Edit { target, text } => {
-                let edited = terminal::suspend(terminal, || super::editor::edit(&text))?;
-                app.on_edited(target, edited);
+                // As for the pager: the editor alone reads the terminal meanwhile.
+                workers.input.pause();
+                let edited = terminal::suspend(terminal, || super::editor::edit(&text));
+                workers.input.resume();
+                app.on_edited(target, edited?);
             }
             Effect::Pager(text) => {
-                let outcome = terminal::suspend(terminal, || page(&text))?;
-                if let Err(e) = outcome {
+                // Nothing may read the terminal while the pager does: keys typed into it
+                // would be swallowed.
+                workers.input.pause();
+                let outcome = terminal::suspend(terminal, || page(&text));
+                workers.input.resume();
+                if let Err(e) = outcome? {
                     app.status = Some(format!("pager failed: {e}"));
                 }
             }

@@ -13,9 +13,22 @@ pub fn keep_visible(offset: usize, cursor: usize, height: usize) -> usize {
     }
 }
 
+/// `keep_visible`, and never so far down that rows of a list of `len` would stay hidden
+/// above while the bottom of the pane is blank (after the pane grew, say).
+pub fn keep_visible_filled(offset: usize, cursor: usize, height: usize, len: usize) -> usize {
+    keep_visible(offset, cursor, height).min(len.saturating_sub(height.max(1)))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::keep_visible;
+    use super::{keep_visible, keep_visible_filled};
+
+    #[test]
+    fn a_grown_pane_shows_rows_above_instead_of_blank_rows() {
+        assert_eq!(keep_visible_filled(3, 6, 5, 7), 2, "still a full pane");
+        assert_eq!(keep_visible_filled(3, 6, 20, 7), 0, "everything fits");
+        assert_eq!(keep_visible_filled(0, 0, 5, 0), 0, "empty list");
+    }
 
     #[test]
     fn moves_only_as_far_as_needed() {

@@ -63,24 +63,20 @@ pub fn restore() {
     }
 }
 
-/// Hands the terminal to another program (the pager, the editor) and takes it back
-/// afterwards.
+/// Hands the terminal to another program (the pager) and takes it back afterwards. The
+/// caller stops reading input first (see `input::Input::pause`).
+///
+/// The screen is cleared and fully redrawn at its current size, without asking the terminal
+/// where its cursor is: `Terminal::clear` does ask, and the answer can be lost or late
+/// after another program had the terminal ("The cursor position could not be read").
 pub fn suspend<T>(terminal: &mut Term, f: impl FnOnce() -> T) -> io::Result<T> {
     restore();
     let out = f();
     enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);
-    execute!(
-        io::stdout(),
-        EnterAlternateScreen,
-        EnableMouseCapture,
-        ratatui::crossterm::terminal::Clear(ratatui::crossterm::terminal::ClearType::All)
-    )?;
-    // Not `terminal.clear()`: it asks the terminal where the cursor is, and the input
-    // thread reading stdin takes the answer (the call then fails after a timeout). A
-    // blank screen and blank buffers make the next draw repaint everything.
-    terminal.current_buffer_mut().reset();
-    terminal.swap_buffers();
+    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    let size = terminal.size()?;
+    terminal.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))?;
     Ok(out)
 }
 

@@ -129,6 +129,11 @@ impl TraceList {
 
     pub fn scroll_into_view(&mut self, height: usize) {
         self.height = height.max(1);
-        self.offset = super::scroll::keep_visible(self.offset, self.cursor, self.height);
+        self.offset = super::scroll::keep_visible_filled(
+            self.offset,
+            self.cursor,
+            self.height,
+            self.order.len(),
+        );
     }
 }

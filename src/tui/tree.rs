@@ -152,22 +152,32 @@ impl SpanTree {
             self.local(ix),
             (set.span(ix).subtree_end - self.base) as usize,
         );
-        for c in &mut self.collapsed[a..b] {
-            *c = collapsed;
-        }
-        self.rebuild(set);
+        self.fold(set, a..b, |_| collapsed);
     }
 
     /// Collapses everything, or expands everything.
     pub fn set_all(&mut self, set: &TraceSet, collapsed: bool) {
-        self.collapsed.iter_mut().for_each(|c| *c = collapsed);
-        self.rebuild(set);
+        self.fold(set, 0..self.collapsed.len(), |_| collapsed);
     }
 
     /// Shows spans shallower than `depth` expanded and collapses the rest.
     pub fn expand_to_depth(&mut self, set: &TraceSet, depth: u32) {
-        for (l, c) in self.collapsed.iter_mut().enumerate() {
-            *c = set.spans[self.base as usize + l].depth + 1 >= depth;
+        self.fold(set, 0..self.collapsed.len(), |s| s.depth + 1 >= depth);
+    }
+
+    /// Sets the spans at local positions `range` collapsed where `collapse` says so. Only
+    /// spans with children can be collapsed: a leaf has nothing to hide (and would show
+    /// `+0`).
+    fn fold(
+        &mut self,
+        set: &TraceSet,
+        range: std::ops::Range<usize>,
+        collapse: impl Fn(&crate::model::Span) -> bool,
+    ) {
+        let base = self.base as usize;
+        for l in range {
+            let ix = SpanIx((base + l) as u32);
+            self.collapsed[l] = Self::has_children(set, ix) && collapse(set.span(ix));
         }
         self.rebuild(set);
     }
@@ -252,9 +262,14 @@ impl SpanTree {
     }
 
     /// Keeps the cursor on screen: the first visible row for a pane of `height` rows.
+    /// A pane that grew (a resize back) shows rows above rather than blank rows below.
     pub fn scroll_into_view(&mut self, height: usize) {
         self.height = height.max(1);
-        self.offset = super::scroll::keep_visible(self.offset, self.cursor, self.height);
-        self.offset = self.offset.min(self.rows.len().saturating_sub(1));
+        self.offset = super::scroll::keep_visible_filled(
+            self.offset,
+            self.cursor,
+            self.height,
+            self.rows.len(),
+        );
     }
 }

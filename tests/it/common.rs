@@ -188,3 +188,40 @@ pub fn run_diffs(app: &mut spanlens::tui::app::App) {
         }
     }
 }
+
+/// A value too long for the detail pane: about 40 wrapped lines at 80 columns, then a
+/// marker at its very end.
+pub fn long_value() -> String {
+    let mut v = "every word of this note must reach the pager ".repeat(70);
+    v.push_str("END-OF-NOTE");
+    v
+}
+
+/// One OTLP trace of two spans; the child carries `long_value()` in the attribute
+/// `note` and a multi-line attribute `lines` (`line 1` … `line 12`).
+pub fn long_value_trace() -> Vec<u8> {
+    let lines: Vec<String> = (1..=12).map(|i| format!("line {i}")).collect();
+    let attr = |k: &str, v: &str| {
+        format!(
+            r#"{{"key":"{k}","value":{{"stringValue":{}}}}}"#,
+            serde_json::to_string(v).unwrap()
+        )
+    };
+    let span = |id: &str, parent: &str, name: &str, attrs: &str| {
+        format!(
+            r#"{{"traceId":"0000000000000000000000000000abcd","spanId":"{id}","parentSpanId":"{parent}","name":"{name}","startTimeUnixNano":"1000000000","endTimeUnixNano":"2000000000","attributes":[{attrs}]}}"#
+        )
+    };
+    let child = span(
+        "00000000000000c2",
+        "00000000000000c1",
+        "annotate",
+        &[
+            attr("note", &long_value()),
+            attr("lines", &lines.join("\n")),
+        ]
+        .join(","),
+    );
+    let root = span("00000000000000c1", "", "pipeline", "");
+    format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{root},{child}]}}]}}]}}"#).into_bytes()
+}

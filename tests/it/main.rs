@@ -2,6 +2,7 @@
 
 mod cli_conventions;
 mod common;
+mod copies;
 mod corpus;
 mod detail;
 mod diff;
@@ -20,5 +21,6 @@ mod scale;
 mod search;
 mod synth;
 mod tui_e2e;
+mod tui_fixes;
 mod tui_keys;
 mod tui_render;

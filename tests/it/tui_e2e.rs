@@ -284,6 +284,9 @@ fn a_trace_opens_as_read_so_far_while_its_file_loads() {
 
 #[test]
 fn marks_are_saved_beside_the_export_and_shown_when_it_opens_again() {
+    if !common::tmux_or_skip("marks_are_saved_beside_the_export_and_shown_when_it_opens_again") {
+        return;
+    }
     let input = crate::common::temp_file(
         "run.otlp.jsonl",
         &std::fs::read("tests/fixtures/agent.otlp.jsonl").unwrap(),
@@ -324,4 +327,69 @@ fn marks_are_saved_beside_the_export_and_shown_when_it_opens_again() {
     );
     pane.keys(&["q"]);
     assert_eq!(pane.exit_status(), 0);
+}
+
+/// A stand-in for `less`: saves the text it is given, then reads keys from the terminal
+/// one at a time (saving each) until `q`, the way a pager does.
+const FAKE_PAGER: &str = r#"#!/bin/sh
+out=$(dirname "$0")
+cat > "$out/text"
+stty -icanon -echo min 1 < /dev/tty
+printf 'FAKE-PAGER-READY\n'
+while :; do
+  c=$(dd bs=1 count=1 < /dev/tty 2>/dev/null)
+  printf '%s' "$c" >> "$out/keys"
+  [ "$c" = q ] && break
+done
+stty icanon echo < /dev/tty
+"#;
+
+#[test]
+fn the_pager_gets_the_keys_and_the_whole_text_and_the_explorer_survives() {
+    if !common::tmux_or_skip("the_pager_gets_the_keys_and_the_whole_text_and_the_explorer_survives")
+    {
+        return;
+    }
+    use crate::common::{long_value, long_value_trace, temp_file};
+    use std::os::unix::fs::PermissionsExt;
+    let trace = temp_file("long.otlp.json", &long_value_trace());
+    let pager = temp_file("pager.sh", FAKE_PAGER.as_bytes());
+    std::fs::set_permissions(&pager, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = pager.parent().unwrap().to_owned();
+    let env = [("PAGER", pager.to_str().unwrap())];
+    let pane = Pane::start("pager", trace.to_str().unwrap(), &env);
+    pane.wait_for("─ spans");
+    pane.keys(&["j"]);
+    pane.wait_for("detail · annotate");
+    let mut typed = String::new();
+    for round in 1..=3 {
+        pane.keys(&["o"]);
+        pane.wait_for("FAKE-PAGER-READY");
+        for k in ["j", "j", "j", "q"] {
+            pane.keys(&[k]);
+            typed.push_str(k);
+        }
+        let screen = pane.wait(
+            &format!("the explorer to redraw after round {round}"),
+            |s| {
+                s.contains("─ spans")
+                    && s.contains("detail · annotate")
+                    && !s.contains("FAKE-PAGER")
+            },
+        );
+        let keys = std::fs::read_to_string(out.join("keys")).unwrap_or_default();
+        assert_eq!(keys, typed, "every key reached the pager (round {round})");
+        assert!(!screen.contains("cursor position"), "{screen}");
+    }
+    let text = std::fs::read_to_string(out.join("text")).unwrap();
+    assert!(
+        text.lines().any(|l| l.ends_with(&long_value())),
+        "the pager got the whole value on one line:\n{text}"
+    );
+    // Still alive and reading keys.
+    pane.keys(&["k"]);
+    pane.wait_for("detail · pipeline");
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_status(), 0);
+    pane.assert_restored("after the pager");
 }

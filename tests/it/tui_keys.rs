@@ -139,7 +139,7 @@ fn detail_pane_sections_and_copying_the_value_under_the_cursor() {
     press(&mut app, "enter");
     assert_eq!(app.focus, Focus::Detail);
     // Lay the document out as a render would.
-    app.detail.layout(&app.set.clone(), &app.theme.clone(), 80);
+    app.detail.layout(&app.set.clone(), &app.theme, 80);
     let titles: Vec<&str> = app
         .detail
         .doc

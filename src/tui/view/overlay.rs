@@ -14,11 +14,13 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 pub fn render(frame: &mut Frame, app: &mut App, area: Rect) {
     let title = match app.overlay {
         Overlay::None | Overlay::Search => return,
-        Overlay::Help => " keys (Esc closes) ",
-        Overlay::Warnings => " load warnings (Esc closes) ",
+        Overlay::Help => " keys (Esc closes) ".to_owned(),
+        Overlay::Warnings => format!(" load warnings: {} (Esc closes) ", app.headline.warnings),
     };
-    // The lines are built once per width (a file may carry many thousands of warnings).
-    let width = area.width.saturating_sub(6) as usize;
+    let w = area.width.saturating_sub(4).min(100);
+    // Text wraps inside the popup's borders. The lines are built once per width (a file
+    // may carry many thousands of warnings).
+    let width = w.saturating_sub(2) as usize;
     let key = (app.overlay, width);
     if app.overlay_lines.as_ref().is_none_or(|(k, _)| *k != key) {
         let lines = match app.overlay {
@@ -31,7 +33,6 @@ pub fn render(frame: &mut Frame, app: &mut App, area: Rect) {
         .overlay_lines
         .as_ref()
         .map_or(&[][..], |(_, l)| l.as_slice());
-    let w = area.width.saturating_sub(4).min(100);
     let h = area.height.saturating_sub(2);
     let popup = Rect {
         x: area.x + (area.width - w) / 2,
@@ -87,6 +88,8 @@ pub fn help_lines(app: &App) -> Vec<Line<'static>> {
     out
 }
 
+/// One entry per load warning and per kind of anomaly in a trace (as many as
+/// `Headline::warnings` counts), each wrapped to `width`.
 fn warning_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     let set = &app.set;
     let mut out = Vec::new();
@@ -97,13 +100,14 @@ fn warning_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     }
     for t in &set.traces {
         for a in t.anomalies.describe() {
-            out.push(Line::from(vec![
-                Span::styled(
+            let segs = vec![
+                (
                     format!("trace {}: ", inert::line(set.str(t.id))),
                     app.theme.muted(),
                 ),
-                Span::raw(a),
-            ]));
+                (a, ratatui::style::Style::new()),
+            ];
+            out.extend(crate::tui::json_view::wrap_segments(segs, width));
         }
     }
     if out.is_empty() {

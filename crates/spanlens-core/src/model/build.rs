@@ -83,7 +83,7 @@ pub fn build(loads: Vec<FileLoad>, mut diagnostics: Vec<Diagnostic>) -> TraceSet
     }
     drop(merge);
     let t = crate::timing::phase("arrange trees");
-    arrange(&mut set, &loaded);
+    let copies = arrange(&mut set, &loaded);
     // PERF: the loaded spans (a copy of the arena) are freed on the pool while the rest
     // of the set is finished here.
     rayon::spawn(move || drop(loaded));
@@ -92,6 +92,7 @@ pub fn build(loads: Vec<FileLoad>, mut diagnostics: Vec<Diagnostic>) -> TraceSet
     set.resolve_assessments();
     set.diagnostics = diagnostics;
     set.count_per_file();
+    copies.report(&mut set);
     set
 }
 
@@ -166,7 +167,7 @@ impl Placed {
 
 /// Groups spans by trace, builds each tree in parallel and lays the arena out in
 /// pre-order, trace after trace (start order).
-fn arrange(set: &mut TraceSet, spans: &Loaded) {
+fn arrange(set: &mut TraceSet, spans: &Loaded) -> Copies {
     let by_trace = group_by_trace(spans, set.syms.len());
     let ids = &set.ids;
     let mut trees: Vec<TraceTree> = by_trace
@@ -197,7 +198,7 @@ fn arrange(set: &mut TraceSet, spans: &Loaded) {
         .par_iter()
         .map(|&(t, pos)| {
             let (tree, base, pos) = (&trees[t as usize], bases[t as usize], pos as usize);
-            let mut s = spans[tree.order[pos] as usize];
+            let mut s = *tree.merged.get(spans, tree.order[pos]);
             let p = tree.parent[pos];
             s.parent = if p == NO_PARENT { NO_PARENT } else { base + p };
             s.depth = tree.depth[pos];
@@ -220,6 +221,75 @@ fn arrange(set: &mut TraceSet, spans: &Loaded) {
     set.spans = arena;
     traces.par_iter_mut().for_each(|t| summarise(t, &set.spans));
     set.traces = traces;
+    Copies::of(&trees, spans, set.files.len())
+}
+
+/// Copies of spans merged away (see `model::copies`): how many, and what each file held
+/// of them, since a file's counts say what the file holds.
+struct Copies {
+    count: usize,
+    /// Per file: traces, spans and errors among the copies merged away.
+    per_file: Vec<[usize; 3]>,
+}
+
+impl Copies {
+    fn of(trees: &[TraceTree], spans: &Loaded, files: usize) -> Copies {
+        let mut c = Copies {
+            count: 0,
+            per_file: vec![[0; 3]; files],
+        };
+        for tree in trees.iter().filter(|t| !t.merged.dropped.is_empty()) {
+            // The files this trace still has spans from (a handful: files, not spans).
+            let mut kept: Vec<u16> = Vec::new();
+            for &i in &tree.order {
+                let f = spans[i as usize].file;
+                if !kept.contains(&f) {
+                    kept.push(f);
+                }
+            }
+            let mut counted: Vec<u16> = Vec::new();
+            for &d in &tree.merged.dropped {
+                let s = &spans[d as usize];
+                let f = &mut c.per_file[s.file as usize];
+                f[1] += 1;
+                f[2] += usize::from(s.is_error());
+                if !kept.contains(&s.file) && !counted.contains(&s.file) {
+                    counted.push(s.file);
+                    f[0] += 1;
+                }
+            }
+            c.count += tree.merged.dropped.len();
+        }
+        c
+    }
+
+    /// Adds the copies to their files' counts and says once that they were merged.
+    fn report(self, set: &mut TraceSet) {
+        if self.count == 0 {
+            return;
+        }
+        let mut involved = Vec::new();
+        for (f, [traces, spans, errors]) in set.files.iter_mut().zip(&self.per_file) {
+            (f.traces, f.spans, f.errors) = (f.traces + traces, f.spans + spans, f.errors + errors);
+            if *spans > 0 {
+                involved.push(f.path.clone());
+            }
+        }
+        let n = self.count;
+        let files = match involved.len() {
+            0..=3 => involved.join(", "),
+            more => format!("{} and {} more files", involved[..3].join(", "), more - 3),
+        };
+        set.diagnostics.push(Diagnostic {
+            path: files,
+            pos: super::batch::Pos::None,
+            message: format!(
+                "{n} duplicate cop{} merged: spans with the same trace id, span id, name and \
+                 times in more than one file count once",
+                if n == 1 { "y" } else { "ies" },
+            ),
+        });
+    }
 }
 
 /// Raw span indices grouped by trace (a counting sort on the trace symbol), each group in

@@ -8,6 +8,8 @@ use std::collections::HashMap;
 
 /// The pre-order layout of one trace, in local positions.
 pub(super) struct TraceTree {
+    /// Copies of spans merged into one (see `copies`); empty unless the trace had some.
+    pub(super) merged: super::copies::Merged,
     /// Earliest start among the trace's spans.
     pub(super) start_ns: i64,
     /// Raw span index at each pre-order position.
@@ -21,8 +23,21 @@ pub(super) struct TraceTree {
 
 /// Builds the tree of one trace. `members` are raw span indices, in input order.
 pub(super) fn build_tree(spans: &Loaded, ids: &[u8], members: &[u32]) -> TraceTree {
+    build_merged(spans, ids, members, super::copies::Merged::default())
+}
+
+/// Builds the tree of `members` as `merged` left them. A first pass that finds an id
+/// twice looks for copies of one span from several files and, if any, starts again on
+/// the merged spans.
+fn build_merged(
+    spans: &Loaded,
+    ids: &[u8],
+    members: &[u32],
+    merged: super::copies::Merged,
+) -> TraceTree {
     let n = members.len();
-    let span = |k: usize| &spans[members[k] as usize];
+    let raw = |i: u32| merged.get(spans, i);
+    let span = |k: usize| raw(members[k]);
     let id_of = |r: super::span::IdRef| &ids[r.off as usize..(r.off + r.len) as usize];
     let mut flags = vec![0u16; n];
     let mut by_id: HashMap<&[u8], u32, foldhash::fast::FixedState> =
@@ -36,6 +51,13 @@ pub(super) fn build_tree(spans: &Loaded, ids: &[u8], members: &[u32]) -> TraceTr
             *f |= Flags::DUPLICATE_ID;
             duplicates = true;
         }
+    }
+    if duplicates
+        && merged.dropped.is_empty()
+        && let Some(m) = super::copies::merge(spans, ids, members)
+    {
+        let kept = m.members.clone();
+        return build_merged(spans, ids, &kept, m);
     }
     // Keep the first span with an id as the target of parent links (PERF: a second pass
     // only when some id was seen twice).
@@ -73,7 +95,7 @@ pub(super) fn build_tree(spans: &Loaded, ids: &[u8], members: &[u32]) -> TraceTr
     let order: Vec<u32> = order_local.iter().map(|&k| members[k as usize]).collect();
     let mut pos_flags: Vec<u16> = order_local.iter().map(|&k| flags[k as usize]).collect();
     for pos in 0..n {
-        let s = &spans[order[pos] as usize];
+        let s = raw(order[pos]);
         let f = &mut pos_flags[pos];
         match s.end_ns {
             None => *f |= Flags::IN_PROGRESS,
@@ -81,7 +103,7 @@ pub(super) fn build_tree(spans: &Loaded, ids: &[u8], members: &[u32]) -> TraceTr
             Some(_) => {}
         }
         if parent_pos[pos] != NO_PARENT {
-            let p = &spans[order[parent_pos[pos] as usize] as usize];
+            let p = raw(order[parent_pos[pos] as usize]);
             if s.start_ns < p.start_ns {
                 *f |= Flags::STARTS_BEFORE_PARENT;
             }
@@ -92,12 +114,9 @@ pub(super) fn build_tree(spans: &Loaded, ids: &[u8], members: &[u32]) -> TraceTr
             }
         }
     }
-    let start_ns = members
-        .iter()
-        .map(|&i| spans[i as usize].start_ns)
-        .min()
-        .unwrap_or(0);
+    let start_ns = members.iter().map(|&i| raw(i).start_ns).min().unwrap_or(0);
     TraceTree {
+        merged,
         start_ns,
         order,
         parent: parent_pos,

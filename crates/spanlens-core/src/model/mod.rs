@@ -7,6 +7,7 @@
 pub mod batch;
 pub mod build;
 pub mod conventions;
+mod copies;
 pub mod detail;
 mod flat;
 pub mod ids;
