@@ -11,11 +11,13 @@ mod groups;
 mod hash;
 mod prompts;
 mod sessions;
+pub mod sort;
 mod steps;
 mod tools;
 
 pub use filter::{FilterError, TraceFilter};
 pub use groups::step_key;
+pub use sort::{SortKey, sort_steps};
 
 use crate::model::{SpanIx, SpanKind, TraceIx, TraceSet};
 

@@ -9,6 +9,7 @@
 
 use super::hash::{FastMap, fnv};
 use super::{ToolStats, chunks};
+use crate::diff::align::strip_operation;
 use crate::model::{Span, SpanIx, SpanKind, Sym, TraceIx, TraceSet};
 use rayon::prelude::*;
 use serde_json::Value;
@@ -69,7 +70,8 @@ pub fn tool_lens(set: &TraceSet, traces: &[TraceIx]) -> (Vec<ToolStats>, Vec<Str
     let mut declared = BTreeSet::new();
     for (accs, decl) in parts {
         for (sym, a) in accs {
-            let name = match set.str(sym) {
+            // Tools named by their span: `execute_tool get_weather` is `get_weather`.
+            let name = match strip_operation(set.str(sym)) {
                 "" => "unknown",
                 n => n,
             };
