@@ -123,6 +123,16 @@ impl MetaKeys {
     }
 }
 
+/// Only the keys and values of trace `t`'s own record (MLflow trace metadata and tags,
+/// previews, a Langfuse trace's session, user and tags), for search: nothing else decoded.
+pub fn record_fields(set: &TraceSet, t: TraceIx) -> Vec<(String, String)> {
+    let mut meta = TraceMeta::default();
+    if let Some(info) = set.trace(t).info {
+        from_record(&set.sources.value(info), &mut meta);
+    }
+    meta.fields
+}
+
 impl TraceSet {
     /// Session, user, tags and previews of trace `t`, in whatever convention it carries
     /// them. For many traces, build `MetaKeys` once and call `MetaKeys::trace_meta`.

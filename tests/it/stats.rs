@@ -574,3 +574,50 @@ fn stats_cli_rejects_unknown_filters_and_columns() {
     let calls: Vec<u64> = steps.iter().map(|s| s["calls"].as_u64().unwrap()).collect();
     assert!(calls.windows(2).all(|w| w[0] >= w[1]), "{calls:?}");
 }
+
+#[test]
+fn mlflow_trace_metadata_is_searchable_with_attr() {
+    use spanlens::search::{Index, Job, Query, Scope, Strategy, run_using};
+    let path = gen_file(GenFormat::Mlflow, 400, "meta.mlflow.jsonl");
+    let set = load_paths(std::slice::from_ref(&path));
+    let t = TraceIx(0);
+    let user = set
+        .trace_meta(t)
+        .user
+        .expect("generated MLflow traces have a user");
+    let session = set.trace_meta(t).session.expect("and a session");
+    let with_user: usize = (0..set.traces.len() as u32)
+        .filter(|&i| set.trace_meta(TraceIx(i)).user.as_deref() == Some(user.as_str()))
+        .count();
+    let index = Index::default();
+    for strategy in [Strategy::Decode, Strategy::Raw] {
+        let q = Query::parse(&format!("attr:mlflow.trace.user '{user}")).unwrap();
+        let job = Job {
+            set: &set,
+            index: &index,
+            query: &q,
+            scope: Scope::All,
+            limit: 10_000,
+        };
+        let found = run_using(job, strategy, &|| false, &mut |_| {});
+        let meta_hits: Vec<_> = found
+            .hits
+            .iter()
+            .filter(|h| h.key.as_deref() == Some("mlflow.trace.user"))
+            .collect();
+        assert_eq!(meta_hits.len(), with_user, "{strategy:?}");
+        assert!(
+            meta_hits
+                .iter()
+                .all(|h| set.span(h.span).parent().is_none())
+        );
+        let q = Query::parse(&format!("attr:mlflow.trace.session '{session}")).unwrap();
+        let found = run_using(Job { query: &q, ..job }, strategy, &|| false, &mut |_| {});
+        assert!(
+            found
+                .hits
+                .iter()
+                .any(|h| h.key.as_deref() == Some("mlflow.trace.session"))
+        );
+    }
+}
