@@ -621,3 +621,52 @@ fn mlflow_trace_metadata_is_searchable_with_attr() {
         );
     }
 }
+
+#[test]
+fn langfuse_and_langsmith_trace_metadata_from_the_corpus() {
+    let Some(dir) = corpus() else {
+        eprintln!("skipped: no corpus at ../shared/corpus");
+        return;
+    };
+    let set = load_paths(&[
+        dir.join("public/langfuse/langfuse_framework-traces_autogen-2025-06-06.trace.json")
+    ]);
+    let m = set.trace_meta(TraceIx(0));
+    assert_eq!(m.session.as_deref(), Some("session_abc"));
+    assert_eq!(m.user.as_deref(), Some("user_123"));
+    let tags: Vec<&str> = m.tags.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(tags, ["autogen", "dev"]);
+    let f = TraceFilter::parse("session:session_abc user:user_123 tag:autogen").unwrap();
+    assert!(f.matches(&set, TraceIx(0)));
+    let set = load_paths(&[dir.join("generated/langsmith/langsmith_runs.jsonl")]);
+    let m = set.trace_meta(TraceIx(0));
+    assert_eq!(m.session.as_deref(), Some("session-42"), "extra.metadata");
+    assert_eq!(m.user.as_deref(), Some("alice"));
+    assert!(m.tags.iter().any(|(k, _)| k == "demo"));
+}
+
+#[test]
+fn bad_spans_count_under_unknown_and_are_never_dropped() {
+    let mut unnamed = span(T1, "a000000000000001", "", "", 0);
+    unnamed.end = -5; // ends before it starts
+    let orphan = span(T1, "a000000000000002", "ffffffffffffffff", "orphan step", 3);
+    // A parent cycle: each names the other.
+    let c1 = span(T2, "c000000000000001", "c000000000000002", "loop a", 0);
+    let c2 = span(T2, "c000000000000002", "c000000000000001", "loop b", 1);
+    let set = load_otlp(&[unnamed, orphan, c1, c2]);
+    assert_eq!(set.spans.len(), 4);
+    let s = stats::compute(&set, &stats::all_traces(&set), GroupBy::Step);
+    assert_eq!(s.spans, 4);
+    let calls: u64 = s.steps.iter().map(|x| x.calls).sum();
+    assert_eq!(calls, 4, "every span in a row");
+    let unknown = s.steps.iter().find(|x| x.key == "UNKNOWN").unwrap();
+    assert_eq!(unknown.name, "unknown");
+    assert_eq!((unknown.calls, unknown.unknown_durations), (1, 1));
+    assert!(unknown.durations_ns.is_empty());
+    for key in ["UNKNOWN orphan step", "UNKNOWN loop a", "UNKNOWN loop b"] {
+        assert!(s.steps.iter().any(|x| x.key == key), "{key}");
+    }
+    let by_path = stats::compute(&set, &stats::all_traces(&set), GroupBy::Path);
+    let calls: u64 = by_path.steps.iter().map(|x| x.calls).sum();
+    assert_eq!(calls, 4);
+}
