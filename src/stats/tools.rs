@@ -6,6 +6,11 @@
 //! as an earlier call in the same trace (calls without arguments are never repeats). A loop
 //! is a run of three or more consecutive siblings calling the same tool; a run of six is
 //! one loop.
+//!
+//! Declared tools come from definition attributes and from `tools` in request bodies. A
+//! declared tool counts as called when a tool span calls it or an LLM output asks for it
+//! by name. Each read is a read of the file, so definitions and outputs are read on every
+//! span up to `DECL_BUDGET` spans, and on an evenly spaced sample of that many beyond.
 
 use super::hash::{FastMap, fnv};
 use super::{ToolStats, chunks};
@@ -14,6 +19,11 @@ use crate::model::{Span, SpanIx, SpanKind, Sym, TraceIx, TraceSet};
 use rayon::prelude::*;
 use serde_json::Value;
 use std::collections::{BTreeSet, HashSet};
+use std::hash::BuildHasher;
+
+/// Tool definitions are read from at most this many spans (an evenly spaced sample beyond):
+/// each read is a file read, and an agent declares the same tools on every call.
+pub const DECL_BUDGET: usize = 20_000;
 
 /// Sibling runs at least this long are loops.
 pub const LOOP_RUN: u32 = 3;
@@ -59,11 +69,20 @@ impl Acc {
 /// The tool table (most calls first) and the declared tools never called (by name).
 pub fn tool_lens(set: &TraceSet, traces: &[TraceIx]) -> (Vec<ToolStats>, Vec<String>) {
     let decl_keys = DeclKeys::new(set);
+    let declaring = traces
+        .par_iter()
+        .flat_map_iter(|&t| set.spans[set.trace(t).spans()].iter())
+        .filter(|s| decl_keys.may_declare(set, s))
+        .count();
+    let stride = declaring.div_ceil(DECL_BUDGET).max(1);
     let parts: Vec<(FastMap<Sym, Acc>, BTreeSet<String>)> = chunks(set, traces)
         .into_par_iter()
         .map(|r| {
             let tr = &traces[r];
-            (tool_chunk(set, tr), declared_in(set, tr, &decl_keys))
+            (
+                tool_chunk(set, tr),
+                declared_in(set, tr, &decl_keys, stride),
+            )
         })
         .collect();
     let mut by_name: std::collections::BTreeMap<String, Acc> = Default::default();
@@ -113,10 +132,10 @@ pub fn tool_lens(set: &TraceSet, traces: &[TraceIx]) -> (Vec<ToolStats>, Vec<Str
 fn tool_chunk(set: &TraceSet, traces: &[TraceIx]) -> FastMap<Sym, Acc> {
     let mut accs: FastMap<Sym, Acc> = FastMap::default();
     let mut per_trace: FastMap<Sym, u32> = FastMap::default();
-    let mut seen: HashSet<(Sym, u64), foldhash::fast::FixedState> = HashSet::default();
+    let mut with_args: Vec<(Sym, u32, usize)> = Vec::new();
     for &t in traces {
         per_trace.clear();
-        seen.clear();
+        with_args.clear();
         let range = set.trace(t).spans();
         for i in range.clone() {
             let s = &set.spans[i];
@@ -127,11 +146,7 @@ fn tool_chunk(set: &TraceSet, traces: &[TraceIx]) -> FastMap<Sym, Acc> {
             a.spans.push(SpanIx(i as u32));
             if let Some(input) = s.input {
                 a.arg_bytes.push(i64::from(input.len));
-                let mut h = 0;
-                let _ = set.sources.with_bytes(input, &mut |b| h = fnv(b));
-                if !seen.insert((tool, h)) {
-                    a.repeated += 1;
-                }
+                with_args.push((tool, input.len, i));
             }
             if let Some(output) = s.output {
                 a.result_bytes.push(i64::from(output.len));
@@ -144,8 +159,38 @@ fn tool_chunk(set: &TraceSet, traces: &[TraceIx]) -> FastMap<Sym, Acc> {
             a.max_per_trace = a.max_per_trace.max(n);
         }
         count_loops(set, range, &mut accs);
+        count_repeats(set, &mut with_args, &mut accs);
     }
     accs
+}
+
+/// Repeated calls among one trace's calls with arguments, given as (tool, argument
+/// length, span). PERF: arguments are read from the file only when another call of the
+/// same tool has arguments of the same length; most calls differ in length already.
+fn count_repeats(set: &TraceSet, calls: &mut [(Sym, u32, usize)], accs: &mut FastMap<Sym, Acc>) {
+    calls.sort_unstable();
+    let hasher = foldhash::fast::FixedState::default();
+    let mut seen: HashSet<u64, foldhash::fast::FixedState> = HashSet::default();
+    for same in calls.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+        if same.len() < 2 {
+            continue;
+        }
+        seen.clear();
+        for &(tool, _, i) in same {
+            let Some(input) = set.spans[i].input else {
+                continue;
+            };
+            let mut h = 0;
+            let _ = set
+                .sources
+                .with_bytes(input, &mut |b| h = hasher.hash_one(b));
+            if !seen.insert(h)
+                && let Some(a) = accs.get_mut(&tool)
+            {
+                a.repeated += 1;
+            }
+        }
+    }
 }
 
 /// Runs of `LOOP_RUN` or more consecutive siblings calling one tool, under every parent of
@@ -196,6 +241,16 @@ const DECL_KEYS: [&str; 7] = [
 ];
 
 impl DeclKeys {
+    /// Whether span `s` may declare tools: an LLM call with an input, or a span with a
+    /// definitions attribute. Reads only symbols.
+    fn may_declare(&self, set: &TraceSet, s: &Span) -> bool {
+        (s.kind == SpanKind::Llm && s.input.is_some())
+            || set.attrs[s.attr_range()].iter().any(|a| {
+                self.is_decl.get(a.key.0 as usize).copied().unwrap_or(false)
+                    || self.input_keys.contains(&a.key)
+            })
+    }
+
     fn new(set: &TraceSet) -> DeclKeys {
         let is_decl = (0..set.syms.len() as u32)
             .map(|i| {
@@ -216,14 +271,27 @@ impl DeclKeys {
 
 /// Names of the tools declared on any span of `traces`. Identical definitions (the same
 /// bytes, sent on every call) are decoded once.
-fn declared_in(set: &TraceSet, traces: &[TraceIx], keys: &DeclKeys) -> BTreeSet<String> {
+fn declared_in(
+    set: &TraceSet,
+    traces: &[TraceIx],
+    keys: &DeclKeys,
+    stride: usize,
+) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let mut done: HashSet<u64, foldhash::fast::FixedState> = HashSet::default();
     let finder = memchr::memmem::Finder::new(b"tools");
+    let mut n = 0usize;
     for &t in traces {
         for i in set.trace(t).spans() {
             let ix = SpanIx(i as u32);
             let s = &set.spans[i];
+            if !keys.may_declare(set, s) {
+                continue;
+            }
+            n += 1;
+            if n % stride != 0 {
+                continue;
+            }
             for (a, (_, text)) in set.attrs[s.attr_range()].iter().zip(set.attrs_of(ix)) {
                 let decl = keys.is_decl.get(a.key.0 as usize).copied().unwrap_or(false);
                 if decl || keys.input_keys.contains(&a.key) {
@@ -322,9 +390,15 @@ fn never_requested(set: &TraceSet, traces: &[TraceIx], candidates: Vec<String>) 
         .iter()
         .map(|c| memchr::memmem::Finder::new(c.as_bytes()))
         .collect();
+    let llm_calls = traces
+        .par_iter()
+        .flat_map_iter(|&t| set.spans[set.trace(t).spans()].iter())
+        .filter(|s| s.kind == SpanKind::Llm)
+        .count();
+    let stride = llm_calls.div_ceil(DECL_BUDGET).max(1);
     let requested: Vec<bool> = chunks(set, traces)
         .into_par_iter()
-        .map(|r| requested_in(set, &traces[r], &finders))
+        .map(|r| requested_in(set, &traces[r], &finders, stride))
         .reduce(
             || vec![false; finders.len()],
             |a, b| a.iter().zip(&b).map(|(x, y)| *x || *y).collect(),
@@ -342,12 +416,18 @@ fn requested_in(
     set: &TraceSet,
     traces: &[TraceIx],
     finders: &[memchr::memmem::Finder],
+    stride: usize,
 ) -> Vec<bool> {
     let mut found = vec![false; finders.len()];
+    let mut n = 0usize;
     for &t in traces {
         for i in set.trace(t).spans() {
             let s = &set.spans[i];
             if s.kind != SpanKind::Llm {
+                continue;
+            }
+            n += 1;
+            if n % stride != 0 {
                 continue;
             }
             let ix = SpanIx(i as u32);
