@@ -272,18 +272,35 @@ pub fn percentile(sorted: &[i64], p: f64) -> Option<i64> {
 
 /// Computes every table for `traces` of `set`, grouping the step table `by`.
 pub fn compute(set: &TraceSet, traces: &[TraceIx], by: GroupBy) -> Stats {
-    let groups = groups::assign(set, traces, by);
+    use crate::timing::phase;
+    let _total = phase("stats: total");
+    let groups = {
+        let _t = phase("stats: groups");
+        groups::assign(set, traces, by)
+    };
     let ((steps, (tools, declared_unused_tools)), (prompts, sessions)) = rayon::join(
         || {
             rayon::join(
-                || steps::aggregate(set, traces, &groups),
-                || tools::tool_lens(set, traces),
+                || {
+                    let _t = phase("stats: steps");
+                    steps::aggregate(set, traces, &groups)
+                },
+                || {
+                    let _t = phase("stats: tools");
+                    tools::tool_lens(set, traces)
+                },
             )
         },
         || {
             rayon::join(
-                || prompts::prompt_lens(set, traces, &groups),
-                || sessions::session_stats(set, traces),
+                || {
+                    let _t = phase("stats: prompts");
+                    prompts::prompt_lens(set, traces, &groups)
+                },
+                || {
+                    let _t = phase("stats: sessions");
+                    sessions::session_stats(set, traces)
+                },
             )
         },
     );

@@ -12,7 +12,7 @@
 //! by name. Each read is a read of the file, so definitions and outputs are read on every
 //! span up to `DECL_BUDGET` spans, and on an evenly spaced sample of that many beyond.
 
-use super::hash::{FastMap, fnv};
+use super::hash::FastMap;
 use super::{ToolStats, chunks};
 use crate::diff::align::strip_operation;
 use crate::model::{Span, SpanIx, SpanKind, Sym, TraceIx, TraceSet};
@@ -318,7 +318,8 @@ fn read_decl(
 ) {
     let mut fresh = false;
     let _ = set.sources.with_bytes(text, &mut |b| {
-        fresh = (!request || finder.find(b).is_some()) && done.insert(fnv(b) ^ u64::from(request));
+        let h = foldhash::fast::FixedState::default().hash_one(b);
+        fresh = (!request || finder.find(b).is_some()) && done.insert(h ^ u64::from(request));
     });
     if !fresh {
         return;
