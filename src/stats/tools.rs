@@ -289,7 +289,7 @@ fn declared_in(
                 continue;
             }
             n += 1;
-            if n % stride != 0 {
+            if !n.is_multiple_of(stride) {
                 continue;
             }
             for (a, (_, text)) in set.attrs[s.attr_range()].iter().zip(set.attrs_of(ix)) {
@@ -428,7 +428,7 @@ fn requested_in(
                 continue;
             }
             n += 1;
-            if n % stride != 0 {
+            if !n.is_multiple_of(stride) {
                 continue;
             }
             let ix = SpanIx(i as u32);
