@@ -321,6 +321,44 @@ pub fn compute(set: &TraceSet, traces: &[TraceIx], by: GroupBy) -> Stats {
     }
 }
 
+/// A step's spans worst first, for drill-down: errors before the rest, then the slowest
+/// (spans without a duration last), then arena order.
+pub fn worst_first(set: &TraceSet, spans: &[SpanIx]) -> Vec<SpanIx> {
+    let mut out = spans.to_vec();
+    out.sort_by_key(|&ix| {
+        let s = set.span(ix);
+        let dur = if critical::has_duration(s) {
+            s.duration_ns()
+        } else {
+            -1
+        };
+        (!s.is_error(), std::cmp::Reverse(dur), ix)
+    });
+    out
+}
+
+/// Counts of `sorted` values in `buckets` equal-width bins from the smallest to the
+/// largest value, for a sparkline of a step's durations. Empty input gives all zeros.
+pub fn histogram(sorted: &[i64], buckets: usize) -> Vec<u64> {
+    let mut out = vec![0u64; buckets];
+    let (Some(&lo), Some(&hi)) = (sorted.first(), sorted.last()) else {
+        return out;
+    };
+    if buckets == 0 {
+        return out;
+    }
+    let width = (hi - lo) as f64 / buckets as f64;
+    for &v in sorted {
+        let b = if width > 0.0 {
+            (((v - lo) as f64 / width) as usize).min(buckets - 1)
+        } else {
+            0
+        };
+        out[b] += 1;
+    }
+    out
+}
+
 /// Every trace of `set`, for `compute` over everything loaded.
 pub fn all_traces(set: &TraceSet) -> Vec<TraceIx> {
     (0..set.traces.len() as u32).map(TraceIx).collect()

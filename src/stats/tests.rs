@@ -90,3 +90,11 @@ fn critical_path_handles_gaps_orphans_and_spans_without_end() {
     // to its parent's [60,100]; the trace's last 20 ns are outside every root.
     assert_eq!(cp, vec![40, 0, 0, 40]);
 }
+
+#[test]
+fn histogram_spreads_values_over_equal_bins() {
+    assert_eq!(histogram(&[0, 1, 2, 3, 9, 10], 5), vec![2, 2, 0, 0, 2]);
+    assert_eq!(histogram(&[5, 5, 5], 3), vec![3, 0, 0]);
+    assert_eq!(histogram(&[], 4), vec![0; 4]);
+    assert!(histogram(&[1, 2], 0).is_empty());
+}

@@ -670,3 +670,28 @@ fn bad_spans_count_under_unknown_and_are_never_dropped() {
     let calls: u64 = by_path.steps.iter().map(|x| x.calls).sum();
     assert_eq!(calls, 4);
 }
+
+#[test]
+fn drill_down_lists_errors_first_then_the_slowest() {
+    let mut fast_error = tool(T1, "a000000000000001", "", "lookup", "{}", 0);
+    fast_error.error = true;
+    let mut slow = tool(T1, "a000000000000002", "", "lookup", "{}", 10);
+    slow.end = 1_000;
+    let mut slow_error = tool(T2, "b000000000000001", "", "lookup", "{}", 0);
+    slow_error.error = true;
+    slow_error.end = 500;
+    let quick = tool(T2, "b000000000000002", "", "lookup", "{}", 600);
+    let set = load_otlp(&[fast_error, slow, slow_error, quick]);
+    let s = stats::compute(&set, &stats::all_traces(&set), GroupBy::Step);
+    let step = s.steps.iter().find(|x| x.key == "TOOL lookup").unwrap();
+    assert_eq!(step.top_errors[0].message, "boom");
+    assert_eq!(step.top_errors[0].count, 2);
+    let order: Vec<(bool, i64)> = stats::worst_first(&set, &step.spans)
+        .iter()
+        .map(|&ix| (set.span(ix).is_error(), set.span(ix).duration_ns()))
+        .collect();
+    assert_eq!(
+        order,
+        vec![(true, 500), (true, 10), (false, 990), (false, 10)]
+    );
+}
