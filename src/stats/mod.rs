@@ -10,6 +10,7 @@ pub mod filter;
 mod groups;
 mod hash;
 mod prompts;
+mod reader;
 mod sessions;
 pub mod sort;
 mod steps;
