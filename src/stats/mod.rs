@@ -68,6 +68,8 @@ pub struct Stats {
     pub traces: usize,
     pub spans: usize,
     pub errors: usize,
+    /// End-to-end time of the traces, summed: what critical-path times are a share of.
+    pub duration_ns: i64,
     pub steps: Vec<StepStats>,
     pub tools: Vec<ToolStats>,
     /// Tools declared to a model on some LLM span but never called, sorted by name.
@@ -123,6 +125,15 @@ pub struct StepStats {
 impl StepStats {
     pub fn error_rate(&self) -> f64 {
         ratio(self.errors, self.calls)
+    }
+
+    /// The step's critical-path time as a share of `total` (the traces' summed duration).
+    pub fn critical_share(&self, total: i64) -> f64 {
+        if total <= 0 {
+            0.0
+        } else {
+            self.critical_path_ns as f64 / total as f64
+        }
     }
 
     /// Duration percentile (nearest rank).
@@ -310,10 +321,12 @@ pub fn compute(set: &TraceSet, traces: &[TraceIx], by: GroupBy) -> Stats {
         .map(|&t| set.trace(t).span_count() as usize)
         .sum();
     let errors = steps.iter().map(|s| s.errors as usize).sum();
+    let duration_ns = traces.iter().map(|&t| set.trace(t).duration_ns()).sum();
     Stats {
         traces: traces.len(),
         spans,
         errors,
+        duration_ns,
         steps,
         tools,
         declared_unused_tools,
