@@ -347,7 +347,7 @@ pub fn to_md(stats: &Stats, limit: usize) -> String {
     for s in slow.iter().take(limit) {
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} | {} | {} | {} | {} |",
+            "| `{}` | {} | {} | {} | {} | {} | {} | {} ({:.0}%) |",
             md(label(s), 80),
             s.calls,
             dur(s.duration(50.0)),
@@ -355,11 +355,8 @@ pub fn to_md(stats: &Stats, limit: usize) -> String {
             dur(s.duration(99.0)),
             dur(s.duration(100.0)),
             dur(percentile(&s.self_ns, 50.0)),
-            format!(
-                "{} ({:.0}%)",
-                format_duration(s.critical_path_ns),
-                s.critical_share(stats.duration_ns) * 100.0
-            )
+            format_duration(s.critical_path_ns),
+            s.critical_share(stats.duration_ns) * 100.0
         );
     }
     tools_md(&mut out, stats, limit);
