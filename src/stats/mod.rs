@@ -335,6 +335,12 @@ pub fn compute(set: &TraceSet, traces: &[TraceIx], by: GroupBy) -> Stats {
     }
 }
 
+/// Only the step table, grouped `by` (what a regrouping needs; the tool lens and sessions
+/// do not depend on the grouping).
+pub fn compute_steps(set: &TraceSet, traces: &[TraceIx], by: GroupBy) -> Vec<StepStats> {
+    steps::aggregate(set, traces, &groups::assign(set, traces, by))
+}
+
 /// A step's spans worst first, for drill-down: errors before the rest, then the slowest
 /// (spans without a duration last), then arena order.
 pub fn worst_first(set: &TraceSet, spans: &[SpanIx]) -> Vec<SpanIx> {

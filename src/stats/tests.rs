@@ -149,3 +149,14 @@ fn session_slope_is_least_squares_per_turn() {
     assert_eq!(sessions::slope(&[7]), 0.0);
     assert_eq!(sessions::slope(&[]), 0.0);
 }
+
+#[test]
+fn group_by_names_round_trip() {
+    for g in GroupBy::ALL {
+        assert_eq!(GroupBy::from_name(g.as_str()), Some(g));
+    }
+    for k in SortKey::ALL {
+        assert_eq!(SortKey::from_name(k.as_str()), Some(k));
+    }
+    assert_eq!(GroupBy::from_name("colour"), None);
+}
