@@ -40,8 +40,67 @@ fn main() {
         }
         Some(Command::Feedback { paths, input, json }) => cli::feedback::list(&paths, &input, json),
         Some(Command::Export { what }) => cli::feedback::export(what),
+        Some(Command::Stats {
+            paths,
+            input_format,
+            json,
+            format,
+            by,
+            sort,
+            limit,
+            filter,
+            feedback,
+        }) => {
+            let input = cli::InputArgs {
+                format: input_format,
+                feedback,
+            };
+            stats(&paths, &input, json, format, by, sort, limit, filter)
+        }
         None => explore(args.paths, args.input),
     }
+}
+
+/// `spanlens stats`.
+#[allow(clippy::too_many_arguments)]
+fn stats(
+    paths: &[std::path::PathBuf],
+    input: &cli::InputArgs,
+    json: bool,
+    format: cli::stats::OutFormat,
+    by: spanlens::stats::GroupBy,
+    sort: Option<spanlens::stats::SortKey>,
+    limit: Option<usize>,
+    filter: Option<String>,
+) {
+    let filter = match filter.as_deref().map(spanlens::stats::TraceFilter::parse) {
+        None => None,
+        Some(Ok(f)) => Some(f),
+        Some(Err(e)) => {
+            eprintln!("spanlens: bad filter: {e}");
+            std::process::exit(2);
+        }
+    };
+    let set = cli::load_or_exit(paths, input);
+    let traces = match &filter {
+        Some(f) => f.select(&set),
+        None => spanlens::stats::all_traces(&set),
+    };
+    let mut stats = spanlens::stats::compute(&set, &traces, by);
+    if let Some(key) = sort {
+        spanlens::stats::sort_steps(&mut stats.steps, key);
+    }
+    let rows = limit.unwrap_or(cli::stats::DEFAULT_ROWS);
+    if json {
+        cli::emit(&format!("{}\n", cli::stats::to_json(&set, &stats, limit)));
+    } else if format == cli::stats::OutFormat::Md {
+        cli::emit(&cli::stats::to_md(&stats, rows));
+    } else {
+        cli::emit(&cli::stats::to_text(&stats, rows));
+    }
+    // PERF: as for `summary`, the OS takes the memory back faster than dropping it.
+    std::mem::forget(stats);
+    std::mem::forget(set);
 }
 
 /// Opens the explorer on `paths`.

@@ -12,4 +12,5 @@ pub mod load;
 pub mod memory;
 pub mod model;
 pub mod search;
+pub mod stats;
 pub mod timing;
