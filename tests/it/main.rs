@@ -4,6 +4,7 @@ mod common;
 mod corpus;
 mod detail;
 mod diff;
+mod inputs;
 mod load_console;
 mod load_langfuse;
 mod load_langsmith;

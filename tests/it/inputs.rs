@@ -1,0 +1,229 @@
+//! Input sources and their limits: truncated `.gz`/`.zst` load what decompressed and say
+//! where they broke off; blank lines, pipes and devices are not "empty files"; directory
+//! entries that are not files are reported; decompression bombs stop with a clear error.
+
+use crate::common::*;
+use spanlens::load::{self, LoadOptions};
+use spanlens::synth::GenFormat;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn gzip(text: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(text).unwrap();
+    gz.finish().unwrap()
+}
+
+fn zstd(text: &[u8]) -> Vec<u8> {
+    zstd::encode_all(text, 1).unwrap()
+}
+
+/// Spans in the complete lines of what a damaged stream decompresses to, as `zcat` shows.
+fn spans_in_complete_lines(name: &str, packed: &[u8], gz: bool) -> usize {
+    use std::io::Read;
+    let mut text = Vec::new();
+    let mut buf = [0u8; 4096];
+    let mut r: Box<dyn Read> = if gz {
+        Box::new(flate2::read::MultiGzDecoder::new(packed))
+    } else {
+        Box::new(zstd::stream::read::Decoder::new(packed).unwrap())
+    };
+    while let Ok(n) = r.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        text.extend_from_slice(&buf[..n]);
+    }
+    let end = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    load_text(name, &text[..end]).spans.len()
+}
+
+#[test]
+fn a_truncated_gz_or_zst_loads_what_decompressed_and_reports_the_cut() {
+    let text = generated(3000, GenFormat::Otlp);
+    let whole = load_text("whole.otlp.jsonl", &text).spans.len();
+    for (name, packed, gz) in [
+        ("cut.otlp.jsonl.gz", gzip(&text), true),
+        ("cut.otlp.jsonl.zst", zstd(&text), false),
+    ] {
+        let cut = &packed[..packed.len() * 6 / 10];
+        let complete = spans_in_complete_lines(name, cut, gz);
+        assert!(
+            complete > 0 && complete < whole,
+            "{name}: {complete} of {whole}"
+        );
+        let path = temp_file(name, cut);
+        let set = load::load(
+            std::slice::from_ref(&path),
+            &LoadOptions::default(),
+            &|_| {},
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            set.spans.len() >= complete && set.spans.len() < whole,
+            "{name}: loaded {} spans, zcat's complete lines hold {complete}",
+            set.spans.len()
+        );
+        let w = warnings(&set);
+        let at = format!("compressed byte {}", cut.len());
+        assert!(
+            w.iter()
+                .any(|w| w.contains(&*path.to_string_lossy()) && w.contains(&at)),
+            "{name}: the cut is named: {w:?}"
+        );
+    }
+}
+
+#[test]
+fn blank_lines_past_the_sniff_window_are_not_an_empty_file() {
+    let blank = vec![b'\n'; 100 << 10];
+    let otlp = generated(50, GenFormat::Otlp);
+    let plain = load_text("plain.otlp.jsonl", &otlp).spans.len();
+    let set = load_text("blank.otlp.jsonl", &[&blank[..], &otlp[..]].concat());
+    assert_eq!(set.spans.len(), plain);
+    // Compressed too, where the text arrives as it is decompressed.
+    let set = load_text(
+        "blank.otlp.jsonl.gz",
+        &gzip(&[&blank[..], &otlp[..]].concat()),
+    );
+    assert_eq!(set.spans.len(), plain);
+    // Only blank lines is an empty file, and says so.
+    let path = temp_file("blank.jsonl", &blank);
+    let err = load::load(&[path], &LoadOptions::default(), &|_| {}).unwrap_err();
+    assert!(err.to_string().contains("only white space"), "{err}");
+}
+
+/// Runs the binary with `input` on a pipe as its stdin, killing it after `limit`.
+fn run_piped(args: &[&str], input: Vec<u8>, limit: Duration) -> (Option<i32>, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spanlens"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("spanlens {args:?} still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let _ = writer.join();
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+    (out.status.code(), text(out.stdout), text(out.stderr))
+}
+
+#[test]
+fn a_pipe_is_read_as_it_comes_plain_or_compressed() {
+    let otlp = generated(200, GenFormat::Otlp);
+    let want = load_text("pipe.otlp.jsonl", &otlp).spans.len();
+    let spans = format!("{want} spans");
+    let limit = Duration::from_secs(60);
+    // `/dev/stdin` is what `<(zcat x.gz)` looks like: a path that is a pipe.
+    for path in ["/dev/stdin", "-"] {
+        for (what, bytes) in [("plain", otlp.clone()), ("gzip", gzip(&otlp))] {
+            let (code, out, err) = run_piped(&["summary", path], bytes, limit);
+            assert_eq!(code, Some(0), "{path} {what}: {err}");
+            assert!(out.contains(&spans), "{path} {what}: {out}");
+        }
+    }
+}
+
+#[test]
+fn an_endless_device_is_a_clear_error_in_bounded_time() {
+    if !std::path::Path::new("/dev/urandom").exists() {
+        eprintln!("skipped: no /dev/urandom");
+        return;
+    }
+    let start = Instant::now();
+    let out = run_spanlens(&["summary", "/dev/urandom"], &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("/dev/urandom") && err.contains("not a trace file"),
+        "{err}"
+    );
+    assert!(!err.contains("empty file"), "{err}");
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn directory_entries_that_are_not_files_are_reported() {
+    let good = temp_file("good.otlp.jsonl", &generated(20, GenFormat::Otlp));
+    let dir = good.parent().unwrap();
+    let fifo = dir.join("pipe.jsonl");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let _socket = std::os::unix::net::UnixListener::bind(dir.join("sock.jsonl")).unwrap();
+    std::os::unix::fs::symlink(dir.join("nowhere"), dir.join("broken.jsonl")).unwrap();
+    let set = load_paths(&[dir.to_owned()]);
+    assert_eq!(set.spans.len(), 20);
+    let w = warnings(&set);
+    for (name, what) in [
+        ("pipe.jsonl", "named pipe"),
+        ("sock.jsonl", "socket"),
+        ("broken.jsonl", "broken symbolic link"),
+    ] {
+        assert!(
+            w.iter().any(|w| w.contains(name) && w.contains(what)),
+            "{name}: {w:?}"
+        );
+    }
+}
+
+/// A few hundred megabytes of newlines, compressed to a few hundred kilobytes.
+fn bomb(mb: usize) -> Vec<u8> {
+    let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 1).unwrap();
+    let block = vec![b'\n'; 1 << 20];
+    for _ in 0..mb {
+        enc.write_all(&block).unwrap();
+    }
+    enc.finish().unwrap()
+}
+
+#[test]
+fn a_decompression_bomb_stops_with_a_clear_error_never_an_abort() {
+    let packed = bomb(96);
+    let path = temp_file("bomb.jsonl.zst", &packed);
+    let path = path.to_str().unwrap();
+    let limit = Duration::from_secs(60);
+    for args in [
+        vec!["summary", path, "--max-decompressed", "16M"],
+        vec!["summary", "-", "--max-decompressed", "16M"],
+        vec!["search", "x", "-", "--max-decompressed", "16M"],
+    ] {
+        let (code, _, err) = run_piped(&args, packed.clone(), limit);
+        assert_eq!(code, Some(2), "{args:?}: exit 2, not a signal: {err}");
+        assert!(
+            err.contains("limit of 16.0 MiB") && err.contains("--max-decompressed"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            !err.contains("panicked") && !err.contains("memory allocation"),
+            "{err}"
+        );
+    }
+    // Raised, it loads (and the newlines are only an empty file).
+    let (code, _, err) = run_piped(
+        &["summary", path, "--max-decompressed", "1G"],
+        vec![],
+        limit,
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("only white space"), "{err}");
+    let help = run_spanlens(&["summary", "--help"], &[]);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--max-decompressed <SIZE>"));
+}
