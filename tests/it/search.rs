@@ -384,3 +384,68 @@ fn raw_scan_finds_unescaped_text_in_parquet_cells() {
         }
     }
 }
+
+/// Many terminals act on C1 controls even UTF-8 encoded (U+009B is CSI) and on bidi
+/// overrides: every JSON report writes them as `\u` escapes, meaning the same JSON.
+#[test]
+fn json_reports_escape_c1_controls_and_bidi_overrides() {
+    let name = "evil\u{9b}31m\u{202e}gnihton\u{85}";
+    let line = format!(
+        r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"00000000000000000000000000000001","spanId":"0000000000000001","name":"{name}","startTimeUnixNano":"1","endTimeUnixNano":"2"}}]}}]}}]}}"#
+    );
+    let left = temp_file("c1-left.otlp.jsonl", line.as_bytes());
+    let right = temp_file(
+        "c1-right.otlp.jsonl",
+        line.replace("\"2\"", "\"9\"").as_bytes(),
+    );
+    let (l, r) = (left.to_str().unwrap(), right.to_str().unwrap());
+    let runs = [
+        vec!["search", "--json", "evil", l],
+        vec!["summary", "--json", l],
+        vec!["diff", "--format", "json", l, r],
+    ];
+    for args in runs {
+        let out = run_spanlens(&args, &[]);
+        assert!(out.status.success(), "{args:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        for raw in ['\u{9b}', '\u{202e}', '\u{85}'] {
+            assert!(!text.contains(raw), "{args:?}: {raw:?} printed raw: {text}");
+        }
+        if args[0] != "summary" {
+            assert!(
+                text.contains(r"evil\u009b31m\u202egnihton\u0085"),
+                "{args:?}: {text}"
+            );
+        }
+        let v: serde_json::Value = serde_json::from_str(&text).expect("still JSON");
+        assert!(v.to_string().contains(name) || args[0] == "summary");
+    }
+}
+
+/// A scope or predicate the language does not know is an error naming the valid ones, in
+/// the CLI (exit 2) and on the explorer's query line; never fuzzy text or zero hits.
+#[test]
+fn unknown_scopes_and_predicates_are_errors_in_the_cli_and_the_query_line() {
+    for q in ["feedback:bad", "start>2026-01-01"] {
+        let out = run_spanlens(&["search", q, "tests/fixtures/agent.otlp.jsonl"], &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{q}: {err}");
+        assert!(
+            err.contains("unknown scope") && err.contains("tool:"),
+            "{q}: {err}"
+        );
+        assert!(out.stdout.is_empty(), "{q}");
+    }
+    let mut app = app_for(&["agent.otlp.jsonl"]);
+    type_keys(&mut app, "/feedback:bad");
+    let error = app
+        .search
+        .error
+        .clone()
+        .expect("the query line shows an error");
+    assert!(
+        error.contains("unknown scope") && error.contains("name:"),
+        "{error}"
+    );
+    assert!(app.search.found.hits.is_empty());
+}
