@@ -117,8 +117,9 @@ impl Query {
             q.text = re.to_owned();
         } else {
             let mut words = Vec::new();
+            let exact = trimmed.starts_with('\'');
             for token in trimmed.split_whitespace() {
-                match q.take_token(token)? {
+                match q.take_token(token, exact)? {
                     Token::Word(w) => words.push(w),
                     Token::Taken => {}
                 }
@@ -139,10 +140,15 @@ impl Query {
     /// Handles a scope, filter or predicate token, or hands back the text to search for.
     /// A token that looks like one (`word:…`, `word>…`) but names none is an error listing
     /// the valid ones: a typo must not quietly become fuzzy text.
-    fn take_token<'t>(&mut self, token: &'t str) -> Result<Token<'t>, String> {
+    /// In an exact query (`exact`) such a token is text.
+    fn take_token<'t>(&mut self, token: &'t str, exact: bool) -> Result<Token<'t>, String> {
         if let Some((key, cmp, value)) = split_predicate(token) {
-            let def = PREDICATES.iter().find(|p| p.name == key);
-            let def = def.ok_or_else(|| unknown_token(&format!("{key}{}", cmp_text(cmp))))?;
+            let Some(def) = PREDICATES.iter().find(|p| p.name == key) else {
+                return match exact {
+                    true => Ok(Token::Word(token)),
+                    false => Err(unknown_token(&format!("{key}{}", cmp_text(cmp)))),
+                };
+            };
             (def.apply)(self, cmp, value, token)?;
             return Ok(Token::Taken);
         }
@@ -151,8 +157,9 @@ impl Query {
         };
         match SCOPES.iter().find(|d| d.names.contains(&key)) {
             Some(def) => (def.apply)(self, value, token),
-            // Not a scope's shape (`http://…`, `12:30`, `'exact:`): text to search for.
-            None if !is_identifier(key) || value.starts_with("//") => Ok(Token::Word(token)),
+            // Not a scope's shape (`http://…`, `12:30`, `C:\dir`): text to search for.
+            None if exact || key.len() < 2 || !is_identifier(key) => Ok(Token::Word(token)),
+            None if value.starts_with(['/', '\\']) => Ok(Token::Word(token)),
             None => Err(unknown_token(&format!("{key}:"))),
         }
     }
