@@ -460,6 +460,27 @@ mod tests {
     }
 
     #[test]
+    fn compressed_bytes_in_memory_cut_short_keep_what_decompressed_and_the_cut() {
+        let text: Vec<u8> = (0..50_000)
+            .flat_map(|i| format!("{i}\n").into_bytes())
+            .collect();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&text).unwrap();
+        let mut packed = gz.finish().unwrap();
+        packed.truncate(packed.len() / 2);
+        let input = Input::from_bytes("cut.gz".into(), packed.clone()).unwrap();
+        let cut = input.cut().expect("the cut is kept");
+        let got = input.read_all().unwrap();
+        assert_eq!(cut.at, got.len() as u64);
+        assert_eq!(cut.compressed_at, packed.len() as u64);
+        assert!(!got.is_empty() && text.starts_with(&got));
+        // In memory too, the budget holds.
+        let limited = Budget { max: Some(1000) };
+        let err = decompress(&packed[..], "gzip", limited).unwrap_err();
+        assert!(err.to_string().contains("--max-decompressed"), "{err}");
+    }
+
+    #[test]
     fn a_compressed_file_is_read_from_an_unlinked_temporary_file_as_it_grows() {
         let text: Vec<u8> = (0..20_000)
             .flat_map(|i| format!("line {i}\n").into_bytes())

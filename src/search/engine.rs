@@ -221,6 +221,9 @@ impl FieldDedup {
     }
 }
 
+/// Raw hits expanded between checks for cancellation.
+const EXPAND_ROUND: usize = 16_384;
+
 /// Long fields in raw bytes, every raw hit then decoded without looking for its line (a
 /// field's raw hit is its hit; only tool calls inside messages need decoding to be
 /// known), so the hits and their total are the same whatever the limit. The lines of the
@@ -263,12 +266,16 @@ fn raw_search(
     let mut out = Vec::new();
     let mut origin = Vec::new();
     let mut dedup = FieldDedup::default();
-    for (i, e) in expand(&found, false).into_iter().enumerate() {
-        dedup.add(&found[i], e, &mut out);
-        origin.resize(out.len(), i);
-    }
-    if cancelled() {
-        return None;
+    // In rounds, so a search the user has moved on from stops soon.
+    for (r, round) in found.chunks(EXPAND_ROUND).enumerate() {
+        if cancelled() {
+            return None;
+        }
+        for (j, e) in expand(round, false).into_iter().enumerate() {
+            let i = r * EXPAND_ROUND + j;
+            dedup.add(&found[i], e, &mut out);
+            origin.resize(out.len(), i);
+        }
     }
     let mut order: Vec<usize> = (0..out.len()).collect();
     order.sort_by(|&a, &b| hit_order(&out[a], &out[b]));
