@@ -60,18 +60,18 @@ pub struct Found {
 const CHUNK: usize = 1024;
 /// How often partial results are published.
 const PUBLISH_EVERY: Duration = Duration::from_millis(40);
-/// Above this many spans, long fields are searched in their raw bytes (and only the best
-/// hits decoded); below it, decoding every span is quicker and exact.
+/// Above this many spans, exact and regex queries search long fields in their raw bytes;
+/// below it, decoding every span is quicker. Fuzzy queries always search raw bytes.
 const RAW_SCAN_MIN: usize = 20_000;
 
-/// How long fields are searched. `Auto` picks by scope size; the others exist so tests
-/// can check that both paths agree.
+/// How long fields are searched. `Auto` picks by scope size (and raw for fuzzy text); the
+/// others exist so tests can check that both paths agree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Strategy {
     Auto,
-    /// Decode every span's payloads (exact lines, all hits).
+    /// Decode every span's payloads (exact and regex queries; fuzzy ones scan raw).
     Decode,
-    /// Scan raw bytes and decode only the best hits.
+    /// Scan raw bytes; every hit is kept, and the lines of the shown ones decoded.
     Raw,
 }
 

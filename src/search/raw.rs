@@ -1,7 +1,8 @@
 //! Search at scale: match the raw bytes of every span field, in file order, without
 //! decoding spans. Exact text is looked for in each of the ways an export may have escaped
 //! it; fuzzy text is matched line by line (raw lines end at a newline or at a `\n`
-//! escape). Only the best hits are decoded afterwards, to show the real line. Mapped pages
+//! escape). Hits are decoded afterwards only as far as needed: tool calls inside messages
+//! for every hit, the real line for the shown ones (see `expand`). Mapped pages
 //! are released as the scan moves on, so a search of a file larger than memory stays small.
 
 use super::engine::Hit;
