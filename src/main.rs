@@ -9,7 +9,10 @@ fn main() {
         Some(Command::Summary { paths, input, json }) => {
             let set = cli::load_or_exit(&paths, &input);
             if json {
-                cli::emit(&format!("{}\n", cli::summary::to_json(&set)));
+                cli::emit(&format!(
+                    "{}\n",
+                    cli::json::render(&cli::summary::to_json(&set))
+                ));
             } else {
                 cli::emit(&cli::summary::to_text(&set));
             }
@@ -54,6 +57,7 @@ fn main() {
             let input = cli::InputArgs {
                 format: input_format,
                 feedback,
+                ..Default::default()
             };
             stats(&paths, &input, json, format, by, sort, limit, filter)
         }
@@ -131,7 +135,7 @@ fn search(
         Ok(q) => q,
         Err(e) => {
             eprintln!("spanlens: bad query: {e}");
-            std::process::exit(1);
+            std::process::exit(cli::EXIT_BAD_QUERY);
         }
     };
     let set = cli::load_or_exit(paths, input);
@@ -150,7 +154,10 @@ fn search(
     };
     let found = cli::search::run(&set, &query, scope, limit);
     if json {
-        cli::emit(&format!("{}\n", cli::search::to_json(&set, text, &found)));
+        cli::emit(&format!(
+            "{}\n",
+            cli::json::render(&cli::search::to_json(&set, text, &found))
+        ));
     } else {
         use std::io::IsTerminal;
         let highlight = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -193,7 +200,7 @@ fn diff(
     match format {
         OutFormat::Json => cli::emit(&format!(
             "{}\n",
-            spanlens::diff::report::to_json(&sides, &d)
+            cli::json::render(&spanlens::diff::report::to_json(&sides, &d))
         )),
         OutFormat::Md => cli::emit(&spanlens::diff::report::to_markdown(&sides, &d)),
         OutFormat::Text => cli::emit(&spanlens::diff::report::to_text(&sides, &d)),

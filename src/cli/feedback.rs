@@ -103,12 +103,13 @@ pub fn export(what: ExportCommand) {
     let query = where_.as_deref().map(|q| {
         crate::search::Query::parse(q).unwrap_or_else(|e| {
             eprintln!("spanlens: bad --where query: {e}");
-            std::process::exit(1);
+            std::process::exit(2);
         })
     });
     let input = InputArgs {
         format: input_format,
         feedback,
+        ..Default::default()
     };
     let set = load_or_exit(&paths, &input);
     let chosen = query.as_ref().map(|q| golden::selected_by(&set, q));

@@ -2,6 +2,7 @@
 
 pub mod diff;
 pub mod feedback;
+pub mod json;
 pub mod search;
 pub mod stats;
 pub mod summary;
@@ -190,6 +191,11 @@ pub struct InputArgs {
     /// Read and save feedback in this sidecar file (default: beside the first input).
     #[arg(long, value_name = "FILE")]
     pub feedback: Option<PathBuf>,
+    /// Stop a compressed input that decompresses to more than SIZE (e.g. 500M, 20G, or
+    /// `none`). Without it, one that grows past 256 MiB at over 250x its compressed size
+    /// is stopped as a likely decompression bomb.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_decompressed: Option<u64>,
 }
 
 /// Writes the completion script for `shell` to `out`.
@@ -221,6 +227,30 @@ fn golden_format()
         .map(|s| s.parse().expect("one of the names listed"))
 }
 
+/// `500M`, `20G`, `1.5GiB`, `4096`, or `none` (no limit): a size in bytes (binary units).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim().to_ascii_lowercase();
+    if matches!(t.as_str(), "none" | "unlimited" | "0") {
+        return Ok(u64::MAX);
+    }
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let scale: u64 = match unit.trim().trim_end_matches("ib").trim_end_matches('b') {
+        "" => 1,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        "t" => 1 << 40,
+        _ => return Err(format!("'{s}': expected a size like 500M, 20G or none")),
+    };
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("'{s}': expected a size like 500M, 20G or none"))?;
+    Ok((n * scale as f64) as u64)
+}
+
 fn parse_format(s: &str) -> Result<Format, String> {
     Format::from_name(s).ok_or_else(|| format!("unknown format '{s}'; known: {}", Format::names()))
 }
@@ -231,12 +261,15 @@ impl InputArgs {
             format: self.format,
             preview: None,
             hold_text: std::env::var_os("SPANLENS_PARQUET_HOLD").is_some_and(|v| v == "1"),
+            max_decompressed: self.max_decompressed,
         }
     }
 }
 
 /// Exit status when nothing at all could be loaded.
 pub const EXIT_NOTHING_LOADED: i32 = 2;
+/// Exit status for a query that does not parse (an unknown scope, a bad regex).
+pub const EXIT_BAD_QUERY: i32 = 2;
 
 /// Loads paths for a non-interactive command, printing a clear error when nothing loads.
 pub fn load_or_exit(paths: &[PathBuf], input: &InputArgs) -> TraceSet {

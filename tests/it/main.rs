@@ -7,6 +7,7 @@ mod corpus;
 mod detail;
 mod diff;
 mod feedback;
+mod inputs;
 mod load_console;
 mod load_langfuse;
 mod load_langsmith;

@@ -4,6 +4,7 @@
 use crate::common::*;
 use spanlens::search::{FieldKind, Found, Query, Scope};
 use spanlens::tui::app::{Effect, Focus, Screen};
+use spanlens_synth::GenFormat;
 
 fn search(set: &spanlens::model::TraceSet, q: &str) -> Found {
     let query = Query::parse(q).expect("query parses");
@@ -382,5 +383,139 @@ fn raw_scan_finds_unescaped_text_in_parquet_cells() {
                 "{q} ({strategy:?})"
             );
         }
+    }
+}
+
+/// Many terminals act on C1 controls even UTF-8 encoded (U+009B is CSI) and on bidi
+/// overrides: every JSON report writes them as `\u` escapes, meaning the same JSON.
+#[test]
+fn json_reports_escape_c1_controls_and_bidi_overrides() {
+    let name = "evil\u{9b}31m\u{202e}gnihton\u{85}";
+    let line = format!(
+        r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"00000000000000000000000000000001","spanId":"0000000000000001","name":"{name}","startTimeUnixNano":"1","endTimeUnixNano":"2"}}]}}]}}]}}"#
+    );
+    let left = temp_file("c1-left.otlp.jsonl", line.as_bytes());
+    let right = temp_file(
+        "c1-right.otlp.jsonl",
+        line.replace("\"2\"", "\"9\"").as_bytes(),
+    );
+    let (l, r) = (left.to_str().unwrap(), right.to_str().unwrap());
+    let runs = [
+        vec!["search", "--json", "evil", l],
+        vec!["summary", "--json", l],
+        vec!["diff", "--format", "json", l, r],
+    ];
+    for args in runs {
+        let out = run_spanlens(&args, &[]);
+        assert!(out.status.success(), "{args:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        for raw in ['\u{9b}', '\u{202e}', '\u{85}'] {
+            assert!(!text.contains(raw), "{args:?}: {raw:?} printed raw: {text}");
+        }
+        if args[0] != "summary" {
+            assert!(
+                text.contains(r"evil\u009b31m\u202egnihton\u0085"),
+                "{args:?}: {text}"
+            );
+        }
+        let v: serde_json::Value = serde_json::from_str(&text).expect("still JSON");
+        assert!(v.to_string().contains(name) || args[0] == "summary");
+    }
+}
+
+/// A scope or predicate the language does not know is an error naming the valid ones, in
+/// the CLI (exit 2) and on the explorer's query line; never fuzzy text or zero hits.
+#[test]
+fn unknown_scopes_and_predicates_are_errors_in_the_cli_and_the_query_line() {
+    for q in ["feedback:bad", "start>2026-01-01"] {
+        let out = run_spanlens(&["search", q, "tests/fixtures/agent.otlp.jsonl"], &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{q}: {err}");
+        assert!(
+            err.contains("unknown scope") && err.contains("tool:"),
+            "{q}: {err}"
+        );
+        assert!(out.stdout.is_empty(), "{q}");
+    }
+    let mut app = app_for(&["agent.otlp.jsonl"]);
+    type_keys(&mut app, "/feedback:bad");
+    let error = app
+        .search
+        .error
+        .clone()
+        .expect("the query line shows an error");
+    assert!(
+        error.contains("unknown scope") && error.contains("name:"),
+        "{error}"
+    );
+    assert!(app.search.found.hits.is_empty());
+}
+
+/// Above `RAW_SCAN_MIN` (20,000) spans the long fields are scanned raw. Whatever the limit
+/// and whichever path, a query must find the same hits with the same total, best first,
+/// and every span whose text holds the query words as written must be among them.
+#[test]
+fn large_scopes_give_the_same_hits_whatever_the_limit_and_path() {
+    use spanlens::search::{Job, Strategy, run_using};
+    let set = load_text("large.otlp.jsonl", &generated(20_500, GenFormat::Otlp));
+    assert!(set.spans.len() > 20_000);
+    let index = spanlens::search::Index::default();
+    let get = |query: &Query, strategy, limit| {
+        let job = Job {
+            set: &set,
+            index: &index,
+            query,
+            scope: Scope::All,
+            limit,
+        };
+        run_using(job, strategy, &|| false, &mut |_| {})
+    };
+    let key = |f: &Found| -> Vec<_> {
+        (f.hits.iter())
+            .map(|h| (h.span, h.field, h.key.clone()))
+            .collect()
+    };
+    // Filters keep the test quick (fuzzy scans are slow in a debug build) while the scope
+    // stays above 20,000 spans.
+    for q in ["paris kind:tool", "timed out status:error", "'Paris"] {
+        let query = Query::parse(q).expect("query parses");
+        let t = std::time::Instant::now();
+        let all = get(&query, Strategy::Auto, 1_000_000);
+        eprintln!("{q}: {} hits in {:?}", all.total, t.elapsed());
+        assert!(all.total > 0, "{q}: the generator writes this");
+        assert_eq!(all.total, all.hits.len(), "{q}");
+        let few = get(&query, Strategy::Auto, 10);
+        assert_eq!(few.total, all.total, "{q}: the total with limit 10");
+        assert_eq!(key(&few), key(&all)[..10], "{q}: the best 10");
+        if q.starts_with('\'') {
+            // Fuzzy queries scan raw text on either path; exact ones may decode.
+            let mut raw = key(&get(&query, Strategy::Raw, 1_000_000));
+            let mut decoded = key(&get(&query, Strategy::Decode, 1_000_000));
+            raw.sort();
+            decoded.sort();
+            assert!(raw == decoded, "{q}: both paths find the same hits");
+            continue;
+        }
+        // Every span (of the first 3,000) whose decoded text holds the words is found.
+        let words: Vec<&str> = query.text.split_whitespace().collect();
+        let hit: std::collections::HashSet<_> = all.hits.iter().map(|h| h.span).collect();
+        let missed: Vec<u32> = (0..3000u32)
+            .filter(|&i| {
+                let ix = spanlens::model::SpanIx(i);
+                if !spanlens::search::engine::passes(&set, ix, &query.filters) {
+                    return false;
+                }
+                let d = spanlens::model::detail::detail(&set, ix);
+                let fields = spanlens::search::fields::long_fields(&set, ix, &d, false);
+                let holds = fields.iter().any(|f| {
+                    (f.text.to_lowercase().split('\n')).any(|l| words.iter().all(|w| l.contains(w)))
+                });
+                holds && !hit.contains(&ix)
+            })
+            .collect();
+        assert!(
+            missed.is_empty(),
+            "{q}: spans holding the words not found: {missed:?}"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Memory the loaders manage by hand: read-only maps of input files, pages given back once
-//! read, fresh vectors faulted in ahead, a parallel copy into fresh memory, and the
-//! process's CPU time. This is the one module of the crate allowed `unsafe`; each block
-//! says why it is sound.
+//! read, fresh vectors faulted in ahead, a parallel copy into fresh memory, and two system
+//! queries (CPU time, free disk space). This is the one module of the crate allowed
+//! `unsafe`; each block says why it is sound.
 #![allow(unsafe_code)]
 
 use rayon::prelude::*;
@@ -109,6 +109,21 @@ pub fn cpu_ms() -> f64 {
     }
     let ms = |t: libc::timeval| t.tv_sec as f64 * 1e3 + t.tv_usec as f64 / 1e3;
     ms(u.ru_utime) + ms(u.ru_stime)
+}
+
+/// Free bytes for an unprivileged user on the file system holding `file`.
+pub fn free_space(file: &std::fs::File) -> Option<u64> {
+    use std::os::fd::AsRawFd;
+    let mut st = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: `st` is written by fstatvfs before it is read, and read only on success.
+    let ok = unsafe { libc::fstatvfs(file.as_raw_fd(), st.as_mut_ptr()) } == 0;
+    ok.then(|| {
+        // SAFETY: fstatvfs succeeded, so `st` is initialised.
+        let st = unsafe { st.assume_init() };
+        // The field types differ between platforms.
+        #[allow(clippy::unnecessary_cast)]
+        (st.f_bavail as u64).saturating_mul(st.f_frsize as u64)
+    })
 }
 
 #[cfg(test)]

@@ -1,12 +1,15 @@
-//! Opening inputs: plain files (read-only, re-readable), `.gz` and `.zst`, and `-` for
-//! stdin. Compression is detected from magic bytes, not names.
+//! Opening inputs: plain files (read-only, re-readable), `.gz` and `.zst`, pipes and
+//! process substitutions (`<(zcat x.gz)`), devices, and `-` for stdin. Compression is
+//! detected from magic bytes, not names.
 //!
-//! A compressed file is decompressed by a thread of its own into a temporary file (see
-//! `spool`), which readers take as it grows and which payloads are re-read from later:
-//! memory stays at the model's size instead of holding the whole decompressed text.
-//! Where no temporary file can be written, the text is held in memory as for stdin.
+//! A compressed file, and anything that is not a regular file, is copied by a thread of
+//! its own into a temporary file (see `spool`), decompressed on the way, which readers take
+//! as it grows and which payloads are re-read from later: memory stays at the model's size
+//! instead of holding the whole text. Where no temporary file can be written, the text is
+//! held in memory. Either way the decompressed size is bounded (`Budget`).
 
-use super::spool::Spool;
+pub use super::spool::{Budget, Cut};
+use super::spool::{Counting, Spool, Stop, read_full, temp_file};
 use crate::model::{Source, SourceData};
 use std::fs::File;
 use std::io::{self, Read};
@@ -30,43 +33,56 @@ pub enum Input {
         path: PathBuf,
         bytes: Arc<Vec<u8>>,
         compression: Option<&'static str>,
+        /// Where the compressed stream broke off, if it did.
+        cut: Option<Cut>,
     },
-    /// A compressed file being decompressed into `file`, which grows meanwhile: reads
+    /// A compressed file or a pipe being copied into `file`, which grows meanwhile: reads
     /// wait for the bytes they ask for.
     Spool {
         path: PathBuf,
         file: Arc<File>,
         spool: Arc<Spool>,
-        compression: &'static str,
+        compression: Option<&'static str>,
     },
 }
 
 impl Input {
     /// Opens `path` read-only (or stdin for `-`), decompressing gzip and zstd.
     pub fn open(path: &Path) -> io::Result<Input> {
+        Self::open_with(path, Budget::default())
+    }
+
+    /// [`Input::open`] with a bound on the decompressed size.
+    pub fn open_with(path: &Path, budget: Budget) -> io::Result<Input> {
         if path.as_os_str() == "-" {
-            let mut bytes = Vec::new();
-            io::stdin().lock().read_to_end(&mut bytes)?;
-            return Self::from_bytes(PathBuf::from("-"), bytes);
+            return Self::stream(PathBuf::from("-"), Box::new(io::stdin()), budget);
         }
         let mut file = File::open(path)?;
-        let len = file.metadata()?.len();
+        let meta = file.metadata()?;
+        // A pipe or a device has no length to read up to: copy it as it comes.
+        if !meta.is_file() {
+            return Self::stream(path.into(), Box::new(file), budget);
+        }
+        let len = meta.len();
         let mut magic = [0u8; 4];
         let n = read_up_to(&mut file, &mut magic)?;
         if let Some(kind) = compression_of(&magic[..n]) {
-            if let Ok((spool, file)) = Spool::start(File::open(path)?, kind) {
+            if let Ok(out) = temp_file() {
+                let src = Box::new(File::open(path)?);
+                let (spool, file) = Spool::start(src, Some(kind), len, out, budget)?;
                 return Ok(Input::Spool {
                     path: path.into(),
                     file: Arc::new(file),
                     spool,
-                    compression: kind,
+                    compression: Some(kind),
                 });
             }
-            let bytes = decompress(File::open(path)?, kind, len)?;
+            let (bytes, cut) = decompress(File::open(path)?, kind, budget)?;
             return Ok(Input::Memory {
                 path: path.into(),
                 bytes: Arc::new(bytes),
                 compression: Some(kind),
+                cut,
             });
         }
         Ok(Input::File {
@@ -77,22 +93,62 @@ impl Input {
         })
     }
 
-    /// Wraps bytes already in memory (stdin, tests), decompressing them if needed.
+    /// A stream (stdin, a pipe, a device), copied into a temporary file as it is read.
+    fn stream(path: PathBuf, mut r: Box<dyn Read + Send>, budget: Budget) -> io::Result<Input> {
+        let mut magic = [0u8; 4];
+        let n = read_up_to(&mut r, &mut magic)?;
+        let kind = compression_of(&magic[..n]);
+        let src: Box<dyn Read + Send> = Box::new(io::Cursor::new(magic[..n].to_vec()).chain(r));
+        if let Ok(out) = temp_file() {
+            let (spool, file) = Spool::start(src, kind, 0, out, budget)?;
+            return Ok(Input::Spool {
+                path,
+                file: Arc::new(file),
+                spool,
+                compression: kind,
+            });
+        }
+        let (bytes, cut) = match kind {
+            Some(kind) => decompress(src, kind, budget)?,
+            None => match read_bounded(src, (budget, &Default::default()), false)? {
+                (_, Some(e)) => return Err(e),
+                (bytes, None) => (bytes, None),
+            },
+        };
+        Ok(Input::Memory {
+            path,
+            bytes: Arc::new(bytes),
+            compression: kind,
+            cut,
+        })
+    }
+
+    /// Wraps bytes already in memory (tests, repaired text), decompressing them if needed.
     pub fn from_bytes(path: PathBuf, bytes: Vec<u8>) -> io::Result<Input> {
         if let Some(kind) = compression_of(&bytes[..bytes.len().min(4)]) {
-            let len = bytes.len() as u64;
-            let out = decompress(io::Cursor::new(bytes), kind, len)?;
+            let (out, cut) = decompress(io::Cursor::new(bytes), kind, Budget::default())?;
             return Ok(Input::Memory {
                 path,
                 bytes: Arc::new(out),
                 compression: Some(kind),
+                cut,
             });
         }
         Ok(Input::Memory {
             path,
             bytes: Arc::new(bytes),
             compression: None,
+            cut: None,
         })
+    }
+
+    /// Where a compressed input broke off (known once it has been read to its end).
+    pub fn cut(&self) -> Option<Cut> {
+        match self {
+            Input::Memory { cut, .. } => cut.clone(),
+            Input::Spool { spool, .. } => spool.cut(),
+            Input::File { .. } => None,
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -149,8 +205,9 @@ impl Input {
 
     pub fn compression(&self) -> Option<&'static str> {
         match self {
-            Input::Memory { compression, .. } | Input::File { compression, .. } => *compression,
-            Input::Spool { compression, .. } => Some(compression),
+            Input::Memory { compression, .. }
+            | Input::File { compression, .. }
+            | Input::Spool { compression, .. } => *compression,
         }
     }
 
@@ -186,7 +243,29 @@ impl Input {
         Ok(out)
     }
 
-    fn read_at(&self, off: u64, len: usize) -> io::Result<Vec<u8>> {
+    /// The offset of the first byte that is not a byte-order mark or white space, read in
+    /// blocks (a file may open with any number of blank lines); `None` when there is none.
+    pub fn first_content(&self) -> io::Result<Option<u64>> {
+        let mut off = 0u64;
+        loop {
+            let block = self.read_at(off, 1 << 20)?;
+            if block.is_empty() {
+                return Ok(None);
+            }
+            let from = if off == 0 && block.starts_with(b"\xef\xbb\xbf") {
+                3
+            } else {
+                0
+            };
+            if let Some(i) = block[from..].iter().position(|c| !c.is_ascii_whitespace()) {
+                return Ok(Some(off + (from + i) as u64));
+            }
+            off += block.len() as u64;
+        }
+    }
+
+    /// Up to `len` bytes from `off` (fewer at the end).
+    pub fn read_at(&self, off: u64, len: usize) -> io::Result<Vec<u8>> {
         match self {
             Input::Memory { bytes, .. } => {
                 let start = (off as usize).min(bytes.len());
@@ -285,18 +364,63 @@ fn compression_of(magic: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// A reader of the text that `r` holds compressed as `kind` (see `compression_of`).
-pub(super) fn decoder<'a>(kind: &str, r: impl Read + 'a) -> io::Result<Box<dyn Read + 'a>> {
+/// A reader of the text that `r` holds compressed as `kind` (see `compression_of`), or
+/// of `r` itself when `kind` is `None`.
+pub(super) fn decoder<'a>(kind: Option<&str>, r: impl Read + 'a) -> io::Result<Box<dyn Read + 'a>> {
     Ok(match kind {
-        "gzip" => Box::new(flate2::read::MultiGzDecoder::new(io::BufReader::new(r))),
-        _ => Box::new(zstd::stream::read::Decoder::new(r)?),
+        None => Box::new(r),
+        Some("gzip") => Box::new(flate2::read::MultiGzDecoder::new(io::BufReader::new(r))),
+        Some(_) => Box::new(zstd::stream::read::Decoder::new(r)?),
     })
 }
 
-fn decompress(r: impl Read, kind: &str, len_hint: u64) -> io::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity((len_hint as usize).saturating_mul(4).min(1 << 30));
-    decoder(kind, r)?.read_to_end(&mut out)?;
-    Ok(out)
+/// Decompresses `r` into memory within `budget`. A stream that breaks off after some text
+/// gives that text and where it broke off.
+fn decompress(r: impl Read, kind: &str, budget: Budget) -> io::Result<(Vec<u8>, Option<Cut>)> {
+    let read = std::sync::atomic::AtomicU64::new(0);
+    let counted = Counting {
+        inner: r,
+        read: &read,
+    };
+    let (bytes, failed) = read_bounded(decoder(Some(kind), counted)?, (budget, &read), true)?;
+    let cut = match failed {
+        Some(e) if bytes.is_empty() => return Err(e),
+        Some(e) => Some(Cut {
+            at: bytes.len() as u64,
+            compressed_at: read.load(std::sync::atomic::Ordering::Relaxed),
+            why: e.to_string(),
+        }),
+        None => None,
+    };
+    Ok((bytes, cut))
+}
+
+/// Reads `r` to its end into memory, within `budget` and the memory there is: an
+/// allocation that fails is an error, not an abort. Returns the bytes and the read error
+/// that ended them early, if any.
+fn read_bounded(
+    mut r: impl Read,
+    (budget, read): (Budget, &std::sync::atomic::AtomicU64),
+    compressed: bool,
+) -> io::Result<(Vec<u8>, Option<io::Error>)> {
+    const STEP: usize = 1 << 20;
+    let mut out: Vec<u8> = Vec::new();
+    loop {
+        let held = out.len();
+        if out.try_reserve(STEP).is_err() {
+            return Err(io::Error::other(Stop::Memory { held: held as u64 }));
+        }
+        out.resize(held + STEP, 0);
+        let (n, failed) = read_full(&mut r, &mut out[held..]);
+        out.truncate(held + n);
+        let read = read.load(std::sync::atomic::Ordering::Relaxed);
+        budget
+            .check(out.len() as u64, read, compressed)
+            .map_err(io::Error::other)?;
+        if failed.is_some() || n < STEP {
+            return Ok((out, failed));
+        }
+    }
 }
 
 /// An input's bytes, all at once (see `Input::whole`).
@@ -332,6 +456,27 @@ mod tests {
         let input = Input::from_bytes("y".into(), zst).unwrap();
         assert_eq!(input.compression(), Some("zstd"));
         assert_eq!(*input.read_all().unwrap(), text);
+    }
+
+    #[test]
+    fn compressed_bytes_in_memory_cut_short_keep_what_decompressed_and_the_cut() {
+        let text: Vec<u8> = (0..50_000)
+            .flat_map(|i| format!("{i}\n").into_bytes())
+            .collect();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&text).unwrap();
+        let mut packed = gz.finish().unwrap();
+        packed.truncate(packed.len() / 2);
+        let input = Input::from_bytes("cut.gz".into(), packed.clone()).unwrap();
+        let cut = input.cut().expect("the cut is kept");
+        let got = input.read_all().unwrap();
+        assert_eq!(cut.at, got.len() as u64);
+        assert_eq!(cut.compressed_at, packed.len() as u64);
+        assert!(!got.is_empty() && text.starts_with(&got));
+        // In memory too, the budget holds.
+        let limited = Budget { max: Some(1000) };
+        let err = decompress(&packed[..], "gzip", limited).unwrap_err();
+        assert!(err.to_string().contains("--max-decompressed"), "{err}");
     }
 
     #[test]

@@ -86,6 +86,9 @@ pub struct LoadOptions {
     /// Hold all text in memory, even the long parquet cells that are otherwise left in the
     /// file and decoded when read (`SPANLENS_PARQUET_HOLD=1`; for comparing the two).
     pub hold_text: bool,
+    /// Most bytes a compressed input may decompress to (`--max-decompressed`); `None`
+    /// stops what looks like a decompression bomb (see `input::Budget`).
+    pub max_decompressed: Option<u64>,
 }
 
 /// Nothing at all could be loaded.
@@ -144,14 +147,45 @@ fn load_item(
     match item {
         Item::MlflowDir(dir) => mlflow::load_dir(dir).map_err(|msg| fail(dir, msg)),
         Item::File { path, explicit } => {
-            let input = Input::open(path).map_err(|e| fail(path, format!("cannot read: {e}")))?;
+            let budget = input::Budget {
+                max: opts.max_decompressed,
+            };
+            let input = Input::open_with(path, budget)
+                .map_err(|e| fail(path, format!("cannot read: {e}")))?;
             let result = load_input(&input, opts, progress);
-            match result {
-                Err(msg) if !explicit => Err(fail(path, format!("skipped: {msg}"))),
-                Err(msg) => Err(fail(path, msg)),
-                Ok(l) => Ok(l),
+            let cut = input.cut().map(|c| cut_warning(&input, &c));
+            match (result, cut) {
+                (Err(msg), cut) => {
+                    let msg = match cut {
+                        Some(d) => format!("{msg} ({})", d.message),
+                        None => msg,
+                    };
+                    let skipped = if *explicit { "" } else { "skipped: " };
+                    Err(fail(path, format!("{skipped}{msg}")))
+                }
+                (Ok(mut l), Some(d)) => {
+                    let mut batch = crate::model::Batch::default();
+                    batch.diagnostics.push(d);
+                    l.batches.push(batch);
+                    Ok(l)
+                }
+                (Ok(l), None) => Ok(l),
             }
         }
+    }
+}
+
+/// The warning for a compressed input that broke off: where, and that what came before
+/// it was loaded.
+fn cut_warning(input: &Input, cut: &input::Cut) -> Diagnostic {
+    let kind = input.compression().unwrap_or("compressed");
+    Diagnostic {
+        path: input.display(),
+        pos: Pos::Byte(cut.at),
+        message: format!(
+            "the {kind} stream breaks off at compressed byte {} ({}): loaded the {} bytes that decompressed before it",
+            cut.compressed_at, cut.why, cut.at
+        ),
     }
 }
 
@@ -161,10 +195,23 @@ fn load_input(
     opts: &LoadOptions,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<FileLoad, String> {
-    let head = input.head(SNIFF).map_err(|e| format!("cannot read: {e}"))?;
+    let cannot = |e: std::io::Error| format!("cannot read: {e}");
+    let mut head = input.head(SNIFF).map_err(cannot)?;
+    let mut sniffed = head.len();
+    if skip_bom_ws(&head).is_empty() && head.len() == SNIFF {
+        // More blank lines than the sniff window: look from the first text on.
+        let Some(at) = input.first_content().map_err(cannot)? else {
+            return Err("empty file (only white space)".into());
+        };
+        head = input.read_at(at, SNIFF).map_err(cannot)?;
+        sniffed = at as usize + head.len();
+    }
     let text = skip_bom_ws(&head);
     if text.is_empty() {
-        return Err("empty file".into());
+        return Err(match input.len_so_far() {
+            0 => "empty file".into(),
+            _ => "empty file (only white space)".into(),
+        });
     }
     let path = input.display();
     // A spooled file that is not JSON Lines is read whole: show its decompression.
@@ -185,7 +232,7 @@ fn load_input(
         .compression()
         .map(|c| format!(", {c}"))
         .unwrap_or_default();
-    if is_json_lines(text, input.longer_than(head.len())) {
+    if is_json_lines(text, input.longer_than(sniffed)) {
         let first = first_line(text);
         let fmt = opts
             .format

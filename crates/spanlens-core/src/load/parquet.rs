@@ -10,6 +10,7 @@
 
 mod cells;
 mod columns;
+mod quiet;
 mod report;
 mod row_json;
 #[cfg(test)]
@@ -55,10 +56,14 @@ pub fn load(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<FileLoad, String> {
     // The parquet crate asserts on some malformed metadata; `check_metadata` rules out the
-    // known cases, and this turns any other into an error for this file alone.
+    // known cases, and this turns any other into an error for this file alone, on one
+    // line (the panic's message and backtrace are not printed).
     let read = || read(input, opts, progress);
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
-    result.unwrap_or_else(|_| Err("cannot read parquet: the reader failed on damaged data".into()))
+    quiet::catch(read).unwrap_or_else(|msg| {
+        Err(format!(
+            "cannot read parquet: the reader failed on damaged data ({msg})"
+        ))
+    })
 }
 
 fn read(
@@ -70,6 +75,9 @@ fn read(
     check_metadata(meta.metadata(), input.len())?;
     let names = column_names(meta.schema());
     let rows = meta.metadata().file_metadata().num_rows().max(0) as u64;
+    let group_rows: Vec<u64> = (meta.metadata().row_groups().iter())
+        .map(|rg| rg.num_rows().max(0) as u64)
+        .collect();
     let fmt = match opts.format.or_else(|| flavour(&names)) {
         Some(f) => f,
         None => return Err(unknown_columns(&names)),
@@ -96,7 +104,13 @@ fn read(
         preview: opts.preview.as_deref(),
         progress,
     };
-    let parts = read_rows(batches, fmt, cells.as_ref(), &mut sink, &report)?;
+    let parts = read_rows(
+        (batches, &group_rows),
+        fmt,
+        cells.as_ref(),
+        &mut sink,
+        &report,
+    )?;
     let suffix = input
         .compression()
         .map(|c| format!(", {c}"))
@@ -179,23 +193,57 @@ fn as_views(schema: &arrow_schema::SchemaRef) -> Option<arrow_schema::SchemaRef>
     )))
 }
 
-/// Column chunks must lie inside the file (the reader asserts this instead of failing).
+/// What the footer says must agree with the file: row counts add up, and every column
+/// chunk (and its page index) lies between the leading magic and the footer, its
+/// dictionary before its data. The reader asserts on these instead of failing, or reads
+/// past the end; each is an error naming the row group and column.
 fn check_metadata(meta: &ParquetMetaData, len: u64) -> Result<(), String> {
+    let bad = |g: usize, col: &str, what: &str| {
+        format!("not a readable parquet file: row group {g}, column {col:?}: {what}")
+    };
+    // "PAR1" at the start; the footer's length and "PAR1" at the end.
+    let (first, last) = (4u64, len.saturating_sub(8));
+    let mut rows = 0i64;
     for (g, rg) in meta.row_groups().iter().enumerate() {
+        if rg.num_rows() < 0 {
+            return Err(format!(
+                "not a readable parquet file: row group {g} has {} rows",
+                rg.num_rows()
+            ));
+        }
+        rows = rows.saturating_add(rg.num_rows());
         for col in rg.columns() {
-            let start = col
-                .dictionary_page_offset()
-                .unwrap_or(col.data_page_offset());
+            let name = col.column_path().string();
+            let data = col.data_page_offset();
+            let start = col.dictionary_page_offset().unwrap_or(data);
             let size = col.compressed_size();
-            let inside =
-                start >= 0 && size >= 0 && (start as u64).saturating_add(size as u64) <= len;
-            if !inside {
-                return Err(format!(
-                    "not a readable parquet file: row group {g}, column {:?} lies outside the file",
-                    col.column_path().string()
-                ));
+            let inside = |at: i64, n: i64| {
+                at >= first as i64 && n >= 0 && (at as u64).saturating_add(n as u64) <= last
+            };
+            if !inside(start, size) || data < start || !inside(data, 0) {
+                return Err(bad(g, &name, "lies outside the file"));
+            }
+            if col.num_values() < 0 || (col.num_values() > 0 && size == 0) {
+                return Err(bad(g, &name, "its value count and size disagree"));
+            }
+            let index = [
+                (col.offset_index_offset(), col.offset_index_length()),
+                (col.column_index_offset(), col.column_index_length()),
+            ];
+            for (at, n) in index {
+                if let (Some(at), Some(n)) = (at, n)
+                    && !(at >= 0 && n >= 0 && (at as u64).saturating_add(n as u64) <= len)
+                {
+                    return Err(bad(g, &name, "its page index lies outside the file"));
+                }
             }
         }
+    }
+    let declared = meta.file_metadata().num_rows();
+    if rows != declared {
+        return Err(format!(
+            "not a readable parquet file: the footer says {declared} rows, its row groups hold {rows}"
+        ));
     }
     Ok(())
 }
@@ -327,7 +375,7 @@ const GROUP: usize = 4;
 /// Decoding runs on its own thread, a few batches ahead: it is serial, and would otherwise
 /// leave the cores idle between groups (it is as much work as loading the rows).
 fn read_rows(
-    reader: ParquetRecordBatchReader,
+    (mut reader, group_rows): (ParquetRecordBatchReader, &[u64]),
     fmt: Format,
     cells: Option<&Arc<cells::FileCells>>,
     sink: &mut Sink,
@@ -336,15 +384,40 @@ fn read_rows(
     let (tx, rx) = std::sync::mpsc::sync_channel(GROUP);
     std::thread::scope(|scope| {
         scope.spawn(move || {
-            for batch in reader {
+            let mut rows = 0u64;
+            loop {
+                // A panic in the reader (damaged pages) ends the file with an error naming
+                // the row group it was in.
+                let batch = match quiet::catch(|| reader.next()) {
+                    Ok(None) => break,
+                    Ok(Some(b)) => b,
+                    Err(msg) => Err(arrow_schema::ArrowError::ExternalError(
+                        damaged(group_rows, rows, &msg).into(),
+                    )),
+                };
+                let failed = batch.is_err();
+                rows += batch.as_ref().map_or(0, |b| b.num_rows() as u64);
                 // The receiver is gone when loading stopped early: stop decoding too.
-                if tx.send(batch).is_err() {
+                if tx.send(batch).is_err() || failed {
                     break;
                 }
             }
         });
         load_batches(rx.into_iter(), fmt, cells, sink, report)
     })
+}
+
+/// The error for a reader that failed after `rows` rows: the row group it was reading.
+fn damaged(group_rows: &[u64], rows: u64, msg: &str) -> String {
+    let mut end = 0u64;
+    let group = group_rows.iter().position(|&n| {
+        end += n;
+        rows < end
+    });
+    match group {
+        Some(g) => format!("damaged data in row group {g} (the reader failed: {msg})"),
+        None => format!("damaged data after row {rows} (the reader failed: {msg})"),
+    }
 }
 
 /// Loads decoded batches in groups (see `read_rows`).

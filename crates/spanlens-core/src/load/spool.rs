@@ -1,9 +1,13 @@
-//! A compressed file decompressed by a thread of its own into a temporary file, while
-//! readers take what has been written so far: parsing overlaps decompression, and the text
-//! ends up in a file that is re-read like any other.
+//! A compressed file (or a pipe) copied by a thread of its own into a temporary file,
+//! decompressed on the way, while readers take what has been written so far: parsing
+//! overlaps decompression, and the text ends up in a file that is re-read like any other.
 //!
 //! The temporary file is created readable by its owner only and unlinked at once, so
 //! nothing is left behind; it lives as long as a handle to it does.
+//!
+//! What a stream may cost is bounded (`Budget`): a decompression bomb stops with an error
+//! instead of filling the disk or memory. A stream cut short (a truncated `.gz`) ends
+//! cleanly with what decompressed, and the cut is reported (`Spool::cut`).
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -18,6 +22,7 @@ pub struct Spool {
     grown: Condvar,
     /// Compressed bytes read so far, of `compressed_len` (for progress).
     read: AtomicU64,
+    /// 0 for a pipe, whose length is not known.
     compressed_len: u64,
 }
 
@@ -25,18 +30,112 @@ pub struct Spool {
 struct State {
     written: u64,
     /// `Some` once the stream has ended: how it ended.
-    end: Option<Result<(), String>>,
+    end: Option<End>,
+}
+
+/// How a stream ended.
+#[derive(Clone, Debug)]
+enum End {
+    Whole,
+    /// The compressed stream broke off (truncated or damaged): what came before is
+    /// readable, and this says where and why.
+    Cut(Cut),
+    Failed(String),
+}
+
+/// Where a compressed stream broke off.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cut {
+    /// Decompressed bytes before the cut (all of them readable).
+    pub at: u64,
+    /// Compressed bytes the decoder had read.
+    pub compressed_at: u64,
+    /// What the decoder said.
+    pub why: String,
+}
+
+/// Why decompression was stopped on purpose.
+#[derive(Debug, thiserror::Error)]
+pub enum Stop {
+    #[error(
+        "the decompressed text passes the limit of {} (--max-decompressed); give a larger --max-decompressed SIZE to load it",
+        size(*.max)
+    )]
+    Limit { max: u64 },
+    #[error(
+        "stopped decompressing: {} came out of {} compressed ({}:1), which looks like a decompression bomb; give --max-decompressed SIZE to load it anyway",
+        size(*.written), size(*.read), .written / (*.read).max(1)
+    )]
+    Ratio { written: u64, read: u64 },
+    #[error(
+        "stopped decompressing: only {} left free in {}; set TMPDIR to a place with room",
+        size(*.free), .dir
+    )]
+    Space { free: u64, dir: String },
+    #[error(
+        "not enough memory to hold the decompressed text ({} so far); give --max-decompressed SIZE to stop sooner",
+        size(*.held)
+    )]
+    Memory { held: u64 },
+}
+
+/// What decompressing one input may cost.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Budget {
+    /// Most decompressed bytes (`--max-decompressed`); `None` applies `RATIO` past `FLOOR`.
+    pub max: Option<u64>,
+}
+
+/// Without a limit given, a stream that decompresses to more than `RATIO` times the
+/// compressed bytes read, once past `FLOOR`, is taken for a bomb. JSON traces compress
+/// 5-30x (gzip cannot pass 1032x); a 661 KB bomb of newlines makes 20 GB (30,000x).
+pub const RATIO: u64 = 250;
+pub const FLOOR: u64 = 256 << 20;
+/// Free space left in the temporary directory, below which spooling stops.
+pub const MIN_FREE: u64 = 512 << 20;
+/// Free space is checked after every this many bytes written.
+const FREE_EVERY: u64 = 64 << 20;
+
+impl Budget {
+    /// Checks `written` decompressed bytes made from `read` compressed ones (`compressed`
+    /// says whether the stream was compressed at all: a plain one has no ratio).
+    pub fn check(&self, written: u64, read: u64, compressed: bool) -> Result<(), Stop> {
+        match self.max {
+            Some(max) if written > max => Err(Stop::Limit { max }),
+            None if compressed && written > FLOOR && written / RATIO > read => {
+                Err(Stop::Ratio { written, read })
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Bytes decompressed per write: readers see the file grow in steps of this.
 const STEP: usize = 1 << 20;
 
+/// Free bytes for an unprivileged user on the file system holding `file`.
+pub type FreeSpace = fn(&File) -> Option<u64>;
+
 impl Spool {
-    /// Starts decompressing `src` (gzip or zstd, as `kind` says) into a new temporary file.
-    /// Returns the spool and the file to read; fails if no temporary file can be made.
-    pub fn start(src: File, kind: &'static str) -> io::Result<(Arc<Spool>, File)> {
-        let compressed_len = src.metadata()?.len();
-        let out = temp_file()?;
+    /// Starts copying `src` (decompressing it when `kind` names gzip or zstd) into `out`,
+    /// a new temporary file (see `temp_file`). `compressed_len` is 0 when unknown.
+    pub fn start(
+        src: Box<dyn Read + Send>,
+        kind: Option<&'static str>,
+        compressed_len: u64,
+        out: File,
+        budget: Budget,
+    ) -> io::Result<(Arc<Spool>, File)> {
+        Self::start_with(src, (kind, compressed_len), out, budget, free_space)
+    }
+
+    fn start_with(
+        src: Box<dyn Read + Send>,
+        (kind, compressed_len): (Option<&'static str>, u64),
+        out: File,
+        budget: Budget,
+        free: FreeSpace,
+    ) -> io::Result<(Arc<Spool>, File)> {
         let reader = out.try_clone()?;
         let spool = Arc::new(Spool {
             state: Mutex::new(State::default()),
@@ -50,41 +149,75 @@ impl Spool {
             .spawn(move || {
                 let counted = Counting {
                     inner: src,
-                    spool: &worker,
+                    read: &worker.read,
                 };
-                let result =
-                    super::input::decoder(kind, counted).and_then(|d| Spool::fill(&worker, d, out));
-                worker.finish(result.map_err(|e| e.to_string()));
+                let end = match super::input::decoder(kind, counted) {
+                    Ok(d) => Spool::fill(&worker, d, out, (budget, kind.is_some(), free)),
+                    Err(e) => End::Failed(e.to_string()),
+                };
+                worker.finish(end);
             })?;
         Ok((spool, reader))
     }
 
     /// Copies the decompressed stream into `out`, telling readers after each step. Stops
-    /// early when nobody else holds the spool any more (the load gave up on the file).
-    fn fill(this: &Arc<Spool>, mut from: impl Read, mut out: File) -> io::Result<()> {
+    /// early when nobody else holds the spool any more (the load gave up on the file),
+    /// when the budget or the free space runs out, or where the stream breaks off.
+    fn fill(
+        this: &Arc<Spool>,
+        mut from: impl Read,
+        mut out: File,
+        (budget, compressed, free): (Budget, bool, FreeSpace),
+    ) -> End {
         let mut buf = vec![0u8; STEP];
+        let mut checked = 0u64;
         loop {
-            let n = read_full(&mut from, &mut buf)?;
-            if n == 0 || Arc::strong_count(this) == 1 {
-                return Ok(());
+            let (n, failed) = read_full(&mut from, &mut buf);
+            if Arc::strong_count(this) == 1 {
+                return End::Whole;
             }
-            out.write_all(&buf[..n]).map_err(|e| {
+            let written = this.written() + n as u64;
+            if let Err(stop) = budget.check(written, this.read.load(Ordering::Relaxed), compressed)
+            {
+                return End::Failed(stop.to_string());
+            }
+            if written >= checked + FREE_EVERY {
+                checked = written;
+                if let Some(left) = free(&out).filter(|&f| f < MIN_FREE) {
+                    let dir = std::env::temp_dir().display().to_string();
+                    return End::Failed(Stop::Space { free: left, dir }.to_string());
+                }
+            }
+            if let Err(e) = out.write_all(&buf[..n]) {
                 let dir = std::env::temp_dir();
-                let msg = format!(
+                return End::Failed(format!(
                     "cannot write the decompressed text to {} ({e}); set TMPDIR to a place with room",
                     dir.display()
-                );
-                io::Error::new(e.kind(), msg)
-            })?;
+                ));
+            }
             let mut st = this.state.lock().unwrap_or_else(|p| p.into_inner());
-            st.written += n as u64;
+            st.written = written;
             this.grown.notify_all();
+            drop(st);
+            match failed {
+                // Nothing came out at all: not a stream cut short but one never begun.
+                Some(e) if written == 0 => return End::Failed(e.to_string()),
+                Some(e) => {
+                    return End::Cut(Cut {
+                        at: written,
+                        compressed_at: this.read.load(Ordering::Relaxed),
+                        why: e.to_string(),
+                    });
+                }
+                None if n == 0 => return End::Whole,
+                None => {}
+            }
         }
     }
 
-    fn finish(&self, result: Result<(), String>) {
+    fn finish(&self, end: End) {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        st.end = Some(result);
+        st.end = Some(end);
         self.grown.notify_all();
     }
 
@@ -97,10 +230,18 @@ impl Spool {
                 return Ok(end);
             }
             match &st.end {
-                Some(Ok(())) => return Ok(st.written),
-                Some(Err(e)) => return Err(io::Error::other(e.clone())),
+                Some(End::Whole | End::Cut(_)) => return Ok(st.written),
+                Some(End::Failed(e)) => return Err(io::Error::other(e.clone())),
                 None => st = self.grown.wait(st).unwrap_or_else(|p| p.into_inner()),
             }
+        }
+    }
+
+    /// Where the stream broke off, once it has ended that way.
+    pub fn cut(&self) -> Option<Cut> {
+        match &self.state.lock().unwrap_or_else(|p| p.into_inner()).end {
+            Some(End::Cut(c)) => Some(c.clone()),
+            _ => None,
         }
     }
 
@@ -119,7 +260,8 @@ impl Spool {
     pub fn finish_reporting(&self, report: &dyn Fn(u64, u64)) -> io::Result<u64> {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         while st.end.is_none() {
-            report(self.read.load(Ordering::Relaxed), self.compressed_len);
+            let (read, of) = self.compressed_progress();
+            report(read, of);
             let tick = Duration::from_millis(100);
             st = (self.grown.wait_timeout(st, tick)).map_or_else(|p| p.into_inner().0, |(g, _)| g);
         }
@@ -127,9 +269,13 @@ impl Spool {
         self.total()
     }
 
-    /// Compressed bytes read so far, and in all.
+    /// Compressed bytes read so far, and in all (for a pipe, of unknown length, what has
+    /// been read so far).
     pub fn compressed_progress(&self) -> (u64, u64) {
         let read = self.read.load(Ordering::Relaxed);
+        if self.compressed_len == 0 {
+            return (read, read);
+        }
         (read.min(self.compressed_len), self.compressed_len)
     }
 }
@@ -142,32 +288,54 @@ impl std::fmt::Debug for Spool {
     }
 }
 
-/// The compressed input, counting what the decoder takes from it.
-struct Counting<'a> {
-    inner: File,
-    spool: &'a Spool,
+/// A compressed input, counting what the decoder takes from it.
+pub(super) struct Counting<'a, R> {
+    pub inner: R,
+    pub read: &'a AtomicU64,
 }
 
-impl Read for Counting<'_> {
+impl<R: Read> Read for Counting<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.spool.read.fetch_add(n as u64, Ordering::Relaxed);
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }
 
-/// Reads until `buf` is full or the stream ends; returns how much was read.
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+/// Reads until `buf` is full, the stream ends or a read fails; returns how much was read
+/// and the failure, if any (the bytes before it are good).
+pub(super) fn read_full(r: &mut impl Read, buf: &mut [u8]) -> (usize, Option<io::Error>) {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..]) {
             Ok(0) => break,
             Ok(k) => n += k,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => return (n, Some(e)),
         }
     }
-    Ok(n)
+    (n, None)
+}
+
+/// Free bytes for an unprivileged user on the file system holding `file`.
+fn free_space(file: &File) -> Option<u64> {
+    crate::memory::free_space(file)
+}
+
+/// `1.5 GiB`, `661 KiB`, `12 B`: sizes in error messages.
+pub fn size(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
 }
 
 /// A new temporary file, readable by its owner only, already unlinked.
@@ -197,7 +365,9 @@ mod tests {
             .write_all(&zstd::encode_all(text, 1).unwrap())
             .unwrap();
         std::io::Seek::rewind(&mut packed).unwrap();
-        Spool::start(packed, "zstd").unwrap()
+        let len = packed.metadata().unwrap().len();
+        let out = temp_file().unwrap();
+        Spool::start(Box::new(packed), Some("zstd"), len, out, Budget::default()).unwrap()
     }
 
     #[test]
@@ -260,19 +430,88 @@ mod tests {
         std::fs::write(&path, b"").unwrap();
         let read_only = File::open(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
-        let err = Spool::fill(&spool, &b"some text"[..], read_only).unwrap_err();
-        assert!(err.to_string().contains("set TMPDIR"), "{err}");
+        let end = Spool::fill(
+            &spool,
+            &b"some text"[..],
+            read_only,
+            (Budget::default(), false, free_space),
+        );
+        assert!(
+            matches!(&end, End::Failed(e) if e.contains("set TMPDIR")),
+            "{end:?}"
+        );
     }
 
     #[test]
-    fn a_damaged_stream_is_an_error_for_bytes_past_the_damage() {
-        let mut src = temp_file().unwrap();
-        let mut packed = zstd::encode_all(&vec![b'x'; 5_000_000][..], 1).unwrap();
+    fn a_stream_cut_short_ends_with_what_decompressed_and_says_where() {
+        let text = vec![b'x'; 5_000_000];
+        let mut packed = zstd::encode_all(&text[..], 1).unwrap();
         packed.truncate(packed.len() / 2);
-        src.write_all(&packed).unwrap();
-        std::io::Seek::rewind(&mut src).unwrap();
-        let (spool, _) = Spool::start(src, "zstd").unwrap();
+        let len = packed.len() as u64;
+        let src = Box::new(std::io::Cursor::new(packed));
+        let (spool, file) = Spool::start(
+            src,
+            Some("zstd"),
+            len,
+            temp_file().unwrap(),
+            Budget::default(),
+        )
+        .unwrap();
+        let total = spool.finish_reporting(&|_, _| {}).unwrap();
+        assert!(total > 0 && total < text.len() as u64, "{total}");
+        let cut = spool.cut().expect("the cut is reported");
+        assert_eq!((cut.at, cut.compressed_at), (total, len));
+        let mut back = vec![0u8; total as usize];
+        file.read_exact_at(&mut back, 0).unwrap();
+        assert!(back.iter().all(|&b| b == b'x'));
+        // Garbage with nothing decompressed is an error, not an empty text.
+        let src = Box::new(std::io::Cursor::new(vec![0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3]));
+        let (spool, _) = Spool::start(
+            src,
+            Some("zstd"),
+            7,
+            temp_file().unwrap(),
+            Budget::default(),
+        )
+        .unwrap();
         assert!(spool.total().is_err());
-        assert!(spool.finish_reporting(&|_, _| {}).is_err());
+    }
+
+    #[test]
+    fn the_budget_stops_a_bomb_and_a_full_disk_with_an_error() {
+        // 64 MiB of newlines, compressed to a few kilobytes.
+        let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 1).unwrap();
+        let block = vec![b'\n'; 1 << 20];
+        for _ in 0..64 {
+            enc.write_all(&block).unwrap();
+        }
+        let bomb = enc.finish().unwrap();
+        let limited = Budget { max: Some(8 << 20) };
+        let src = Box::new(std::io::Cursor::new(bomb));
+        let (spool, file) =
+            Spool::start(src, Some("zstd"), 0, temp_file().unwrap(), limited).unwrap();
+        let err = spool.total().unwrap_err().to_string();
+        assert!(err.contains("--max-decompressed"), "{err}");
+        assert!(
+            file.metadata().unwrap().len() <= 8 << 20,
+            "stopped at the limit"
+        );
+        // Without a limit given: by ratio, past the floor only, and only when compressed.
+        let none = Budget::default();
+        assert!(none.check(FLOOR, 1, true).is_ok());
+        assert!(none.check(FLOOR + 1, (FLOOR + 1) / RATIO + 1, true).is_ok());
+        let err = none.check(FLOOR + 1, 1000, true).unwrap_err().to_string();
+        assert!(
+            err.contains("decompression bomb") && err.contains("--max-decompressed"),
+            "{err}"
+        );
+        assert!(none.check(u64::MAX / 2, 1, false).is_ok());
+        // A disk about to fill.
+        let nearly_full: FreeSpace = |_| Some(MIN_FREE - 1);
+        let src = Box::new(std::io::Cursor::new(vec![b'y'; 70 << 20]));
+        let (spool, _) =
+            Spool::start_with(src, (None, 0), temp_file().unwrap(), none, nearly_full).unwrap();
+        let err = spool.total().unwrap_err().to_string();
+        assert!(err.contains("left free") && err.contains("TMPDIR"), "{err}");
     }
 }

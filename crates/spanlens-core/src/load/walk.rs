@@ -1,6 +1,8 @@
 //! Turning command-line paths into inputs: files, directories walked recursively (hidden
 //! entries, feedback sidecars and symlinked directories skipped, depth bounded), MLflow
-//! file-store trace directories recognised as one input, and `-` for stdin.
+//! file-store trace directories recognised as one input, and `-` for stdin. Entries a walk
+//! passes over that are not files (pipes, sockets, devices, broken links) are reported, not
+//! dropped.
 
 use crate::model::{Diagnostic, Pos};
 use std::path::{Path, PathBuf};
@@ -102,6 +104,33 @@ fn walk(dir: &Path, depth: usize, items: &mut Vec<Item>, diags: &mut Vec<Diagnos
                 path,
                 explicit: false,
             });
+        } else {
+            // Not opened: a FIFO would block the walk, and a device may never end.
+            diags.push(Diagnostic {
+                path: path.display().to_string(),
+                pos: Pos::None,
+                message: format!("skipped: {}", not_a_file(&path)),
+            });
         }
+    }
+}
+
+/// What a directory entry that is neither a file nor a directory is, for its warning.
+fn not_a_file(path: &Path) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(t) = std::fs::metadata(path).map(|m| m.file_type()) else {
+        return match path.symlink_metadata() {
+            Ok(m) if m.file_type().is_symlink() => "a broken symbolic link",
+            _ => "cannot be read",
+        };
+    };
+    if t.is_fifo() {
+        "a named pipe (FIFO); give its path to read it"
+    } else if t.is_socket() {
+        "a socket, not a file"
+    } else if t.is_block_device() || t.is_char_device() {
+        "a device, not a file"
+    } else {
+        "not a regular file"
     }
 }

@@ -5,7 +5,7 @@
 
 use super::fields::long_fields;
 use super::matcher::TextMatcher;
-use super::query::{Cmp, FieldKind, Filter, Query};
+use super::query::{Cmp, FieldKind, Filter, Mode, Query};
 use super::scan::Index;
 use super::{raw, short};
 use crate::model::detail::detail;
@@ -60,18 +60,18 @@ pub struct Found {
 const CHUNK: usize = 1024;
 /// How often partial results are published.
 const PUBLISH_EVERY: Duration = Duration::from_millis(40);
-/// Above this many spans, long fields are searched in their raw bytes (and only the best
-/// hits decoded); below it, decoding every span is quicker and exact.
+/// Above this many spans, exact and regex queries search long fields in their raw bytes;
+/// below it, decoding every span is quicker. Fuzzy queries always search raw bytes.
 const RAW_SCAN_MIN: usize = 20_000;
 
-/// How long fields are searched. `Auto` picks by scope size; the others exist so tests
-/// can check that both paths agree.
+/// How long fields are searched. `Auto` picks by scope size (and raw for fuzzy text); the
+/// others exist so tests can check that both paths agree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Strategy {
     Auto,
-    /// Decode every span's payloads (exact lines, all hits).
+    /// Decode every span's payloads (exact and regex queries; fuzzy ones scan raw).
     Decode,
-    /// Scan raw bytes and decode only the best hits.
+    /// Scan raw bytes; every hit is kept, and the lines of the shown ones decoded.
     Raw,
 }
 
@@ -115,7 +115,7 @@ pub fn run_using(
 ) -> Found {
     let Job {
         set,
-        index,
+        index: _,
         query,
         scope,
         limit,
@@ -144,16 +144,11 @@ pub fn run_using(
     }
     let _t = crate::timing::phase("search: long fields");
     let meta_range = range.clone();
-    let raw = match strategy {
-        Strategy::Auto => range.len() > RAW_SCAN_MIN,
-        Strategy::Raw => true,
-        Strategy::Decode => false,
-    };
-    let extra = if raw {
-        match raw_search(set, index, query, range, limit, &keep, cancelled) {
-            Some((hits, total)) => {
+    let long_total = if raw_scan(query, strategy, range.len()) {
+        match raw_search(job, range, &keep, cancelled) {
+            Some(hits) => {
                 long = hits;
-                total
+                long.len()
             }
             None => return found,
         }
@@ -179,15 +174,28 @@ pub fn run_using(
             None => return found,
         }
     };
+    // Trace metadata (MLflow user, session, tags, previews) is searched as attributes.
     let meta = super::tracemeta::hits(set, query, meta_range, &keep);
-    let extra = extra + meta.len();
+    let long_total = long_total + meta.len();
     if !meta.is_empty() {
         long.extend(meta);
         sort_hits(&mut long);
     }
-    found = merge(set, query, &short, &long, extra, limit, true, &mut m);
+    found = merge(set, query, &short, &long, long_total, limit, true, &mut m);
     publish(&found);
     found
+}
+
+/// Whether long fields are scanned raw. Fuzzy matching is defined on the raw text in
+/// every scope, so what a fuzzy query finds does not change as a set grows past
+/// `RAW_SCAN_MIN`; exact and regex queries find the same either way (both are checked).
+fn raw_scan(q: &Query, strategy: Strategy, spans: usize) -> bool {
+    match strategy {
+        Strategy::Raw => true,
+        _ if q.mode == Mode::Fuzzy => true,
+        Strategy::Auto => spans > RAW_SCAN_MIN,
+        Strategy::Decode => false,
+    }
 }
 
 /// Keeps one hit per span field, as decoding gives: a span's status message and exception
@@ -222,17 +230,26 @@ impl FieldDedup {
     }
 }
 
-/// Long fields of a large scope, in raw bytes; the best `limit` hits are decoded.
-/// Returns the decoded hits (best first) and how many raw hits there were.
+/// Raw hits expanded between checks for cancellation.
+const EXPAND_ROUND: usize = 16_384;
+
+/// Long fields in raw bytes, every raw hit then decoded without looking for its line (a
+/// field's raw hit is its hit; only tool calls inside messages need decoding to be
+/// known), so the hits and their total are the same whatever the limit. The lines of the
+/// best `limit` hits are found at the end.
 fn raw_search(
-    set: &TraceSet,
-    index: &Index,
-    q: &Query,
+    job: Job,
     range: std::ops::Range<usize>,
-    limit: usize,
     keep: &(dyn Fn(SpanIx) -> bool + Sync),
     cancelled: &(dyn Fn() -> bool + Sync),
-) -> Option<(Vec<Hit>, usize)> {
+) -> Option<Vec<Hit>> {
+    let Job {
+        set,
+        index,
+        query: q,
+        limit,
+        ..
+    } = job;
     let mut found = raw::hits(set, index, q, range, keep, cancelled);
     if cancelled() {
         return None;
@@ -242,37 +259,48 @@ fn raw_search(
             .cmp(&a.score)
             .then(a.span.cmp(&b.span))
             .then(a.field.cmp(&b.field))
+            .then(a.text.off.cmp(&b.text.off))
     });
-    let total = found.len();
-    // Decode in rounds until `limit` hits survive (a raw match may vanish once decoded).
-    let mut out = Vec::new();
-    let mut dedup = FieldDedup::default();
-    let mut next = 0;
-    while out.len() < limit && next < found.len() {
-        let take = (limit - out.len()).min(found.len() - next).max(64);
-        let round = &found[next..(next + take).min(found.len())];
-        let decoded: Vec<raw::Expanded> = round
+    let expand = |round: &[raw::RawHit], lines: bool| -> Vec<raw::Expanded> {
+        round
             .par_chunks(64)
             .flat_map_iter(|c| {
                 let mut m = TextMatcher::new(q);
                 c.iter()
-                    .map(move |h| raw::expand(set, q, &mut m, h))
+                    .map(move |h| raw::expand(set, q, &mut m, h, lines))
                     .collect::<Vec<_>>()
             })
-            .collect();
-        for (h, e) in round.iter().zip(decoded) {
-            dedup.add(h, e, &mut out);
-        }
-        next += round.len();
-    }
-    // With every raw hit decoded the count is exact; otherwise the raw count estimates it.
-    let total = if next >= found.len() {
-        out.len()
-    } else {
-        total
+            .collect()
     };
-    out.truncate(limit);
-    Some((out, total))
+    let mut out = Vec::new();
+    let mut origin = Vec::new();
+    let mut dedup = FieldDedup::default();
+    // In rounds, so a search the user has moved on from stops soon.
+    for (r, round) in found.chunks(EXPAND_ROUND).enumerate() {
+        if cancelled() {
+            return None;
+        }
+        for (j, e) in expand(round, false).into_iter().enumerate() {
+            let i = r * EXPAND_ROUND + j;
+            dedup.add(&found[i], e, &mut out);
+            origin.resize(out.len(), i);
+        }
+    }
+    let mut order: Vec<usize> = (0..out.len()).collect();
+    order.sort_by(|&a, &b| hit_order(&out[a], &out[b]));
+    // The lines of the hits that will be shown.
+    let shown: Vec<usize> = order.iter().copied().take(limit).collect();
+    let pending: Vec<usize> = (shown.iter().copied())
+        .filter(|&i| out[i].snippet.is_empty() && out[i].field == found[origin[i]].field)
+        .collect();
+    let raw: Vec<raw::RawHit> = pending.iter().map(|&i| found[origin[i]]).collect();
+    for (&i, e) in pending.iter().zip(expand(&raw, true)) {
+        if let Some(h) = e.field {
+            out[i] = h;
+        }
+    }
+    let mut slots: Vec<Option<Hit>> = out.into_iter().map(Some).collect();
+    Some(order.into_iter().filter_map(|i| slots[i].take()).collect())
 }
 
 /// Long fields of a small scope, every span decoded; progress is reported as it goes.
@@ -308,13 +336,18 @@ fn decoded_search(
     Some(all)
 }
 
+/// Best first; ties in file order, then by field and key (a stable sort keeps the rest
+/// in the order they were found, which is the same for every limit).
 fn sort_hits(all: &mut [Hit]) {
-    all.sort_by(|a, b| {
-        b.score
-            .cmp(&a.score)
-            .then(a.span.cmp(&b.span))
-            .then(a.field.cmp(&b.field))
-    });
+    all.sort_by(hit_order);
+}
+
+fn hit_order(a: &Hit, b: &Hit) -> std::cmp::Ordering {
+    b.score
+        .cmp(&a.score)
+        .then(a.span.cmp(&b.span))
+        .then(a.field.cmp(&b.field))
+        .then(a.key.cmp(&b.key))
 }
 
 /// The best `limit` of the short hits (sorted) and long hits (sorted), as full hits.

@@ -37,6 +37,10 @@ pub struct TextMatcher {
     /// For the fast raw-text path: the words of the query, and a matcher configured for
     /// their case (greedy matching takes its case from the matcher, not the needle).
     words: Vec<nucleo::Utf32String>,
+    /// Each word as a literal to look for (ASCII words only), when greedy matching
+    /// scores it too low.
+    literals: Vec<Option<memchr::memmem::Finder<'static>>>,
+    lower: Lower,
     greedy: Matcher,
     regex: Option<regex::Regex>,
     buf: Vec<char>,
@@ -71,11 +75,25 @@ impl TextMatcher {
             .split_whitespace()
             .map(|w| nucleo::Utf32String::from(norm(w).as_str()))
             .collect();
+        let literals = q
+            .text
+            .split_whitespace()
+            .map(|w| {
+                let w = norm(w);
+                w.is_ascii()
+                    .then(|| memchr::memmem::Finder::new(w.as_bytes()).into_owned())
+            })
+            .collect();
         TextMatcher {
             mode: q.mode,
             pattern,
             matcher,
             words,
+            literals,
+            lower: Lower {
+                fold: !q.case_sensitive,
+                buf: Vec::new(),
+            },
             greedy: Matcher::new(config),
             regex,
             buf: Vec::new(),
@@ -108,12 +126,18 @@ impl TextMatcher {
         }
         let hay = utf32(s, &mut self.buf);
         let mut total = 0u32;
-        for w in &self.words {
+        for (w, literal) in self.words.iter().zip(&self.literals) {
             let needle = w.slice(..);
-            let score = u32::from(self.greedy.fuzzy_match_greedy(hay, needle)?);
+            let mut score = u32::from(self.greedy.fuzzy_match_greedy(hay, needle)?);
             // Each matched character scores 16 before gap penalties: demand half of it.
+            // Greedy matching takes the first of each character, so a word written out
+            // later in the line can score below that: the word as written always counts.
             if score < needle.len() as u32 * 8 {
-                return None;
+                let found = literal.as_ref().is_some_and(|f| self.lower.find_in(s, f));
+                if !found {
+                    return None;
+                }
+                score = needle.len() as u32 * 16;
             }
             total += score;
         }
@@ -174,6 +198,24 @@ impl TextMatcher {
                 Some((score, vec![(start, start + len.max(1))]))
             }
         }
+    }
+}
+
+/// Looks for a literal word in a line, ignoring ASCII case unless `fold` is off.
+struct Lower {
+    fold: bool,
+    buf: Vec<u8>,
+}
+
+impl Lower {
+    fn find_in(&mut self, line: &str, word: &memchr::memmem::Finder) -> bool {
+        if !self.fold {
+            return word.find(line.as_bytes()).is_some();
+        }
+        self.buf.clear();
+        self.buf
+            .extend(line.bytes().map(|b| b.to_ascii_lowercase()));
+        word.find(&self.buf).is_some()
     }
 }
 

@@ -122,8 +122,9 @@ impl Query {
             q.text = re.to_owned();
         } else {
             let mut words = Vec::new();
+            let exact = trimmed.starts_with('\'');
             for token in trimmed.split_whitespace() {
-                match q.take_token(token)? {
+                match q.take_token(token, exact)? {
                     Token::Word(w) => words.push(w),
                     Token::Taken => {}
                 }
@@ -141,75 +142,31 @@ impl Query {
         Ok(q)
     }
 
-    /// Handles a scope or filter token, or hands back the text to search for.
-    fn take_token<'t>(&mut self, token: &'t str) -> Result<Token<'t>, String> {
-        if let Some(rest) = token.strip_prefix("dur") {
-            let (cmp, num) = match rest.as_bytes() {
-                [b'>', b'=', ..] => (Cmp::Ge, &rest[2..]),
-                [b'<', b'=', ..] => (Cmp::Le, &rest[2..]),
-                [b'>', ..] => (Cmp::Gt, &rest[1..]),
-                [b'<', ..] => (Cmp::Lt, &rest[1..]),
-                _ => return Ok(Token::Word(token)),
+    /// Handles a scope, filter or predicate token, or hands back the text to search for.
+    /// A token that looks like one (`word:…`, `word>…`) but names none is an error listing
+    /// the valid ones: a typo must not quietly become fuzzy text.
+    /// In an exact query (`exact`) such a token is text.
+    fn take_token<'t>(&mut self, token: &'t str, exact: bool) -> Result<Token<'t>, String> {
+        if let Some((key, cmp, value)) = split_predicate(token) {
+            let Some(def) = PREDICATES.iter().find(|p| p.name == key) else {
+                return match exact {
+                    true => Ok(Token::Word(token)),
+                    false => Err(unknown_token(&format!("{key}{}", cmp_text(cmp)))),
+                };
             };
-            let ns = parse_duration(num)
-                .ok_or_else(|| format!("{token}: expected a duration like 2s, 150ms"))?;
-            self.filters.push(Filter::Duration(cmp, ns));
+            (def.apply)(self, cmp, value, token)?;
             return Ok(Token::Taken);
         }
         let Some((key, value)) = token.split_once(':') else {
             return Ok(Token::Word(token));
         };
-        let fields: &[FieldKind] = match key {
-            "name" => &[FieldKind::Name],
-            "tool" => &[FieldKind::Tool, FieldKind::ToolArgs, FieldKind::ToolResult],
-            "prompt" | "in" | "input" => &[FieldKind::Prompt, FieldKind::ToolArgs],
-            "out" | "output" => &[FieldKind::Output, FieldKind::ToolResult],
-            "attr" => {
-                self.fields.push(FieldKind::Attribute);
-                if !value.is_empty() {
-                    self.attr_keys.push(value.to_ascii_lowercase());
-                }
-                return Ok(Token::Taken);
-            }
-            "kind" => {
-                let kind =
-                    SpanKind::from_label(value).ok_or_else(|| format!("{token}: unknown kind"))?;
-                self.filters.push(Filter::Kind(kind));
-                return Ok(Token::Taken);
-            }
-            "status" => {
-                let status = match value.to_ascii_lowercase().as_str() {
-                    "error" | "err" => Status::Error,
-                    "ok" => Status::Ok,
-                    "unset" => Status::Unset,
-                    _ => return Err(format!("{token}: status is error, ok or unset")),
-                };
-                self.filters.push(Filter::Status(status));
-                return Ok(Token::Taken);
-            }
-            "model" => {
-                self.filters.push(Filter::Model(value.to_ascii_lowercase()));
-                return Ok(Token::Taken);
-            }
-            "feedback" => {
-                self.filters
-                    .push(super::assess::parse_feedback(token, value)?);
-                return Ok(Token::Taken);
-            }
-            "assess" => {
-                self.filters
-                    .push(super::assess::parse_assess(token, value)?);
-                return Ok(Token::Taken);
-            }
-            _ => return Ok(Token::Word(token)),
-        };
-        self.fields.extend_from_slice(fields);
-        // `tool:get_weather` scopes and searches in one token.
-        Ok(if value.is_empty() {
-            Token::Taken
-        } else {
-            Token::Word(value)
-        })
+        match SCOPES.iter().find(|d| d.names.contains(&key)) {
+            Some(def) => (def.apply)(self, value, token),
+            // Not a scope's shape (`http://…`, `12:30`, `C:\dir`): text to search for.
+            None if exact || key.len() < 2 || !is_identifier(key) => Ok(Token::Word(token)),
+            None if value.starts_with(['/', '\\']) => Ok(Token::Word(token)),
+            None => Err(unknown_token(&format!("{key}:"))),
+        }
     }
 
     /// Whether `field` is searched.
@@ -221,6 +178,179 @@ impl Query {
     pub fn is_filter_only(&self) -> bool {
         self.text.is_empty()
     }
+}
+
+/// A `key:value` token: a field scope or a property filter. `apply` takes the value and
+/// the whole token (for errors); it returns the text left to search for, if any.
+struct ScopeDef {
+    names: &'static [&'static str],
+    /// How it is written, for the list of valid scopes.
+    usage: &'static str,
+    apply: for<'t> fn(&mut Query, &'t str, &'t str) -> Result<Token<'t>, String>,
+}
+
+/// A comparison token `key>value`, `key<=value`.
+struct PredicateDef {
+    name: &'static str,
+    usage: &'static str,
+    apply: fn(&mut Query, Cmp, &str, &str) -> Result<(), String>,
+}
+
+/// Every scope and filter the query language knows. Add new ones here: parsing, the error
+/// for unknown ones and its list of valid ones all come from this table.
+const SCOPES: &[ScopeDef] = &[
+    ScopeDef {
+        names: &["name"],
+        usage: "name:",
+        apply: |q, v, _| Ok(q.scope(&[FieldKind::Name], v)),
+    },
+    ScopeDef {
+        names: &["tool"],
+        usage: "tool:",
+        apply: |q, v, _| {
+            let fields = [FieldKind::Tool, FieldKind::ToolArgs, FieldKind::ToolResult];
+            Ok(q.scope(&fields, v))
+        },
+    },
+    ScopeDef {
+        names: &["prompt", "in", "input"],
+        usage: "prompt:",
+        apply: |q, v, _| Ok(q.scope(&[FieldKind::Prompt, FieldKind::ToolArgs], v)),
+    },
+    ScopeDef {
+        names: &["out", "output"],
+        usage: "out:",
+        apply: |q, v, _| Ok(q.scope(&[FieldKind::Output, FieldKind::ToolResult], v)),
+    },
+    ScopeDef {
+        names: &["attr"],
+        usage: "attr:KEY",
+        apply: |q, v, _| {
+            q.fields.push(FieldKind::Attribute);
+            if !v.is_empty() {
+                q.attr_keys.push(v.to_ascii_lowercase());
+            }
+            Ok(Token::Taken)
+        },
+    },
+    ScopeDef {
+        names: &["kind"],
+        usage: "kind:llm",
+        apply: |q, v, token| {
+            let kind = SpanKind::from_label(v).ok_or_else(|| format!("{token}: unknown kind"))?;
+            q.filters.push(Filter::Kind(kind));
+            Ok(Token::Taken)
+        },
+    },
+    ScopeDef {
+        names: &["status"],
+        usage: "status:error",
+        apply: |q, v, token| {
+            let status = match v.to_ascii_lowercase().as_str() {
+                "error" | "err" => Status::Error,
+                "ok" => Status::Ok,
+                "unset" => Status::Unset,
+                _ => return Err(format!("{token}: status is error, ok or unset")),
+            };
+            q.filters.push(Filter::Status(status));
+            Ok(Token::Taken)
+        },
+    },
+    ScopeDef {
+        names: &["model"],
+        usage: "model:NAME",
+        apply: |q, v, _| {
+            q.filters.push(Filter::Model(v.to_ascii_lowercase()));
+            Ok(Token::Taken)
+        },
+    },
+    ScopeDef {
+        names: &["feedback"],
+        usage: "feedback:good|bad",
+        apply: |q, v, token| {
+            q.filters.push(super::assess::parse_feedback(token, v)?);
+            Ok(Token::Taken)
+        },
+    },
+    ScopeDef {
+        names: &["assess"],
+        usage: "assess:NAME[<3]",
+        apply: |q, v, token| {
+            q.filters.push(super::assess::parse_assess(token, v)?);
+            Ok(Token::Taken)
+        },
+    },
+];
+
+/// Every comparison the query language knows (see `SCOPES`).
+const PREDICATES: &[PredicateDef] = &[PredicateDef {
+    name: "dur",
+    usage: "dur>2s",
+    apply: |q, cmp, v, token| {
+        let ns = parse_duration(v)
+            .ok_or_else(|| format!("{token}: expected a duration like 2s, 150ms"))?;
+        q.filters.push(Filter::Duration(cmp, ns));
+        Ok(())
+    },
+}];
+
+impl Query {
+    /// Scopes the search to `fields`; `tool:get_weather` scopes and searches in one token.
+    fn scope<'t>(&mut self, fields: &[FieldKind], value: &'t str) -> Token<'t> {
+        self.fields.extend_from_slice(fields);
+        if value.is_empty() {
+            Token::Taken
+        } else {
+            Token::Word(value)
+        }
+    }
+}
+
+/// The valid scopes, filters and predicates, for error messages and help.
+pub fn valid_tokens() -> String {
+    let scopes = SCOPES.iter().map(|d| d.usage);
+    let preds = PREDICATES.iter().map(|d| d.usage);
+    scopes.chain(preds).collect::<Vec<_>>().join(" ")
+}
+
+fn unknown_token(what: &str) -> String {
+    format!(
+        "unknown scope or filter `{what}`; valid: {} (start with ' to search for the text as written)",
+        valid_tokens()
+    )
+}
+
+/// `key>value`, `key>=value`, `key<value`, `key<=value` with an identifier key.
+fn split_predicate(token: &str) -> Option<(&str, Cmp, &str)> {
+    let at = token.find(['<', '>'])?;
+    let (key, rest) = token.split_at(at);
+    if !is_identifier(key) || key.contains(['.', '-']) {
+        return None;
+    }
+    Some(match rest.as_bytes() {
+        [b'>', b'=', ..] => (key, Cmp::Ge, &rest[2..]),
+        [b'<', b'=', ..] => (key, Cmp::Le, &rest[2..]),
+        [b'>', ..] => (key, Cmp::Gt, &rest[1..]),
+        _ => (key, Cmp::Lt, &rest[1..]),
+    })
+}
+
+fn cmp_text(cmp: Cmp) -> &'static str {
+    match cmp {
+        Cmp::Lt => "<",
+        Cmp::Le => "<=",
+        Cmp::Gt => ">",
+        Cmp::Ge => ">=",
+    }
+}
+
+/// A word that could name a scope: a letter or `_`, then letters, digits, `_`, `.`, `-`.
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
 /// `2s`, `150ms`, `3m`, `500us`, `1.5s` in nanoseconds.
@@ -273,5 +403,36 @@ mod tests {
         assert!(Query::parse("status:meh").is_err());
         assert_eq!(parse_duration("1.5s"), Some(1_500_000_000));
         assert_eq!(parse_duration("150ms"), Some(150_000_000));
+    }
+
+    #[test]
+    fn unknown_scopes_and_predicates_are_errors_that_list_the_valid_ones() {
+        for bad in [
+            "feedback:bad",
+            "start>2s",
+            "weather nmae:x",
+            "dur:5",
+            "latency<=3ms",
+        ] {
+            let err = Query::parse(bad).expect_err(bad);
+            assert!(err.contains("unknown scope"), "{bad}: {err}");
+            for valid in ["name:", "tool:", "attr:KEY", "status:error", "dur>2s"] {
+                assert!(err.contains(valid), "{bad}: {err} lists {valid}");
+            }
+        }
+        // Text that only looks a little like a scope is still text.
+        for text in [
+            "http://example.com/x",
+            "12:30",
+            "'feedback:bad",
+            "a->b",
+            "duration",
+        ] {
+            let q = Query::parse(text).expect(text);
+            assert!(q.filters.is_empty() && q.fields.is_empty(), "{text}: {q:?}");
+        }
+        let q = Query::parse("dur>=1s in:city").unwrap();
+        assert_eq!(q.filters, vec![Filter::Duration(Cmp::Ge, 1_000_000_000)]);
+        assert_eq!(q.text, "city");
     }
 }

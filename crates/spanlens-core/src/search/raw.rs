@@ -1,7 +1,8 @@
 //! Search at scale: match the raw bytes of every span field, in file order, without
 //! decoding spans. Exact text is looked for in each of the ways an export may have escaped
 //! it; fuzzy text is matched line by line (raw lines end at a newline or at a `\n`
-//! escape). Only the best hits are decoded afterwards, to show the real line. Mapped pages
+//! escape). Hits are decoded afterwards only as far as needed: tool calls inside messages
+//! for every hit, the real line for the shown ones (see `expand`). Mapped pages
 //! are released as the scan moves on, so a search of a file larger than memory stays small.
 
 use super::engine::Hit;
@@ -241,7 +242,7 @@ fn chunk_matches(
 
 /// The raw fields of a span that `q` searches.
 fn searched_fields(set: &TraceSet, q: &Query, ix: SpanIx) -> Vec<(FieldKind, Sym, TextRef)> {
-    let mut v = raw_fields(set, ix);
+    let mut v = raw_fields(set, ix, !q.attr_keys.is_empty());
     v.retain(|&(field, key, _)| wanted(set, q, field, key));
     v
 }
@@ -265,7 +266,7 @@ fn span_hits(
     data: Option<&[u8]>,
     out: &mut Vec<RawHit>,
 ) {
-    for (field, key, text) in raw_fields(set, ix) {
+    for (field, key, text) in raw_fields(set, ix, !q.attr_keys.is_empty()) {
         if !wanted(set, q, field, key) {
             continue;
         }
@@ -325,7 +326,9 @@ fn best_raw_line(m: &mut TextMatcher, bytes: &[u8]) -> Option<u32> {
 
 /// The searchable fields of a span as raw references: its input and output, status
 /// message and events, and attributes that are not already one of those or a short field.
-fn raw_fields(set: &TraceSet, ix: SpanIx) -> Vec<(FieldKind, Sym, TextRef)> {
+/// Asked for by key (`attr:KEY`, `explicit`), every attribute is an attribute, as when
+/// decoding.
+fn raw_fields(set: &TraceSet, ix: SpanIx, explicit: bool) -> Vec<(FieldKind, Sym, TextRef)> {
     let s = set.span(ix);
     let (in_kind, out_kind) = if s.kind == SpanKind::Tool {
         (FieldKind::ToolArgs, FieldKind::ToolResult)
@@ -341,6 +344,10 @@ fn raw_fields(set: &TraceSet, ix: SpanIx) -> Vec<(FieldKind, Sym, TextRef)> {
     let same =
         |t: &TextRef, o: Option<TextRef>| o.is_some_and(|o| o.off == t.off && o.len == t.len);
     for (a, (key, text)) in set.attrs[s.attr_range()].iter().zip(set.attrs_of(ix)) {
+        if explicit {
+            out.push((FieldKind::Attribute, a.key, text));
+            continue;
+        }
         if same(&text, s.input) || same(&text, s.output) {
             continue;
         }
@@ -404,10 +411,38 @@ pub struct Expanded {
 /// Decodes a raw hit into displayable hits: the real line of the field and the matched
 /// characters. A prompt or output made of messages also yields its tool calls' arguments
 /// and results, as decoding the span would.
-pub fn expand(set: &TraceSet, q: &Query, m: &mut TextMatcher, h: &RawHit) -> Expanded {
-    let value = set.sources.value(h.text);
+///
+/// The field's own hit always stays (its score is the raw one): with `lines` off its line
+/// is left to find later (`Hit::snippet` empty), which spares searching a long text for a
+/// hit that is never shown; where no decoded line matches, the snippet is its first line.
+pub fn expand(set: &TraceSet, q: &Query, m: &mut TextMatcher, h: &RawHit, lines: bool) -> Expanded {
     let key = (!h.key.is_empty()).then(|| set.str(h.key).to_owned());
-    let hit = |m: &mut TextMatcher, field: FieldKind, text: &str, score: Option<u32>| {
+    let searched = q.searches(h.field);
+    let field_hit = |m: &mut TextMatcher, text: Option<&str>| {
+        Hit {
+            span: h.span,
+            field: h.field,
+            key: key.clone(),
+            line: 0,
+            snippet: String::new(),
+            ranges: Vec::new(),
+            score: h.score,
+        }
+        .with_line(m, text)
+    };
+    let carries_calls = matches!(h.field, FieldKind::Prompt | FieldKind::Output)
+        && (q.searches(FieldKind::ToolArgs) || q.searches(FieldKind::ToolResult));
+    // Exact and regex hits are decoded whole: a match in raw bytes may not survive
+    // decoding (an escape, a key), and they are few.
+    let fuzzy = q.mode == Mode::Fuzzy;
+    let lines = lines || !fuzzy;
+    let mut out = Expanded::default();
+    if !lines && !carries_calls {
+        out.field = searched.then(|| field_hit(m, None));
+        return out;
+    }
+    let value = set.sources.value(h.text);
+    let hit = |m: &mut TextMatcher, field: FieldKind, text: &str| {
         m.best_line(text).map(|lm| Hit {
             span: h.span,
             field,
@@ -415,7 +450,7 @@ pub fn expand(set: &TraceSet, q: &Query, m: &mut TextMatcher, h: &RawHit) -> Exp
             line: lm.line,
             snippet: lm.snippet,
             ranges: lm.ranges,
-            score: score.unwrap_or(lm.score + field.weight()),
+            score: lm.score + field.weight(),
         })
     };
     let mut msgs = match (&h.field, &value) {
@@ -428,33 +463,55 @@ pub fn expand(set: &TraceSet, q: &Query, m: &mut TextMatcher, h: &RawHit) -> Exp
         _ => Vec::new(),
     };
     crate::model::messages::pair_tool_results(&mut msgs);
-    let mut out = Expanded::default();
-    if msgs.is_empty() {
-        if q.searches(h.field) {
-            out.field = hit(m, h.field, &text_of(&value), Some(h.score));
-        }
-        return out;
-    }
-    if q.searches(h.field) {
-        let joined: Vec<String> = msgs
-            .iter()
-            .map(|m| format!("{}: {}", m.role, m.content))
-            .collect();
-        out.field = hit(m, h.field, &joined.join("\n"), Some(h.score));
+    if searched {
+        let text = match (lines, msgs.is_empty()) {
+            (false, _) => None,
+            (true, true) => Some(text_of(&value)),
+            (true, false) => Some(
+                (msgs.iter())
+                    .map(|m| format!("{}: {}", m.role, m.content))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+        };
+        let found = |m: &mut TextMatcher, t: &str| m.best_line(t).is_some();
+        out.field = match text {
+            Some(t) if !fuzzy && !found(m, &t) => None,
+            t => Some(field_hit(m, t.as_deref())),
+        };
     }
     for c in msgs.iter().flat_map(|m| &m.tool_calls) {
         if q.searches(FieldKind::ToolArgs) {
             let text = format!("{}({})", c.name, compact(&c.arguments));
-            out.calls.extend(hit(m, FieldKind::ToolArgs, &text, None));
+            out.calls.extend(hit(m, FieldKind::ToolArgs, &text));
         }
         if let Some(r) = c
             .result
             .as_ref()
             .filter(|_| q.searches(FieldKind::ToolResult))
         {
-            out.calls
-                .extend(hit(m, FieldKind::ToolResult, &text_of(r), None));
+            out.calls.extend(hit(m, FieldKind::ToolResult, &text_of(r)));
         }
     }
     out
+}
+
+impl Hit {
+    /// Fills in the best matching line of `text` (its first line where none matches);
+    /// without a text, the hit is left for later.
+    fn with_line(mut self, m: &mut TextMatcher, text: Option<&str>) -> Hit {
+        let Some(text) = text else {
+            return self;
+        };
+        match m.best_line(text) {
+            Some(lm) => {
+                (self.line, self.snippet, self.ranges) = (lm.line, lm.snippet, lm.ranges);
+            }
+            None => {
+                let first = text.split('\n').next().unwrap_or("");
+                self.snippet = first.chars().take(160).collect();
+            }
+        }
+        self
+    }
 }

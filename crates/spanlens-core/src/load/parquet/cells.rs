@@ -167,9 +167,12 @@ impl FileCells {
         drop(cache);
         // The parquet crate asserts on some damaged data (see `parquet::load`); a file
         // changed since it was loaded must not take the explorer down.
-        let decode = std::panic::AssertUnwindSafe(|| self.decode(key));
-        let page = std::panic::catch_unwind(decode)
-            .unwrap_or_else(|_| Err(io::Error::other("the parquet page is damaged")))?;
+        let page = super::quiet::catch(|| self.decode(key)).unwrap_or_else(|msg| {
+            Err(io::Error::other(format!(
+                "the parquet page is damaged (row group {}, column {}): {msg}",
+                key.1, self.columns[key.0].0
+            )))
+        })?;
         let page = Arc::new(page);
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         cache.insert(0, (key, page.clone()));

@@ -1,0 +1,75 @@
+//! Writing JSON reports safe to print: every command's JSON goes through `render`.
+//!
+//! serde_json escapes C0 controls only. Many terminals act on C1 controls (U+0080–U+009F,
+//! e.g. U+009B is CSI) even UTF-8 encoded, and bidi overrides reorder what follows, so
+//! those, DEL and the Unicode line separators are written as `\uXXXX` escapes: the JSON
+//! means the same, and `spanlens … --json` in a terminal shows nothing but text.
+
+use serde::Serialize;
+use serde_json::ser::{CharEscape, CompactFormatter, Formatter};
+use std::io::{self, Write};
+
+/// The compact JSON text of `value`, with hostile characters escaped.
+pub fn render(value: &impl Serialize) -> String {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, Inert);
+    // Serialising a `Value` or a derived struct to memory cannot fail.
+    if value.serialize(&mut ser).is_err() {
+        return "null".into();
+    }
+    // Only whole UTF-8 strings and ASCII escapes were written.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Returns true when `c` must be written as an escape.
+pub fn needs_escape(c: char) -> bool {
+    matches!(c,
+        '\u{7f}'..='\u{9f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{200e}' | '\u{200f}' | '\u{061c}'
+        | '\u{2028}' | '\u{2029}')
+}
+
+/// serde_json's compact output, escaping what `needs_escape` names.
+struct Inert;
+
+impl Formatter for Inert {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        frag: &str,
+    ) -> io::Result<()> {
+        let mut start = 0;
+        for (i, c) in frag.char_indices() {
+            if needs_escape(c) {
+                w.write_all(&frag.as_bytes()[start..i])?;
+                write!(w, "\\u{:04x}", c as u32)?;
+                start = i + c.len_utf8();
+            }
+        }
+        w.write_all(&frag.as_bytes()[start..])
+    }
+
+    fn write_char_escape<W: ?Sized + Write>(&mut self, w: &mut W, e: CharEscape) -> io::Result<()> {
+        CompactFormatter.write_char_escape(w, e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c1_bidi_and_separators_are_escaped_and_the_json_means_the_same() {
+        let v = serde_json::json!({"k\u{9b}": "a\u{9b}31m\u{202e}b\u{2028}\u{7f}\x1b ok é"});
+        let s = render(&v);
+        assert_eq!(
+            s,
+            r#"{"k\u009b":"a\u009b31m\u202eb\u2028\u007f\u001b ok é"}"#
+        );
+        assert!(!s.chars().any(|c| c.is_control() || needs_escape(c)));
+        let back: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, v);
+    }
+}
