@@ -26,6 +26,17 @@ const DEADLINE: Duration = Duration::from_millis(200);
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key(SpanKind, String);
 
+impl Key {
+    pub fn kind(&self) -> SpanKind {
+        self.0
+    }
+
+    /// The normalised name; empty for kinds matched by kind alone.
+    pub fn name(&self) -> &str {
+        &self.1
+    }
+}
+
 /// The alignment key of a span. Names differ between SDKs for the same step (OTel GenAI
 /// `execute_tool get_weather` vs MLflow `get_weather`; `chat gpt-4o` vs `ChatCompletion`),
 /// so LLM and embedding calls match by kind alone (in order, most similar first), tools

@@ -26,6 +26,7 @@ pub enum Msg {
     },
     Loaded(Box<Result<TraceSet, LoadError>>),
     Diff(u64, Box<super::diff_view::DiffView>),
+    Runs(u64, Box<crate::diff::runs::RunDiff>),
 }
 
 /// Loads the key map and theme from the environment and config file.
@@ -71,6 +72,24 @@ pub fn run_diff(
     app.set = left.clone();
     app.traces = super::traces::TraceList::new(&left);
     app.open_diff(left, lt, std::sync::Arc::new(right), rt, false);
+    session(app, None, |_| {})
+}
+
+/// Runs the run view on two runs already loaded (from `spanlens diff` on files or
+/// directories holding several traces).
+pub fn run_runs(
+    left: TraceSet,
+    lt: Vec<crate::model::TraceIx>,
+    right: TraceSet,
+    rt: Vec<crate::model::TraceIx>,
+    keymap: KeyMap,
+    theme: Theme,
+) -> anyhow::Result<()> {
+    let left = std::sync::Arc::new(left);
+    let mut app = App::loading(keymap, theme);
+    app.set = left.clone();
+    app.traces = super::traces::TraceList::new(&left);
+    app.open_runs(left, lt, std::sync::Arc::new(right), rt);
     session(app, None, |_| {})
 }
 
@@ -145,6 +164,7 @@ fn main_loop(
                     }
                 }
                 Msg::Diff(generation, view) => app.on_diff_ready(generation, *view),
+                Msg::Runs(generation, run) => app.on_runs_ready(generation, *run),
                 Msg::Loaded(result) => match *result {
                     Ok(set) => app.on_loaded(set),
                     Err(e) => return Err(anyhow::anyhow!("{}", inert::text(&e.to_string()))),
@@ -231,6 +251,15 @@ fn run_effects(
                     .spawn(move || {
                         let (generation, view) = job.run();
                         let _ = tx.send(Msg::Diff(generation, Box::new(view)));
+                    })?;
+            }
+            Effect::Runs(job) => {
+                let tx = tx.clone();
+                std::thread::Builder::new()
+                    .name("runs".into())
+                    .spawn(move || {
+                        let (generation, run) = job.run();
+                        let _ = tx.send(Msg::Runs(generation, Box::new(run)));
                     })?;
             }
             Effect::Pager(text) => {

@@ -129,5 +129,6 @@ fn hints(app: &App) -> String {
         (Screen::Diff, _) => {
             "↑↓ move · ]d next difference · u hide unchanged · Tab payload diff".into()
         }
+        (Screen::Runs, _) => "↑↓ move · Tab steps / pairs · Enter diff the pair · q quit".into(),
     }
 }
