@@ -67,9 +67,10 @@ fn volatile(key: &str) -> bool {
     // camelCase ids: `mlflow.traceRequestId`, `spanID`, `parentIds`.
     let last = key.rsplit(['.', '_']).next().unwrap_or(key);
     if last.len() > 2
-        && ["Id", "ID", "Ids", "IDs"]
-            .iter()
-            .any(|s| last.ends_with(s) && last[..last.len() - s.len()].ends_with(|c: char| c.is_ascii_lowercase()))
+        && ["Id", "ID", "Ids", "IDs"].iter().any(|s| {
+            last.ends_with(s)
+                && last[..last.len() - s.len()].ends_with(|c: char| c.is_ascii_lowercase())
+        })
     {
         return true;
     }
@@ -199,7 +200,8 @@ fn tokens_differ(a: crate::model::Tokens, b: crate::model::Tokens) -> bool {
 /// part of the input; a system message inside `gen_ai.input.messages` already is.
 fn same_system_prompt((left, l): (&SpanBytes, SpanIx), (right, r): (&SpanBytes, SpanIx)) -> bool {
     const KEY: &str = "gen_ai.system_instructions";
-    let find = |b: &SpanBytes, s: SpanIx| b.set.attrs_of(s).find(|(k, _)| *k == KEY).map(|(_, t)| t);
+    let find =
+        |b: &SpanBytes, s: SpanIx| b.set.attrs_of(s).find(|(k, _)| *k == KEY).map(|(_, t)| t);
     match (find(left, l), find(right, r)) {
         (None, None) => true,
         (a, b) => same_text(left, a, right, b),
@@ -208,7 +210,10 @@ fn same_system_prompt((left, l): (&SpanBytes, SpanIx), (right, r): (&SpanBytes, 
 
 /// Assessments of a span, by name: those that target it, and for a trace's first root
 /// also those that target the whole trace.
-pub fn feedback_of(set: &TraceSet, s: SpanIx) -> std::collections::BTreeMap<String, serde_json::Value> {
+pub fn feedback_of(
+    set: &TraceSet,
+    s: SpanIx,
+) -> std::collections::BTreeMap<String, serde_json::Value> {
     let mut out = std::collections::BTreeMap::new();
     if set.assessments.is_empty() {
         return out;

@@ -138,9 +138,12 @@ impl App {
         }
         match action {
             Action::NextDiff | Action::PrevDiff => {
-                if !view.jump_difference(action == Action::NextDiff) {
-                    self.status = Some("no differences: the runs match".into());
-                }
+                self.status = Some(if view.jump_difference(action == Action::NextDiff) {
+                    let (k, n) = view.difference_position();
+                    format!("difference {k} of {n}")
+                } else {
+                    "no differences: the runs match".into()
+                });
                 true
             }
             Action::HideUnchanged => {

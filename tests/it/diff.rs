@@ -341,7 +341,10 @@ fn cli_picks_a_trace_with_file_hash_id_and_compares_whole_files_as_runs() {
     let out = run_spanlens(&args, &[]);
     assert_eq!(out.status.code(), Some(0));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["summary"]["left"]["traces"], 2, "the whole file is a run");
+    assert_eq!(
+        json["summary"]["left"]["traces"], 2,
+        "the whole file is a run"
+    );
     assert_eq!(json["summary"]["right"]["traces"], 1, "FILE#ID picks one");
     assert_eq!(json["summary"]["paired"], 1);
     assert_eq!(json["summary"]["only_left"], 1);
