@@ -4,7 +4,7 @@
 //! pair remembers the rule that made it.
 
 use super::align::{normalise_name, strip_operation};
-use crate::model::{SpanIx, TraceIx, TraceSet};
+use crate::model::{MetaKeys, SpanIx, TraceIx, TraceSet};
 use std::collections::HashMap;
 
 /// How a pair was made.
@@ -57,29 +57,10 @@ impl Pairing {
     }
 }
 
-/// Root-span attributes that name a session or conversation, in the conventions seen.
-const SESSION_KEYS: [&str; 8] = [
-    "session.id",
-    "session_id",
-    "gen_ai.conversation.id",
-    "mlflow.trace.session",
-    "langfuse.session.id",
-    "ai.telemetry.metadata.sessionId",
-    "conversation_id",
-    "thread_id",
-];
-
-/// The session a trace belongs to, read from its first root span's attributes.
-pub fn session_of(set: &TraceSet, t: TraceIx) -> Option<String> {
-    let tr = set.trace(t);
-    if tr.span_count() == 0 {
-        return None;
-    }
-    let root = SpanIx(tr.span_start);
-    let (_, r) = set.attrs_of(root).find(|(k, _)| SESSION_KEYS.contains(k))?;
-    let s = set.sources.text(r);
-    let s = s.trim();
-    (!s.is_empty()).then(|| s.to_owned())
+/// The session a trace belongs to, in whatever convention it was written (the stats
+/// branch's `TraceSet::trace_meta`).
+pub fn session_of(keys: &MetaKeys, set: &TraceSet, t: TraceIx) -> Option<String> {
+    keys.trace_meta(set, t).session
 }
 
 /// The root's input as comparable text: JSON wrappers of one string (`{"question": …}`,
@@ -153,16 +134,21 @@ fn by_session(
     r: &mut Vec<TraceIx>,
     pairs: &mut Vec<(TraceIx, TraceIx, Rule)>,
 ) {
-    let turns = |set: &TraceSet, ts: &[TraceIx]| {
-        let mut m: HashMap<String, Vec<TraceIx>> = HashMap::new();
-        for &t in ts {
-            if let Some(s) = session_of(set, t) {
-                m.entry(s).or_default().push(t);
+    let sessions = |set: &TraceSet, ts: &[TraceIx]| {
+        let keys = MetaKeys::new(set);
+        let of: HashMap<TraceIx, String> = ts
+            .iter()
+            .filter_map(|&t| Some((t, session_of(&keys, set, t)?)))
+            .collect();
+        let mut turns: HashMap<String, Vec<TraceIx>> = HashMap::new();
+        for t in ts {
+            if let Some(s) = of.get(t) {
+                turns.entry(s.clone()).or_default().push(*t);
             }
         }
-        m
+        (of, turns)
     };
-    let (ls, rs) = (turns(left, l), turns(right, r));
+    let ((lof, ls), (_, rs)) = (sessions(left, l), sessions(right, r));
     if ls.is_empty() || rs.is_empty() {
         return;
     }
@@ -170,10 +156,10 @@ fn by_session(
     let mut taken_r = std::collections::HashSet::new();
     // Sessions in the order of their first trace on the left, for a stable pair order.
     for &t in l.iter() {
-        let Some(s) = session_of(left, t) else {
+        let Some(s) = lof.get(&t) else {
             continue;
         };
-        let (Some(a), Some(b)) = (ls.get(&s), rs.get(&s)) else {
+        let (Some(a), Some(b)) = (ls.get(s), rs.get(s)) else {
             continue;
         };
         let Some(turn) = a.iter().position(|&x| x == t) else {

@@ -32,14 +32,8 @@ impl Dist {
     }
 }
 
-/// Exact nearest-rank percentile of values sorted ascending.
-pub fn percentile(sorted: &[i64], p: f64) -> Option<i64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    Some(sorted[rank.clamp(1, sorted.len()) - 1])
-}
+/// Exact nearest-rank percentile of values sorted ascending (the step statistics' rule).
+pub use crate::stats::percentile;
 
 /// One run summed up.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -17,6 +17,7 @@ mod robustness;
 mod run_diff;
 mod scale;
 mod search;
+mod stats;
 mod synth;
 mod tui_e2e;
 mod tui_keys;
