@@ -107,7 +107,11 @@ pub fn print(
         super::emit(&text);
     } else {
         let t = crate::timing::phase("diff: pair trees");
-        let pair_summaries = run_report::pair_summaries(&sides, &run);
+        let listed = match format {
+            OutFormat::Json => usize::MAX,
+            OutFormat::Md | OutFormat::Text => run_report::PAIRS_SHOWN,
+        };
+        let pair_summaries = run_report::pair_summaries(&sides, &run, listed);
         drop(t);
         let rep = run_report::RunReport {
             sides,
