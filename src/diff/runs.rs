@@ -3,7 +3,7 @@
 //! across the runs with a rank test deciding whether a latency change is more than noise,
 //! warn where the runs are not comparable, and order the pairs by how much they changed.
 
-use super::align::{Key, key};
+use super::align::{Key, key, normalise_name, strip_operation};
 use super::changes::{DURATION_FLOOR_NS, DURATION_RATIO};
 use super::pairing::{Pairing, Rule, pair};
 use super::ranktest::{RankTest, mann_whitney};
@@ -221,6 +221,9 @@ pub fn numeric(v: &serde_json::Value) -> Option<f64> {
 /// Per-step sums of one run, by key.
 struct StepAcc {
     name: String,
+    /// The first span's name without numbers or operation prefix, to match an
+    /// unknown-kind step with a known-kind one (see `adopt_known_kinds`).
+    plain: String,
     kind: SpanKind,
     calls: u64,
     errors: u64,
@@ -244,10 +247,12 @@ fn steps_of(set: &TraceSet, ts: &[TraceIx]) -> (usize, HashMap<Key, StepAcc>) {
                     None => {
                         by_key.insert(k.clone(), accs.len());
                         let name = step_name(&k);
+                        let plain = normalise_name(strip_operation(set.str(s.name)));
                         accs.push((
                             k.clone(),
                             StepAcc {
                                 name,
+                                plain,
                                 kind: s.kind,
                                 calls: 0,
                                 errors: 0,
@@ -309,6 +314,8 @@ fn step_deltas(
     (ln, mut l): (usize, HashMap<Key, StepAcc>),
     (rn, mut r): (usize, HashMap<Key, StepAcc>),
 ) -> Vec<StepDelta> {
+    adopt_known_kinds(&mut l, &r);
+    adopt_known_kinds(&mut r, &l);
     let keys: BTreeSet<Key> = l.keys().chain(r.keys()).cloned().collect();
     let mut out: Vec<StepDelta> = keys
         .into_iter()
@@ -335,6 +342,30 @@ fn step_deltas(
         rank(a).cmp(&rank(b))
     });
     out
+}
+
+/// An unknown-kind step of one run takes the key of the known-kind step with the same
+/// name in the other run (one export knows `rerank_docs` is a RERANKER, another does not),
+/// as the tree alignment does for sibling spans.
+fn adopt_known_kinds(mine: &mut HashMap<Key, StepAcc>, theirs: &HashMap<Key, StepAcc>) {
+    let moves: Vec<(Key, Key)> = mine
+        .keys()
+        .filter(|k| k.kind() == SpanKind::Unknown && !theirs.contains_key(*k))
+        .filter_map(|k| {
+            let (to, _) = theirs
+                .iter()
+                .find(|(tk, ta)| tk.kind() != SpanKind::Unknown && ta.plain == k.name())?;
+            (!mine.contains_key(to)).then(|| (k.clone(), to.clone()))
+        })
+        .collect();
+    for (from, to) in moves {
+        if let Some(mut acc) = mine.remove(&from) {
+            if let Some(t) = theirs.get(&to) {
+                (acc.name, acc.kind) = (t.name.clone(), t.kind);
+            }
+            mine.insert(to, acc);
+        }
+    }
 }
 
 /// Compares one step's two sides.

@@ -382,6 +382,17 @@ fn a_known_kind_pairs_with_an_unknown_kind_of_the_same_name() {
     );
     let d = diff(&known, TraceIx(0), &unknown, TraceIx(0));
     assert_eq!((d.summary.added, d.summary.removed), (0, 0), "{:?}", d.rows);
+    let run = compare_runs(&known, &all(&known), &unknown, &all(&unknown));
+    assert!(
+        run.steps
+            .iter()
+            .all(|s| !matches!(s.status, StepStatus::Added | StepStatus::Removed)),
+        "the run's step table pairs them too: {:?}",
+        run.steps
+            .iter()
+            .map(|s| (&s.key, s.status))
+            .collect::<Vec<_>>()
+    );
 }
 
 #[test]
