@@ -30,7 +30,8 @@ pub fn to_json(set: &TraceSet, stats: &Stats, limit: Option<usize>) -> Value {
         "traces": stats.traces,
         "spans": stats.spans,
         "errors": stats.errors,
-        "steps": stats.steps.iter().take(take).map(step_json).collect::<Vec<_>>(),
+        "duration_ns": stats.duration_ns,
+        "steps": stats.steps.iter().take(take).map(|s| step_json(s, stats.duration_ns)).collect::<Vec<_>>(),
         "tools": stats.tools.iter().take(take).map(tool_json).collect::<Vec<_>>(),
         "declared_unused_tools": stats.declared_unused_tools,
         "prompts": stats.prompts.iter().take(take).map(|p| prompt_json(set, p)).collect::<Vec<_>>(),
@@ -38,7 +39,7 @@ pub fn to_json(set: &TraceSet, stats: &Stats, limit: Option<usize>) -> Value {
     })
 }
 
-fn step_json(s: &StepStats) -> Value {
+fn step_json(s: &StepStats, total_ns: i64) -> Value {
     let p = |q| opt(s.duration(q));
     json!({
         "key": s.key, "name": s.name, "kind": s.kind.as_str(), "path": s.path,
@@ -51,6 +52,7 @@ fn step_json(s: &StepStats) -> Value {
         "unknown_durations": s.unknown_durations,
         "self_ns": {"p50": opt(percentile(&s.self_ns, 50.0))},
         "critical_path_ns": s.critical_path_ns,
+        "critical_path_share": s.critical_share(total_ns),
         "input_tokens": s.input_tokens, "output_tokens": s.output_tokens,
         "unknown_tokens": s.unknown_tokens,
         "cost": s.cost,
@@ -149,7 +151,7 @@ pub fn to_text(stats: &Stats, limit: usize) -> String {
     );
     let _ = writeln!(
         out,
-        "{:<40} {:>6} {:>7} {:>4} {:>6} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>15} {:>9}  TOP ERROR",
+        "{:<40} {:>6} {:>7} {:>4} {:>6} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8} {:>14} {:>15} {:>9}  TOP ERROR",
         "STEP",
         "TRACES",
         "CALLS",
@@ -168,7 +170,7 @@ pub fn to_text(stats: &Stats, limit: usize) -> String {
     for s in stats.steps.iter().take(limit) {
         let _ = writeln!(
             out,
-            "{:<40} {:>6} {:>7} {:>4} {:>6} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>15} {:>9}  {}",
+            "{:<40} {:>6} {:>7} {:>4} {:>6} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8} {:>14} {:>15} {:>9}  {}",
             cell(label(s), 40),
             s.traces,
             s.calls,
@@ -180,7 +182,11 @@ pub fn to_text(stats: &Stats, limit: usize) -> String {
             dur(s.duration(99.0)),
             dur(s.duration(100.0)),
             dur(percentile(&s.self_ns, 50.0)),
-            format_duration(s.critical_path_ns),
+            format!(
+                "{} {:>3.0}%",
+                format_duration(s.critical_path_ns),
+                s.critical_share(stats.duration_ns) * 100.0
+            ),
             format!("{}/{}", s.input_tokens, s.output_tokens),
             cost(s.cost),
             cell(&first_error(s), 60),
@@ -341,7 +347,7 @@ pub fn to_md(stats: &Stats, limit: usize) -> String {
     for s in slow.iter().take(limit) {
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} | {} | {} | {} | {} |",
+            "| `{}` | {} | {} | {} | {} | {} | {} | {} ({:.0}%) |",
             md(label(s), 80),
             s.calls,
             dur(s.duration(50.0)),
@@ -349,7 +355,8 @@ pub fn to_md(stats: &Stats, limit: usize) -> String {
             dur(s.duration(99.0)),
             dur(s.duration(100.0)),
             dur(percentile(&s.self_ns, 50.0)),
-            format_duration(s.critical_path_ns)
+            format_duration(s.critical_path_ns),
+            s.critical_share(stats.duration_ns) * 100.0
         );
     }
     tools_md(&mut out, stats, limit);

@@ -90,3 +90,73 @@ fn critical_path_handles_gaps_orphans_and_spans_without_end() {
     // to its parent's [60,100]; the trace's last 20 ns are outside every root.
     assert_eq!(cp, vec![40, 0, 0, 40]);
 }
+
+#[test]
+fn histogram_spreads_values_over_equal_bins() {
+    assert_eq!(histogram(&[0, 1, 2, 3, 9, 10], 5), vec![2, 2, 0, 0, 2]);
+    assert_eq!(histogram(&[5, 5, 5], 3), vec![3, 0, 0]);
+    assert_eq!(histogram(&[], 4), vec![0; 4]);
+    assert!(histogram(&[1, 2], 0).is_empty());
+}
+
+#[test]
+fn tool_names_in_every_definition_shape() {
+    use serde_json::json;
+    let names = |v: serde_json::Value| {
+        let mut out = std::collections::BTreeSet::new();
+        tools::tool_names(&v, &mut out);
+        out.into_iter().collect::<Vec<_>>()
+    };
+    // OpenAI chat, OpenAI responses / GenAI flat, Anthropic.
+    assert_eq!(
+        names(
+            json!([{"type": "function", "function": {"name": "a"}}, {"type": "function", "name": "b"}, {"name": "c", "input_schema": {}}])
+        ),
+        ["a", "b", "c"]
+    );
+    // Gemini and Bedrock.
+    assert_eq!(
+        names(
+            json!([{"functionDeclarations": [{"name": "g1"}, {"name": "g2"}]}, {"toolSpec": {"name": "bedrock"}}])
+        ),
+        ["bedrock", "g1", "g2"]
+    );
+    // A JSON string holding a list (OTLP attributes), and a map from name to definition.
+    assert_eq!(
+        names(json!(
+            "[{\"type\":\"function\",\"function\":{\"name\":\"s\"}}]"
+        )),
+        ["s"]
+    );
+    assert_eq!(
+        names(
+            json!({"lookup": {"description": "x", "parameters": {}}, "refund": {"parameters": {}}})
+        ),
+        ["lookup", "refund"]
+    );
+    // OpenInference flattened `llm.tools.N.tool.json_schema` objects.
+    assert_eq!(
+        names(json!({"tool": {"json_schema": "{\"function\":{\"name\":\"oi\"}}"}})),
+        ["oi"]
+    );
+    assert!(names(json!({"type": "object", "properties": {}})).is_empty());
+}
+
+#[test]
+fn session_slope_is_least_squares_per_turn() {
+    assert_eq!(sessions::slope(&[150, 300, 500, 700, 900]), 190.0);
+    assert_eq!(sessions::slope(&[5, 5, 5]), 0.0);
+    assert_eq!(sessions::slope(&[7]), 0.0);
+    assert_eq!(sessions::slope(&[]), 0.0);
+}
+
+#[test]
+fn group_by_names_round_trip() {
+    for g in GroupBy::ALL {
+        assert_eq!(GroupBy::from_name(g.as_str()), Some(g));
+    }
+    for k in SortKey::ALL {
+        assert_eq!(SortKey::from_name(k.as_str()), Some(k));
+    }
+    assert_eq!(GroupBy::from_name("colour"), None);
+}

@@ -13,6 +13,7 @@
 //! span up to `DECL_BUDGET` spans, and on an evenly spaced sample of that many beyond.
 
 use super::hash::FastMap;
+use super::reader::Reader;
 use super::{ToolStats, chunks};
 use crate::diff::align::strip_operation;
 use crate::model::{Span, SpanIx, SpanKind, Sym, TraceIx, TraceSet};
@@ -69,6 +70,7 @@ impl Acc {
 /// The tool table (most calls first) and the declared tools never called (by name).
 pub fn tool_lens(set: &TraceSet, traces: &[TraceIx]) -> (Vec<ToolStats>, Vec<String>) {
     let decl_keys = DeclKeys::new(set);
+    let reader = Reader::new(set);
     let declaring = traces
         .par_iter()
         .flat_map_iter(|&t| set.spans[set.trace(t).spans()].iter())
@@ -80,8 +82,8 @@ pub fn tool_lens(set: &TraceSet, traces: &[TraceIx]) -> (Vec<ToolStats>, Vec<Str
         .map(|r| {
             let tr = &traces[r];
             (
-                tool_chunk(set, tr),
-                declared_in(set, tr, &decl_keys, stride),
+                tool_chunk(set, &reader, tr),
+                declared_in(set, &reader, tr, &decl_keys, stride),
             )
         })
         .collect();
@@ -104,7 +106,7 @@ pub fn tool_lens(set: &TraceSet, traces: &[TraceIx]) -> (Vec<ToolStats>, Vec<Str
         .filter(|d| !called.contains(d.as_str()))
         .cloned()
         .collect();
-    let unused = never_requested(set, traces, candidates);
+    let unused = never_requested(set, &reader, traces, candidates);
     let mut tools: Vec<ToolStats> = by_name
         .into_iter()
         .map(|(name, mut a)| {
@@ -129,7 +131,7 @@ pub fn tool_lens(set: &TraceSet, traces: &[TraceIx]) -> (Vec<ToolStats>, Vec<Str
 }
 
 /// Tool totals over a contiguous run of traces.
-fn tool_chunk(set: &TraceSet, traces: &[TraceIx]) -> FastMap<Sym, Acc> {
+fn tool_chunk(set: &TraceSet, reader: &Reader, traces: &[TraceIx]) -> FastMap<Sym, Acc> {
     let mut accs: FastMap<Sym, Acc> = FastMap::default();
     let mut per_trace: FastMap<Sym, u32> = FastMap::default();
     let mut with_args: Vec<(Sym, u32, usize)> = Vec::new();
@@ -159,7 +161,7 @@ fn tool_chunk(set: &TraceSet, traces: &[TraceIx]) -> FastMap<Sym, Acc> {
             a.max_per_trace = a.max_per_trace.max(n);
         }
         count_loops(set, range, &mut accs);
-        count_repeats(set, &mut with_args, &mut accs);
+        count_repeats(set, reader, &mut with_args, &mut accs);
     }
     accs
 }
@@ -167,7 +169,12 @@ fn tool_chunk(set: &TraceSet, traces: &[TraceIx]) -> FastMap<Sym, Acc> {
 /// Repeated calls among one trace's calls with arguments, given as (tool, argument
 /// length, span). PERF: arguments are read from the file only when another call of the
 /// same tool has arguments of the same length; most calls differ in length already.
-fn count_repeats(set: &TraceSet, calls: &mut [(Sym, u32, usize)], accs: &mut FastMap<Sym, Acc>) {
+fn count_repeats(
+    set: &TraceSet,
+    reader: &Reader,
+    calls: &mut [(Sym, u32, usize)],
+    accs: &mut FastMap<Sym, Acc>,
+) {
     calls.sort_unstable();
     let hasher = foldhash::fast::FixedState::default();
     let mut seen: HashSet<u64, foldhash::fast::FixedState> = HashSet::default();
@@ -181,9 +188,7 @@ fn count_repeats(set: &TraceSet, calls: &mut [(Sym, u32, usize)], accs: &mut Fas
                 continue;
             };
             let mut h = 0;
-            let _ = set
-                .sources
-                .with_bytes(input, &mut |b| h = hasher.hash_one(b));
+            reader.with_bytes(input, &mut |b| h = hasher.hash_one(b));
             if !seen.insert(h)
                 && let Some(a) = accs.get_mut(&tool)
             {
@@ -273,6 +278,7 @@ impl DeclKeys {
 /// bytes, sent on every call) are decoded once.
 fn declared_in(
     set: &TraceSet,
+    reader: &Reader,
     traces: &[TraceIx],
     keys: &DeclKeys,
     stride: usize,
@@ -295,11 +301,11 @@ fn declared_in(
             for (a, (_, text)) in set.attrs[s.attr_range()].iter().zip(set.attrs_of(ix)) {
                 let decl = keys.is_decl.get(a.key.0 as usize).copied().unwrap_or(false);
                 if decl || keys.input_keys.contains(&a.key) {
-                    read_decl(set, text, !decl, &finder, &mut done, &mut out);
+                    read_decl(reader, text, !decl, &finder, &mut done, &mut out);
                 }
             }
             if let Some(input) = s.input.filter(|_| s.kind == SpanKind::Llm) {
-                read_decl(set, input, true, &finder, &mut done, &mut out);
+                read_decl(reader, input, true, &finder, &mut done, &mut out);
             }
         }
     }
@@ -309,7 +315,7 @@ fn declared_in(
 /// Reads tool names from `text`: a definition list, or (`request`) a request object with
 /// `tools`/`functions` inside.
 fn read_decl(
-    set: &TraceSet,
+    reader: &Reader,
     text: crate::model::TextRef,
     request: bool,
     finder: &memchr::memmem::Finder,
@@ -317,14 +323,14 @@ fn read_decl(
     out: &mut BTreeSet<String>,
 ) {
     let mut fresh = false;
-    let _ = set.sources.with_bytes(text, &mut |b| {
+    reader.with_bytes(text, &mut |b| {
         let h = foldhash::fast::FixedState::default().hash_one(b);
         fresh = (!request || finder.find(b).is_some()) && done.insert(h ^ u64::from(request));
     });
     if !fresh {
         return;
     }
-    let v = set.sources.value(text);
+    let v = reader.value(text);
     if request {
         for r in [Some(&v), v.get("invocation_params")].into_iter().flatten() {
             for k in ["tools", "functions"] {
@@ -383,7 +389,12 @@ fn is_definition(v: &Value) -> bool {
 /// Of `candidates` (declared, with no tool span), those no model output asks for: a tool
 /// call in an output names the tool in quotes (`"name": "get_weather"`), possibly inside
 /// an escaped JSON string.
-fn never_requested(set: &TraceSet, traces: &[TraceIx], candidates: Vec<String>) -> Vec<String> {
+fn never_requested(
+    set: &TraceSet,
+    reader: &Reader,
+    traces: &[TraceIx],
+    candidates: Vec<String>,
+) -> Vec<String> {
     if candidates.is_empty() {
         return candidates;
     }
@@ -399,7 +410,7 @@ fn never_requested(set: &TraceSet, traces: &[TraceIx], candidates: Vec<String>) 
     let stride = llm_calls.div_ceil(DECL_BUDGET).max(1);
     let requested: Vec<bool> = chunks(set, traces)
         .into_par_iter()
-        .map(|r| requested_in(set, &traces[r], &finders, stride))
+        .map(|r| requested_in(set, reader, &traces[r], &finders, stride))
         .reduce(
             || vec![false; finders.len()],
             |a, b| a.iter().zip(&b).map(|(x, y)| *x || *y).collect(),
@@ -415,6 +426,7 @@ fn never_requested(set: &TraceSet, traces: &[TraceIx], candidates: Vec<String>) 
 /// Which names appear quoted in the outputs of LLM spans of `traces`.
 fn requested_in(
     set: &TraceSet,
+    reader: &Reader,
     traces: &[TraceIx],
     finders: &[memchr::memmem::Finder],
     stride: usize,
@@ -438,7 +450,7 @@ fn requested_in(
                     .map(|(_, t)| t),
             );
             for text in texts {
-                let _ = set.sources.with_bytes(text, &mut |b| {
+                reader.with_bytes(text, &mut |b| {
                     for (f, hit) in finders.iter().zip(found.iter_mut()) {
                         *hit = *hit || quoted_in(f, b);
                     }

@@ -670,3 +670,92 @@ fn bad_spans_count_under_unknown_and_are_never_dropped() {
     let calls: u64 = by_path.steps.iter().map(|x| x.calls).sum();
     assert_eq!(calls, 4);
 }
+
+#[test]
+fn drill_down_lists_errors_first_then_the_slowest() {
+    let mut fast_error = tool(T1, "a000000000000001", "", "lookup", "{}", 0);
+    fast_error.error = true;
+    let mut slow = tool(T1, "a000000000000002", "", "lookup", "{}", 10);
+    slow.end = 1_000;
+    let mut slow_error = tool(T2, "b000000000000001", "", "lookup", "{}", 0);
+    slow_error.error = true;
+    slow_error.end = 500;
+    let quick = tool(T2, "b000000000000002", "", "lookup", "{}", 600);
+    let set = load_otlp(&[fast_error, slow, slow_error, quick]);
+    let s = stats::compute(&set, &stats::all_traces(&set), GroupBy::Step);
+    let step = s.steps.iter().find(|x| x.key == "TOOL lookup").unwrap();
+    assert_eq!(step.top_errors[0].message, "boom");
+    assert_eq!(step.top_errors[0].count, 2);
+    let order: Vec<(bool, i64)> = stats::worst_first(&set, &step.spans)
+        .iter()
+        .map(|&ix| (set.span(ix).is_error(), set.span(ix).duration_ns()))
+        .collect();
+    assert_eq!(
+        order,
+        vec![(true, 500), (true, 10), (false, 990), (false, 10)]
+    );
+}
+
+#[test]
+fn by_path_tells_the_same_tool_under_two_agents_apart() {
+    let mut a = span(T1, "a000000000000001", "", "invoke_agent billing", 0);
+    a.attrs = vec![("gen_ai.operation.name", "invoke_agent")];
+    let mut b = span(T1, "a000000000000002", "", "invoke_agent support", 20);
+    b.attrs = vec![("gen_ai.operation.name", "invoke_agent")];
+    let spans = [
+        a,
+        tool(
+            T1,
+            "b000000000000001",
+            "a000000000000001",
+            "lookup",
+            "{}",
+            1,
+        ),
+        b,
+        tool(
+            T1,
+            "b000000000000002",
+            "a000000000000002",
+            "lookup",
+            "{}",
+            21,
+        ),
+        tool(
+            T1,
+            "b000000000000003",
+            "a000000000000002",
+            "lookup",
+            "{}",
+            22,
+        ),
+    ];
+    let set = load_otlp(&spans);
+    let by_step = stats::compute(&set, &stats::all_traces(&set), GroupBy::Step);
+    let lookup = by_step
+        .steps
+        .iter()
+        .find(|s| s.key == "TOOL lookup")
+        .unwrap();
+    assert_eq!(lookup.calls, 3);
+    let by_path = stats::compute(&set, &stats::all_traces(&set), GroupBy::Path);
+    let row = |key: &str| by_path.steps.iter().find(|s| s.key == key).map(|s| s.calls);
+    assert_eq!(row("AGENT billing > TOOL lookup"), Some(1));
+    assert_eq!(row("AGENT support > TOOL lookup"), Some(2));
+    let support = by_path
+        .steps
+        .iter()
+        .find(|s| s.key == "AGENT support > TOOL lookup")
+        .unwrap();
+    assert_eq!(support.path.as_deref(), Some("support > lookup"));
+    let by_tool = stats::compute(&set, &stats::all_traces(&set), GroupBy::Tool);
+    let names: Vec<(&str, u64)> = by_tool
+        .steps
+        .iter()
+        .map(|s| (s.name.as_str(), s.calls))
+        .collect();
+    assert!(
+        names.contains(&("lookup", 3)) && names.contains(&("(no tool)", 2)),
+        "{names:?}"
+    );
+}
