@@ -132,6 +132,9 @@ fn main_loop(
     workers: &Workers,
 ) -> anyhow::Result<()> {
     let mut last_progress = Instant::now();
+    // Work asked for before the loop started (the run view's comparison) starts now, not
+    // after the first key.
+    run_effects(terminal, app, workers, tx)?;
     while !app.should_quit {
         terminal.draw(|frame| view::render(frame, app))?;
         if app.screen != Screen::Loading {

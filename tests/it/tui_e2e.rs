@@ -262,3 +262,22 @@ fn a_trace_opens_as_read_so_far_while_its_file_loads() {
     pane.keys(&["q"]);
     assert_eq!(pane.exit_status(), 0);
 }
+
+#[test]
+fn run_view_of_two_runs_computes_without_a_key_and_opens_a_pair() {
+    let pane = Pane::start(
+        "runs",
+        "diff tests/fixtures/agent.otlp.jsonl tests/fixtures/agent.otlp.jsonl",
+        &[],
+    );
+    // The comparison starts before any key is pressed.
+    let screen = pane.wait_for("2 paired");
+    assert!(screen.contains("pairing:"), "{screen}");
+    pane.keys(&["Enter"]);
+    pane.wait_for("◀");
+    pane.keys(&["Escape"]);
+    pane.wait_for("2 paired");
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_status(), 0);
+    pane.assert_restored("run view");
+}
