@@ -33,7 +33,8 @@ fn main() {
             right,
             format,
             input_format,
-        }) => diff(&left, &right, format, input_format),
+            fail_on,
+        }) => diff(&left, &right, format, input_format, fail_on.as_deref()),
         Some(Command::Completions { shell }) => cli::completions(shell, &mut std::io::stdout()),
         Some(Command::Man) => {
             if let Err(e) = cli::man_page(&mut std::io::stdout()) {
@@ -171,13 +172,13 @@ fn diff(
     right: &str,
     format: Option<cli::diff::OutFormat>,
     input_format: Option<spanlens::load::Format>,
+    fail_on: Option<&str>,
 ) {
-    use cli::diff::OutFormat;
     let input = cli::InputArgs {
         format: input_format,
         ..Default::default()
     };
-    let side = |spec: &str| match cli::diff::resolve(spec, &input) {
+    let side = |spec: &str| match cli::diff::resolve_side(spec, &input) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("spanlens: {e}");
@@ -185,38 +186,32 @@ fn diff(
         }
     };
     let t = spanlens::timing::phase("diff: load both sides");
-    let (lset, lt) = side(left);
-    let (rset, rt) = side(right);
+    let (l, r) = (side(left), side(right));
     drop(t);
-    let Some(format) = format else {
-        return explore_diff(lset, lt, rset, rt);
+    // A gate without a format prints text: CI has no terminal for the view.
+    let format = match (format, fail_on) {
+        (Some(f), _) => f,
+        (None, Some(_)) => cli::diff::OutFormat::Text,
+        (None, None) => return explore_diff(l, r),
     };
-    let d = spanlens::diff::diff(&lset, lt, &rset, rt);
-    let _t = spanlens::timing::phase("diff: report");
-    let sides = spanlens::diff::report::Sides {
-        left: &lset,
-        right: &rset,
-    };
-    match format {
-        OutFormat::Json => cli::emit(&format!(
-            "{}\n",
-            cli::json::render(&spanlens::diff::report::to_json(&sides, &d))
-        )),
-        OutFormat::Md => cli::emit(&spanlens::diff::report::to_markdown(&sides, &d)),
-        OutFormat::Text => cli::emit(&spanlens::diff::report::to_text(&sides, &d)),
+    match cli::diff::print(l, r, format, fail_on) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("spanlens: {e}");
+            std::process::exit(cli::EXIT_NOTHING_LOADED);
+        }
     }
 }
 
-/// Opens the diff view on two loaded traces.
-fn explore_diff(
-    lset: spanlens::model::TraceSet,
-    lt: spanlens::model::TraceIx,
-    rset: spanlens::model::TraceSet,
-    rt: spanlens::model::TraceIx,
-) {
+/// Opens the diff view on two loaded traces, or the run view on two runs.
+fn explore_diff(l: cli::diff::Side, r: cli::diff::Side) {
     let (keymap, theme) =
         terminal_settings("the diff view needs a terminal; use --format text|md|json to print it");
-    if let Err(e) = spanlens::tui::run::run_diff(lset, lt, rset, rt, keymap, theme) {
+    let result = match (l.traces.as_slice(), r.traces.as_slice()) {
+        ([lt], [rt]) => spanlens::tui::run::run_diff(l.set, *lt, r.set, *rt, keymap, theme),
+        _ => spanlens::tui::run::run_runs(l.set, l.traces, r.set, r.traces, keymap, theme),
+    };
+    if let Err(e) = result {
         eprintln!("spanlens: {e}");
         std::process::exit(1);
     }

@@ -44,9 +44,11 @@ pub enum Command {
     },
     /// Compare two runs: spans aligned side by side, what changed and by how much.
     ///
-    /// LEFT and RIGHT are files holding one trace, or FILE#TRACE_ID. Without --format the
-    /// diff view opens; with it the diff is printed (text for logs, md for PR comments,
-    /// json for scripts).
+    /// LEFT and RIGHT are files or directories, or FILE#TRACE_ID for one trace. With one
+    /// trace a side the span trees are compared; with several, the runs (traces paired,
+    /// steps compared). Without --format the diff view opens; with it the diff is printed
+    /// (text for logs, md for PR comments, json for scripts). Exit status: 0, 1 when a
+    /// --fail-on condition tripped, 2 when an input cannot be loaded.
     Diff {
         /// The earlier run: a file, a directory, or FILE#TRACE_ID for one trace.
         left: String,
@@ -58,6 +60,10 @@ pub enum Command {
         /// Read both inputs as this format instead of detecting it.
         #[arg(long = "input-format", value_name = "NAME", value_parser = parse_format)]
         input_format: Option<Format>,
+        /// Exit 1 when any of these comma-separated conditions trips, e.g.
+        /// "errors>0,p95>+20%,step:execute_sql.p50>+50%,feedback:helpfulness<-0.5".
+        #[arg(long = "fail-on", value_name = "EXPR")]
+        fail_on: Option<String>,
     },
     /// Search span names, tool calls, prompts, outputs and attributes.
     ///

@@ -22,6 +22,8 @@ pub enum Screen {
     Traces,
     Trace,
     Diff,
+    /// Two runs of many traces compared (`app_runs`).
+    Runs,
 }
 
 /// Which pane of the trace view has the keyboard.
@@ -58,6 +60,8 @@ pub enum Effect {
         target: super::app_feedback::Target,
         text: String,
     },
+    /// Compare two runs on a worker; the result comes back to `on_runs_ready`.
+    Runs(super::run_view::RunJob),
 }
 
 /// Screen areas from the last render, for mouse hits.
@@ -92,6 +96,8 @@ pub struct App {
     /// The generation of the diff being computed, if any, and the last one asked for.
     pub diff_pending: Option<u64>,
     pub(super) diff_requests: u64,
+    /// The run view, when two runs are compared.
+    pub runs: Option<super::run_view::RunView>,
     /// The top bar's summary of the loaded traces.
     pub headline: super::headline::Headline,
     /// Traces seen so far, while loading.
@@ -132,6 +138,7 @@ impl App {
             diff: None,
             diff_pending: None,
             diff_requests: 0,
+            runs: None,
             loading: Default::default(),
             headline: Default::default(),
             partial: None,
@@ -191,6 +198,7 @@ impl App {
             (Screen::Trace, Focus::Tree) => Context::Tree,
             (Screen::Trace, Focus::Detail) => Context::Detail,
             (Screen::Diff, _) => Context::Diff,
+            (Screen::Runs, _) => Context::Runs,
             _ => Context::Traces,
         }
     }
@@ -254,6 +262,7 @@ impl App {
                     Screen::Traces => self.update_traces(action),
                     Screen::Trace => self.update_trace(action),
                     Screen::Diff => self.update_diff(action),
+                    Screen::Runs => self.update_runs(action),
                 };
             }
         }

@@ -40,6 +40,23 @@ impl PartialEq for DiffJob {
 }
 
 impl DiffJob {
+    /// A job for trace `lt` of `left` against `rt` of `right`.
+    pub fn new(
+        (left, lt): (Arc<TraceSet>, TraceIx),
+        (right, rt): (Arc<TraceSet>, TraceIx),
+        from_list: bool,
+        generation: u64,
+    ) -> DiffJob {
+        DiffJob {
+            left,
+            lt,
+            right,
+            rt,
+            from_list,
+            generation,
+        }
+    }
+
     /// Aligns and compares the traces; the slow part, run by a worker.
     pub fn run(self) -> (u64, DiffView) {
         let view = DiffView::new(self.left, self.lt, self.right, self.rt, self.from_list);
@@ -73,7 +90,8 @@ impl App {
 
     /// Takes a diff computed by a worker, unless the user has moved on since asking.
     pub fn on_diff_ready(&mut self, generation: u64, view: DiffView) {
-        if self.diff_pending == Some(generation) && self.screen == Screen::Traces {
+        let waiting = matches!(self.screen, Screen::Traces | Screen::Runs);
+        if self.diff_pending == Some(generation) && waiting {
             self.diff_pending = None;
             self.show_diff(view);
         }
@@ -120,9 +138,12 @@ impl App {
         }
         match action {
             Action::NextDiff | Action::PrevDiff => {
-                if !view.jump_difference(action == Action::NextDiff) {
-                    self.status = Some("no differences: the runs match".into());
-                }
+                self.status = Some(if view.jump_difference(action == Action::NextDiff) {
+                    let (k, n) = view.difference_position();
+                    format!("difference {k} of {n}")
+                } else {
+                    "no differences: the runs match".into()
+                });
                 true
             }
             Action::HideUnchanged => {
@@ -139,6 +160,10 @@ impl App {
             }
             Action::FocusNext | Action::Open => {
                 view.payload_focus = true;
+                true
+            }
+            Action::Back if self.runs.is_some() => {
+                self.screen = Screen::Runs;
                 true
             }
             Action::Back if view.from_list => {

@@ -120,6 +120,20 @@ impl DiffView {
         self.offset = super::scroll::keep_visible(self.offset, self.cursor, self.height);
     }
 
+    /// Where the cursor is among the shown rows that differ: (k, n) for "difference k of
+    /// n"; k counts the differing rows up to and including the cursor's.
+    pub fn difference_position(&self) -> (usize, usize) {
+        let differs = |r: &u32| self.diff.rows[*r as usize].status != RowStatus::Same;
+        let n = self.visible.iter().filter(|r| differs(r)).count();
+        let k = self
+            .visible
+            .iter()
+            .take(self.cursor + 1)
+            .filter(|r| differs(r))
+            .count();
+        (k, n)
+    }
+
     /// Count of rows that differ, for the status line.
     pub fn differences(&self) -> usize {
         self.diff

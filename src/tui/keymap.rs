@@ -13,6 +13,7 @@ pub enum Context {
     Tree,
     Detail,
     Diff,
+    Runs,
 }
 
 impl Context {
@@ -23,6 +24,7 @@ impl Context {
             Context::Tree => "span tree",
             Context::Detail => "detail pane",
             Context::Diff => "diff view",
+            Context::Runs => "run view",
         }
     }
 
@@ -33,6 +35,7 @@ impl Context {
             "tree" | "span_tree" => Context::Tree,
             "detail" => Context::Detail,
             "diff" => Context::Diff,
+            "runs" | "run_view" => Context::Runs,
             _ => return None,
         })
     }

@@ -26,6 +26,7 @@ pub enum Msg {
     },
     Loaded(Box<Result<TraceSet, LoadError>>),
     Diff(u64, Box<super::diff_view::DiffView>),
+    Runs(u64, Box<crate::diff::runs::RunDiff>),
 }
 
 /// Loads the key map and theme from the environment and config file.
@@ -80,6 +81,24 @@ pub fn run_diff(
     session(app, None, |_| {})
 }
 
+/// Runs the run view on two runs already loaded (from `spanlens diff` on files or
+/// directories holding several traces).
+pub fn run_runs(
+    left: TraceSet,
+    lt: Vec<crate::model::TraceIx>,
+    right: TraceSet,
+    rt: Vec<crate::model::TraceIx>,
+    keymap: KeyMap,
+    theme: Theme,
+) -> anyhow::Result<()> {
+    let left = std::sync::Arc::new(left);
+    let mut app = App::loading(keymap, theme);
+    app.set = left.clone();
+    app.traces = super::traces::TraceList::new(&left);
+    app.open_runs(left, lt, std::sync::Arc::new(right), rt);
+    session(app, None, |_| {})
+}
+
 /// One terminal session: the input and search threads (and whatever `start` adds), the
 /// main loop, and the terminal restored however it ends.
 fn session(
@@ -122,6 +141,9 @@ fn main_loop(
     workers: &Workers,
 ) -> anyhow::Result<()> {
     let mut last_progress = Instant::now();
+    // Work asked for before the loop started (the run view's comparison) starts now, not
+    // after the first key.
+    run_effects(terminal, app, workers, tx)?;
     while !app.should_quit {
         terminal.draw(|frame| view::render(frame, app))?;
         if app.screen != Screen::Loading {
@@ -154,6 +176,7 @@ fn main_loop(
                     }
                 }
                 Msg::Diff(generation, view) => app.on_diff_ready(generation, *view),
+                Msg::Runs(generation, run) => app.on_runs_ready(generation, *run),
                 Msg::Loaded(result) => match *result {
                     Ok(set) => app.on_loaded(set),
                     Err(e) => return Err(anyhow::anyhow!("{}", inert::text(&e.to_string()))),
@@ -243,6 +266,15 @@ fn run_effects(
                 let edited = terminal::suspend(terminal, || super::editor::edit(&text));
                 workers.input.resume();
                 app.on_edited(target, edited?);
+            }
+            Effect::Runs(job) => {
+                let tx = tx.clone();
+                std::thread::Builder::new()
+                    .name("runs".into())
+                    .spawn(move || {
+                        let (generation, run) = job.run();
+                        let _ = tx.send(Msg::Runs(generation, Box::new(run)));
+                    })?;
             }
             Effect::Pager(text) => {
                 // Nothing may read the terminal while the pager does: keys typed into it

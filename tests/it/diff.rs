@@ -330,7 +330,7 @@ fn runs_in_different_formats_align_on_the_common_model() {
 }
 
 #[test]
-fn cli_picks_a_trace_with_file_hash_id_and_explains_ambiguity() {
+fn cli_picks_a_trace_with_file_hash_id_and_compares_whole_files_as_runs() {
     let args = [
         "diff",
         "tests/fixtures/agent.otlp.jsonl",
@@ -339,11 +339,27 @@ fn cli_picks_a_trace_with_file_hash_id_and_explains_ambiguity() {
         "json",
     ];
     let out = run_spanlens(&args, &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json["summary"]["left"]["traces"], 2,
+        "the whole file is a run"
+    );
+    assert_eq!(json["summary"]["right"]["traces"], 1, "FILE#ID picks one");
+    assert_eq!(json["summary"]["paired"], 1);
+    assert_eq!(json["summary"]["only_left"], 1);
+    let args = [
+        "diff",
+        "tests/fixtures/agent.otlp.jsonl#nosuchtrace",
+        "tests/fixtures/agent.otlp.jsonl#1bf76519",
+        "--format",
+        "json",
+    ];
+    let out = run_spanlens(&args, &[]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("holds 2 traces; pick one with")
-            && err.contains("0af7651916cd43dd8448eb211c80319c"),
+        err.contains("no trace nosuchtrace") && err.contains("0af7651916cd43dd8448eb211c80319c"),
         "{err}"
     );
     let args = [

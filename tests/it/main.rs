@@ -18,6 +18,7 @@ mod load_phoenix;
 mod loading;
 mod parquet_cells;
 mod robustness;
+mod run_diff;
 mod scale;
 mod search;
 mod stats;

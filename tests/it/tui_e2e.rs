@@ -393,3 +393,25 @@ fn the_pager_gets_the_keys_and_the_whole_text_and_the_explorer_survives() {
     assert_eq!(pane.exit_status(), 0);
     pane.assert_restored("after the pager");
 }
+
+#[test]
+fn run_view_of_two_runs_computes_without_a_key_and_opens_a_pair() {
+    if !common::tmux_or_skip("run_view_of_two_runs_computes_without_a_key_and_opens_a_pair") {
+        return;
+    }
+    let pane = Pane::start(
+        "runs",
+        "diff tests/fixtures/agent.otlp.jsonl tests/fixtures/agent.otlp.jsonl",
+        &[],
+    );
+    // The comparison starts before any key is pressed.
+    let screen = pane.wait_for("2 paired");
+    assert!(screen.contains("pairing:"), "{screen}");
+    pane.keys(&["Enter"]);
+    pane.wait_for("◀");
+    pane.keys(&["Escape"]);
+    pane.wait_for("2 paired");
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_status(), 0);
+    pane.assert_restored("run view");
+}

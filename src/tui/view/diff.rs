@@ -236,8 +236,13 @@ fn draw_payload(frame: &mut Frame, v: &mut DiffView, theme: &Theme, area: Rect) 
         title.push_str(&format!(" · changed: {}", names.join(", ")));
     }
     let focus = if v.payload_focus {
-        theme.accent().add_modifier(Modifier::BOLD)
+        title.insert_str(0, "▶ ");
+        title.push_str(" · focused: ↑↓ scroll, Tab/Esc back");
+        theme
+            .accent()
+            .add_modifier(Modifier::BOLD | Modifier::REVERSED)
     } else {
+        title.push_str(" · Tab: scroll this pane");
         theme.muted()
     };
     let title = wrap::clip(&format!("{title} "), area.width as usize);
@@ -258,14 +263,56 @@ fn draw_payload(frame: &mut Frame, v: &mut DiffView, theme: &Theme, area: Rect) 
         .payload
         .iter()
         .flat_map(|s| std::iter::once(Item::Title(&s.title)).chain(s.lines.iter().map(Item::Line)));
-    let shown = items.skip(v.payload_scroll).take(body.height as usize);
-    for (y, item) in (body.y..).zip(shown) {
+    // Long lines wrap onto rows marked `↪`; only the items that reach the screen are styled.
+    let mut rows = Vec::with_capacity(body.height as usize);
+    for item in items.skip(v.payload_scroll) {
+        if rows.len() >= body.height as usize {
+            break;
+        }
         let line = match item {
             Item::Line(l) => payload_line(l, theme),
             Item::Title(title) => Line::styled(format!("── {title}"), theme.header()),
         };
+        rows.extend(wrap_line(line, body.width as usize, theme));
+    }
+    for (y, line) in (body.y..body.y + body.height).zip(rows) {
         frame.buffer_mut().set_line(body.x, y, &line, body.width);
     }
+}
+
+/// Mark at the start of a row that continues the line above.
+pub const CONTINUED: &str = "↪ ";
+
+/// Splits a styled line into rows of at most `width` cells; rows after the first start
+/// with `CONTINUED`.
+fn wrap_line(line: Line<'static>, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    use unicode_width::UnicodeWidthChar;
+    let mark_w = wrap::width(CONTINUED);
+    if width <= mark_w + 1 || line.width() <= width {
+        return vec![line];
+    }
+    let mut rows = vec![Line::default()];
+    let mut used = 0;
+    for span in line.spans {
+        let mut cur = String::new();
+        for c in span.content.chars() {
+            let w = c.width().unwrap_or(0);
+            if used + w > width {
+                let row = rows.last_mut().expect("one row");
+                row.spans
+                    .push(Span::styled(std::mem::take(&mut cur), span.style));
+                rows.push(Line::from(Span::styled(CONTINUED, theme.muted())));
+                used = mark_w;
+            }
+            cur.push(c);
+            used += w;
+        }
+        if !cur.is_empty() {
+            let row = rows.last_mut().expect("one row");
+            row.spans.push(Span::styled(cur, span.style));
+        }
+    }
+    rows
 }
 
 fn payload_line(l: &crate::diff::payload::Line, theme: &Theme) -> Line<'static> {

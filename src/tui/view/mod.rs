@@ -6,6 +6,7 @@ mod detail;
 mod diff;
 mod loading;
 mod overlay;
+mod runs;
 mod search;
 mod span_tree;
 mod status;
@@ -43,6 +44,7 @@ pub fn render(frame: &mut Frame, app: &mut App) {
         Screen::Traces => trace_table::render(frame, app, body),
         Screen::Trace => trace_view(frame, app, body),
         Screen::Diff => diff::render(frame, app, body),
+        Screen::Runs => runs::render(frame, app, body),
     }
     status::bottom(frame, app, bottom);
     if app.overlay == super::app::Overlay::Search {

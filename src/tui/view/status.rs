@@ -39,6 +39,28 @@ pub fn top(frame: &mut Frame, app: &App, area: Rect) {
             .set_line(area.x, area.y, &Line::from(spans), area.width);
         return;
     }
+    if let (Screen::Runs, Some(v)) = (app.screen, &app.runs) {
+        let files = |set: &crate::model::TraceSet| {
+            let names: Vec<String> = set
+                .files
+                .iter()
+                .filter_map(|f| std::path::Path::new(&f.path).file_name())
+                .map(|n| crate::inert::line(&n.to_string_lossy()).into_owned())
+                .collect();
+            wrap::clip(&names.join(", "), 40)
+        };
+        spans.push(Span::raw(format!(
+            " runs  {} ({})  vs  {} ({})",
+            files(&v.left),
+            count(v.lt.len(), "trace"),
+            files(&v.right),
+            count(v.rt.len(), "trace")
+        )));
+        frame
+            .buffer_mut()
+            .set_line(area.x, area.y, &Line::from(spans), area.width);
+        return;
+    }
     let h = &app.headline;
     spans.push(Span::raw(format!(
         " {} · {} · {} · {} · ",
@@ -139,5 +161,6 @@ fn hints(app: &App) -> String {
         (Screen::Diff, _) => {
             "↑↓ move · ]d next difference · u hide unchanged · Tab payload diff".into()
         }
+        (Screen::Runs, _) => "↑↓ move · Tab steps / pairs · Enter diff the pair · q quit".into(),
     }
 }

@@ -26,6 +26,17 @@ const DEADLINE: Duration = Duration::from_millis(200);
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key(SpanKind, String);
 
+impl Key {
+    pub fn kind(&self) -> SpanKind {
+        self.0
+    }
+
+    /// The normalised name; empty for kinds matched by kind alone.
+    pub fn name(&self) -> &str {
+        &self.1
+    }
+}
+
 /// The alignment key of a span. Names differ between SDKs for the same step (OTel GenAI
 /// `execute_tool get_weather` vs MLflow `get_weather`; `chat gpt-4o` vs `ChatCompletion`),
 /// so LLM and embedding calls match by kind alone (in order, most similar first), tools
@@ -163,8 +174,10 @@ fn match_siblings(
     rk: &[SpanIx],
     depth: u32,
 ) -> Vec<Pair> {
-    let lkeys: Vec<Key> = lk.iter().map(|&s| key(left, s)).collect();
-    let rkeys: Vec<Key> = rk.iter().map(|&s| key(right, s)).collect();
+    let mut lkeys: Vec<Key> = lk.iter().map(|&s| key(left, s)).collect();
+    let mut rkeys: Vec<Key> = rk.iter().map(|&s| key(right, s)).collect();
+    adopt_known_kinds(&mut lkeys, (right, rk, &rkeys));
+    adopt_known_kinds(&mut rkeys, (left, lk, &lkeys));
     let matches = if lk.len() * rk.len() <= WEIGHTED_MAX_CELLS {
         let lf: Vec<Fingerprint> = lk.iter().map(|&s| Fingerprint::of(left, s)).collect();
         let rf: Vec<Fingerprint> = rk.iter().map(|&s| Fingerprint::of(right, s)).collect();
@@ -183,6 +196,26 @@ fn match_siblings(
         .collect();
     pair_moved(&mut out, left, right);
     out
+}
+
+/// One export may know a span's kind (`rerank_docs` as RERANKER) where another does not:
+/// an unknown-kind span takes the key of a known-kind sibling on the other side with the
+/// same name, so the two pair instead of showing as removed + added.
+fn adopt_known_kinds(keys: &mut [Key], (set, spans, other): (&TraceSet, &[SpanIx], &[Key])) {
+    if !keys.iter().any(|k| k.0 == SpanKind::Unknown) {
+        return;
+    }
+    let known: Vec<(String, &Key)> = spans
+        .iter()
+        .zip(other)
+        .filter(|(_, k)| k.0 != SpanKind::Unknown)
+        .map(|(&s, k)| (normalise_name(strip_operation(set.span_name(s))), k))
+        .collect();
+    for k in keys.iter_mut().filter(|k| k.0 == SpanKind::Unknown) {
+        if let Some((_, theirs)) = known.iter().find(|(n, _)| *n == k.1) {
+            *k = (*theirs).clone();
+        }
+    }
 }
 
 /// What makes two spans with the same key the same step: their payloads and duration.

@@ -26,6 +26,9 @@ pub enum Change {
     Name,
     Attributes,
     Order,
+    /// An assessment (MLflow assessment, Phoenix annotation, Langfuse score, LangSmith
+    /// feedback) on the span has another value, or exists on one side only.
+    Feedback,
 }
 
 impl Change {
@@ -40,6 +43,7 @@ impl Change {
             Change::Name => "name",
             Change::Attributes => "attributes",
             Change::Order => "order",
+            Change::Feedback => "feedback",
         }
     }
 }
@@ -60,6 +64,16 @@ fn volatile(key: &str) -> bool {
         "fingerprint",
     ];
     let k = key.as_bytes();
+    // camelCase ids: `mlflow.traceRequestId`, `spanID`, `parentIds`.
+    let last = key.rsplit(['.', '_']).next().unwrap_or(key);
+    if last.len() > 2
+        && ["Id", "ID", "Ids", "IDs"].iter().any(|s| {
+            last.ends_with(s)
+                && last[..last.len() - s.len()].ends_with(|c: char| c.is_ascii_lowercase())
+        })
+    {
+        return true;
+    }
     let has = |needle: &[u8]| {
         k.windows(needle.len())
             .any(|w| w.eq_ignore_ascii_case(needle))
@@ -148,11 +162,16 @@ pub fn compare(left: &TraceSet, l: SpanIx, right: &TraceSet, r: SpanIx) -> Vec<C
     if !same_payload((&la, l, a.output), (&rb, r, b.output), Direction::Output) {
         out.push(Change::Output);
     }
-    if a.tokens != b.tokens {
+    if tokens_differ(a.tokens, b.tokens) {
         out.push(Change::Tokens);
     }
-    if left.str(a.model) != right.str(b.model) {
+    // An export that does not record the model (MLflow agent spans) is not a change.
+    let (ma, mb) = (left.str(a.model), right.str(b.model));
+    if !ma.is_empty() && !mb.is_empty() && ma != mb {
         out.push(Change::Model);
+    }
+    if !out.contains(&Change::Input) && !same_system_prompt((&la, l), (&rb, r)) {
+        out.push(Change::Input);
     }
     if !matched_by_kind(a.kind) && display_name(left, l) != display_name(right, r) {
         out.push(Change::Name);
@@ -162,7 +181,73 @@ pub fn compare(left: &TraceSet, l: SpanIx, right: &TraceSet, r: SpanIx) -> Vec<C
     if a.attr_enc == b.attr_enc && !same_attributes((&la, l), (&rb, r)) {
         out.push(Change::Attributes);
     }
+    if !feedback_changes(left, l, right, r).is_empty() {
+        out.push(Change::Feedback);
+    }
     out
+}
+
+/// Token counts differ: only counts both sides report are compared (one SDK records a
+/// total, another only input and output; one records embedding usage, another none).
+fn tokens_differ(a: crate::model::Tokens, b: crate::model::Tokens) -> bool {
+    let both = |x: Option<u32>, y: Option<u32>| matches!((x, y), (Some(x), Some(y)) if x != y);
+    both(a.input, b.input)
+        || both(a.output, b.output)
+        || matches!((a.sum(), b.sum()), (Some(x), Some(y)) if x != y)
+}
+
+/// The GenAI system prompt kept apart from the messages (`gen_ai.system_instructions`) is
+/// part of the input; a system message inside `gen_ai.input.messages` already is.
+fn same_system_prompt((left, l): (&SpanBytes, SpanIx), (right, r): (&SpanBytes, SpanIx)) -> bool {
+    const KEY: &str = "gen_ai.system_instructions";
+    let find =
+        |b: &SpanBytes, s: SpanIx| b.set.attrs_of(s).find(|(k, _)| *k == KEY).map(|(_, t)| t);
+    match (find(left, l), find(right, r)) {
+        (None, None) => true,
+        (a, b) => same_text(left, a, right, b),
+    }
+}
+
+/// Assessments of a span, by name: those that target it, and for a trace's first root
+/// also those that target the whole trace.
+pub fn feedback_of(
+    set: &TraceSet,
+    s: SpanIx,
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let mut out = std::collections::BTreeMap::new();
+    if set.assessments.is_empty() {
+        return out;
+    }
+    let t = set.trace_of(s);
+    let is_root = set.trace(t).span_start == s.0;
+    for (a, (at, aspan)) in set.assessments.iter().zip(&set.assessment_targets) {
+        let hit = *at == Some(t) && (*aspan == Some(s) || (aspan.is_none() && is_root));
+        if hit {
+            out.insert(a.name.clone(), a.value.clone());
+        }
+    }
+    out
+}
+
+/// Assessments whose value differs (or that exist on one side only), with both values.
+pub fn feedback_changes(
+    left: &TraceSet,
+    l: SpanIx,
+    right: &TraceSet,
+    r: SpanIx,
+) -> Vec<(String, Option<serde_json::Value>, Option<serde_json::Value>)> {
+    if left.assessments.is_empty() && right.assessments.is_empty() {
+        return Vec::new();
+    }
+    let (mut a, mut b) = (feedback_of(left, l), feedback_of(right, r));
+    let names: std::collections::BTreeSet<String> = a.keys().chain(b.keys()).cloned().collect();
+    names
+        .into_iter()
+        .filter_map(|n| {
+            let (x, y) = (a.remove(&n), b.remove(&n));
+            (x != y).then_some((n, x, y))
+        })
+        .collect()
 }
 
 fn display_name(set: &TraceSet, ix: SpanIx) -> &str {
@@ -182,15 +267,37 @@ fn same_payload(
     if left.set.span(l).attr_enc == right.set.span(r).attr_enc {
         return false;
     }
+    // Across export families: a payload one exporter does not record is representation,
+    // and so is a wrapper of one value (`{"question": "…"}` around the plain question).
+    let (Some(a), Some(b)) = (a, b) else {
+        return true;
+    };
+    let unwrap = |s: &SpanBytes, t: TextRef| {
+        let mut v = s.get(t).map(|b| decode_value(&b, t.enc))?;
+        loop {
+            v = match v {
+                serde_json::Value::Object(m) if m.len() == 1 => m.into_iter().next()?.1,
+                serde_json::Value::Array(mut x) if x.len() == 1 => x.pop()?,
+                other => return Some(other),
+            }
+        }
+    };
+    if unwrap(left, a).is_some_and(|x| Some(&x) == unwrap(right, b).as_ref()) {
+        return true;
+    }
     let convo = |set: &TraceSet, s: SpanIx| {
         let d = crate::model::detail::detail(set, s);
         d.messages
             .into_iter()
             .filter(|m| m.direction == dir)
             .map(|m| {
+                // Tool results are JSON one SDK pretty-prints and another does not.
+                let content = m.content.trim();
+                let content = serde_json::from_str::<serde_json::Value>(content)
+                    .map_or_else(|_| content.to_owned(), |v| v.to_string());
                 (
                     m.role,
-                    m.content.trim().to_owned(),
+                    content,
                     m.tool_calls.into_iter().map(|c| c.name).collect::<Vec<_>>(),
                 )
             })
@@ -226,6 +333,15 @@ fn same_text(left: &SpanBytes, a: Option<TextRef>, right: &SpanBytes, b: Option<
 /// Same stable attributes: content keys (compared as input/output) and volatile keys (ids,
 /// timestamps) left out; values equal as bytes, or else as decoded JSON.
 fn same_attributes((left, l): (&SpanBytes, SpanIx), (right, r): (&SpanBytes, SpanIx)) -> bool {
+    /// Ids and timestamps by value, whatever their key: hex, base64, `tr-`, UUIDs, ISO
+    /// times and epoch numbers differ on every run.
+    fn volatile_pair(left: &SpanBytes, a: TextRef, right: &SpanBytes, b: TextRef) -> bool {
+        let (Some(x), Some(y)) = (left.get(a), right.get(b)) else {
+            return false;
+        };
+        let (x, y) = (decode_value(&x, a.enc), decode_value(&y, b.enc));
+        (volatile_value(&x) && volatile_value(&y)) || x == y
+    }
     fn stable(set: &TraceSet, ix: SpanIx) -> Vec<(&str, TextRef)> {
         let mut v: Vec<(&str, TextRef)> = set
             .attrs_of(ix)
@@ -237,9 +353,52 @@ fn same_attributes((left, l): (&SpanBytes, SpanIx), (right, r): (&SpanBytes, Spa
     }
     let (a, b) = (stable(left.set, l), stable(right.set, r));
     a.len() == b.len()
-        && a.iter()
-            .zip(&b)
-            .all(|((ka, ta), (kb, tb))| ka == kb && same_text(left, Some(*ta), right, Some(*tb)))
+        && a.iter().zip(&b).all(|((ka, ta), (kb, tb))| {
+            ka == kb
+                && (same_text(left, Some(*ta), right, Some(*tb))
+                    || volatile_pair(left, *ta, right, *tb))
+        })
+}
+
+/// A value that is an id or a timestamp.
+pub fn volatile_value(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => id_like(s) || time_like(s),
+        // Epoch seconds, milliseconds, microseconds or nanoseconds since 2001.
+        serde_json::Value::Number(n) => n.as_f64().is_some_and(|x| {
+            [1e9, 1e12, 1e15, 1e18]
+                .iter()
+                .any(|&unit| (0.978 * unit..10.0 * unit).contains(&x))
+        }),
+        _ => false,
+    }
+}
+
+/// Hex, `0x` hex, `tr-` hex and base64 ids of 8 or 16 bytes, and UUIDs.
+fn id_like(s: &str) -> bool {
+    let s = s.trim();
+    let n = crate::model::ids::normalize(s);
+    let hex = |t: &str| t.len() >= 16 && t.bytes().all(|c| c.is_ascii_hexdigit());
+    let uuid = s.len() == 36
+        && s.bytes().enumerate().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == b'-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
+    uuid || hex(&n) || hex(s.trim_start_matches("tr-"))
+}
+
+/// `2026-12-03T18:16:48Z`, `2026-12-03 18:16:48.123+00:00`.
+fn time_like(s: &str) -> bool {
+    let b = s.trim().as_bytes();
+    b.len() >= 19
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && matches!(b[10], b'T' | b' ')
+        && b[13] == b':'
 }
 
 #[cfg(test)]
@@ -259,5 +418,27 @@ mod tests {
                 && volatile("tool_call_id")
                 && !volatile("gen_ai.request.model")
         );
+        assert!(volatile("mlflow.traceRequestId") && volatile("spanID") && !volatile("valid"));
+    }
+
+    #[test]
+    fn ids_and_times_by_value_in_every_encoding() {
+        use serde_json::json;
+        for id in [
+            "0x84f212578f747953",
+            "84f212578f747953",
+            "hPISV493eVM=",
+            "tr-0af7651916cd43dd8448eb211c80319c",
+            "0AF7651916CD43DD8448EB211C80319C",
+            "171105b7-59dd-49c0-9677-a9b1c2d3e4f5",
+            "2026-12-03T18:16:48.123Z",
+        ] {
+            assert!(volatile_value(&json!(id)), "{id}");
+        }
+        assert!(volatile_value(&json!(1_797_759_864_858_831_985_i64)));
+        assert!(volatile_value(&json!(1_797_759_864_858_i64)));
+        for not in [json!("hello world"), json!(42), json!("gpt-4o"), json!(0.7)] {
+            assert!(!volatile_value(&not), "{not}");
+        }
     }
 }

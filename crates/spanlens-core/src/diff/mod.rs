@@ -4,8 +4,14 @@
 
 pub mod align;
 pub mod changes;
+pub mod comparable;
+pub mod gate;
+pub mod pairing;
 pub mod payload;
+pub mod ranktest;
 pub mod report;
+pub mod run_report;
+pub mod runs;
 
 pub use changes::Change;
 

@@ -94,6 +94,17 @@ pub fn payload_diff(
         s.lines.retain(|l| l.tag != Tag::Same);
         out.push(s);
     }
+    let feedback = |set: &TraceSet, s: Option<SpanIx>| {
+        s.map(|s| super::changes::feedback_of(set, s))
+            .unwrap_or_default()
+            .iter()
+            .map(|(k, v)| format!("{k} = {}\n", one_line(v)))
+            .collect::<String>()
+    };
+    let (a, b) = (feedback(left, l), feedback(right, r));
+    if !a.is_empty() || !b.is_empty() {
+        out.push(section("Feedback", &a, &b));
+    }
     out
 }
 

@@ -53,6 +53,16 @@ pub fn delta(a: Option<i64>, b: Option<i64>) -> String {
     }
 }
 
+/// A row's changed assessments with both values.
+fn feedback(sides: &Sides, r: &super::Row) -> Vec<(String, Option<Value>, Option<Value>)> {
+    match (r.left, r.right) {
+        (Some(l), Some(x)) if r.changes.contains(&super::Change::Feedback) => {
+            super::changes::feedback_changes(sides.left, l, sides.right, x)
+        }
+        _ => Vec::new(),
+    }
+}
+
 fn mark(s: RowStatus) -> char {
     match s {
         RowStatus::Same => ' ',
@@ -81,6 +91,7 @@ pub fn to_json(sides: &Sides, diff: &Diff) -> Value {
                 "left_tokens": r.tokens.0,
                 "right_tokens": r.tokens.1,
                 "changes": r.changes.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+                "feedback": feedback(sides, r).iter().map(|(n, a, b)| json!({"name": n, "left": a, "right": b})).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -138,11 +149,20 @@ pub fn to_text(sides: &Sides, diff: &Diff) -> String {
             (None, None) => String::new(),
         };
         let changes: Vec<&str> = r.changes.iter().map(|c| c.as_str()).collect();
-        let tail = if changes.is_empty() {
+        let mut tail = if changes.is_empty() {
             String::new()
         } else {
             format!("  [{}]", changes.join(", "))
         };
+        for (n, a, b) in feedback(sides, r) {
+            let show = |v: &Option<Value>| v.as_ref().map_or("—".into(), Value::to_string);
+            tail.push_str(&format!(
+                "  {} {} → {}",
+                inert::line(&n),
+                inert::line(&show(&a)),
+                inert::line(&show(&b))
+            ));
+        }
         let _ = writeln!(out, "{} {indent}{name}  {durs}{tail}", mark(r.status));
     }
     out
