@@ -427,7 +427,7 @@ fn json_reports_escape_c1_controls_and_bidi_overrides() {
 /// the CLI (exit 2) and on the explorer's query line; never fuzzy text or zero hits.
 #[test]
 fn unknown_scopes_and_predicates_are_errors_in_the_cli_and_the_query_line() {
-    for q in ["feedback:bad", "start>2026-01-01"] {
+    for q in ["flavour:bad", "start>2026-01-01"] {
         let out = run_spanlens(&["search", q, "tests/fixtures/agent.otlp.jsonl"], &[]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{q}: {err}");
@@ -438,7 +438,7 @@ fn unknown_scopes_and_predicates_are_errors_in_the_cli_and_the_query_line() {
         assert!(out.stdout.is_empty(), "{q}");
     }
     let mut app = app_for(&["agent.otlp.jsonl"]);
-    type_keys(&mut app, "/feedback:bad");
+    type_keys(&mut app, "/flavour:bad");
     let error = app
         .search
         .error
