@@ -41,9 +41,19 @@ fn explore(paths: Vec<std::path::PathBuf>, input: cli::InputArgs) {
         eprintln!("spanlens: give a trace file or directory to open (see --help)");
         std::process::exit(cli::EXIT_NOTHING_LOADED);
     }
+    // `FILE#TRACE_ID` opens that trace directly (the last one given wins).
+    let mut open = None;
+    let paths: Vec<std::path::PathBuf> = paths
+        .iter()
+        .map(|p| {
+            let (path, id) = cli::diff::split_spec(&p.to_string_lossy());
+            open = id.or(open.take());
+            path
+        })
+        .collect();
     let (keymap, theme) =
         terminal_settings("the explorer needs a terminal; for a report use `spanlens summary`");
-    if let Err(e) = spanlens::tui::run::run(paths, input.options(), keymap, theme) {
+    if let Err(e) = spanlens::tui::run::run_at(paths, input.options(), keymap, theme, open) {
         eprintln!("spanlens: {e}");
         std::process::exit(cli::EXIT_NOTHING_LOADED);
     }

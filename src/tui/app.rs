@@ -22,6 +22,10 @@ pub enum Screen {
     Traces,
     Trace,
     Diff,
+    /// The flame chart of the open trace.
+    Flame,
+    /// The step table across all loaded traces (and its drill-down and icicle).
+    Steps,
 }
 
 /// Which pane of the trace view has the keyboard.
@@ -93,6 +97,8 @@ pub struct App {
     pub loading: super::loading::LoadingList,
     /// While loading: the id of the trace shown as read so far (`set` holds only it).
     pub partial: Option<String>,
+    /// The flame chart of the open trace, while it is shown.
+    pub flame: Option<super::flame::FlameChart>,
 }
 
 impl App {
@@ -124,6 +130,7 @@ impl App {
             loading: Default::default(),
             headline: Default::default(),
             partial: None,
+            flame: None,
         }
     }
 
@@ -143,6 +150,7 @@ impl App {
         if self.set.traces.len() == 1 {
             self.open_trace(TraceIx(0));
         } else {
+            self.check_pick();
             self.after_load_pick();
         }
         if let Some(span_id) = was_partial {
@@ -173,6 +181,8 @@ impl App {
             (Screen::Trace, Focus::Tree) => Context::Tree,
             (Screen::Trace, Focus::Detail) => Context::Detail,
             (Screen::Diff, _) => Context::Diff,
+            (Screen::Flame, _) => Context::Flame,
+            (Screen::Steps, _) => Context::Steps,
             _ => Context::Traces,
         }
     }
@@ -224,6 +234,8 @@ impl App {
                     Screen::Traces => self.update_traces(action),
                     Screen::Trace => self.update_trace(action),
                     Screen::Diff => self.update_diff(action),
+                    Screen::Flame => self.update_flame(action),
+                    Screen::Steps => self.update_steps(action),
                 };
             }
         }

@@ -51,6 +51,7 @@ impl App {
                 true
             }
             Action::NextError | Action::PrevError => self.jump_error(action == Action::NextError),
+            Action::FlameChart => self.open_flame(),
             Action::ToggleJsonTree => {
                 let set = self.set.clone();
                 self.detail.toggle_tree(&set, &self.theme);

@@ -13,6 +13,8 @@ pub enum Context {
     Tree,
     Detail,
     Diff,
+    Flame,
+    Steps,
 }
 
 impl Context {
@@ -23,6 +25,8 @@ impl Context {
             Context::Tree => "span tree",
             Context::Detail => "detail pane",
             Context::Diff => "diff view",
+            Context::Flame => "flame chart",
+            Context::Steps => "step table",
         }
     }
 
@@ -33,6 +37,8 @@ impl Context {
             "tree" | "span_tree" => Context::Tree,
             "detail" => Context::Detail,
             "diff" => Context::Diff,
+            "flame" | "flame_chart" => Context::Flame,
+            "steps" | "step_table" => Context::Steps,
             _ => return None,
         })
     }
@@ -343,6 +349,25 @@ impl Default for KeyMap {
             (Context::Diff, vec![p(']'), p('d')], NextDiff, "next difference"),
             (Context::Diff, vec![p('['), p('d')], PrevDiff, "previous difference"),
             (Context::Diff, vec![p('u')], HideUnchanged, "hide / show unchanged subtrees"),
+            (Traces, vec![p('t')], StepTable, "step table across all traces"),
+            (Traces, vec![p('c')], GroupBySession, "group traces by session / flat"),
+            (Traces, vec![p('f')], FilterTraces, "filter traces (status:error dur>5s …)"),
+            (Tree, vec![p('f')], FlameChart, "flame chart of the trace"),
+            (Context::Flame, vec![p('h')], Left, "previous span at this depth"),
+            (Context::Flame, vec![k(K::Left)], Left, "previous span at this depth"),
+            (Context::Flame, vec![p('l')], Right, "next span at this depth"),
+            (Context::Flame, vec![k(K::Right)], Right, "next span at this depth"),
+            (Context::Flame, vec![p('j')], Down, "first child (one row down)"),
+            (Context::Flame, vec![p('k')], Up, "parent (one row up)"),
+            (Context::Flame, vec![p('z')], Zoom, "zoom to the selected span / back"),
+            (Context::Flame, vec![p('f')], Back, "back to the span tree"),
+            (Context::Flame, vec![k(K::Enter)], Open, "show this span in the tree"),
+            (Context::Steps, vec![p('s')], CycleSort, "sort by next column"),
+            (Context::Steps, vec![p('S')], ReverseSort, "reverse sort order"),
+            (Context::Steps, vec![p('p')], GroupByPath, "group by step / by path from the root"),
+            (Context::Steps, vec![k(K::Tab)], NextLens, "steps / tools / prompts"),
+            (Context::Steps, vec![p('f')], FlameChart, "icicle: time summed by step path"),
+            (Context::Steps, vec![k(K::Enter)], Open, "list the step's spans / open one"),
         ];
         let bindings = table
             .into_iter()

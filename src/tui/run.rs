@@ -47,13 +47,28 @@ pub fn run(
     keymap: KeyMap,
     theme: Theme,
 ) -> anyhow::Result<()> {
+    run_at(paths, opts, keymap, theme, None)
+}
+
+/// Runs the explorer on `paths`, opening trace `open` (an id or unique prefix) when given:
+/// it is shown as read so far while the load goes on (`spanlens FILE#TRACE_ID`).
+pub fn run_at(
+    paths: Vec<PathBuf>,
+    opts: LoadOptions,
+    keymap: KeyMap,
+    theme: Theme,
+    open: Option<String>,
+) -> anyhow::Result<()> {
     // The explorer lists traces while a large file loads.
     let peek = std::sync::Arc::new(load::preview::Peek::default());
     let opts = LoadOptions {
         preview: Some(peek.clone()),
         ..opts
     };
-    let app = App::loading(keymap, theme);
+    let mut app = App::loading(keymap, theme);
+    if let Some(id) = open {
+        app.open_when_loaded(id);
+    }
     session(app, Some(&peek), |tx| spawn_loader(paths, opts, tx.clone()))
 }
 

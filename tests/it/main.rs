@@ -18,5 +18,6 @@ mod scale;
 mod search;
 mod synth;
 mod tui_e2e;
+mod tui_flame;
 mod tui_keys;
 mod tui_render;

@@ -4,11 +4,13 @@
 mod bars;
 mod detail;
 mod diff;
+pub mod flame;
 mod loading;
 mod overlay;
 mod search;
 mod span_tree;
-mod status;
+pub mod status;
+mod steps;
 mod trace_table;
 
 pub use bars::cells as bar_cells;
@@ -43,6 +45,8 @@ pub fn render(frame: &mut Frame, app: &mut App) {
         Screen::Traces => trace_table::render(frame, app, body),
         Screen::Trace => trace_view(frame, app, body),
         Screen::Diff => diff::render(frame, app, body),
+        Screen::Flame => flame::render(frame, app, body),
+        Screen::Steps => steps::render(frame, app, body),
     }
     status::bottom(frame, app, bottom);
     if app.overlay == super::app::Overlay::Search {

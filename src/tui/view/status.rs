@@ -126,6 +126,12 @@ fn hints(app: &App) -> String {
             "↑↓ scroll · {} sections · t JSON tree · yy copy · o pager · Esc back".into()
         }
         (Screen::Loading, _) => "loading…".into(),
+        (Screen::Flame, _) => {
+            "h/l same depth · j/k child/parent · z zoom · Enter span in tree · Esc back".into()
+        }
+        (Screen::Steps, _) => {
+            "↑↓ move · s sort · p by path · Tab lens · f icicle · Enter spans · Esc back".into()
+        }
         (Screen::Diff, _) => {
             "↑↓ move · ]d next difference · u hide unchanged · Tab payload diff".into()
         }
