@@ -8,6 +8,7 @@ pub mod inert;
 pub mod load;
 pub mod model;
 pub mod search;
+pub mod stats;
 pub mod synth;
 pub mod timing;
 pub mod tui;

@@ -383,3 +383,45 @@ pub fn span_json(set: &TraceSet, ix: SpanIx) -> Value {
     }
     v
 }
+
+/// Attribute keys that can hold a span's input messages.
+fn is_prompt_key(key: &str) -> bool {
+    matches!(
+        key,
+        "gen_ai.system_instructions"
+            | "gen_ai.input.messages"
+            | "llm.input_messages"
+            | "mlflow.chat.messages"
+            | "ai.prompt.messages"
+    ) || key.starts_with("llm.input_messages.")
+        || key.starts_with("gen_ai.prompt.")
+}
+
+/// Only the input messages of span `ix`, as `detail` finds them, decoding just the
+/// attributes that can hold them (PERF: the prompt lens reads every LLM span).
+pub fn input_messages_of(set: &TraceSet, ix: SpanIx) -> Vec<Message> {
+    let s = set.span(ix);
+    let attributes: Vec<(String, Value)> = set
+        .attrs_of(ix)
+        .filter(|(k, _)| is_prompt_key(k))
+        .map(|(k, t)| (k.to_owned(), set.sources.value(t)))
+        .collect();
+    let events = s
+        .events
+        .map(|t| parse_events(&set.sources.value(t)))
+        .unwrap_or_default();
+    let input = s.input.map(|t| set.sources.value(t));
+    input_messages(&attributes, &events, input.as_ref())
+}
+
+/// The exceptions recorded in span `ix`'s events, decoding nothing else.
+pub fn exceptions_of(set: &TraceSet, ix: SpanIx) -> Vec<Exception> {
+    let Some(events) = set.span(ix).events else {
+        return Vec::new();
+    };
+    parse_events(&set.sources.value(events))
+        .iter()
+        .filter(|e| e.name == "exception")
+        .map(exception)
+        .collect()
+}

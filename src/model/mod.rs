@@ -14,6 +14,7 @@ pub mod intern;
 pub mod kind;
 mod layout;
 pub mod messages;
+pub mod meta;
 pub mod pages;
 pub mod span;
 pub mod text;
@@ -22,6 +23,7 @@ pub mod time;
 pub use batch::{Assessment, Batch, Diagnostic, FileLoad, Pos, SpanDraft, TraceInfo};
 pub use intern::{Interner, Sym};
 pub use kind::{SpanKind, Status};
+pub use meta::{MetaKeys, TraceMeta};
 pub use span::{Anomalies, AttrRef, Flags, IdRef, Span, SpanIx, Tokens, Trace, TraceIx};
 pub use text::{Cells, Enc, KEPT, Source, SourceData, Sources, TextRef};
 
