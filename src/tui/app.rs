@@ -57,6 +57,8 @@ pub enum Effect {
     Peek(String),
     /// Compute a diff on a worker; the result comes back to `on_diff_ready`.
     Diff(super::app_diff::DiffJob),
+    /// Compute stats or filter traces on a worker; the result comes back to `on_stats_done`.
+    Stats(super::stats_job::StatsJob),
 }
 
 /// Screen areas from the last render, for mouse hits.
@@ -99,6 +101,17 @@ pub struct App {
     pub partial: Option<String>,
     /// The flame chart of the open trace, while it is shown.
     pub flame: Option<super::flame::FlameChart>,
+    /// The step table, kept while the listed traces stay the same.
+    pub steps: Option<super::steps::StepsView>,
+    /// The last stats job asked for (see `Effect::Stats`).
+    pub(super) stats_requests: u64,
+    /// Where `Esc` in the span tree goes back to, when not the trace list.
+    pub trace_from: Option<Screen>,
+    /// The trace list's query line, while open.
+    pub trace_query: Option<super::app_trace_filter::QueryLine>,
+    /// The filter and session jobs waited for.
+    pub(super) traces_pending: Option<u64>,
+    pub(super) sessions_pending: Option<u64>,
 }
 
 impl App {
@@ -131,6 +144,12 @@ impl App {
             headline: Default::default(),
             partial: None,
             flame: None,
+            steps: None,
+            stats_requests: 0,
+            trace_from: None,
+            trace_query: None,
+            traces_pending: None,
+            sessions_pending: None,
         }
     }
 
@@ -173,6 +192,7 @@ impl App {
         self.traces = TraceList::new(&self.set);
         self.headline = super::headline::Headline::of(&self.set);
         self.overlay_lines = None;
+        self.steps = None;
     }
 
     /// The key-map context for the current screen and focus.
@@ -191,6 +211,9 @@ impl App {
     pub fn handle_key(&mut self, key: Key) -> bool {
         if self.overlay == Overlay::Search {
             return self.search_key(key);
+        }
+        if self.trace_query.is_some() && self.screen == Screen::Traces {
+            return self.trace_query_key(key);
         }
         self.pending.push(key);
         match self.keymap.lookup(self.context(), &self.pending) {
@@ -286,6 +309,9 @@ impl App {
                 self.open_marked_diff();
                 true
             }
+            Action::StepTable => self.open_steps(),
+            Action::GroupBySession => self.toggle_session_groups(),
+            Action::FilterTraces => self.open_trace_query(),
             Action::Open | Action::Right => match self.traces.selected() {
                 Some(t) => {
                     self.open_trace(t);

@@ -368,6 +368,10 @@ impl Default for KeyMap {
             (Context::Steps, vec![k(K::Tab)], NextLens, "steps / tools / prompts"),
             (Context::Steps, vec![p('f')], FlameChart, "icicle: time summed by step path"),
             (Context::Steps, vec![k(K::Enter)], Open, "list the step's spans / open one"),
+            (Context::Steps, vec![p('h')], Left, "icicle: previous block"),
+            (Context::Steps, vec![k(K::Left)], Left, "icicle: previous block"),
+            (Context::Steps, vec![p('l')], Right, "icicle: next block"),
+            (Context::Steps, vec![k(K::Right)], Right, "icicle: next block"),
         ];
         let bindings = table
             .into_iter()

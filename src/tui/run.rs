@@ -26,6 +26,7 @@ pub enum Msg {
     },
     Loaded(Box<Result<TraceSet, LoadError>>),
     Diff(u64, Box<super::diff_view::DiffView>),
+    Stats(Box<super::stats_job::StatsDone>),
 }
 
 /// Loads the key map and theme from the environment and config file.
@@ -160,6 +161,7 @@ fn main_loop(
                     }
                 }
                 Msg::Diff(generation, view) => app.on_diff_ready(generation, *view),
+                Msg::Stats(done) => app.on_stats_done(*done),
                 Msg::Loaded(result) => match *result {
                     Ok(set) => app.on_loaded(set),
                     Err(e) => return Err(anyhow::anyhow!("{}", inert::text(&e.to_string()))),
@@ -246,6 +248,15 @@ fn run_effects(
                     .spawn(move || {
                         let (generation, view) = job.run();
                         let _ = tx.send(Msg::Diff(generation, Box::new(view)));
+                    })?;
+            }
+            Effect::Stats(job) => {
+                let tx = tx.clone();
+                std::thread::Builder::new()
+                    .name("stats".into())
+                    .spawn(move || {
+                        let done = job.run();
+                        let _ = tx.send(Msg::Stats(Box::new(done)));
                     })?;
             }
             Effect::Pager(text) => {

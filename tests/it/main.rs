@@ -21,3 +21,4 @@ mod tui_e2e;
 mod tui_flame;
 mod tui_keys;
 mod tui_render;
+mod tui_steps;
