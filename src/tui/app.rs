@@ -193,6 +193,8 @@ impl App {
         self.headline = super::headline::Headline::of(&self.set);
         self.overlay_lines = None;
         self.steps = None;
+        self.trace_query = None;
+        (self.traces_pending, self.sessions_pending) = (None, None);
     }
 
     /// The key-map context for the current screen and focus.

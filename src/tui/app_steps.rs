@@ -14,7 +14,11 @@ impl App {
     pub(super) fn open_steps(&mut self) -> bool {
         self.screen = Screen::Steps;
         let traces = self.listed_traces();
-        let stale = self.steps.as_ref().is_none_or(|v| v.traces != traces);
+        // Recomputed when the listed traces changed, or after a failed computation.
+        let stale = self
+            .steps
+            .as_ref()
+            .is_none_or(|v| v.traces != traces || (v.data.is_none() && v.pending.is_none()));
         if stale {
             let by = self.steps.as_ref().map_or(GroupBy::Step, |v| v.by);
             let mut view = StepsView::new(by);
@@ -72,6 +76,20 @@ impl App {
                 }
             }
             StatsDone::Traces(generation, r) => self.on_traces_done(generation, r),
+            StatsDone::Failed(generation, why) => {
+                if let Some(view) = self.steps.as_mut().filter(|v| v.pending == Some(generation)) {
+                    view.pending = None;
+                }
+                for p in [&mut self.traces_pending, &mut self.sessions_pending] {
+                    if *p == Some(generation) {
+                        *p = None;
+                    }
+                }
+                self.status = Some(format!(
+                    "internal error computing stats, please report it: {}",
+                    crate::inert::line(&why)
+                ));
+            }
         }
     }
 
@@ -181,11 +199,11 @@ impl App {
         let Some(view) = self.steps.as_mut() else {
             return false;
         };
+        if matches!(action, Action::Back | Action::FlameChart) {
+            view.mode = Mode::Table;
+            return true;
+        }
         let Some(data) = view.data.clone() else {
-            if matches!(action, Action::Back | Action::FlameChart) {
-                view.mode = Mode::Table;
-                return true;
-            }
             return false;
         };
         let ice = &data.icicle;
@@ -199,10 +217,6 @@ impl App {
             .map_or(&[][..], |p| &p.children[..]);
         let pos = siblings.iter().position(|&c| c as usize == cur);
         let target = match action {
-            Action::Back | Action::FlameChart => {
-                view.mode = Mode::Table;
-                return true;
-            }
             Action::Down | Action::Open => node.children.first().copied(),
             Action::Up => (node.parent != u32::MAX).then_some(node.parent),
             Action::Right => pos.and_then(|p| siblings.get(p + 1).copied()),

@@ -123,7 +123,9 @@ impl App {
                 ids.dedup();
                 ids.len()
             });
-            self.status = Some(format!("traces grouped by session ({n} sessions)"));
+            if self.traces.by_session {
+                self.status = Some(format!("traces grouped by session ({n} sessions)"));
+            }
         }
         if self.traces_pending == Some(generation) {
             self.traces_pending = None;

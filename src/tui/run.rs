@@ -255,7 +255,7 @@ fn run_effects(
                 std::thread::Builder::new()
                     .name("stats".into())
                     .spawn(move || {
-                        let done = job.run();
+                        let done = job.run_caught();
                         let _ = tx.send(Msg::Stats(Box::new(done)));
                     })?;
             }

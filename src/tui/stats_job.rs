@@ -32,6 +32,8 @@ pub enum StatsJob {
 pub enum StatsDone {
     Steps(u64, Arc<Computed>),
     Traces(u64, TracesDone),
+    /// The job panicked: the screen says so instead of waiting forever.
+    Failed(u64, String),
 }
 
 /// The trace list's answer.
@@ -48,6 +50,18 @@ impl StatsJob {
         match self {
             StatsJob::Steps { generation, .. } | StatsJob::Traces { generation, .. } => *generation,
         }
+    }
+
+    /// Runs the job, turning a panic into `StatsDone::Failed`.
+    pub fn run_caught(self) -> StatsDone {
+        let generation = self.generation();
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run())).unwrap_or_else(
+            |_| {
+                let why = super::terminal::take_worker_panic()
+                    .unwrap_or_else(|| "unknown panic".into());
+                StatsDone::Failed(generation, why)
+            },
+        )
     }
 
     /// Runs the job (the slow part).

@@ -266,6 +266,10 @@ impl StepsView {
         self.data = Some(data);
         self.pending = None;
         self.drill = None;
+        self.ice_selected = 0;
+        if self.mode == Mode::Spans {
+            self.mode = Mode::Table;
+        }
         self.resort();
     }
 

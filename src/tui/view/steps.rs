@@ -28,10 +28,13 @@ pub fn render(frame: &mut Frame, app: &mut App, area: Rect) {
     let [tabs, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     draw_tabs(frame, &theme, view, tabs);
     let Some(data) = view.data.clone() else {
-        let msg = format!(
-            "computing the step table of {} traces in the background…",
-            view.traces.len()
-        );
+        let msg = match view.pending {
+            Some(_) => format!(
+                "computing the step table of {} traces in the background…",
+                view.traces.len()
+            ),
+            None => "the step table could not be computed (Esc, then t to retry)".to_owned(),
+        };
         frame
             .buffer_mut()
             .set_string(body.x + 1, body.y + 1, msg, theme.muted());
