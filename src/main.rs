@@ -31,8 +31,63 @@ fn main() {
             format,
             input_format,
         }) => diff(&left, &right, format, input_format),
+        Some(Command::Stats {
+            paths,
+            input_format,
+            json,
+            format,
+            by,
+            sort,
+            limit,
+            filter,
+        }) => stats(&paths, input_format, json, format, by, sort, limit, filter),
         None => explore(args.paths, args.input),
     }
+}
+
+/// `spanlens stats`.
+#[allow(clippy::too_many_arguments)]
+fn stats(
+    paths: &[std::path::PathBuf],
+    input_format: Option<spanlens::load::Format>,
+    json: bool,
+    format: cli::stats::OutFormat,
+    by: spanlens::stats::GroupBy,
+    sort: Option<spanlens::stats::SortKey>,
+    limit: Option<usize>,
+    filter: Option<String>,
+) {
+    let filter = match filter.as_deref().map(spanlens::stats::TraceFilter::parse) {
+        None => None,
+        Some(Ok(f)) => Some(f),
+        Some(Err(e)) => {
+            eprintln!("spanlens: bad filter: {e}");
+            std::process::exit(1);
+        }
+    };
+    let input = cli::InputArgs {
+        format: input_format,
+    };
+    let set = cli::load_or_exit(paths, &input);
+    let traces = match &filter {
+        Some(f) => f.select(&set),
+        None => spanlens::stats::all_traces(&set),
+    };
+    let mut stats = spanlens::stats::compute(&set, &traces, by);
+    if let Some(key) = sort {
+        spanlens::stats::sort_steps(&mut stats.steps, key);
+    }
+    let rows = limit.unwrap_or(cli::stats::DEFAULT_ROWS);
+    if json {
+        cli::emit(&format!("{}\n", cli::stats::to_json(&set, &stats, limit)));
+    } else if format == cli::stats::OutFormat::Md {
+        cli::emit(&cli::stats::to_md(&stats, rows));
+    } else {
+        cli::emit(&cli::stats::to_text(&stats, rows));
+    }
+    // PERF: as for `summary`, the OS takes the memory back faster than dropping it.
+    std::mem::forget(stats);
+    std::mem::forget(set);
 }
 
 /// Opens the explorer on `paths`.

@@ -2,6 +2,7 @@
 
 pub mod diff;
 pub mod search;
+pub mod stats;
 pub mod summary;
 
 use crate::load::{self, Format, LoadOptions, Progress};
@@ -77,6 +78,52 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Across traces: which step fails, which is slow, which tool loops, how big prompts get.
+    ///
+    /// Steps are sorted by errors, then p90 duration, unless --sort says otherwise.
+    /// --filter keeps traces by the trace-level predicates (status:error, has:tool:NAME,
+    /// has:name:TEXT, model:, dur>5s, start>2025-06-02T09:00, session:, user:, tag:).
+    Stats {
+        /// Trace files or directories (`-` reads stdin).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Read every input as this format instead of detecting it.
+        #[arg(long = "input-format", value_name = "NAME", value_parser = parse_format)]
+        input_format: Option<Format>,
+        /// Print one JSON object for scripts.
+        #[arg(long)]
+        json: bool,
+        /// Print text for a terminal or a Markdown report for an incident doc or PR.
+        #[arg(long, value_enum, default_value = "text")]
+        format: stats::OutFormat,
+        /// Group the step table by step key, path from the root, tool, model or session.
+        #[arg(long, default_value = "step", value_parser = parse_group_by)]
+        by: crate::stats::GroupBy,
+        /// Sort steps by a column (errors, error_rate, calls, traces, max_per_trace, p50,
+        /// p90, p99, max, self, critical, tokens_in, tokens_out, cost, name).
+        #[arg(long, value_parser = parse_sort_key)]
+        sort: Option<crate::stats::SortKey>,
+        /// At most this many rows per table (text and md: 20 unless given).
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Only traces matching these trace-level predicates.
+        #[arg(long, value_name = "QUERY")]
+        filter: Option<String>,
+    },
+}
+
+fn parse_group_by(s: &str) -> Result<crate::stats::GroupBy, String> {
+    crate::stats::GroupBy::from_name(s)
+        .ok_or_else(|| format!("unknown grouping '{s}'; known: step, path, tool, model, session"))
+}
+
+fn parse_sort_key(s: &str) -> Result<crate::stats::SortKey, String> {
+    crate::stats::SortKey::from_name(s).ok_or_else(|| {
+        format!(
+            "unknown column '{s}'; known: {}",
+            crate::stats::SortKey::names()
+        )
+    })
 }
 
 /// Options shared by every command that loads traces.

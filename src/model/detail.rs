@@ -410,6 +410,12 @@ pub fn input_messages_of(set: &TraceSet, ix: SpanIx) -> Vec<Message> {
         .events
         .map(|t| parse_events(&set.sources.value(t)))
         .unwrap_or_default();
+    // PERF: the input is often the same text as a messages attribute; decode it only when
+    // the attributes and events hold no conversation.
+    let found = input_messages(&attributes, &events, None);
+    if found.iter().any(|m| m.role != "system") {
+        return found;
+    }
     let input = s.input.map(|t| set.sources.value(t));
     input_messages(&attributes, &events, input.as_ref())
 }

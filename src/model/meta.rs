@@ -56,6 +56,9 @@ pub struct MetaKeys {
     tags: Vec<Sym>,
     extra: Option<Sym>,
     list_tags: Option<Sym>,
+    /// Indexed by symbol: whether the key is one of the above (PERF: most attributes are
+    /// ruled out by one lookup).
+    wanted: Vec<bool>,
 }
 
 impl MetaKeys {
@@ -65,13 +68,26 @@ impl MetaKeys {
                 .map(|k| set.syms.lookup(k).unwrap_or(Sym::EMPTY))
                 .collect()
         };
-        MetaKeys {
+        let mut keys = MetaKeys {
             session: syms(&SESSION_KEYS),
             user: syms(&USER_KEYS),
             tags: syms(&TAG_KEYS),
             extra: set.syms.lookup(LANGSMITH_EXTRA),
             list_tags: set.syms.lookup(LANGSMITH_TAGS),
+            wanted: vec![false; set.syms.len()],
+        };
+        let all: Vec<Sym> = (keys.session.iter().chain(&keys.user).chain(&keys.tags))
+            .copied()
+            .chain(keys.extra)
+            .chain(keys.list_tags)
+            .filter(|k| !k.is_empty())
+            .collect();
+        for k in all {
+            if let Some(w) = keys.wanted.get_mut(k.0 as usize) {
+                *w = true;
+            }
         }
+        keys
     }
 
     /// The metadata of trace `t`: its own record first, then its spans in pre-order.
@@ -83,10 +99,12 @@ impl MetaKeys {
         }
         let mut session = (usize::MAX, None);
         let mut user = (usize::MAX, None);
+        // Tag lists already read, by key and length: spans often repeat the trace's tags.
+        let mut tag_lists: Vec<(Sym, u32)> = Vec::new();
         for i in trace.spans() {
             let s = &set.spans[i];
             for a in &set.attrs[s.attr_range()] {
-                if a.key.is_empty() {
+                if !self.wanted.get(a.key.0 as usize).copied().unwrap_or(false) {
                     continue;
                 }
                 let value = || {
@@ -107,8 +125,11 @@ impl MetaKeys {
                         user = (rank, as_string(&value()).filter(|v| !v.is_empty()));
                     }
                 } else if self.tags.contains(&a.key) || Some(a.key) == self.list_tags {
-                    push_list_tags(&value(), &mut meta.tags);
-                } else if Some(a.key) == self.extra {
+                    if !tag_lists.contains(&(a.key, a.len)) {
+                        tag_lists.push((a.key, a.len));
+                        push_list_tags(&value(), &mut meta.tags);
+                    }
+                } else if Some(a.key) == self.extra && (session.1.is_none() || user.1.is_none()) {
                     langsmith_extra(&value(), &mut session, &mut user);
                 }
             }
@@ -118,9 +139,20 @@ impl MetaKeys {
         if meta.input_preview.is_none() {
             meta.input_preview = root_preview(set, t);
         }
-        meta.tags.dedup();
+        let mut seen = std::collections::HashSet::new();
+        meta.tags.retain(|t| seen.insert(t.clone()));
         meta
     }
+}
+
+/// Only the keys and values of trace `t`'s own record (MLflow trace metadata and tags,
+/// previews, a Langfuse trace's session, user and tags), for search: nothing else decoded.
+pub fn record_fields(set: &TraceSet, t: TraceIx) -> Vec<(String, String)> {
+    let mut meta = TraceMeta::default();
+    if let Some(info) = set.trace(t).info {
+        from_record(&set.sources.value(info), &mut meta);
+    }
+    meta.fields
 }
 
 impl TraceSet {

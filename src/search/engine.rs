@@ -142,6 +142,7 @@ pub fn run_using(
         return found;
     }
     let _t = crate::timing::phase("search: long fields");
+    let meta_range = range.clone();
     let raw = match strategy {
         Strategy::Auto => range.len() > RAW_SCAN_MIN,
         Strategy::Raw => true,
@@ -177,6 +178,12 @@ pub fn run_using(
             None => return found,
         }
     };
+    let meta = super::tracemeta::hits(set, query, meta_range, &keep);
+    let extra = extra + meta.len();
+    if !meta.is_empty() {
+        long.extend(meta);
+        sort_hits(&mut long);
+    }
     found = merge(set, query, &short, &long, extra, limit, true, &mut m);
     publish(&found);
     found

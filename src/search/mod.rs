@@ -9,6 +9,7 @@ pub mod query;
 mod raw;
 pub mod scan;
 mod short;
+mod tracemeta;
 
 pub use engine::{Found, Hit, Job, Scope, Strategy, run, run_using};
 pub use query::{FieldKind, Query};

@@ -69,7 +69,7 @@ fn children(local: &[Span], base: usize, i: Option<usize>) -> impl Iterator<Item
 }
 
 /// Duration of local span `i` not covered by any child, children cut to the span.
-fn self_time(local: &[Span], base: usize, i: usize, buf: &mut Vec<(i64, i64)>) -> i64 {
+pub(crate) fn self_time(local: &[Span], base: usize, i: usize, buf: &mut Vec<(i64, i64)>) -> i64 {
     let s = &local[i];
     let (lo, hi) = (s.start_ns, end_of(s));
     buf.clear();
@@ -102,7 +102,7 @@ fn self_time(local: &[Span], base: usize, i: usize, buf: &mut Vec<(i64, i64)>) -
 }
 
 /// Time each span holds on the critical path (see the module docs).
-fn critical_path(local: &[Span], base: usize, start: i64, end: i64) -> Vec<i64> {
+pub(crate) fn critical_path(local: &[Span], base: usize, start: i64, end: i64) -> Vec<i64> {
     let mut on_path = vec![0i64; local.len()];
     // (span, lo, hi): walk `span` (None: the trace) within [lo, hi].
     let mut stack: Vec<(Option<usize>, i64, i64)> = vec![(None, start, end)];

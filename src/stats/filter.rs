@@ -79,7 +79,8 @@ impl TraceFilter {
         self.preds.is_empty()
     }
 
-    /// Whether trace `t` passes.
+    /// Whether trace `t` passes. Metadata predicates look the metadata keys up on each call;
+    /// to filter many traces use `select` or `matches_with`.
     pub fn matches(&self, set: &TraceSet, t: TraceIx) -> bool {
         if self.preds.iter().any(|(_, p)| p.needs_meta()) {
             self.matches_with(set, &MetaKeys::new(set), t)

@@ -93,71 +93,88 @@ pub fn assign(set: &TraceSet, traces: &[TraceIx], by: GroupBy) -> Groups {
 
 /// Step keys, or (with `paths`) chains of step keys from the root.
 fn by_step(set: &TraceSet, traces: &[TraceIx], paths: bool, g: &mut Groups) {
-    // Step groups are interned here; with `paths`, `g.keys` holds path groups instead.
-    let mut steps: Vec<GroupKey> = Vec::new();
-    let mut by_triple: HashMap<(SpanKind, Sym, Sym), u32> = HashMap::default();
-    let mut by_key: HashMap<String, u32> = HashMap::default();
+    let mut steps = StepIds::default();
     let mut by_path: HashMap<(u32, u32), u32> = HashMap::default();
     for &t in traces {
         for i in set.trace(t).spans() {
-            let s = &set.spans[i];
-            let tool = if s.kind == SpanKind::Tool {
-                s.tool
-            } else {
-                Sym::EMPTY
-            };
-            let step = match by_triple.get(&(s.kind, s.name, tool)) {
-                Some(&id) => id,
-                None => {
-                    let (kind, name) = key_parts(set, SpanIx(i as u32));
-                    let key = if name.is_empty() {
-                        kind.as_str().to_owned()
-                    } else {
-                        format!("{} {name}", kind.as_str())
-                    };
-                    let next = steps.len() as u32;
-                    let id = *by_key.entry(key.clone()).or_insert(next);
-                    if id == next {
-                        steps.push(GroupKey {
-                            key,
-                            name: step_name(kind, &name),
-                            kind,
-                            path: None,
-                        });
-                    }
-                    by_triple.insert((s.kind, s.name, tool), id);
-                    id
+            let step = steps.of(set, i);
+            g.of_span[i] = if paths {
+                // Pre-order: the parent's path group is already set.
+                let parent = set.spans[i]
+                    .parent()
+                    .map_or(NONE, |p| g.of_span[p.0 as usize]);
+                let next = g.keys.len() as u32;
+                let id = *by_path.entry((parent, step)).or_insert(next);
+                if id == next {
+                    let path = path_key(g.keys.get(parent as usize), &steps.keys[step as usize]);
+                    g.keys.push(path);
                 }
+                id
+            } else {
+                step
             };
-            if !paths {
-                g.of_span[i] = step;
-                continue;
-            }
-            // Pre-order: the parent's path group is already set.
-            let parent = s.parent().map_or(NONE, |p| g.of_span[p.0 as usize]);
-            let next = g.keys.len() as u32;
-            let id = *by_path.entry((parent, step)).or_insert(next);
-            if id == next {
-                let st = &steps[step as usize];
-                let (key, path) = match g.keys.get(parent as usize) {
-                    Some(p) => (
-                        format!("{} > {}", p.key, st.key),
-                        format!("{} > {}", p.path.as_deref().unwrap_or(""), st.name),
-                    ),
-                    None => (st.key.clone(), st.name.clone()),
-                };
-                g.keys.push(GroupKey {
-                    key,
-                    name: st.name.clone(),
-                    kind: st.kind,
-                    path: Some(path),
-                });
-            }
-            g.of_span[i] = id;
         }
     }
     if !paths {
-        g.keys = steps;
+        g.keys = steps.keys;
+    }
+}
+
+/// Step groups, interned by (kind, name, tool) symbols and then by key.
+#[derive(Default)]
+struct StepIds {
+    keys: Vec<GroupKey>,
+    by_triple: HashMap<(SpanKind, Sym, Sym), u32>,
+    by_key: HashMap<String, u32>,
+}
+
+impl StepIds {
+    /// The step group of span `i`.
+    fn of(&mut self, set: &TraceSet, i: usize) -> u32 {
+        let s = &set.spans[i];
+        let tool = if s.kind == SpanKind::Tool {
+            s.tool
+        } else {
+            Sym::EMPTY
+        };
+        if let Some(&id) = self.by_triple.get(&(s.kind, s.name, tool)) {
+            return id;
+        }
+        let (kind, name) = key_parts(set, SpanIx(i as u32));
+        let key = if name.is_empty() {
+            kind.as_str().to_owned()
+        } else {
+            format!("{} {name}", kind.as_str())
+        };
+        let next = self.keys.len() as u32;
+        let id = *self.by_key.entry(key.clone()).or_insert(next);
+        if id == next {
+            self.keys.push(GroupKey {
+                key,
+                name: step_name(kind, &name),
+                kind,
+                path: None,
+            });
+        }
+        self.by_triple.insert((s.kind, s.name, tool), id);
+        id
+    }
+}
+
+/// The path group of `step` under the path group `parent` (`None` at a root).
+fn path_key(parent: Option<&GroupKey>, step: &GroupKey) -> GroupKey {
+    let (key, path) = match parent {
+        Some(p) => (
+            format!("{} > {}", p.key, step.key),
+            format!("{} > {}", p.path.as_deref().unwrap_or(""), step.name),
+        ),
+        None => (step.key.clone(), step.name.clone()),
+    };
+    GroupKey {
+        key,
+        name: step.name.clone(),
+        kind: step.kind,
+        path: Some(path),
     }
 }
 

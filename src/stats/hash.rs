@@ -27,13 +27,6 @@ impl Fnv {
     }
 }
 
-/// FNV-1a of `bytes`.
-pub fn fnv(bytes: &[u8]) -> u64 {
-    let mut h = Fnv::default();
-    h.write(bytes);
-    h.finish()
-}
-
 /// A hash map with foldhash's fixed state (keys here are local symbols and numbers, not
 /// attacker-chosen text that could be made to collide in a local viewer).
 pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;

@@ -10,12 +10,15 @@ pub mod filter;
 mod groups;
 mod hash;
 mod prompts;
+mod reader;
 mod sessions;
+pub mod sort;
 mod steps;
 mod tools;
 
 pub use filter::{FilterError, TraceFilter};
 pub use groups::step_key;
+pub use sort::{SortKey, sort_steps};
 
 use crate::model::{SpanIx, SpanKind, TraceIx, TraceSet};
 
@@ -65,6 +68,8 @@ pub struct Stats {
     pub traces: usize,
     pub spans: usize,
     pub errors: usize,
+    /// End-to-end time of the traces, summed: what critical-path times are a share of.
+    pub duration_ns: i64,
     pub steps: Vec<StepStats>,
     pub tools: Vec<ToolStats>,
     /// Tools declared to a model on some LLM span but never called, sorted by name.
@@ -120,6 +125,15 @@ pub struct StepStats {
 impl StepStats {
     pub fn error_rate(&self) -> f64 {
         ratio(self.errors, self.calls)
+    }
+
+    /// The step's critical-path time as a share of `total` (the traces' summed duration).
+    pub fn critical_share(&self, total: i64) -> f64 {
+        if total <= 0 {
+            0.0
+        } else {
+            self.critical_path_ns as f64 / total as f64
+        }
     }
 
     /// Duration percentile (nearest rank).
@@ -270,18 +284,35 @@ pub fn percentile(sorted: &[i64], p: f64) -> Option<i64> {
 
 /// Computes every table for `traces` of `set`, grouping the step table `by`.
 pub fn compute(set: &TraceSet, traces: &[TraceIx], by: GroupBy) -> Stats {
-    let groups = groups::assign(set, traces, by);
+    use crate::timing::phase;
+    let _total = phase("stats: total");
+    let groups = {
+        let _t = phase("stats: groups");
+        groups::assign(set, traces, by)
+    };
     let ((steps, (tools, declared_unused_tools)), (prompts, sessions)) = rayon::join(
         || {
             rayon::join(
-                || steps::aggregate(set, traces, &groups),
-                || tools::tool_lens(set, traces),
+                || {
+                    let _t = phase("stats: steps");
+                    steps::aggregate(set, traces, &groups)
+                },
+                || {
+                    let _t = phase("stats: tools");
+                    tools::tool_lens(set, traces)
+                },
             )
         },
         || {
             rayon::join(
-                || prompts::prompt_lens(set, traces, &groups),
-                || sessions::session_stats(set, traces),
+                || {
+                    let _t = phase("stats: prompts");
+                    prompts::prompt_lens(set, traces, &groups)
+                },
+                || {
+                    let _t = phase("stats: sessions");
+                    sessions::session_stats(set, traces)
+                },
             )
         },
     );
@@ -290,16 +321,62 @@ pub fn compute(set: &TraceSet, traces: &[TraceIx], by: GroupBy) -> Stats {
         .map(|&t| set.trace(t).span_count() as usize)
         .sum();
     let errors = steps.iter().map(|s| s.errors as usize).sum();
+    let duration_ns = traces.iter().map(|&t| set.trace(t).duration_ns()).sum();
     Stats {
         traces: traces.len(),
         spans,
         errors,
+        duration_ns,
         steps,
         tools,
         declared_unused_tools,
         prompts,
         sessions,
     }
+}
+
+/// Only the step table, grouped `by` (what a regrouping needs; the tool lens and sessions
+/// do not depend on the grouping).
+pub fn compute_steps(set: &TraceSet, traces: &[TraceIx], by: GroupBy) -> Vec<StepStats> {
+    steps::aggregate(set, traces, &groups::assign(set, traces, by))
+}
+
+/// A step's spans worst first, for drill-down: errors before the rest, then the slowest
+/// (spans without a duration last), then arena order.
+pub fn worst_first(set: &TraceSet, spans: &[SpanIx]) -> Vec<SpanIx> {
+    let mut out = spans.to_vec();
+    out.sort_by_key(|&ix| {
+        let s = set.span(ix);
+        let dur = if critical::has_duration(s) {
+            s.duration_ns()
+        } else {
+            -1
+        };
+        (!s.is_error(), std::cmp::Reverse(dur), ix)
+    });
+    out
+}
+
+/// Counts of `sorted` values in `buckets` equal-width bins from the smallest to the
+/// largest value, for a sparkline of a step's durations. Empty input gives all zeros.
+pub fn histogram(sorted: &[i64], buckets: usize) -> Vec<u64> {
+    let mut out = vec![0u64; buckets];
+    let (Some(&lo), Some(&hi)) = (sorted.first(), sorted.last()) else {
+        return out;
+    };
+    if buckets == 0 {
+        return out;
+    }
+    let width = (hi - lo) as f64 / buckets as f64;
+    for &v in sorted {
+        let b = if width > 0.0 {
+            (((v - lo) as f64 / width) as usize).min(buckets - 1)
+        } else {
+            0
+        };
+        out[b] += 1;
+    }
+    out
 }
 
 /// Every trace of `set`, for `compute` over everything loaded.

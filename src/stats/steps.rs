@@ -72,18 +72,8 @@ pub fn aggregate(set: &TraceSet, traces: &[TraceIx], groups: &Groups) -> Vec<Ste
         .filter(|(a, _)| a.calls > 0)
         .map(|(a, k)| finish(set, a, k))
         .collect();
-    sort_default(&mut rows);
+    rows.sort_by(super::sort::default_order);
     rows
-}
-
-/// Errors, then p90 duration, both descending; then key, so the order is total.
-pub fn sort_default(rows: &mut [StepStats]) {
-    rows.sort_by(|a, b| {
-        b.errors
-            .cmp(&a.errors)
-            .then(b.duration(90.0).cmp(&a.duration(90.0)))
-            .then(a.key.cmp(&b.key))
-    });
 }
 
 /// Totals of every group over `traces` (a contiguous run handled by one task).

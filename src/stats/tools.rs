@@ -6,13 +6,25 @@
 //! as an earlier call in the same trace (calls without arguments are never repeats). A loop
 //! is a run of three or more consecutive siblings calling the same tool; a run of six is
 //! one loop.
+//!
+//! Declared tools come from definition attributes and from `tools` in request bodies. A
+//! declared tool counts as called when a tool span calls it or an LLM output asks for it
+//! by name. Each read is a read of the file, so definitions and outputs are read on every
+//! span up to `DECL_BUDGET` spans, and on an evenly spaced sample of that many beyond.
 
-use super::hash::{FastMap, fnv};
+use super::hash::FastMap;
+use super::reader::Reader;
 use super::{ToolStats, chunks};
+use crate::diff::align::strip_operation;
 use crate::model::{Span, SpanIx, SpanKind, Sym, TraceIx, TraceSet};
 use rayon::prelude::*;
 use serde_json::Value;
 use std::collections::{BTreeSet, HashSet};
+use std::hash::BuildHasher;
+
+/// Tool definitions are read from at most this many spans (an evenly spaced sample beyond):
+/// each read is a file read, and an agent declares the same tools on every call.
+pub const DECL_BUDGET: usize = 20_000;
 
 /// Sibling runs at least this long are loops.
 pub const LOOP_RUN: u32 = 3;
@@ -58,18 +70,29 @@ impl Acc {
 /// The tool table (most calls first) and the declared tools never called (by name).
 pub fn tool_lens(set: &TraceSet, traces: &[TraceIx]) -> (Vec<ToolStats>, Vec<String>) {
     let decl_keys = DeclKeys::new(set);
+    let reader = Reader::new(set);
+    let declaring = traces
+        .par_iter()
+        .flat_map_iter(|&t| set.spans[set.trace(t).spans()].iter())
+        .filter(|s| decl_keys.may_declare(set, s))
+        .count();
+    let stride = declaring.div_ceil(DECL_BUDGET).max(1);
     let parts: Vec<(FastMap<Sym, Acc>, BTreeSet<String>)> = chunks(set, traces)
         .into_par_iter()
         .map(|r| {
             let tr = &traces[r];
-            (tool_chunk(set, tr), declared_in(set, tr, &decl_keys))
+            (
+                tool_chunk(set, &reader, tr),
+                declared_in(set, &reader, tr, &decl_keys, stride),
+            )
         })
         .collect();
     let mut by_name: std::collections::BTreeMap<String, Acc> = Default::default();
     let mut declared = BTreeSet::new();
     for (accs, decl) in parts {
         for (sym, a) in accs {
-            let name = match set.str(sym) {
+            // Tools named by their span: `execute_tool get_weather` is `get_weather`.
+            let name = match strip_operation(set.str(sym)) {
                 "" => "unknown",
                 n => n,
             };
@@ -83,7 +106,7 @@ pub fn tool_lens(set: &TraceSet, traces: &[TraceIx]) -> (Vec<ToolStats>, Vec<Str
         .filter(|d| !called.contains(d.as_str()))
         .cloned()
         .collect();
-    let unused = never_requested(set, traces, candidates);
+    let unused = never_requested(set, &reader, traces, candidates);
     let mut tools: Vec<ToolStats> = by_name
         .into_iter()
         .map(|(name, mut a)| {
@@ -108,13 +131,13 @@ pub fn tool_lens(set: &TraceSet, traces: &[TraceIx]) -> (Vec<ToolStats>, Vec<Str
 }
 
 /// Tool totals over a contiguous run of traces.
-fn tool_chunk(set: &TraceSet, traces: &[TraceIx]) -> FastMap<Sym, Acc> {
+fn tool_chunk(set: &TraceSet, reader: &Reader, traces: &[TraceIx]) -> FastMap<Sym, Acc> {
     let mut accs: FastMap<Sym, Acc> = FastMap::default();
     let mut per_trace: FastMap<Sym, u32> = FastMap::default();
-    let mut seen: HashSet<(Sym, u64), foldhash::fast::FixedState> = HashSet::default();
+    let mut with_args: Vec<(Sym, u32, usize)> = Vec::new();
     for &t in traces {
         per_trace.clear();
-        seen.clear();
+        with_args.clear();
         let range = set.trace(t).spans();
         for i in range.clone() {
             let s = &set.spans[i];
@@ -125,11 +148,7 @@ fn tool_chunk(set: &TraceSet, traces: &[TraceIx]) -> FastMap<Sym, Acc> {
             a.spans.push(SpanIx(i as u32));
             if let Some(input) = s.input {
                 a.arg_bytes.push(i64::from(input.len));
-                let mut h = 0;
-                let _ = set.sources.with_bytes(input, &mut |b| h = fnv(b));
-                if !seen.insert((tool, h)) {
-                    a.repeated += 1;
-                }
+                with_args.push((tool, input.len, i));
             }
             if let Some(output) = s.output {
                 a.result_bytes.push(i64::from(output.len));
@@ -142,8 +161,41 @@ fn tool_chunk(set: &TraceSet, traces: &[TraceIx]) -> FastMap<Sym, Acc> {
             a.max_per_trace = a.max_per_trace.max(n);
         }
         count_loops(set, range, &mut accs);
+        count_repeats(set, reader, &mut with_args, &mut accs);
     }
     accs
+}
+
+/// Repeated calls among one trace's calls with arguments, given as (tool, argument
+/// length, span). PERF: arguments are read from the file only when another call of the
+/// same tool has arguments of the same length; most calls differ in length already.
+fn count_repeats(
+    set: &TraceSet,
+    reader: &Reader,
+    calls: &mut [(Sym, u32, usize)],
+    accs: &mut FastMap<Sym, Acc>,
+) {
+    calls.sort_unstable();
+    let hasher = foldhash::fast::FixedState::default();
+    let mut seen: HashSet<u64, foldhash::fast::FixedState> = HashSet::default();
+    for same in calls.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+        if same.len() < 2 {
+            continue;
+        }
+        seen.clear();
+        for &(tool, _, i) in same {
+            let Some(input) = set.spans[i].input else {
+                continue;
+            };
+            let mut h = 0;
+            reader.with_bytes(input, &mut |b| h = hasher.hash_one(b));
+            if !seen.insert(h)
+                && let Some(a) = accs.get_mut(&tool)
+            {
+                a.repeated += 1;
+            }
+        }
+    }
 }
 
 /// Runs of `LOOP_RUN` or more consecutive siblings calling one tool, under every parent of
@@ -194,6 +246,16 @@ const DECL_KEYS: [&str; 7] = [
 ];
 
 impl DeclKeys {
+    /// Whether span `s` may declare tools: an LLM call with an input, or a span with a
+    /// definitions attribute. Reads only symbols.
+    fn may_declare(&self, set: &TraceSet, s: &Span) -> bool {
+        (s.kind == SpanKind::Llm && s.input.is_some())
+            || set.attrs[s.attr_range()].iter().any(|a| {
+                self.is_decl.get(a.key.0 as usize).copied().unwrap_or(false)
+                    || self.input_keys.contains(&a.key)
+            })
+    }
+
     fn new(set: &TraceSet) -> DeclKeys {
         let is_decl = (0..set.syms.len() as u32)
             .map(|i| {
@@ -214,22 +276,36 @@ impl DeclKeys {
 
 /// Names of the tools declared on any span of `traces`. Identical definitions (the same
 /// bytes, sent on every call) are decoded once.
-fn declared_in(set: &TraceSet, traces: &[TraceIx], keys: &DeclKeys) -> BTreeSet<String> {
+fn declared_in(
+    set: &TraceSet,
+    reader: &Reader,
+    traces: &[TraceIx],
+    keys: &DeclKeys,
+    stride: usize,
+) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let mut done: HashSet<u64, foldhash::fast::FixedState> = HashSet::default();
     let finder = memchr::memmem::Finder::new(b"tools");
+    let mut n = 0usize;
     for &t in traces {
         for i in set.trace(t).spans() {
             let ix = SpanIx(i as u32);
             let s = &set.spans[i];
+            if !keys.may_declare(set, s) {
+                continue;
+            }
+            n += 1;
+            if !n.is_multiple_of(stride) {
+                continue;
+            }
             for (a, (_, text)) in set.attrs[s.attr_range()].iter().zip(set.attrs_of(ix)) {
                 let decl = keys.is_decl.get(a.key.0 as usize).copied().unwrap_or(false);
                 if decl || keys.input_keys.contains(&a.key) {
-                    read_decl(set, text, !decl, &finder, &mut done, &mut out);
+                    read_decl(reader, text, !decl, &finder, &mut done, &mut out);
                 }
             }
             if let Some(input) = s.input.filter(|_| s.kind == SpanKind::Llm) {
-                read_decl(set, input, true, &finder, &mut done, &mut out);
+                read_decl(reader, input, true, &finder, &mut done, &mut out);
             }
         }
     }
@@ -239,7 +315,7 @@ fn declared_in(set: &TraceSet, traces: &[TraceIx], keys: &DeclKeys) -> BTreeSet<
 /// Reads tool names from `text`: a definition list, or (`request`) a request object with
 /// `tools`/`functions` inside.
 fn read_decl(
-    set: &TraceSet,
+    reader: &Reader,
     text: crate::model::TextRef,
     request: bool,
     finder: &memchr::memmem::Finder,
@@ -247,13 +323,14 @@ fn read_decl(
     out: &mut BTreeSet<String>,
 ) {
     let mut fresh = false;
-    let _ = set.sources.with_bytes(text, &mut |b| {
-        fresh = (!request || finder.find(b).is_some()) && done.insert(fnv(b) ^ u64::from(request));
+    reader.with_bytes(text, &mut |b| {
+        let h = foldhash::fast::FixedState::default().hash_one(b);
+        fresh = (!request || finder.find(b).is_some()) && done.insert(h ^ u64::from(request));
     });
     if !fresh {
         return;
     }
-    let v = set.sources.value(text);
+    let v = reader.value(text);
     if request {
         for r in [Some(&v), v.get("invocation_params")].into_iter().flatten() {
             for k in ["tools", "functions"] {
@@ -312,7 +389,12 @@ fn is_definition(v: &Value) -> bool {
 /// Of `candidates` (declared, with no tool span), those no model output asks for: a tool
 /// call in an output names the tool in quotes (`"name": "get_weather"`), possibly inside
 /// an escaped JSON string.
-fn never_requested(set: &TraceSet, traces: &[TraceIx], candidates: Vec<String>) -> Vec<String> {
+fn never_requested(
+    set: &TraceSet,
+    reader: &Reader,
+    traces: &[TraceIx],
+    candidates: Vec<String>,
+) -> Vec<String> {
     if candidates.is_empty() {
         return candidates;
     }
@@ -320,9 +402,15 @@ fn never_requested(set: &TraceSet, traces: &[TraceIx], candidates: Vec<String>) 
         .iter()
         .map(|c| memchr::memmem::Finder::new(c.as_bytes()))
         .collect();
+    let llm_calls = traces
+        .par_iter()
+        .flat_map_iter(|&t| set.spans[set.trace(t).spans()].iter())
+        .filter(|s| s.kind == SpanKind::Llm)
+        .count();
+    let stride = llm_calls.div_ceil(DECL_BUDGET).max(1);
     let requested: Vec<bool> = chunks(set, traces)
         .into_par_iter()
-        .map(|r| requested_in(set, &traces[r], &finders))
+        .map(|r| requested_in(set, reader, &traces[r], &finders, stride))
         .reduce(
             || vec![false; finders.len()],
             |a, b| a.iter().zip(&b).map(|(x, y)| *x || *y).collect(),
@@ -338,14 +426,21 @@ fn never_requested(set: &TraceSet, traces: &[TraceIx], candidates: Vec<String>) 
 /// Which names appear quoted in the outputs of LLM spans of `traces`.
 fn requested_in(
     set: &TraceSet,
+    reader: &Reader,
     traces: &[TraceIx],
     finders: &[memchr::memmem::Finder],
+    stride: usize,
 ) -> Vec<bool> {
     let mut found = vec![false; finders.len()];
+    let mut n = 0usize;
     for &t in traces {
         for i in set.trace(t).spans() {
             let s = &set.spans[i];
             if s.kind != SpanKind::Llm {
+                continue;
+            }
+            n += 1;
+            if !n.is_multiple_of(stride) {
                 continue;
             }
             let ix = SpanIx(i as u32);
@@ -355,7 +450,7 @@ fn requested_in(
                     .map(|(_, t)| t),
             );
             for text in texts {
-                let _ = set.sources.with_bytes(text, &mut |b| {
+                reader.with_bytes(text, &mut |b| {
                     for (f, hit) in finders.iter().zip(found.iter_mut()) {
                         *hit = *hit || quoted_in(f, b);
                     }

@@ -16,6 +16,7 @@ mod parquet_cells;
 mod robustness;
 mod scale;
 mod search;
+mod stats;
 mod synth;
 mod tui_e2e;
 mod tui_flame;
