@@ -157,20 +157,28 @@ fn flame_chart(app: &mut App, draw: &mut impl FnMut(&mut App)) {
         }
     };
     key(app, "g");
-    time("keystroke: f (index the trace, open the flame chart) + frame", 50, || {
-        key(app, "f");
-        draw(app);
-        key(app, "esc");
-    });
+    time(
+        "keystroke: f (index the trace, open the flame chart) + frame",
+        50,
+        || {
+            key(app, "f");
+            draw(app);
+            key(app, "esc");
+        },
+    );
     key(app, "f");
     assert!(app.flame.is_some(), "f opens the flame chart");
     time("flame chart: one frame, 100,000 spans, 200x50", 200, || {
         draw(app)
     });
-    time("flame chart: l (next span at this depth) + frame", 200, || {
-        key(app, "l");
-        draw(app);
-    });
+    time(
+        "flame chart: l (next span at this depth) + frame",
+        200,
+        || {
+            key(app, "l");
+            draw(app);
+        },
+    );
     time("flame chart: z zoom + frame, z back + frame", 100, || {
         key(app, "z");
         draw(app);

@@ -77,7 +77,11 @@ impl App {
             }
             StatsDone::Traces(generation, r) => self.on_traces_done(generation, r),
             StatsDone::Failed(generation, why) => {
-                if let Some(view) = self.steps.as_mut().filter(|v| v.pending == Some(generation)) {
+                if let Some(view) = self
+                    .steps
+                    .as_mut()
+                    .filter(|v| v.pending == Some(generation))
+                {
                     view.pending = None;
                 }
                 for p in [&mut self.traces_pending, &mut self.sessions_pending] {
@@ -106,7 +110,6 @@ impl App {
     }
 
     fn steps_table_key(&mut self, action: Action) -> bool {
-        let set = self.set.clone();
         let Some(view) = self.steps.as_mut() else {
             return false;
         };
@@ -142,7 +145,7 @@ impl App {
                 view.mode = Mode::Icicle;
                 self.status = Some("icicle: time of all traces summed by step path".into());
             }
-            Action::Open => match view.open_drill(&set) {
+            Action::Open => match view.open_drill() {
                 Some(name) => {
                     let n = view.drill.as_ref().map_or(0, |d| d.spans.len());
                     self.status = Some(format!(

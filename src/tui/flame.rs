@@ -40,6 +40,8 @@ pub struct FlameChart {
     /// The first depth shown, and how many rows the last frame had room for.
     pub top: usize,
     pub height: usize,
+    /// The whole trace's window (spans may end after the trace's recorded end).
+    full: (i64, i64),
 }
 
 /// A span's end for drawing: in-progress spans and negative durations end where they start.
@@ -78,6 +80,11 @@ impl FlameChart {
                 .collect();
         }
         let first = SpanIx(t.span_start);
+        // Spans may end after the trace's recorded end (clock skew): widen to fit them.
+        let end = set.spans[t.spans()]
+            .iter()
+            .map(|s| s.end_ns.unwrap_or(s.start_ns))
+            .fold(t.end_ns, i64::max);
         let mut chart = FlameChart {
             trace,
             levels,
@@ -86,8 +93,9 @@ impl FlameChart {
             zoomed: false,
             top: 0,
             height: 10,
+            full: (t.start_ns, end.max(t.start_ns + 1)),
         };
-        chart.unzoom(set);
+        chart.unzoom();
         chart
     }
 
@@ -148,7 +156,14 @@ impl FlameChart {
     pub fn step_sideways(&mut self, set: &TraceSet, forward: bool) -> bool {
         let depth = set.span(self.selected).depth as usize;
         let level = &self.levels[depth];
-        let Some(pos) = level.spans.iter().position(|&i| i == self.selected.0) else {
+        // Sorted by (start, index): search the start, then the few spans sharing it.
+        let start = set.span(self.selected).start_ns;
+        let from = level.starts.partition_point(|&s| s < start);
+        let Some(pos) = level.spans[from..]
+            .iter()
+            .position(|&i| i == self.selected.0)
+            .map(|p| from + p)
+        else {
             return false;
         };
         let next = if forward {
@@ -187,7 +202,7 @@ impl FlameChart {
         self.selected = ix;
         let (s, e) = (set.span(ix).start_ns, end_of(set, ix));
         if self.zoomed && (e < self.window.0 || s > self.window.1) {
-            self.unzoom(set);
+            self.unzoom();
         }
         true
     }
@@ -195,7 +210,7 @@ impl FlameChart {
     /// `z`: the window narrows to the selected span, or back to the whole trace.
     pub fn toggle_zoom(&mut self, set: &TraceSet) {
         if self.zoomed {
-            self.unzoom(set);
+            self.unzoom();
             return;
         }
         let (s, e) = (set.span(self.selected).start_ns, end_of(set, self.selected));
@@ -203,14 +218,8 @@ impl FlameChart {
         self.zoomed = true;
     }
 
-    fn unzoom(&mut self, set: &TraceSet) {
-        let t = set.trace(self.trace);
-        // Spans may end after the trace's recorded end (clock skew): widen to fit them.
-        let end = set.spans[t.spans()]
-            .iter()
-            .map(|s| s.end_ns.unwrap_or(s.start_ns))
-            .fold(t.end_ns, i64::max);
-        self.window = (t.start_ns, end.max(t.start_ns + 1));
+    fn unzoom(&mut self) {
+        self.window = self.full;
         self.zoomed = false;
     }
 

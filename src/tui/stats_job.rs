@@ -55,13 +55,11 @@ impl StatsJob {
     /// Runs the job, turning a panic into `StatsDone::Failed`.
     pub fn run_caught(self) -> StatsDone {
         let generation = self.generation();
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run())).unwrap_or_else(
-            |_| {
-                let why = super::terminal::take_worker_panic()
-                    .unwrap_or_else(|| "unknown panic".into());
-                StatsDone::Failed(generation, why)
-            },
-        )
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run())).unwrap_or_else(|_| {
+            let why =
+                super::terminal::take_worker_panic().unwrap_or_else(|| "unknown panic".into());
+            StatsDone::Failed(generation, why)
+        })
     }
 
     /// Runs the job (the slow part).
@@ -73,7 +71,14 @@ impl StatsJob {
                 by,
                 generation,
             } => {
-                let stats = crate::stats::compute(&set, &traces, by);
+                let mut stats = crate::stats::compute(&set, &traces, by);
+                // The drill-down lists spans worst first; sorted here, not on a key press.
+                for s in &mut stats.steps {
+                    s.spans = crate::stats::worst_first(&set, &s.spans);
+                }
+                for t in &mut stats.tools {
+                    t.spans = crate::stats::worst_first(&set, &t.spans);
+                }
                 let icicle = Icicle::build(&set, &traces);
                 let total_ns = traces
                     .iter()

@@ -3,7 +3,7 @@
 //! Sorting and drill-down order are computed here, never while drawing.
 
 use super::icicle::Icicle;
-use crate::model::{SpanIx, TraceSet};
+use crate::model::SpanIx;
 use crate::stats::{GroupBy, Stats, StepStats, ToolStats, percentile};
 use std::sync::Arc;
 
@@ -363,15 +363,12 @@ impl StepsView {
         }
     }
 
-    /// `Enter` on a row: its spans, errors first, then slowest. Returns the step's name.
-    pub fn open_drill(&mut self, set: &TraceSet) -> Option<String> {
+    /// `Enter` on a row: its spans, errors first, then slowest (the worker sorted them).
+    /// Returns the step's name.
+    pub fn open_drill(&mut self) -> Option<String> {
         let row = self.selected_row()?;
         let (name, spans) = self.selected_spans()?;
-        let mut spans = spans.to_vec();
-        spans.sort_by_key(|&s| {
-            let sp = set.span(s);
-            (!sp.is_error(), std::cmp::Reverse(sp.duration_ns()), s)
-        });
+        let spans = spans.to_vec();
         self.drill = Some(Drill {
             row,
             spans,
