@@ -363,3 +363,27 @@ fn mlflow_trace_header_shows_session_user_tags_and_previews() {
     assert!(header.contains(" in "), "request preview: {header}");
     assert!(header.contains(" out "), "response preview: {header}");
 }
+
+#[test]
+fn the_keys_are_in_the_help_and_the_list_hints() {
+    let mut app = app_for(&["agent.otlp.jsonl"]);
+    let help: Vec<String> = spanlens::tui::view::help_lines(&app)
+        .iter()
+        .map(|l| l.to_string())
+        .collect();
+    for want in [
+        "step table across all traces",
+        "flame chart of the trace",
+        "filter traces",
+        "group traces by session",
+        "icicle: time summed by step path",
+        "group by step / by path from the root",
+    ] {
+        assert!(help.iter().any(|l| l.contains(want)), "help lists {want:?}");
+    }
+    let text = snapshot_text(&mut app, 120, 10);
+    assert!(
+        text.contains("t step table"),
+        "the list's hints name the key:\n{text}"
+    );
+}

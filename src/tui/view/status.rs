@@ -118,7 +118,9 @@ fn progress_text(p: &crate::load::Progress) -> String {
 
 fn hints(app: &App) -> String {
     match (app.screen, app.focus) {
-        (Screen::Traces, _) => "↑↓ move · Enter open · s sort · m mark · w warnings".into(),
+        (Screen::Traces, _) => {
+            "↑↓ move · Enter open · t step table · f filter · c sessions · s sort · m mark".into()
+        }
         (Screen::Trace, Focus::Tree) => {
             "↑↓ move · ←→ fold · Enter detail · ]e next error · z zoom · y copy".into()
         }
