@@ -387,3 +387,26 @@ fn the_keys_are_in_the_help_and_the_list_hints() {
         "the list's hints name the key:\n{text}"
     );
 }
+
+#[test]
+fn a_trace_named_on_the_command_line_opens_when_loaded_or_says_it_is_missing() {
+    use spanlens::tui::keymap::KeyMap;
+    use spanlens::tui::theme::{ColorDepth, Theme};
+    let theme = || Theme::new(ColorDepth::Ansi16);
+    let mut app = App::loading(KeyMap::default(), theme());
+    app.open_when_loaded("1bf7".into());
+    assert!(
+        matches!(app.effects.as_slice(), [Effect::Peek(id)] if id == "1bf7"),
+        "the loader is asked for the trace as it reads it"
+    );
+    app.on_loaded(load_fixture("agent.otlp.jsonl"));
+    assert_eq!(app.screen, Screen::Trace);
+    assert_eq!(selected_name(&app), "summarize report");
+
+    let mut app = App::loading(KeyMap::default(), theme());
+    app.open_when_loaded("ffffnothere".into());
+    app.on_loaded(load_fixture("agent.otlp.jsonl"));
+    assert_eq!(app.screen, Screen::Traces);
+    let status = app.status.clone().unwrap_or_default();
+    assert!(status.contains("no trace ffffnothere"), "{status}");
+}
