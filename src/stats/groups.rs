@@ -187,18 +187,27 @@ fn by_sym(
     sym: impl Fn(&crate::model::Span) -> Sym,
 ) {
     let mut ids: HashMap<Sym, u32> = HashMap::default();
+    let mut by_name: HashMap<String, u32> = HashMap::default();
     for &t in traces {
         for i in set.trace(t).spans() {
             let s = &set.spans[i];
             let key = sym(s);
+            if let Some(&id) = ids.get(&key) {
+                g.of_span[i] = id;
+                continue;
+            }
+            // Tools named by their span drop the GenAI prefix (`execute_tool lookup` is
+            // `lookup`), so two symbols can share a row.
+            let name = match key {
+                Sym(NONE) => none.to_owned(),
+                k => match strip_operation(set.str(k)) {
+                    "" => "unknown".to_owned(),
+                    n => n.to_owned(),
+                },
+            };
             let next = g.keys.len() as u32;
-            let id = *ids.entry(key).or_insert(next);
+            let id = *by_name.entry(name.clone()).or_insert(next);
             if id == next {
-                let name = match key {
-                    Sym(NONE) => none.to_owned(),
-                    k if set.str(k).is_empty() => "unknown".to_owned(),
-                    k => set.str(k).to_owned(),
-                };
                 g.keys.push(GroupKey {
                     key: name.clone(),
                     name,
@@ -206,6 +215,7 @@ fn by_sym(
                     path: None,
                 });
             }
+            ids.insert(key, id);
             g.of_span[i] = id;
         }
     }
