@@ -227,26 +227,7 @@ fn table(frame: &mut Frame, theme: &Theme, view: &mut StepsView, d: &Computed, a
     view.cursor.scroll_into_view(height);
     let (widths, drop) = layout(view.lens);
     let shown = fitting(&widths, &drop, list.width);
-    let mut names: Vec<String> = view.columns().iter().map(|c| c.name.to_owned()).collect();
-    names.push("histogram".into());
-    names.push(
-        match view.lens {
-            Lens::Steps => "top error",
-            Lens::Tools => "",
-            Lens::Prompts => "made of",
-        }
-        .into(),
-    );
-    let sort = view.sort_column();
-    let arrow = if view.is_descending() { "▼" } else { "▲" };
-    let header = Row::new(shown.iter().map(|&c| {
-        if c == sort {
-            format!("{}{arrow}", names[c])
-        } else {
-            names[c].clone()
-        }
-    }))
-    .style(theme.header());
+    let header = header_row(view, &shown).style(theme.header());
     let (start, end) = (
         view.cursor.offset,
         (view.cursor.offset + height).min(view.order.len()),
@@ -267,14 +248,12 @@ fn table(frame: &mut Frame, theme: &Theme, view: &mut StepsView, d: &Computed, a
         Row::new(out)
     });
     let last = *shown.last().unwrap_or(&0);
-    let constraints: Vec<Constraint> = shown
-        .iter()
-        .map(|&c| match c {
-            0 => Constraint::Min(widths[0]),
-            c if c == last => Constraint::Fill(1),
-            c => Constraint::Length(widths[c]),
-        })
-        .collect();
+    // The name column takes what is left; the last one (free text) fills the row.
+    let constraints = shown.iter().map(|&c| match c {
+        0 => Constraint::Min(widths[0]),
+        c if c == last => Constraint::Fill(1),
+        c => Constraint::Length(widths[c]),
+    });
     let table = Table::new(rows, constraints)
         .header(header)
         .row_highlight_style(theme.selection());
@@ -291,6 +270,26 @@ fn table(frame: &mut Frame, theme: &Theme, view: &mut StepsView, d: &Computed, a
     if detail_h > 0 {
         step_detail(frame, theme, view, d, detail);
     }
+}
+
+/// The header of the shown columns, the sort column marked ▲ or ▼.
+fn header_row(view: &StepsView, shown: &[usize]) -> Row<'static> {
+    let mut names: Vec<&str> = view.columns().iter().map(|c| c.name).collect();
+    names.push("histogram");
+    names.push(match view.lens {
+        Lens::Steps => "top error",
+        Lens::Tools => "",
+        Lens::Prompts => "made of",
+    });
+    let sort = view.sort_column();
+    let arrow = if view.is_descending() { "▼" } else { "▲" };
+    Row::new(shown.iter().map(|&c| {
+        if c == sort {
+            format!("{}{arrow}", names[c])
+        } else {
+            names[c].to_owned()
+        }
+    }))
 }
 
 /// Under the step table: the selected step's key or path, its errors and its histogram.
