@@ -93,6 +93,7 @@ fn main() {
         draw(&mut app);
         app.handle_key(Key::plain('g'));
     });
+    flame_chart(&mut app, &mut draw);
     tree_widget_comparison(&app);
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -145,4 +146,44 @@ fn tree_widget_comparison(app: &App) {
         term.draw(|f| f.render_stateful_widget(Tree::new(&items).unwrap(), f.area(), &mut state))
             .unwrap();
     });
+}
+
+/// The flame chart of the same 100,000-span trace: one frame (every cell column of every
+/// depth row bucketed), and moving the selection.
+fn flame_chart(app: &mut App, draw: &mut impl FnMut(&mut App)) {
+    let key = |app: &mut App, k: &str| {
+        for k in parse_keys(k).unwrap() {
+            app.handle_key(k);
+        }
+    };
+    key(app, "g");
+    time(
+        "keystroke: f (index the trace, open the flame chart) + frame",
+        50,
+        || {
+            key(app, "f");
+            draw(app);
+            key(app, "esc");
+        },
+    );
+    key(app, "f");
+    assert!(app.flame.is_some(), "f opens the flame chart");
+    time("flame chart: one frame, 100,000 spans, 200x50", 200, || {
+        draw(app)
+    });
+    time(
+        "flame chart: l (next span at this depth) + frame",
+        200,
+        || {
+            key(app, "l");
+            draw(app);
+        },
+    );
+    time("flame chart: z zoom + frame, z back + frame", 100, || {
+        key(app, "z");
+        draw(app);
+        key(app, "z");
+        draw(app);
+    });
+    key(app, "esc");
 }

@@ -114,10 +114,21 @@ fn explore(paths: Vec<std::path::PathBuf>, input: cli::InputArgs) {
         eprintln!("spanlens: give a trace file or directory to open (see --help)");
         std::process::exit(cli::EXIT_NOTHING_LOADED);
     }
+    // `FILE#TRACE_ID` opens that trace directly (the last one given wins).
+    let mut open = None;
+    let paths: Vec<std::path::PathBuf> = paths
+        .iter()
+        .map(|p| {
+            let (path, id) = cli::diff::split_spec(&p.to_string_lossy());
+            open = id.or(open.take());
+            path
+        })
+        .collect();
     let (keymap, theme) =
         terminal_settings("the explorer needs a terminal; for a report use `spanlens summary`");
     let feedback = input.feedback.clone();
-    if let Err(e) = spanlens::tui::run::run(paths, input.options(), feedback, keymap, theme) {
+    let run = spanlens::tui::run::run_at(paths, input.options(), feedback, keymap, theme, open);
+    if let Err(e) = run {
         eprintln!("spanlens: {e}");
         std::process::exit(cli::EXIT_NOTHING_LOADED);
     }

@@ -99,6 +99,18 @@ pub enum Action {
     RemoveFeedback,
     /// Retry saving judgements that could not be written.
     SaveFeedback,
+    /// Open the flame chart of the trace (from the step table: the icicle of all traces).
+    FlameChart,
+    /// Open the step table across all loaded traces.
+    StepTable,
+    /// Group the step table by the step's path from the root, or by step again.
+    GroupByPath,
+    /// Switch the step table between the step, tool and prompt lenses.
+    NextLens,
+    /// Group the trace list by session, or list traces flat again.
+    GroupBySession,
+    /// Filter the trace list with a trace-level query (`status:error dur>5s`).
+    FilterTraces,
 }
 
 impl Action {

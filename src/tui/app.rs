@@ -24,6 +24,10 @@ pub enum Screen {
     Diff,
     /// Two runs of many traces compared (`app_runs`).
     Runs,
+    /// The flame chart of the open trace.
+    Flame,
+    /// The step table across all loaded traces (and its drill-down and icicle).
+    Steps,
 }
 
 /// Which pane of the trace view has the keyboard.
@@ -62,6 +66,8 @@ pub enum Effect {
     },
     /// Compare two runs on a worker; the result comes back to `on_runs_ready`.
     Runs(super::run_view::RunJob),
+    /// Compute stats or filter traces on a worker; the result comes back to `on_stats_done`.
+    Stats(super::stats_job::StatsJob),
 }
 
 /// Screen areas from the last render, for mouse hits.
@@ -110,6 +116,19 @@ pub struct App {
     pub tallies: Vec<crate::feedback::verdict::Tally>,
     /// The note being typed, if any.
     pub note: Option<super::app_feedback::NoteInput>,
+    /// The flame chart of the open trace, while it is shown.
+    pub flame: Option<super::flame::FlameChart>,
+    /// The step table, kept while the listed traces stay the same.
+    pub steps: Option<super::steps::StepsView>,
+    /// The last stats job asked for (see `Effect::Stats`).
+    pub(super) stats_requests: u64,
+    /// Where `Esc` in the span tree goes back to, when not the trace list.
+    pub trace_from: Option<Screen>,
+    /// The trace list's query line, while open.
+    pub trace_query: Option<super::app_trace_filter::QueryLine>,
+    /// The filter and session jobs waited for.
+    pub(super) traces_pending: Option<u64>,
+    pub(super) sessions_pending: Option<u64>,
 }
 
 impl App {
@@ -148,6 +167,13 @@ impl App {
             }),
             tallies: Vec::new(),
             note: None,
+            flame: None,
+            steps: None,
+            stats_requests: 0,
+            trace_from: None,
+            trace_query: None,
+            traces_pending: None,
+            sessions_pending: None,
         }
     }
 
@@ -167,6 +193,7 @@ impl App {
         if self.set.traces.len() == 1 {
             self.open_trace(TraceIx(0));
         } else {
+            self.check_pick();
             self.after_load_pick();
         }
         if let Some(span_id) = was_partial {
@@ -190,6 +217,9 @@ impl App {
         self.headline = super::headline::Headline::of(&self.set);
         self.tallies = crate::feedback::verdict::tallies(&self.set);
         self.overlay_lines = None;
+        self.steps = None;
+        self.trace_query = None;
+        (self.traces_pending, self.sessions_pending) = (None, None);
     }
 
     /// The key-map context for the current screen and focus.
@@ -199,6 +229,8 @@ impl App {
             (Screen::Trace, Focus::Detail) => Context::Detail,
             (Screen::Diff, _) => Context::Diff,
             (Screen::Runs, _) => Context::Runs,
+            (Screen::Flame, _) => Context::Flame,
+            (Screen::Steps, _) => Context::Steps,
             _ => Context::Traces,
         }
     }
@@ -210,6 +242,9 @@ impl App {
         }
         if self.note.is_some() {
             return self.note_key(key);
+        }
+        if self.trace_query.is_some() && self.screen == Screen::Traces {
+            return self.trace_query_key(key);
         }
         self.pending.push(key);
         match self.keymap.lookup(self.context(), &self.pending) {
@@ -263,6 +298,8 @@ impl App {
                     Screen::Trace => self.update_trace(action),
                     Screen::Diff => self.update_diff(action),
                     Screen::Runs => self.update_runs(action),
+                    Screen::Flame => self.update_flame(action),
+                    Screen::Steps => self.update_steps(action),
                 };
             }
         }
@@ -318,6 +355,9 @@ impl App {
                 self.open_marked_diff();
                 true
             }
+            Action::StepTable => self.open_steps(),
+            Action::GroupBySession => self.toggle_session_groups(),
+            Action::FilterTraces => self.open_trace_query(),
             Action::Open | Action::Right => match self.traces.selected() {
                 Some(t) => {
                     self.open_trace(t);

@@ -100,4 +100,24 @@ impl App {
             self.open_trace(t);
         }
     }
+
+    /// `spanlens FILE#TRACE_ID`: picks the trace before anything is loaded, so it opens as
+    /// soon as its first spans are read and whole when the load ends.
+    pub fn open_when_loaded(&mut self, id: String) {
+        self.loading.pick = Some(id.clone());
+        self.effects.push(Effect::Peek(id));
+    }
+
+    /// After loading: says so when the trace asked for on the command line is not there.
+    pub(super) fn check_pick(&mut self) {
+        let Some(id) = self.loading.pick.as_deref() else {
+            return;
+        };
+        if self.set.find_trace(id).is_none() {
+            self.status = Some(format!(
+                "no trace {} in the loaded files (or the prefix is ambiguous)",
+                crate::inert::line(id)
+            ));
+        }
+    }
 }

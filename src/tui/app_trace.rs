@@ -10,6 +10,7 @@ use crate::model::TraceIx;
 impl App {
     /// Opens a trace in the tree view, cursor on its first root.
     pub fn open_trace(&mut self, t: TraceIx) {
+        self.trace_from = None;
         let tree = SpanTree::new(&self.set, t);
         let first = tree.selected();
         self.tree = Some(tree);
@@ -38,7 +39,7 @@ impl App {
                     }
                     // A trace shown while loading goes back to the loading list.
                     Focus::Tree if self.partial.is_some() => self.screen = Screen::Loading,
-                    Focus::Tree => self.screen = Screen::Traces,
+                    Focus::Tree => self.screen = self.trace_from.take().unwrap_or(Screen::Traces),
                 }
                 true
             }
@@ -51,6 +52,7 @@ impl App {
                 true
             }
             Action::NextError | Action::PrevError => self.jump_error(action == Action::NextError),
+            Action::FlameChart => self.open_flame(),
             Action::ToggleJsonTree => {
                 let set = self.set.clone();
                 self.detail.toggle_tree(&set, &self.theme);

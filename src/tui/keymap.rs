@@ -14,6 +14,8 @@ pub enum Context {
     Detail,
     Diff,
     Runs,
+    Flame,
+    Steps,
 }
 
 impl Context {
@@ -25,6 +27,8 @@ impl Context {
             Context::Detail => "detail pane",
             Context::Diff => "diff view",
             Context::Runs => "run view",
+            Context::Flame => "flame chart",
+            Context::Steps => "step table",
         }
     }
 
@@ -36,6 +40,8 @@ impl Context {
             "detail" => Context::Detail,
             "diff" => Context::Diff,
             "runs" | "run_view" => Context::Runs,
+            "flame" | "flame_chart" => Context::Flame,
+            "steps" | "step_table" => Context::Steps,
             _ => return None,
         })
     }
@@ -313,15 +319,15 @@ impl Default for KeyMap {
             (Global, vec![p('o')], OpenPager, "open span text in $PAGER"),
             (Global, vec![p('+')], ThumbsUp, "feedback: thumbs up on span (root: trace)"),
             (Global, vec![p('-')], ThumbsDown, "feedback: thumbs down on span (root: trace)"),
-            (Global, vec![p('f'), p('1')], Score1, "feedback: score 1 of 5"),
-            (Global, vec![p('f'), p('2')], Score2, "feedback: score 2 of 5"),
-            (Global, vec![p('f'), p('3')], Score3, "feedback: score 3 of 5"),
-            (Global, vec![p('f'), p('4')], Score4, "feedback: score 4 of 5"),
-            (Global, vec![p('f'), p('5')], Score5, "feedback: score 5 of 5"),
-            (Global, vec![p('f'), p('n')], FeedbackNote, "feedback: write a note"),
-            (Global, vec![p('f'), p('e')], ExpectedOutput, "feedback: expected output in $EDITOR"),
-            (Global, vec![p('f'), p('x')], RemoveFeedback, "feedback: remove yours here"),
-            (Global, vec![p('f'), p('s')], SaveFeedback, "feedback: retry saving unsaved"),
+            (Global, vec![p('a'), p('1')], Score1, "feedback: score 1 of 5"),
+            (Global, vec![p('a'), p('2')], Score2, "feedback: score 2 of 5"),
+            (Global, vec![p('a'), p('3')], Score3, "feedback: score 3 of 5"),
+            (Global, vec![p('a'), p('4')], Score4, "feedback: score 4 of 5"),
+            (Global, vec![p('a'), p('5')], Score5, "feedback: score 5 of 5"),
+            (Global, vec![p('a'), p('n')], FeedbackNote, "feedback: write a note"),
+            (Global, vec![p('a'), p('e')], ExpectedOutput, "feedback: expected output in $EDITOR"),
+            (Global, vec![p('a'), p('x')], RemoveFeedback, "feedback: remove yours here"),
+            (Global, vec![p('a'), p('s')], SaveFeedback, "feedback: retry saving unsaved"),
             (Traces, vec![p('s')], CycleSort, "sort by next column"),
             (Traces, vec![p('S')], ReverseSort, "reverse sort order"),
             (Traces, vec![p('m')], Mark, "mark trace (two marks: d diffs them)"),
@@ -357,6 +363,29 @@ impl Default for KeyMap {
             (Context::Diff, vec![p(']'), p('d')], NextDiff, "next difference"),
             (Context::Diff, vec![p('['), p('d')], PrevDiff, "previous difference"),
             (Context::Diff, vec![p('u')], HideUnchanged, "hide / show unchanged subtrees"),
+            (Traces, vec![p('t')], StepTable, "step table across all traces"),
+            (Traces, vec![p('c')], GroupBySession, "group traces by session / flat"),
+            (Traces, vec![p('f')], FilterTraces, "filter traces (status:error dur>5s …)"),
+            (Tree, vec![p('f')], FlameChart, "flame chart of the trace"),
+            (Context::Flame, vec![p('h')], Left, "previous span at this depth"),
+            (Context::Flame, vec![k(K::Left)], Left, "previous span at this depth"),
+            (Context::Flame, vec![p('l')], Right, "next span at this depth"),
+            (Context::Flame, vec![k(K::Right)], Right, "next span at this depth"),
+            (Context::Flame, vec![p('j')], Down, "first child (one row down)"),
+            (Context::Flame, vec![p('k')], Up, "parent (one row up)"),
+            (Context::Flame, vec![p('z')], Zoom, "zoom to the selected span / back"),
+            (Context::Flame, vec![p('f')], Back, "back to the span tree"),
+            (Context::Flame, vec![k(K::Enter)], Open, "show this span in the tree"),
+            (Context::Steps, vec![p('s')], CycleSort, "sort by next column"),
+            (Context::Steps, vec![p('S')], ReverseSort, "reverse sort order"),
+            (Context::Steps, vec![p('p')], GroupByPath, "group by step / by path from the root"),
+            (Context::Steps, vec![k(K::Tab)], NextLens, "steps / tools / prompts"),
+            (Context::Steps, vec![p('f')], FlameChart, "icicle: time summed by step path"),
+            (Context::Steps, vec![k(K::Enter)], Open, "list the step's spans / open one"),
+            (Context::Steps, vec![p('h')], Left, "icicle: previous block"),
+            (Context::Steps, vec![k(K::Left)], Left, "icicle: previous block"),
+            (Context::Steps, vec![p('l')], Right, "icicle: next block"),
+            (Context::Steps, vec![k(K::Right)], Right, "icicle: next block"),
         ];
         let bindings = table
             .into_iter()

@@ -27,6 +27,7 @@ pub enum Msg {
     Loaded(Box<Result<TraceSet, LoadError>>),
     Diff(u64, Box<super::diff_view::DiffView>),
     Runs(u64, Box<crate::diff::runs::RunDiff>),
+    Stats(Box<super::stats_job::StatsDone>),
 }
 
 /// Loads the key map and theme from the environment and config file.
@@ -49,6 +50,19 @@ pub fn run(
     keymap: KeyMap,
     theme: Theme,
 ) -> anyhow::Result<()> {
+    run_at(paths, opts, feedback, keymap, theme, None)
+}
+
+/// Runs the explorer on `paths`, opening trace `open` (an id or unique prefix) when given:
+/// it is shown as read so far while the load goes on (`spanlens FILE#TRACE_ID`).
+pub fn run_at(
+    paths: Vec<PathBuf>,
+    opts: LoadOptions,
+    feedback: Option<PathBuf>,
+    keymap: KeyMap,
+    theme: Theme,
+    open: Option<String>,
+) -> anyhow::Result<()> {
     // The explorer lists traces while a large file loads.
     let peek = std::sync::Arc::new(load::preview::Peek::default());
     let opts = LoadOptions {
@@ -59,6 +73,9 @@ pub fn run(
     let env = |k: &str| std::env::var(k).ok();
     let location = crate::feedback::Location::for_inputs(&paths, feedback.as_deref(), env);
     app.feedback = crate::feedback::Store::new(location);
+    if let Some(id) = open {
+        app.open_when_loaded(id);
+    }
     session(app, Some(&peek), |tx| {
         spawn_loader(paths, opts, feedback, tx.clone())
     })
@@ -177,6 +194,7 @@ fn main_loop(
                 }
                 Msg::Diff(generation, view) => app.on_diff_ready(generation, *view),
                 Msg::Runs(generation, run) => app.on_runs_ready(generation, *run),
+                Msg::Stats(done) => app.on_stats_done(*done),
                 Msg::Loaded(result) => match *result {
                     Ok(set) => app.on_loaded(set),
                     Err(e) => return Err(anyhow::anyhow!("{}", inert::text(&e.to_string()))),
@@ -274,6 +292,15 @@ fn run_effects(
                     .spawn(move || {
                         let (generation, run) = job.run();
                         let _ = tx.send(Msg::Runs(generation, Box::new(run)));
+                    })?;
+            }
+            Effect::Stats(job) => {
+                let tx = tx.clone();
+                std::thread::Builder::new()
+                    .name("stats".into())
+                    .spawn(move || {
+                        let done = job.run_caught();
+                        let _ = tx.send(Msg::Stats(Box::new(done)));
                     })?;
             }
             Effect::Pager(text) => {

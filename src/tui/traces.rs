@@ -51,6 +51,14 @@ pub struct TraceList {
     pub offset: usize,
     pub height: usize,
     pub marked: Vec<TraceIx>,
+    /// The trace-level query the list is filtered by, if any.
+    pub filter: Option<String>,
+    /// Session id of every trace, once the worker has read them (for grouping).
+    pub sessions: Option<Vec<Option<String>>>,
+    /// Rows are grouped by session (then by the sort key) when the sessions are known.
+    pub by_session: bool,
+    /// Metadata of the traces shown so far (read when a row is first drawn).
+    pub meta: std::collections::HashMap<u32, crate::model::TraceMeta>,
 }
 
 impl TraceList {
@@ -63,6 +71,10 @@ impl TraceList {
             offset: 0,
             height: 20,
             marked: Vec::new(),
+            filter: None,
+            sessions: None,
+            by_session: false,
+            meta: Default::default(),
         };
         list.resort(set);
         list
@@ -91,6 +103,7 @@ impl TraceList {
         if self.descending {
             self.order.reverse();
         }
+        self.group_by_session();
         if let Some(sel) = selected {
             self.cursor = self.order.iter().position(|&t| t == sel.0).unwrap_or(0);
         }
@@ -135,5 +148,53 @@ impl TraceList {
             self.height,
             self.order.len(),
         );
+    }
+}
+
+impl TraceList {
+    /// Keeps the sorted order within sessions and brings each session's traces together,
+    /// sessions in the order their first trace comes; traces without one come last.
+    fn group_by_session(&mut self) {
+        let Some(sessions) = self.sessions.as_ref().filter(|_| self.by_session) else {
+            return;
+        };
+        let mut first: std::collections::HashMap<&str, usize> = Default::default();
+        for (i, &t) in self.order.iter().enumerate() {
+            if let Some(s) = &sessions[t as usize] {
+                first.entry(s.as_str()).or_insert(i);
+            }
+        }
+        let rank = |t: u32| {
+            sessions[t as usize]
+                .as_deref()
+                .map_or(usize::MAX, |s| first[s])
+        };
+        // A stable sort keeps the sort key's order inside each session.
+        self.order.sort_by_key(|&t| rank(t));
+    }
+
+    /// The session of trace `t`, when the sessions are known.
+    pub fn session_of(&self, t: u32) -> Option<&str> {
+        self.sessions.as_ref()?.get(t as usize)?.as_deref()
+    }
+
+    /// Shows only `kept` (trace indices), or every trace again; the selection stays when
+    /// it is still listed.
+    pub fn set_kept(&mut self, set: &TraceSet, kept: Option<Vec<u32>>) {
+        let before = self.selected();
+        self.order = kept.unwrap_or_else(|| (0..set.traces.len() as u32).collect());
+        self.cursor = 0;
+        self.offset = 0;
+        self.resort(set);
+        if let Some(p) = before.and_then(|b| self.order.iter().position(|&t| t == b.0)) {
+            self.cursor = p;
+        }
+    }
+
+    /// Metadata of trace `t`, read once and kept (only rows on screen ask for it).
+    pub fn meta_of(&mut self, set: &TraceSet, t: u32) -> &crate::model::TraceMeta {
+        self.meta
+            .entry(t)
+            .or_insert_with(|| set.trace_meta(TraceIx(t)))
     }
 }

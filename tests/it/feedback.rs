@@ -94,10 +94,10 @@ fn marking_with_keys_saves_mlflow_records_beside_the_export() {
     let span_id = app.set.span_id(app.selected_span().unwrap()).to_owned();
     type_keys(&mut app, "-");
     assert!(status(&app).starts_with("recorded thumbs down on span \"chat gpt-4o\""));
-    type_keys(&mut app, "f2");
+    type_keys(&mut app, "a2");
     assert!(status(&app).starts_with("recorded score 2/5"));
-    type_keys(&mut app, "fn");
-    assert!(app.note.is_some(), "fn opens the note line");
+    type_keys(&mut app, "an");
+    assert!(app.note.is_some(), "an opens the note line");
     type_keys(&mut app, "wrong city");
     let screen = screen_text(&render(&mut app, 100, 30));
     assert!(
@@ -112,9 +112,9 @@ fn marking_with_keys_saves_mlflow_records_beside_the_export() {
     assert!(status(&app).starts_with("recorded note"));
 
     // The expected output is edited in $EDITOR, starting from the actual output.
-    type_keys(&mut app, "fe");
+    type_keys(&mut app, "ae");
     let Some(Effect::Edit { target, text }) = app.effects.pop() else {
-        panic!("fe asks for the editor");
+        panic!("ae asks for the editor");
     };
     assert!(
         text.contains("Paris"),
@@ -163,7 +163,7 @@ fn marking_with_keys_saves_mlflow_records_beside_the_export() {
     assert_eq!(reloaded.set.assessments_for(t, None).count(), 5);
 
     // fx removes this user's judgements here: one `valid: false` line each.
-    type_keys(&mut app, "fx");
+    type_keys(&mut app, "ax");
     assert!(
         status(&app).starts_with("recorded removal of 4 judgements"),
         "{}",
@@ -188,7 +188,7 @@ fn esc_drops_a_note_and_nothing_is_written() {
         &std::fs::read(fixture("agent.otlp.jsonl")).unwrap(),
     );
     let mut app = app_with_sidecar(&input, None);
-    type_keys(&mut app, "fnnot this");
+    type_keys(&mut app, "annot this");
     press(&mut app, "esc");
     assert!(app.note.is_none());
     assert_eq!(
@@ -476,11 +476,11 @@ fn an_unwritable_place_keeps_the_mark_in_memory_until_fs_saves_it() {
     let dir = input.parent().unwrap();
     let target = unwritable(dir);
     let mut app = app_with_sidecar(&input, Some(&target));
-    type_keys(&mut app, "f1");
+    type_keys(&mut app, "a1");
     let s = status(&app);
     assert!(s.starts_with("NOT SAVED: cannot open"), "{s}");
     assert!(
-        s.contains("1 judgement kept in memory (fs to retry)"),
+        s.contains("1 judgement kept in memory (as to retry)"),
         "{s}"
     );
     assert_eq!(app.feedback.pending.len(), 1);
@@ -493,7 +493,7 @@ fn an_unwritable_place_keeps_the_mark_in_memory_until_fs_saves_it() {
 
     // The problem is fixed: fs writes both, in order.
     std::fs::remove_file(dir.join("blocker")).unwrap();
-    type_keys(&mut app, "fs");
+    type_keys(&mut app, "as");
     assert!(
         status(&app).starts_with("recorded unsaved feedback →"),
         "{}",
@@ -508,7 +508,7 @@ fn an_unwritable_place_keeps_the_mark_in_memory_until_fs_saves_it() {
         ),
         (Some("score"), Some("thumbs"))
     );
-    type_keys(&mut app, "fs");
+    type_keys(&mut app, "as");
     assert_eq!(status(&app), "no unsaved feedback");
 }
 
@@ -714,14 +714,14 @@ fn mlflow_reads_the_sidecar_and_the_golden_set() {
     press(&mut app, "enter");
     type_keys(&mut app, "+"); // changed my mind: an edit that overrides
     type_keys(&mut app, "jf3fx"); // the LLM: a score, then removed (valid: false)
-    type_keys(&mut app, "fe");
+    type_keys(&mut app, "ae");
     let Some(Effect::Edit { target, .. }) = app.effects.pop() else {
-        panic!("fe asks for the editor")
+        panic!("ae asks for the editor")
     };
     app.on_edited(target, Ok("{\"answer\": \"Sunny\"}\n".into()));
     type_keys(&mut app, "gfe");
     let Some(Effect::Edit { target, .. }) = app.effects.pop() else {
-        panic!("fe asks for the editor")
+        panic!("ae asks for the editor")
     };
     app.on_edited(target, Ok("It is sunny in Paris".into()));
     let lines = lines_of(&sidecar);

@@ -25,5 +25,7 @@ mod stats;
 mod synth;
 mod tui_e2e;
 mod tui_fixes;
+mod tui_flame;
 mod tui_keys;
 mod tui_render;
+mod tui_steps;

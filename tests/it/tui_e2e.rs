@@ -304,7 +304,7 @@ fn marks_are_saved_beside_the_export_and_shown_when_it_opens_again() {
     pane.wait_for("recorded thumbs up on trace");
     pane.keys(&["Enter"]);
     pane.wait_for("─ spans");
-    pane.keys(&["j", "j", "f", "e"]);
+    pane.keys(&["j", "j", "a", "e"]);
     pane.wait_for("recorded expected output on span \"chat gpt-4o\"");
     pane.keys(&["q"]);
     assert_eq!(pane.exit_status(), 0);
@@ -414,4 +414,53 @@ fn run_view_of_two_runs_computes_without_a_key_and_opens_a_pair() {
     pane.keys(&["q"]);
     assert_eq!(pane.exit_status(), 0);
     pane.assert_restored("run view");
+}
+
+#[test]
+fn step_table_from_the_list_drill_down_into_a_trace_and_back() {
+    if !common::tmux_or_skip("step_table_from_the_list_drill_down_into_a_trace_and_back") {
+        return;
+    }
+    let pane = Pane::start("steps", "tests/fixtures/agent.otlp.jsonl", &[]);
+    pane.wait("the trace list", |s| {
+        s.contains("trace (name)") && s.contains("summarize report")
+    });
+    pane.keys(&["t"]);
+    // Computed on the worker: the table arrives with its status line.
+    let screen = pane.wait("the step table", |s| {
+        s.contains("histogram") && s.contains("steps ·")
+    });
+    assert!(screen.contains("geocode"), "{screen}");
+    pane.keys(&["Enter"]);
+    pane.wait_for("errors first, then slowest");
+    pane.keys(&["Enter"]);
+    pane.wait_for("detail · geocode");
+    pane.keys(&["f"]);
+    pane.wait_for("flame · invoke_agent weather_agent");
+    pane.keys(&["Escape"]);
+    pane.wait_for("detail · geocode");
+    pane.keys(&["Escape"]);
+    pane.wait_for("errors first, then slowest");
+    pane.keys(&["Escape"]);
+    pane.wait("the table again", |s| {
+        s.contains("histogram") && !s.contains("errors first")
+    });
+    pane.keys(&["Escape"]);
+    pane.wait_for("trace (name)");
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_status(), 0);
+    pane.assert_restored("quit from the trace list");
+}
+
+#[test]
+fn file_hash_trace_id_opens_that_trace() {
+    if !common::tmux_or_skip("file_hash_trace_id_opens_that_trace") {
+        return;
+    }
+    let pane = Pane::start("hashid", "tests/fixtures/agent.otlp.jsonl#1bf7", &[]);
+    pane.wait("the trace, opened directly", |s| {
+        s.contains("summarize report") && s.contains("─ spans")
+    });
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_status(), 0);
 }

@@ -4,12 +4,14 @@
 mod bars;
 mod detail;
 mod diff;
+pub mod flame;
 mod loading;
 mod overlay;
 mod runs;
 mod search;
 mod span_tree;
-mod status;
+pub mod status;
+mod steps;
 mod trace_table;
 
 pub use bars::cells as bar_cells;
@@ -45,6 +47,8 @@ pub fn render(frame: &mut Frame, app: &mut App) {
         Screen::Trace => trace_view(frame, app, body),
         Screen::Diff => diff::render(frame, app, body),
         Screen::Runs => runs::render(frame, app, body),
+        Screen::Flame => flame::render(frame, app, body),
+        Screen::Steps => steps::render(frame, app, body),
     }
     status::bottom(frame, app, bottom);
     if app.overlay == super::app::Overlay::Search {
@@ -55,8 +59,20 @@ pub fn render(frame: &mut Frame, app: &mut App) {
 }
 
 fn trace_view(frame: &mut Frame, app: &mut App, area: Rect) {
-    let [head, panes] = Layout::vertical([Constraint::Length(1), Constraint::Min(2)]).areas(area);
+    let meta = meta_line(app);
+    let head_h = if meta.is_some() && area.height >= 12 {
+        2
+    } else {
+        1
+    };
+    let [head, panes] =
+        Layout::vertical([Constraint::Length(head_h), Constraint::Min(2)]).areas(area);
     trace_header(frame, app, head);
+    if let (Some(line), 2) = (meta, head_h) {
+        frame
+            .buffer_mut()
+            .set_line(head.x, head.y + 1, &line, head.width);
+    }
     let side_by_side = panes.width >= 140;
     let [tree_area, detail_area] = if side_by_side {
         let split = [Constraint::Percentage(55), Constraint::Percentage(45)];
@@ -165,4 +181,53 @@ pub fn money(c: f64) -> String {
         (-(c.log10().floor()) as usize + 1).clamp(2, 8)
     };
     format!("${c:.digits$}")
+}
+
+/// The trace header's second line: session, user, tags and the request and response
+/// previews (MLflow trace metadata and the same in every other convention); `None` when
+/// the trace says nothing about itself beyond its input.
+fn meta_line(app: &mut App) -> Option<Line<'static>> {
+    let t = app.tree.as_ref()?.trace;
+    let set = app.set.clone();
+    let m = app.traces.meta_of(&set, t.0).clone();
+    // An input preview alone (a root span's input) repeats the detail pane below.
+    if m.session.is_none() && m.user.is_none() && m.tags.is_empty() && m.output_preview.is_none() {
+        return None;
+    }
+    let theme = &app.theme;
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    let mut field = |label: &str, value: &str| {
+        if !spans.is_empty() {
+            spans.push(Span::styled(" · ", theme.muted()));
+        }
+        spans.push(Span::styled(format!("{label} "), theme.muted()));
+        spans.push(Span::raw(inert::line(value).into_owned()));
+    };
+    if let Some(s) = &m.session {
+        field("session", s);
+    }
+    if let Some(u) = &m.user {
+        field("user", u);
+    }
+    if !m.tags.is_empty() {
+        let tags: Vec<String> = m
+            .tags
+            .iter()
+            .map(|(k, v)| {
+                if v.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{k}={v}")
+                }
+            })
+            .collect();
+        field("tags", &tags.join(" "));
+    }
+    if let Some(p) = &m.input_preview {
+        field("in", &super::wrap::clip(p, 60));
+    }
+    if let Some(p) = &m.output_preview {
+        field("out", &super::wrap::clip(p, 60));
+    }
+    (!spans.is_empty()).then(|| Line::from(spans))
 }

@@ -61,6 +61,8 @@ pub fn help_lines(app: &App) -> Vec<Line<'static>> {
         Context::Tree,
         Context::Detail,
         Context::Diff,
+        Context::Flame,
+        Context::Steps,
     ] {
         out.push(Line::styled(
             ctx.name().to_owned(),

@@ -150,7 +150,9 @@ fn progress_text(p: &crate::load::Progress) -> String {
 
 fn hints(app: &App) -> String {
     match (app.screen, app.focus) {
-        (Screen::Traces, _) => "↑↓ move · Enter open · s sort · m mark · w warnings".into(),
+        (Screen::Traces, _) => {
+            "↑↓ move · Enter open · t step table · f filter · c sessions · s sort · m mark".into()
+        }
         (Screen::Trace, Focus::Tree) => {
             "↑↓ move · ←→ fold · Enter detail · ]e next error · z zoom · y copy".into()
         }
@@ -158,6 +160,12 @@ fn hints(app: &App) -> String {
             "↑↓ scroll · {} sections · t JSON tree · yy copy · o pager · Esc back".into()
         }
         (Screen::Loading, _) => "loading…".into(),
+        (Screen::Flame, _) => {
+            "h/l same depth · j/k child/parent · z zoom · Enter span in tree · Esc back".into()
+        }
+        (Screen::Steps, _) => {
+            "↑↓ move · s sort · p by path · Tab lens · f icicle · Enter spans · Esc back".into()
+        }
         (Screen::Diff, _) => {
             "↑↓ move · ]d next difference · u hide unchanged · Tab payload diff".into()
         }

@@ -42,7 +42,7 @@ impl Saved {
                 format!("recorded {what} → {} ({why})", path.display())
             }
             Saved::Kept { why, pending } => format!(
-                "NOT SAVED: {why}; {pending} judgement{} kept in memory (fs to retry)",
+                "NOT SAVED: {why}; {pending} judgement{} kept in memory (as to retry)",
                 if *pending == 1 { "" } else { "s" }
             ),
         }
