@@ -13,6 +13,7 @@ mod load_parquet;
 mod load_phoenix;
 mod loading;
 mod parquet_cells;
+mod recovery;
 mod robustness;
 mod scale;
 mod search;
