@@ -52,6 +52,10 @@ fn otlp_line(ctx: &Ctx, line: &str, at: u64, sink: &mut Sink) {
 /// One record of a JSON Lines export. PERF: the order key leaves room for the 2^20 spans a
 /// record (a whole MLflow trace) may hold before the next line's keys begin.
 fn record_line(fmt: Format, ctx: &Ctx, line: &str, at: u64, sink: &mut Sink) {
+    if is_empty_object(line) {
+        let msg = "empty record `{}`: nothing to load";
+        return sink.batch.diag(ctx.path, Pos::Byte(at), msg);
+    }
     // PERF: a line that is a whole MLflow trace is read in one pass, not checked first.
     if fmt == Format::MlflowTrace && mlflow::load_text(sink, ctx, line, at << 20) {
         return;

@@ -10,8 +10,12 @@ use super::json::Ctx;
 use crate::model::{Batch, Pos};
 use std::ops::Range;
 
-/// Most repairs tried on one text before giving up on it.
+/// Most repairs tried on one text before keeping what comes before the next problem.
 const MAX_REPAIRS: usize = 64;
+
+/// Most repairs in a text larger than `BIG`: each costs a few parses of the whole text.
+const MAX_REPAIRS_BIG: usize = 8;
+const BIG: usize = 64 << 20;
 
 /// Deepest nesting the scanner follows (serde_json itself stops at 128).
 pub const MAX_DEPTH: usize = 128;
@@ -111,7 +115,8 @@ pub struct Repair {
 }
 
 /// Repairs `text`, whose parse failed with `first`, until `check` (a parse of a candidate)
-/// finds no problem. `None` when it cannot be repaired within `MAX_REPAIRS` steps.
+/// finds no problem. After `MAX_REPAIRS` steps the text is cut at the next problem; `None`
+/// when even that does not mend it.
 pub fn repair(
     text: &[u8],
     first: Problem,
@@ -122,8 +127,13 @@ pub fn repair(
         losses: Vec::new(),
     };
     let mut problem = first;
-    for step in 0..=MAX_REPAIRS {
-        if step == MAX_REPAIRS {
+    let most = if text.len() > BIG {
+        MAX_REPAIRS_BIG
+    } else {
+        MAX_REPAIRS
+    };
+    for step in 0..=most {
+        if step == most {
             // Too many bad places: keep what comes before this one.
             problem.eof = false;
             let at = problem.at.min(out.text.len());
@@ -216,7 +226,15 @@ fn blank(
     let text = &out.text;
     let start = skip_ws(text, stack[list].elem);
     // (what to blank, the element it drops)
-    let mut ends = element_ends(text, start);
+    // The next element like this one bounds it: an end past that start (brackets counted
+    // through quotes the damage put out of step) would cost the next element too.
+    let sibling = sibling_start(text, start, at);
+    let mut ends: Vec<usize> = sibling.into_iter().collect();
+    ends.extend(
+        element_ends(text, start)
+            .into_iter()
+            .filter(|&e| sibling.is_none_or(|s| e <= s)),
+    );
     // A sibling found past the start of an enclosing element's sibling (the next span,
     // when an attribute's quotes are out of step) would cost that element too.
     let outer: Vec<&[u8]> = stack[..list]
@@ -229,7 +247,7 @@ fn blank(
             .iter()
             .any(|sig| memchr::memmem::find(&text[r.clone()], sig).is_some())
     };
-    ends.extend(sibling_start(text, start, at).filter(|&end| !crosses(text, at..end)));
+    ends.retain(|&end| end <= at || !crosses(text, at..end));
     let what = describe(stack[list].key.as_deref());
     // (what to blank, what it is, the range reported)
     let mut tries: Vec<(Range<usize>, &str, Range<usize>)> = Vec::new();
@@ -260,6 +278,21 @@ fn blank(
         // lost is what follows, from the problem on.
         if let Some(end) = element_ends(text, at).into_iter().find(|&end| end > at) {
             tries.push((with_comma(text, at..end), &what, at..end));
+        }
+    }
+    // Last, the elements around it (the span around a broken attribute), for damage that
+    // puts its list out of step.
+    let around: Vec<(usize, String)> = (stack[..list].iter().enumerate().rev())
+        .filter(|(_, o)| o.close == b']')
+        .take(2)
+        .map(|(i, o)| (i, describe(o.key.as_deref())))
+        .collect();
+    for (i, what) in &around {
+        let from = skip_ws(text, stack[*i].elem);
+        let mut ends = element_ends(text, from);
+        ends.extend(sibling_start(text, from, at));
+        for end in ends.into_iter().filter(|&end| end > at) {
+            tries.push((with_comma(text, from..end), what, from..end));
         }
     }
     let mut best: Option<Mend> = None;
@@ -359,8 +392,9 @@ fn element_ends(text: &[u8], start: usize) -> Vec<usize> {
     let Some(&open) = text.get(start) else {
         return ends;
     };
-    let aligned = matches!(open, b'{' | b'[') && starts_line(text, start);
-    let close = if open == b'{' { b'}' } else { b']' };
+    // A line that should have opened an object (its bracket damaged) closes like one.
+    let aligned = starts_line(text, start);
+    let close = if open == b'[' { b']' } else { b'}' };
     if aligned && let Some(end) = aligned_close(text, start, close, true) {
         ends.push(end);
     }
@@ -396,7 +430,11 @@ fn sibling_start(text: &[u8], start: usize, at: usize) -> Option<usize> {
 /// How the object at `start` begins, up to its first key's colon (`{"key":`).
 fn signature(text: &[u8], start: usize) -> Option<&[u8]> {
     let head = &text[start.min(text.len())..(start + 64).min(text.len())];
-    if !head.starts_with(b"{\"") {
+    // Pretty-printed siblings begin alike too, indentation included.
+    let quote = head
+        .iter()
+        .position(|b| !b.is_ascii_whitespace() && *b != b'{')?;
+    if head.first() != Some(&b'{') || head[quote] != b'"' {
         return None;
     }
     let colon = head.iter().position(|&b| b == b':')?;
