@@ -75,34 +75,30 @@ fn record_line_salvaged(
     sink: &mut Sink,
     e: &serde_json::Error,
 ) {
-    let bytes = line.as_bytes();
-    let repaired = salvage::repair(bytes, Problem::of(bytes, e), salvage::check_json);
-    let Some(r) = repaired else {
+    let skip = |sink: &mut Sink| {
         let msg = format!("skipped: {}", short_error(e));
-        return sink.batch.diag(ctx.path, Pos::Byte(at), msg);
+        sink.batch.diag(ctx.path, Pos::Byte(at), msg);
+    };
+    let bytes = line.as_bytes();
+    let Some(r) = salvage::repair(bytes, Problem::of(bytes, e), salvage::check_json) else {
+        return skip(sink);
     };
     let sub = ctx.over_copy(line, &r.text);
     let parsed = std::str::from_utf8(&r.text)
         .ok()
         .and_then(|t| serde_json::from_str::<&RawValue>(t).ok());
-    match parsed {
-        Some(raw) => {
-            let (mark, before) = (sink.batch.mark(), sink.batch.spans.len());
-            dispatch(fmt, sink, &sub, raw, at << 20);
-            if sink.batch.spans.len() > before {
-                let original = ctx.over_copy(line, bytes);
-                return salvage::report(&mut sink.batch, &original, &r.losses, "line");
-            }
-            // Nothing sound in it: one reason, not the repaired record's complaints.
-            sink.batch.rollback(mark);
-            let msg = format!("skipped: {}", short_error(e));
-            sink.batch.diag(ctx.path, Pos::Byte(at), msg);
-        }
-        None => {
-            let msg = format!("skipped: {}", short_error(e));
-            sink.batch.diag(ctx.path, Pos::Byte(at), msg);
-        }
+    let Some(raw) = parsed else {
+        return skip(sink);
+    };
+    let (mark, before) = (sink.batch.mark(), sink.batch.spans.len());
+    dispatch(fmt, sink, &sub, raw, at << 20);
+    if sink.batch.spans.len() > before {
+        let original = ctx.over_copy(line, bytes);
+        return salvage::report(&mut sink.batch, &original, &r.losses, "line");
     }
+    // Nothing sound in it: one reason, not the repaired record's complaints.
+    sink.batch.rollback(mark);
+    skip(sink);
 }
 
 /// Loads a document: one JSON value, or several back to back (console exporter output).

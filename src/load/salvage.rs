@@ -222,83 +222,10 @@ fn blank(
 ) -> Option<Option<Problem>> {
     let at = problem.at;
     let stack = scan(&out.text, at)?;
-    let list = stack.iter().rposition(|o| o.close == b']')?;
-    let text = &out.text;
-    let start = skip_ws(text, stack[list].elem);
-    // (what to blank, the element it drops)
-    // The next element like this one bounds it: an end past that start (brackets counted
-    // through quotes the damage put out of step) would cost the next element too.
-    let sibling = sibling_start(text, start, at);
-    let mut ends: Vec<usize> = sibling.into_iter().collect();
-    ends.extend(
-        element_ends(text, start)
-            .into_iter()
-            .filter(|&e| sibling.is_none_or(|s| e <= s)),
-    );
-    // A sibling found past the start of an enclosing element's sibling (the next span,
-    // when an attribute's quotes are out of step) would cost that element too.
-    let outer: Vec<&[u8]> = stack[..list]
-        .iter()
-        .filter(|o| o.close == b']')
-        .filter_map(|o| signature(text, skip_ws(text, o.elem)))
-        .collect();
-    let crosses = |text: &[u8], r: Range<usize>| {
-        outer
-            .iter()
-            .any(|sig| memchr::memmem::find(&text[r.clone()], sig).is_some())
-    };
-    ends.retain(|&end| end <= at || !crosses(text, at..end));
-    let what = describe(stack[list].key.as_deref());
-    // (what to blank, what it is, the range reported)
-    let mut tries: Vec<(Range<usize>, &str, Range<usize>)> = Vec::new();
-    // One byte too many (or one wrong byte between tokens) costs nothing else.
-    if !text[at].is_ascii_whitespace() && text[at] != b'"' {
-        tries.push((at..at + 1, "a stray byte", at..at + 1));
-    }
-    // A comma before a closing bracket.
-    if let Some(comma) = prev_non_ws(text, at).filter(|&c| text[c] == b',')
-        && matches!(text[at], b']' | b'}')
-    {
-        tries.push((comma..comma + 1, "a stray comma", comma..comma + 1));
-    }
-    for end in ends.into_iter().filter(|&end| end > at) {
-        tries.push((with_comma(text, start..end), &what, start..end));
-    }
-    // Junk where an object was expected: the object before it closed early (a stray
-    // bracket in it), so the loss is that object, up to the next one like it.
-    let prev = skip_ws(text, stack[list].prev);
-    if text[start] != b'{'
-        && prev < start
-        && let Some(end) = sibling_start(text, prev, at).filter(|&end| !crosses(text, at..end))
-    {
-        tries.push((with_comma(text, prev..end), &what, prev..end));
-    }
-    if tries.len() < 2 {
-        // The element before the problem is whole (a missing comma after it): what is
-        // lost is what follows, from the problem on.
-        if let Some(end) = element_ends(text, at).into_iter().find(|&end| end > at) {
-            tries.push((with_comma(text, at..end), &what, at..end));
-        }
-    }
-    // Last, the elements around it (the span around a broken attribute), for damage that
-    // puts its list out of step.
-    let around: Vec<(usize, String)> = (stack[..list].iter().enumerate().rev())
-        .filter(|(_, o)| o.close == b']')
-        .take(2)
-        .map(|(i, o)| (i, describe(o.key.as_deref())))
-        .collect();
-    for (i, what) in &around {
-        let from = skip_ws(text, stack[*i].elem);
-        let mut ends = element_ends(text, from);
-        ends.extend(sibling_start(text, from, at));
-        for end in ends.into_iter().filter(|&end| end > at) {
-            tries.push((with_comma(text, from..end), what, from..end));
-        }
-    }
     let mut best: Option<Mend> = None;
-    for (range, what, element) in tries {
+    for t in tries(&out.text, &stack, at)? {
         let mut text = out.text.clone();
-        for b in &mut text[range] {
+        for b in &mut text[t.blank] {
             if *b != b'\n' {
                 *b = b' ';
             }
@@ -307,11 +234,11 @@ fn blank(
         let reach = next.as_ref().map_or(usize::MAX, |n| n.at);
         // Dropping one byte is right only when it mends everything: otherwise it may be
         // a bracket the text needs, and the parse would go wrong further on.
-        if element.len() == 1 && reach != usize::MAX {
+        if t.element.len() == 1 && reach != usize::MAX {
             continue;
         }
         if best.as_ref().is_none_or(|b| b.reach() < reach) {
-            let what = what.to_owned();
+            let (what, element) = (t.what, t.element);
             best = Some(Mend {
                 text,
                 what,
@@ -332,6 +259,101 @@ fn blank(
         reason: problem.reason.clone(),
     });
     Some(best.next)
+}
+
+/// One way to mend the text: blank `blank`, losing `element`, `what` it is.
+struct Try {
+    blank: Range<usize>,
+    what: String,
+    element: Range<usize>,
+}
+
+impl Try {
+    fn element(text: &[u8], element: Range<usize>, what: &str) -> Try {
+        Try {
+            blank: with_comma(text, element.clone()),
+            what: what.to_owned(),
+            element,
+        }
+    }
+
+    fn byte(at: usize, what: &str) -> Try {
+        Try {
+            blank: at..at + 1,
+            what: what.to_owned(),
+            element: at..at + 1,
+        }
+    }
+}
+
+/// The ways to mend a problem at `at` (`stack` is open there), likeliest first: one stray
+/// byte; the element of the innermost list that holds it, ending at the next element like
+/// it, or where its brackets say; the element before it, when junk follows an element that
+/// closed early; the elements of the lists around it. `None` when no list is open.
+fn tries(text: &[u8], stack: &[Open], at: usize) -> Option<Vec<Try>> {
+    let list = stack.iter().rposition(|o| o.close == b']')?;
+    let start = skip_ws(text, stack[list].elem);
+    // The next element like this one bounds it: an end past that start (brackets counted
+    // through quotes the damage put out of step) would cost the next element too.
+    let sibling = sibling_start(text, start, at);
+    let mut ends: Vec<usize> = sibling.into_iter().collect();
+    let counted = element_ends(text, start).into_iter();
+    ends.extend(counted.filter(|&e| sibling.is_none_or(|s| e <= s)));
+    // Nor may it reach the start of an enclosing element's sibling (the next span, when
+    // an attribute's quotes are out of step).
+    let outer: Vec<&[u8]> = stack[..list]
+        .iter()
+        .filter(|o| o.close == b']')
+        .filter_map(|o| signature(text, skip_ws(text, o.elem)))
+        .collect();
+    let crosses = |r: Range<usize>| {
+        (outer.iter()).any(|sig| memchr::memmem::find(&text[r.clone()], sig).is_some())
+    };
+    ends.retain(|&end| end > at && !crosses(at..end));
+    let what = describe(stack[list].key.as_deref());
+    let mut tries = Vec::new();
+    // One byte too many (or one wrong byte between tokens) costs nothing else.
+    if !text[at].is_ascii_whitespace() && text[at] != b'"' {
+        tries.push(Try::byte(at, "a stray byte"));
+    }
+    if let Some(comma) = prev_non_ws(text, at).filter(|&c| text[c] == b',')
+        && matches!(text[at], b']' | b'}')
+    {
+        tries.push(Try::byte(comma, "a stray comma"));
+    }
+    tries.extend(
+        ends.into_iter()
+            .map(|end| Try::element(text, start..end, &what)),
+    );
+    // Junk where an object was expected: the object before it closed early (a stray
+    // bracket in it), so the loss is that object, up to the next one like it.
+    let prev = skip_ws(text, stack[list].prev);
+    if text[start] != b'{'
+        && prev < start
+        && let Some(end) = sibling_start(text, prev, at).filter(|&end| !crosses(at..end))
+    {
+        tries.push(Try::element(text, prev..end, &what));
+    }
+    if tries.len() < 2
+        && let Some(end) = element_ends(text, at).into_iter().find(|&end| end > at)
+    {
+        // The element before the problem is whole (a missing comma after it): what is
+        // lost is what follows, from the problem on.
+        tries.push(Try::element(text, at..end, &what));
+    }
+    // Last, the elements around it (the span around a broken attribute), for damage that
+    // puts its list out of step.
+    let around = (stack[..list].iter().rev()).filter(|o| o.close == b']');
+    for o in around.take(2) {
+        let from = skip_ws(text, o.elem);
+        let mut ends = element_ends(text, from);
+        ends.extend(sibling_start(text, from, at));
+        let what = describe(o.key.as_deref());
+        for end in ends.into_iter().filter(|&end| end > at) {
+            tries.push(Try::element(text, from..end, &what));
+        }
+    }
+    Some(tries)
 }
 
 /// A blanked copy of the text, what it dropped, and the problem left after it.
