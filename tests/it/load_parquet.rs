@@ -408,16 +408,17 @@ fn corpus_parquet_files_match_their_json_records() {
 }
 
 #[test]
-fn an_empty_parquet_file_loads_with_a_warning() {
+fn an_empty_parquet_file_loads_nothing_and_says_so() {
+    // Nothing loaded is an error (exit 2), with the file's own warning and the reason.
     let batch = phoenix_batch(Some(ROOT_START)).slice(0, 0);
-    let set = load_paths(&[write_parquet("empty.parquet", &batch, Compression::SNAPPY)]);
-    assert_eq!(set.files[0].format, "phoenix-spans (parquet)");
-    assert_eq!(set.total_spans(), 0);
-    let w = warnings(&set);
-    assert_eq!(w.len(), 1, "{w:?}");
+    let path = write_parquet("empty.parquet", &batch, Compression::SNAPPY);
+    let e = spanlens::load::load(&[path], &Default::default(), &|_| {})
+        .expect_err("nothing loads")
+        .to_string();
     assert!(
-        w[0].contains("empty.parquet: the parquet file has no rows"),
-        "{w:?}"
+        e.contains("empty.parquet: the parquet file has no rows")
+            && e.contains("no spans loaded (read as phoenix-spans (parquet)"),
+        "{e}"
     );
 }
 

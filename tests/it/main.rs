@@ -17,6 +17,7 @@ mod load_parquet;
 mod load_phoenix;
 mod loading;
 mod parquet_cells;
+mod recovery;
 mod robustness;
 mod run_diff;
 mod scale;

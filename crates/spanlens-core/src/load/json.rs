@@ -1,6 +1,5 @@
 //! JSON plumbing shared by the loaders: borrowed strings, raw objects that keep byte
-//! positions, text references into the input, element-by-element array walks, and the
-//! repair of truncated documents.
+//! positions, text references into the input, and element-by-element array walks.
 //!
 //! PERF: nothing here builds a `serde_json::Value` per span. Objects are read as
 //! `(key, &RawValue)` pairs borrowed from the input buffer, so a payload costs one
@@ -171,6 +170,8 @@ pub struct Ctx<'a> {
     /// JSON Lines blocks: positions are reported as byte offsets in the file and turned
     /// into line numbers once loading is done (counting lines per block would cost a pass).
     pub by_offset: bool,
+    /// Lines of the document before `buf` (a repaired copy of part of it).
+    pub line0: u64,
 }
 
 impl<'a> Ctx<'a> {
@@ -182,6 +183,47 @@ impl<'a> Ctx<'a> {
             src,
             path,
             by_offset: false,
+            line0: 0,
+        }
+    }
+
+    /// Where byte `off` of `buf` is: its line and column in a document, its byte offset
+    /// in JSON Lines.
+    pub fn pos_at(&self, off: usize) -> Pos {
+        let off = off.min(self.buf.len());
+        if self.by_offset {
+            return Pos::Byte(self.base + off as u64);
+        }
+        let before = &self.buf[..off];
+        let line = memchr::memchr_iter(b'\n', before).count() as u64;
+        let start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+        Pos::LineCol(self.line0 + line + 1, (off - start) as u64 + 1)
+    }
+
+    /// Offset of the text `s` in `buf`, if it is borrowed from it.
+    pub fn offset_of(&self, s: &str) -> Option<usize> {
+        let off = (s.as_ptr() as usize).checked_sub(self.buf.as_ptr() as usize)?;
+        (off + s.len() <= self.buf.len()).then_some(off)
+    }
+
+    /// A context over `copy`, a repaired copy of the text `s` borrowed from `buf`: text
+    /// references and positions into it are those of the original.
+    pub fn over_copy<'b>(&self, s: &str, copy: &'b [u8]) -> Ctx<'b>
+    where
+        'a: 'b,
+    {
+        let off = self.offset_of(s).unwrap_or(0);
+        // JSON Lines positions are byte offsets: no lines to count.
+        let lines = if self.by_offset {
+            0
+        } else {
+            memchr::memchr_iter(b'\n', &self.buf[..off]).count() as u64
+        };
+        Ctx {
+            buf: copy,
+            base: self.base + off as u64,
+            line0: self.line0 + lines,
+            ..*self
         }
     }
 
@@ -223,7 +265,7 @@ impl<'a> Ctx<'a> {
         if self.by_offset {
             return Pos::Byte(self.base + off as u64);
         }
-        Pos::Line(memchr::memchr_iter(b'\n', &self.buf[..off]).count() as u64 + 1)
+        Pos::Line(self.line0 + memchr::memchr_iter(b'\n', &self.buf[..off]).count() as u64 + 1)
     }
 
     /// Byte offset of `raw` in the source, used as a stable order key.
@@ -346,61 +388,5 @@ mod tests {
         });
         assert!(r.is_err());
         assert_eq!(seen, vec![r#"{"a":1}"#, r#"{"a":2}"#]);
-    }
-}
-/// Repairs a truncated JSON document: cuts it back to the last complete element of the
-/// innermost open array and closes every open container. The prefix keeps its byte
-/// offsets, so text references into it stay valid. Returns `None` when nothing is open.
-pub fn repair_truncated(buf: &[u8]) -> Option<Vec<u8>> {
-    // For each open container: its closing byte and where to cut to drop a partial element.
-    let mut stack: Vec<(u8, usize)> = Vec::new();
-    let mut in_str = false;
-    let mut escaped = false;
-    for (i, &b) in buf.iter().enumerate() {
-        if in_str {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_str = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_str = true,
-            b'{' => stack.push((b'}', i + 1)),
-            b'[' => stack.push((b']', i + 1)),
-            b'}' | b']' => {
-                stack.pop();
-            }
-            b',' => {
-                if let Some(top) = stack.last_mut() {
-                    top.1 = i;
-                }
-            }
-            _ => {}
-        }
-    }
-    let deepest_array = stack.iter().rposition(|(close, _)| *close == b']')?;
-    let cut = stack[deepest_array].1;
-    let mut out = buf[..cut].to_vec();
-    for (close, _) in stack[..=deepest_array].iter().rev() {
-        out.push(*close);
-    }
-    Some(out)
-}
-
-#[cfg(test)]
-mod repair_tests {
-    use super::repair_truncated;
-
-    #[test]
-    fn truncated_documents_close_after_the_last_whole_element() {
-        let cut = br#"{"info": {"a": "x,y"}, "data": {"spans": [{"n": 1}, {"n": 2}, {"n": "thr"#;
-        let fixed = repair_truncated(cut).unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&fixed).unwrap();
-        assert_eq!(v["data"]["spans"].as_array().unwrap().len(), 2);
-        assert_eq!(v["info"]["a"], "x,y");
-        assert!(repair_truncated(br#"{"a": 1"#).is_none());
     }
 }

@@ -7,6 +7,7 @@
 use super::input::Input;
 use super::json::Ctx;
 use super::preview::{Peek, with_preview};
+use super::salvage::{self, Problem};
 use super::{ARENA_SRC, Progress, Sink};
 use crate::model::{Batch, Pos};
 use rayon::prelude::*;
@@ -325,15 +326,13 @@ pub fn parse_lines_parallel(ctx: &Ctx, f: &LineFn, first_src: usize) -> Vec<Sink
                 match line {
                     Ok(line) => {
                         let line = line.strip_suffix('\r').unwrap_or(line);
+                        // A byte-order mark (first line of files from Windows tools).
+                        let line = line.strip_prefix('\u{feff}').unwrap_or(line);
                         if !line.trim().is_empty() {
                             f(ctx, line, at, &mut sink);
                         }
                     }
-                    Err(e) => sink.batch.diag(
-                        ctx.path,
-                        Pos::Byte(at),
-                        format!("skipped: not valid UTF-8 ({e})"),
-                    ),
+                    Err(e) => not_utf8(ctx, f, (&piece[pos..end], at), e, &mut sink),
                 }
                 pos = end + 1;
             }
@@ -341,6 +340,44 @@ pub fn parse_lines_parallel(ctx: &Ctx, f: &LineFn, first_src: usize) -> Vec<Sink
             sink
         })
         .collect()
+}
+
+/// A line that is not valid UTF-8. Cut inside a character (the last line of a cut file),
+/// its whole part is read (and repaired as any cut line is); otherwise the element holding
+/// each bad byte is blanked out in a copy and the rest of the line read.
+fn not_utf8(
+    ctx: &Ctx,
+    f: &LineFn,
+    (bytes, at): (&[u8], u64),
+    e: std::str::Utf8Error,
+    sink: &mut Sink,
+) {
+    if e.error_len().is_none() {
+        let whole = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
+        if !whole.trim().is_empty() {
+            f(ctx, whole, at, sink);
+        }
+        return;
+    }
+    let check = |b: &[u8]| std::str::from_utf8(b).err().map(Problem::invalid_utf8);
+    let fixed = salvage::repair(bytes, Problem::invalid_utf8(e), check);
+    match fixed.as_ref().map(|r| (r, std::str::from_utf8(&r.text))) {
+        Some((r, Ok(text))) => {
+            let sub = Ctx {
+                buf: &r.text,
+                base: at,
+                ..*ctx
+            };
+            let original = Ctx { buf: bytes, ..sub };
+            salvage::report(&mut sink.batch, &original, &r.losses, "line");
+            f(&sub, text, at, sink);
+        }
+        _ => sink.batch.diag(
+            ctx.path,
+            Pos::Byte(at),
+            format!("skipped: not valid UTF-8 ({e})"),
+        ),
+    }
 }
 
 /// Turns byte offsets in diagnostics into line numbers, with one pass over `read` (which

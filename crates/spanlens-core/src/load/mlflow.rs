@@ -33,7 +33,10 @@ pub fn load(fmt: Format, sink: &mut Sink, ctx: &Ctx, raw: &RawValue, seq: u64) {
     };
     match fmt {
         Format::MlflowTrace => load_trace(sink, ctx, &obj, seq),
-        Format::MlflowTraceData => load_spans(sink, ctx, &obj.arr("spans"), None, seq),
+        Format::MlflowTraceData => {
+            let spans = span_list(sink, ctx, raw, Some(&obj), "the document");
+            load_spans(sink, ctx, &spans, None, seq)
+        }
         _ => load_row(sink, ctx, &obj, raw, seq),
     }
 }
@@ -97,6 +100,12 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for SpanDict<'a> {
 /// when it is something else, or not JSON, and has to go the `RawObject` way.
 pub fn load_text(sink: &mut Sink, ctx: &Ctx, text: &str, seq: u64) -> bool {
     match serde_json::from_str::<TraceDoc>(text) {
+        Ok(doc) if doc.info.is_none() && doc.data.is_none() => {
+            not_a_trace(sink, ctx, text);
+            true
+        }
+        // No span list: the `RawObject` way says what is there instead.
+        Ok(doc) if doc.data.as_ref().and_then(|d| d.spans.as_ref()).is_none() => false,
         Ok(doc) => {
             load_trace_doc(sink, ctx, &doc, seq);
             true
@@ -123,7 +132,15 @@ fn load_trace_doc(sink: &mut Sink, ctx: &Ctx, doc: &TraceDoc, seq: u64) {
 /// `{info, data: {spans}}` as written by `Trace.to_json()`.
 fn load_trace(sink: &mut Sink, ctx: &Ctx, obj: &RawObject, seq: u64) {
     let trace_id = trace_info(sink, ctx, obj.get("info"));
-    let spans = obj.obj("data").map(|d| d.arr("spans")).unwrap_or_default();
+    let spans = match obj.get("data") {
+        Some(data) => span_list(sink, ctx, data, RawObject::parse(data).as_ref(), "`data`"),
+        None => {
+            let pos = pos_of(ctx, obj);
+            sink.batch
+                .diag(ctx.path, pos, "trace has no `data`: no spans");
+            Vec::new()
+        }
+    };
     load_spans(sink, ctx, &spans, Some(&trace_id), seq);
 }
 
@@ -233,6 +250,42 @@ fn load_span(
     d.span.events = non_empty(o.get("events")).map(|e| ctx.at(e, Enc::Json));
     d.span.links = non_empty(o.get("links")).map(|e| ctx.at(e, Enc::Json));
     sink.batch.finish(d);
+}
+
+/// The `spans` list of `holder` (the raw value `raw`, `where_` in messages); anything
+/// else there (missing, null, a number) is a warning, never silence.
+fn span_list<'a>(
+    sink: &mut Sink,
+    ctx: &Ctx,
+    raw: &'a RawValue,
+    holder: Option<&RawObject<'a>>,
+    where_: &str,
+) -> Vec<&'a RawValue> {
+    let spans = holder.and_then(|h| h.get("spans"));
+    let problem = match spans {
+        Some(s) if s.get().trim_start().starts_with('[') => return raw_array(s),
+        Some(s) if is_null(s) => "is null",
+        Some(_) => "is not a list",
+        None if holder.is_none() => "is missing (not an object)",
+        None => "is missing",
+    };
+    let pos = ctx.line_of(spans.unwrap_or(raw));
+    let msg = format!("`spans` in {where_} {problem}: no spans loaded");
+    sink.batch.diag(ctx.path, pos, msg);
+    Vec::new()
+}
+
+/// A value read as an MLflow trace that has neither `info` nor `data` (another format,
+/// with `--format mlflow`): a warning naming its keys, not a trace with no spans.
+fn not_a_trace(sink: &mut Sink, ctx: &Ctx, text: &str) {
+    let keys: Vec<String> = serde_json::from_str::<RawObject>(text)
+        .map(|o| o.0.iter().take(6).map(|(k, _)| k.0.to_string()).collect())
+        .unwrap_or_default();
+    let msg = format!(
+        "not an MLflow trace: no `info` or `data` (keys: {}); skipped",
+        keys.join(", ")
+    );
+    sink.batch.diag(ctx.path, ctx.line_of_text(text), msg);
 }
 
 fn pos_of(ctx: &Ctx, o: &RawObject) -> Pos {

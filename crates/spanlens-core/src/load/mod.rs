@@ -19,6 +19,7 @@ mod parquet;
 mod phoenix;
 pub mod preview;
 mod records;
+pub mod salvage;
 mod sink;
 mod sniff;
 mod spool;
@@ -32,7 +33,7 @@ use input::Input;
 use json::Ctx;
 use rayon::prelude::*;
 use serde_json::value::RawValue;
-use sniff::{describe_non_json, detect_line, first_line, is_json_lines, skip_bom_ws, unknown};
+use sniff::{describe_non_json, is_json_lines, skip_bom_ws, unknown};
 use std::path::{Path, PathBuf};
 use walk::Item;
 
@@ -115,6 +116,7 @@ pub fn load(
     let mut loads = Vec::new();
     for r in results {
         match r {
+            Ok(l) if loaded_nothing(&l) => diagnostics.extend(nothing_loaded(l)),
             Ok(l) => loads.push(l),
             Err(d) => diagnostics.push(d),
         }
@@ -132,6 +134,33 @@ pub fn load(
         });
     }
     Ok(build::build(loads, diagnostics))
+}
+
+/// A file read without error that gave no span and no assessment: it counts as not
+/// loaded (so a run where nothing else loads exits 2), and says so.
+fn loaded_nothing(l: &FileLoad) -> bool {
+    l.batches
+        .iter()
+        .all(|b| b.spans.is_empty() && b.assessments.is_empty())
+}
+
+/// The problems of a file that loaded nothing: its own warnings, then why.
+fn nothing_loaded(l: FileLoad) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = l.batches.into_iter().flat_map(|b| b.diagnostics).collect();
+    let why = if out.is_empty() {
+        format!("no spans found (read as {})", l.format)
+    } else {
+        format!(
+            "no spans loaded (read as {}; see the warnings above)",
+            l.format
+        )
+    };
+    out.push(Diagnostic {
+        path: l.path,
+        pos: Pos::None,
+        message: why,
+    });
+    out
 }
 
 fn load_item(
@@ -225,18 +254,26 @@ fn load_input(
         whole()?;
         return parquet::load(input, opts, progress);
     }
-    if !matches!(text[0], b'{' | b'[') {
+    if let Some(at) = salvage::too_deep(text) {
+        let at = head.len() - text.len() + at;
+        return Err(format!(
+            "not a trace file: JSON nested deeper than {} levels (at byte {at})",
+            salvage::MAX_DEPTH
+        ));
+    }
+    let lines =
+        is_json_lines(text, input.longer_than(sniffed)) || sniff::lines_past_bad_first(text);
+    if !matches!(text[0], b'{' | b'[') && !lines {
         return Err(describe_non_json(text));
     }
     let suffix = input
         .compression()
         .map(|c| format!(", {c}"))
         .unwrap_or_default();
-    if is_json_lines(text, input.longer_than(sniffed)) {
-        let first = first_line(text);
+    if lines {
         let fmt = opts
             .format
-            .or_else(|| detect_line(first, input))
+            .or_else(|| sniff::detect_lines(text, input))
             .ok_or_else(|| unknown(text))?;
         return records::load_lines(input, fmt, opts, (&path, &suffix), progress);
     }
@@ -260,15 +297,13 @@ fn decompressing<'a>(
 
 /// Sends one JSON object to its format's loader.
 pub(crate) fn dispatch(fmt: Format, sink: &mut Sink, ctx: &Ctx, raw: &RawValue, seq: u64) {
+    if is_empty_object(raw.get()) {
+        let msg = "empty record `{}`: nothing to load";
+        return sink.batch.diag(ctx.path, ctx.line_of(raw), msg);
+    }
     match fmt {
         Format::Otlp => {
-            if let Err(e) = otlp::parse_request(ctx, raw.get(), seq, &mut sink.batch) {
-                sink.batch.diag(
-                    ctx.path,
-                    ctx.line_of(raw),
-                    format!("skipped: {}", short_error(&e)),
-                );
-            }
+            otlp::parse_request_salvaging(ctx, raw.get(), seq, &mut sink.batch, "request");
         }
         Format::PhoenixOtlpV1
         | Format::PhoenixSpans
@@ -283,6 +318,12 @@ pub(crate) fn dispatch(fmt: Format, sink: &mut Sink, ctx: &Ctx, raw: &RawValue, 
         Format::OtelConsole | Format::OtelJs => console::load(fmt, sink, ctx, raw, seq),
         Format::Attributes => attrmap::load(sink, ctx, raw, seq),
     }
+}
+
+/// `{}`, with any white space inside.
+fn is_empty_object(text: &str) -> bool {
+    let t = text.trim();
+    t.len() < 64 && t.starts_with('{') && t.ends_with('}') && t[1..t.len() - 1].trim().is_empty()
 }
 
 /// A serde_json error without its position (positions are reported separately).

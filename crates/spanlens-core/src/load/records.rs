@@ -5,9 +5,13 @@
 use super::input::Input;
 use super::json::{self, Ctx};
 use super::lines::{self, LineFn};
+use super::salvage::{self, Problem};
 use super::sniff::{classify_value, skip_bom_ws, unknown};
-use super::{ARENA_SRC, Format, LoadOptions, Progress, Sink, dispatch, mlflow, otlp, short_error};
-use crate::model::{Batch, Diagnostic, FileLoad, Pos};
+use super::{
+    ARENA_SRC, Format, LoadOptions, Progress, Sink, dispatch, is_empty_object, mlflow, otlp,
+    short_error,
+};
+use crate::model::{Batch, FileLoad, Pos};
 use rayon::prelude::*;
 use serde_json::value::RawValue;
 
@@ -38,29 +42,67 @@ pub(super) fn load_lines(
 }
 
 fn otlp_line(ctx: &Ctx, line: &str, at: u64, sink: &mut Sink) {
-    if let Err(e) = otlp::parse_request(ctx, line, at << 16, &mut sink.batch) {
-        let msg = format!("skipped: {}", short_error(&e));
-        sink.batch.diag(ctx.path, Pos::Byte(at), msg);
+    if is_empty_object(line) {
+        let msg = "empty record `{}`: nothing to load";
+        return sink.batch.diag(ctx.path, Pos::Byte(at), msg);
     }
+    otlp::parse_request_salvaging(ctx, line, at << 16, &mut sink.batch, "line");
 }
 
 /// One record of a JSON Lines export. PERF: the order key leaves room for the 2^20 spans a
 /// record (a whole MLflow trace) may hold before the next line's keys begin.
 fn record_line(fmt: Format, ctx: &Ctx, line: &str, at: u64, sink: &mut Sink) {
+    if is_empty_object(line) {
+        let msg = "empty record `{}`: nothing to load";
+        return sink.batch.diag(ctx.path, Pos::Byte(at), msg);
+    }
     // PERF: a line that is a whole MLflow trace is read in one pass, not checked first.
     if fmt == Format::MlflowTrace && mlflow::load_text(sink, ctx, line, at << 20) {
         return;
     }
     match serde_json::from_str::<&RawValue>(line) {
         Ok(raw) => dispatch(fmt, sink, ctx, raw, at << 20),
-        Err(e) => {
-            let msg = format!("skipped: {}", short_error(&e));
-            sink.batch.diag(ctx.path, Pos::Byte(at), msg);
-        }
+        Err(e) => record_line_salvaged(fmt, ctx, line, at, sink, &e),
     }
 }
 
+/// A line that is not valid JSON (cut short, a stray byte): what is sound in it loads.
+fn record_line_salvaged(
+    fmt: Format,
+    ctx: &Ctx,
+    line: &str,
+    at: u64,
+    sink: &mut Sink,
+    e: &serde_json::Error,
+) {
+    let skip = |sink: &mut Sink| {
+        let msg = format!("skipped: {}", short_error(e));
+        sink.batch.diag(ctx.path, Pos::Byte(at), msg);
+    };
+    let bytes = line.as_bytes();
+    let Some(r) = salvage::repair(bytes, Problem::of(bytes, e), salvage::check_json) else {
+        return skip(sink);
+    };
+    let sub = ctx.over_copy(line, &r.text);
+    let parsed = std::str::from_utf8(&r.text)
+        .ok()
+        .and_then(|t| serde_json::from_str::<&RawValue>(t).ok());
+    let Some(raw) = parsed else {
+        return skip(sink);
+    };
+    let (mark, before) = (sink.batch.mark(), sink.batch.spans.len());
+    dispatch(fmt, sink, &sub, raw, at << 20);
+    if sink.batch.spans.len() > before {
+        let original = ctx.over_copy(line, bytes);
+        return salvage::report(&mut sink.batch, &original, &r.losses, "line");
+    }
+    // Nothing sound in it: one reason, not the repaired record's complaints.
+    sink.batch.rollback(mark);
+    skip(sink);
+}
+
 /// Loads a document: one JSON value, or several back to back (console exporter output).
+/// A byte-order mark is skipped; a damaged document is repaired and what is sound loads.
 pub(super) fn load_document(
     input: &Input,
     opts: &LoadOptions,
@@ -68,16 +110,35 @@ pub(super) fn load_document(
     suffix: &str,
 ) -> Result<FileLoad, String> {
     let buf = input.whole().map_err(|e| format!("cannot read: {e}"))?;
-    let ctx = Ctx::new(&buf, 0, 0, path);
-    if let Some(load) = load_one_array(input, opts, &ctx, suffix) {
+    let bom = if buf.starts_with(BOM) { BOM.len() } else { 0 };
+    // Offsets stay those of the file: text references resolve against the input itself.
+    let ctx = Ctx::new(&buf[bom..], bom as u64, 0, path);
+    load_text(input, opts, &ctx, suffix, true)
+}
+
+/// The UTF-8 byte-order mark some Windows tools write first.
+pub(super) const BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// Loads the document in `ctx.buf`; with `repair`, a text that is not valid JSON is
+/// repaired (`salvage`) and loaded again, each loss a warning.
+fn load_text(
+    input: &Input,
+    opts: &LoadOptions,
+    ctx: &Ctx,
+    suffix: &str,
+    repair: bool,
+) -> Result<FileLoad, String> {
+    let path = ctx.path;
+    if let Some(load) = load_one_array(input, opts, ctx, suffix) {
         return Ok(load);
     }
+    let buf = ctx.buf;
     let mut sink = Sink::default();
     let mut parts = Vec::new();
     let mut fmt = opts.format;
     let mut values = 0u64;
     let mut unknown_shape = None;
-    let result = json::for_each_value(&buf, |raw| {
+    let result = json::for_each_value(buf, |raw| {
         values += 1;
         let detected = fmt.or_else(|| classify_value(raw));
         let Some(f) = detected else {
@@ -85,16 +146,17 @@ pub(super) fn load_document(
             return;
         };
         fmt = Some(f);
-        load_value(f, (&mut sink, &mut parts), &ctx, raw, values << 32);
+        load_value(f, (&mut sink, &mut parts), ctx, raw, values << 32);
     });
     if let Err(e) = result {
-        if values == 0 && e.is_eof() {
-            return load_truncated(input, &buf, opts, path, suffix, &e);
+        if repair && let Some(load) = load_repaired(input, opts, ctx, suffix, &e) {
+            return load;
         }
         if values == 0 && fmt.is_none() {
             return Err(format!(
-                "not a trace file: not valid JSON ({})",
-                short_error(&e)
+                "not a trace file: not valid JSON ({} at {})",
+                short_error(&e),
+                ctx.pos_at(Problem::of(buf, &e).at)
             ));
         }
         sink.batch.diag(
@@ -110,38 +172,30 @@ pub(super) fn load_document(
     Ok(sink.into_load_parts(input, format, parts))
 }
 
-/// A document that ends too early: load its complete elements and say what was lost.
-fn load_truncated(
+/// A document that is not valid JSON (cut short, a stray byte, a broken string): repaired
+/// in a copy with the same offsets, loaded, and each loss reported where it was.
+/// `None` when it cannot be repaired.
+fn load_repaired(
     input: &Input,
-    buf: &[u8],
     opts: &LoadOptions,
-    path: &str,
+    ctx: &Ctx,
     suffix: &str,
     err: &serde_json::Error,
-) -> Result<FileLoad, String> {
-    let cut = || {
-        format!(
-            "file ends early ({}); nothing complete to load",
-            short_error(err)
-        )
+) -> Option<Result<FileLoad, String>> {
+    let first = Problem::of(ctx.buf, err);
+    let repaired = salvage::repair(ctx.buf, first, salvage::check_json)?;
+    let fixed = Ctx {
+        buf: &repaired.text,
+        ..*ctx
     };
-    let repaired = json::repair_truncated(buf).ok_or_else(cut)?;
-    let fixed = Input::from_bytes(input.path().to_owned(), repaired).map_err(|e| e.to_string())?;
-    let mut load = load_document(&fixed, opts, path, suffix)?;
-    // The repaired prefix keeps the original offsets: text resolves against the input itself.
-    load.sources.replace(0, input.source());
-    let pos = json::error_pos(err);
-    let message =
-        format!("file ends early: loaded the complete elements before {pos}, the rest is lost");
-    let diag = Diagnostic {
-        path: path.into(),
-        pos,
-        message,
+    let mut load = match load_text(input, opts, &fixed, suffix, false) {
+        Ok(load) => load,
+        Err(e) => return Some(Err(e)),
     };
     let mut batch = Batch::default();
-    batch.diagnostics.push(diag);
+    salvage::report(&mut batch, ctx, &repaired.losses, "file");
     load.batches.push(batch);
-    Ok(load)
+    Some(Ok(load))
 }
 
 fn doc_suffix(suffix: &str) -> String {

@@ -8,11 +8,65 @@ use serde_json::value::RawValue;
 
 /// Classifies a top-level value: an object by its keys, an array by its first element.
 pub(super) fn classify_value(raw: &RawValue) -> Option<Format> {
+    classify_nested(raw, 0)
+}
+
+/// PERF: an array is classified by its first element, and that by its own first element,
+/// a bounded number of times: each level reads the element whole, so following `[[[[…`
+/// all the way down cost a pass per level (quadratic: an hour for 2 MB).
+fn classify_nested(raw: &RawValue, depth: usize) -> Option<Format> {
     let t = raw.get();
     if t.starts_with('[') {
-        return classify_value(json::first_element(raw)?);
+        if depth >= 2 {
+            return None;
+        }
+        return classify_nested(json::first_element(raw)?, depth + 1);
     }
     format::classify(&RawObject::parse(raw)?)
+}
+
+/// Lines of the sniff window looked at past a damaged first line.
+const LINES_LOOKED_AT: usize = 50;
+
+/// The complete lines of `text` after the first (a line cut by the end of the window is
+/// left out), at most `LINES_LOOKED_AT`.
+fn later_lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut lines = text.split(|&b| b == b'\n');
+    let complete = memchr::memchr_iter(b'\n', text).count();
+    lines.next();
+    lines.take(complete.saturating_sub(1)).take(LINES_LOOKED_AT)
+}
+
+/// A JSON Lines file whose first line is damaged: most later lines are whole JSON objects
+/// starting at their first column. No pretty-printed document looks like that, nor an
+/// array of one object per line (its lines end with commas).
+pub(super) fn lines_past_bad_first(text: &[u8]) -> bool {
+    if text[0] == b'[' {
+        return false;
+    }
+    let (mut lines, mut whole) = (0, 0);
+    for l in later_lines(text) {
+        let l = l.strip_suffix(b"\r").unwrap_or(l);
+        if l.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        lines += 1;
+        if l.first() == Some(&b'{') && serde_json::from_slice::<RawObject>(l).is_ok() {
+            whole += 1;
+        }
+    }
+    whole > 0 && whole * 2 >= lines
+}
+
+/// The format of a JSON Lines file: by its first line, or by the first later line that is
+/// a whole, known record when the first is damaged.
+pub(super) fn detect_lines(text: &[u8], input: &Input) -> Option<Format> {
+    detect_line(first_line(text), input).or_else(|| {
+        later_lines(text).find_map(|l| {
+            let raw: &RawValue = serde_json::from_slice(l).ok()?;
+            classify_value(raw)
+        })
+    })
 }
 
 pub(super) fn detect_line(first: &[u8], input: &Input) -> Option<Format> {

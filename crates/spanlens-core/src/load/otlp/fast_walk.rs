@@ -112,14 +112,36 @@ impl<'t> Walk<'_, '_, 't> {
         Some(())
     }
 
+    /// A list that must not be `null` (a null list of resources, scopes or spans is
+    /// warned about, which `serde_walk` does).
+    fn records(&mut self, f: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        if self.t.null() {
+            return None;
+        }
+        self.list(f)
+    }
+
+    /// A request: one without `resourceSpans` is warned about by `serde_walk`.
     fn request(&mut self) -> Option<()> {
+        let mut found = false;
         self.object(|w, key| {
             if is_resource_spans(key) {
-                w.list(Self::resource)
+                found = true;
+                w.records(Self::resource)
             } else {
                 w.skip()
             }
-        })
+        })?;
+        found.then_some(())
+    }
+
+    /// A key of a resource or scope element other than `schemaUrl`: `serde_walk` warns.
+    fn other_key(&mut self, key: &str) -> Option<()> {
+        if matches!(key, "schemaUrl" | "schema_url") {
+            self.skip()
+        } else {
+            None
+        }
     }
 
     fn resource(&mut self) -> Option<()> {
@@ -133,9 +155,9 @@ impl<'t> Walk<'_, '_, 't> {
             }
             ResourceKey::ScopeSpans => {
                 let resource = resource;
-                w.list(|w| w.scope(resource))
+                w.records(|w| w.scope(resource))
             }
-            ResourceKey::Other => w.skip(),
+            ResourceKey::Other => w.other_key(key),
         })?;
         self.out.close_resource(first, resource);
         Some(())
@@ -153,8 +175,8 @@ impl<'t> Walk<'_, '_, 't> {
                 scoped.scope = w.out.batch.sym(name.unwrap_or(""));
                 Some(())
             }
-            ScopeKey::Spans => w.list(|w| w.span(&scoped)),
-            ScopeKey::Other => w.skip(),
+            ScopeKey::Spans => w.records(|w| w.span(&scoped)),
+            ScopeKey::Other => w.other_key(key),
         })?;
         self.out.close_scope(first, scoped.scope);
         Some(())

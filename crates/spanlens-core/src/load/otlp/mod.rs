@@ -18,6 +18,7 @@ mod tests;
 pub use serde_walk::parse_bare_span;
 
 use super::json::{Ctx, text_i64, text_str};
+use super::salvage;
 use crate::model::{Batch, Enc, Pos, SpanDraft, Status, Sym, TextRef};
 
 /// Parses one request object (a JSON Lines line or a whole document) into `batch`.
@@ -32,6 +33,64 @@ pub fn parse_request(
         return Ok(n);
     }
     serde_walk::parse_request(ctx, text, seq_base, batch)
+}
+
+/// Parses one request, repaired where it is damaged (cut short, a bad value, a wrong
+/// type): everything sound loads, each loss is a warning with its position, and only a
+/// request beyond repair is skipped whole. `unit` names the request in messages ("line").
+/// Returns the number of spans added. PERF: the repair runs only after a parse failed.
+pub fn parse_request_salvaging(
+    ctx: &Ctx,
+    text: &str,
+    seq_base: u64,
+    batch: &mut Batch,
+    unit: &str,
+) -> usize {
+    let mark = batch.mark();
+    let err = match parse_request(ctx, text, seq_base, batch) {
+        Ok(n) => return n,
+        Err(e) => e,
+    };
+    // The serde reader keeps the spans it read before the error: they are read again.
+    batch.rollback(mark);
+    let bytes = text.as_bytes();
+    let check = |b: &[u8]| {
+        let s = match std::str::from_utf8(b) {
+            Ok(s) => s,
+            Err(e) => return Some(salvage::Problem::invalid_utf8(e)),
+        };
+        let mut scratch = Batch::default();
+        let c = Ctx::new(b, 0, ctx.src, ctx.path);
+        let r = serde_walk::parse_request(&c, s, 0, &mut scratch);
+        r.err().map(|e| salvage::Problem::of(b, &e))
+    };
+    let repaired = salvage::repair(bytes, salvage::Problem::of(bytes, &err), check);
+    let fixed = repaired.and_then(|r| String::from_utf8(r.text).ok().map(|t| (t, r.losses)));
+    let Some((fixed, losses)) = fixed else {
+        let msg = format!("skipped: {}", crate::load::short_error(&err));
+        batch.diag(ctx.path, ctx.line_of_text(text), msg);
+        return 0;
+    };
+    let sub = ctx.over_copy(text, fixed.as_bytes());
+    match parse_request(&sub, &fixed, seq_base, batch) {
+        Ok(n) if n > 0 => {
+            salvage::report(batch, &ctx.over_copy(text, bytes), &losses, unit);
+            n
+        }
+        Ok(_) => {
+            // Nothing sound in it: one reason, not the repaired request's complaints.
+            batch.rollback(mark);
+            let msg = format!("skipped: {}", crate::load::short_error(&err));
+            batch.diag(ctx.path, ctx.line_of_text(text), msg);
+            0
+        }
+        Err(e) => {
+            batch.rollback(mark);
+            let msg = format!("skipped: {}", crate::load::short_error(&e));
+            batch.diag(ctx.path, ctx.line_of_text(text), msg);
+            0
+        }
+    }
 }
 
 /// Where spans go while a request is walked.
@@ -220,6 +279,30 @@ impl Out<'_, '_> {
                 s.scope = scope;
             }
         }
+    }
+}
+
+impl Out<'_, '_> {
+    /// A list of resources, scopes or spans written as `null`: nothing is lost, but nothing
+    /// is there either, which the user is told (`at`: where its key is).
+    fn null_list(&mut self, name: &str, at: Option<usize>) {
+        let pos = at.map_or(Pos::None, |o| self.ctx.pos_at(o));
+        let msg = format!("`{name}` is null: no spans there");
+        self.batch.diag(self.ctx.path, pos, msg);
+    }
+
+    /// A key a resource or scope element does not have (a typo such as `spanz` would
+    /// otherwise hide spans without a word).
+    fn unknown_key(&mut self, key: &str, element: &str) {
+        if matches!(key, "schemaUrl" | "schema_url") {
+            return;
+        }
+        let pos = self
+            .ctx
+            .offset_of(key)
+            .map_or(Pos::None, |o| self.ctx.pos_at(o));
+        let msg = format!("unknown key `{key}` in a `{element}` element: ignored");
+        self.batch.diag(self.ctx.path, pos, msg);
     }
 }
 

@@ -27,8 +27,12 @@ pub(super) fn parse_request(
         count: 0,
     };
     let mut de = serde_json::Deserializer::from_str(text);
-    Request(&mut out).deserialize(&mut de)?;
+    let keys = Request(&mut out).deserialize(&mut de)?;
     de.end()?;
+    if let Some(keys) = keys {
+        let msg = format!("no `resourceSpans` in this request (keys: {keys}); nothing to load");
+        out.batch.diag(ctx.path, ctx.line_of_text(text), msg);
+    }
     Ok(out.count)
 }
 
@@ -56,27 +60,34 @@ pub fn parse_bare_span(ctx: &Ctx, raw: &RawValue, seq: u64, batch: &mut Batch) -
 
 struct Request<'o, 'c, 'b>(&'o mut Out<'c, 'b>);
 
+/// Reads a request; `Some(its keys)` when it has no `resourceSpans`.
 impl<'de> DeserializeSeed<'de> for Request<'_, '_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+    type Value = Option<String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<String>, D::Error> {
         d.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for Request<'_, '_, '_> {
-    type Value = ();
+    type Value = Option<String>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an OTLP traces request")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<String>, A::Error> {
+        let (mut found, mut keys) = (false, Vec::new());
         while let Some(key) = map.next_key::<CowStr<'de>>()? {
             if is_resource_spans(&key) {
-                map.next_value_seed(List(self.0, ListOf::Resource))?
+                found = true;
+                let at = self.0.ctx.offset_of(&key);
+                map.next_value_seed(List(self.0, ListOf::Resource, at))?
             } else {
+                if keys.len() < 6 {
+                    keys.push(key.0.into_owned());
+                }
                 map.next_value::<IgnoredAny>()?;
             }
         }
-        Ok(())
+        Ok((!found).then(|| keys.join(", ")))
     }
 }
 
@@ -87,7 +98,8 @@ enum ListOf {
     Scope(Option<TextRef>),
 }
 
-struct List<'o, 'c, 'b>(&'o mut Out<'c, 'b>, ListOf);
+/// A list, and where its key is (for the warning when it is `null`).
+struct List<'o, 'c, 'b>(&'o mut Out<'c, 'b>, ListOf, Option<usize>);
 
 impl<'de> DeserializeSeed<'de> for List<'_, '_, '_> {
     type Value = ();
@@ -102,10 +114,15 @@ impl<'de> Visitor<'de> for List<'_, '_, '_> {
         f.write_str("a list")
     }
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(()) // `null` where a list was expected (Phoenix writes nulls for empty fields)
+        let name = match self.1 {
+            ListOf::Resource => "resourceSpans",
+            ListOf::Scope(_) => "scopeSpans",
+        };
+        self.0.null_list(name, self.2);
+        Ok(())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let List(out, of) = self;
+        let List(out, of, _) = self;
         match of {
             ListOf::Resource => while seq.next_element_seed(ResourceSeed(out))?.is_some() {},
             ListOf::Scope(resource) => {
@@ -141,9 +158,11 @@ impl<'de> Visitor<'de> for ResourceSeed<'_, '_, '_> {
                     resource = out.ctx.at_opt(raw, Enc::Json);
                 }
                 ResourceKey::ScopeSpans => {
-                    map.next_value_seed(List(out, ListOf::Scope(resource)))?;
+                    let at = out.ctx.offset_of(&key);
+                    map.next_value_seed(List(out, ListOf::Scope(resource), at))?;
                 }
                 ResourceKey::Other => {
+                    out.unknown_key(&key, "resourceSpans");
                     map.next_value::<IgnoredAny>()?;
                 }
             }
@@ -188,8 +207,12 @@ impl<'de> Visitor<'de> for ScopeSeed<'_, '_, '_> {
                         .batch
                         .sym(scope.and_then(|s| s.name).as_deref().unwrap_or(""));
                 }
-                ScopeKey::Spans => map.next_value_seed(Spans(out, &scoped))?,
+                ScopeKey::Spans => {
+                    let at = out.ctx.offset_of(&key);
+                    map.next_value_seed(Spans(out, &scoped, at))?
+                }
                 ScopeKey::Other => {
+                    out.unknown_key(&key, "scopeSpans");
                     map.next_value::<IgnoredAny>()?;
                 }
             }
@@ -199,7 +222,7 @@ impl<'de> Visitor<'de> for ScopeSeed<'_, '_, '_> {
     }
 }
 
-struct Spans<'o, 'c, 'b, 's>(&'o mut Out<'c, 'b>, &'s Scoped);
+struct Spans<'o, 'c, 'b, 's>(&'o mut Out<'c, 'b>, &'s Scoped, Option<usize>);
 
 impl<'de> DeserializeSeed<'de> for Spans<'_, '_, '_, '_> {
     type Value = ();
@@ -214,6 +237,7 @@ impl<'de> Visitor<'de> for Spans<'_, '_, '_, '_> {
         f.write_str("a list of spans")
     }
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.0.null_list("spans", self.2);
         Ok(())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
