@@ -37,4 +37,5 @@ pub mod theme;
 pub mod traces;
 pub mod tree;
 pub mod view;
+pub mod worker;
 pub mod wrap;

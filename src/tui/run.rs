@@ -5,6 +5,7 @@ use super::config;
 use super::keymap::{Key, KeyMap};
 use super::terminal::{self, Term};
 use super::theme::{ColorDepth, Theme};
+use super::worker::Worker;
 use super::{clipboard, view};
 use crate::inert;
 use crate::load::{self, LoadError, LoadOptions, Progress};
@@ -28,6 +29,8 @@ pub enum Msg {
     Diff(u64, Box<super::diff_view::DiffView>),
     Runs(u64, Box<crate::diff::runs::RunDiff>),
     Stats(Box<super::stats_job::StatsDone>),
+    /// A worker panicked: which one, and the panic's message.
+    WorkerFailed(super::worker::Worker, String),
 }
 
 /// Loads the key map and theme from the environment and config file.
@@ -195,6 +198,7 @@ fn main_loop(
                 Msg::Diff(generation, view) => app.on_diff_ready(generation, *view),
                 Msg::Runs(generation, run) => app.on_runs_ready(generation, *run),
                 Msg::Stats(done) => app.on_stats_done(*done),
+                Msg::WorkerFailed(worker, why) => app.on_worker_failed(worker, &why),
                 Msg::Loaded(result) => match *result {
                     Ok(set) => app.on_loaded(set),
                     Err(e) => return Err(anyhow::anyhow!("{}", inert::text(&e.to_string()))),
@@ -274,8 +278,11 @@ fn run_effects(
                 std::thread::Builder::new()
                     .name("diff".into())
                     .spawn(move || {
-                        let (generation, view) = job.run();
-                        let _ = tx.send(Msg::Diff(generation, Box::new(view)));
+                        let msg = match super::worker::caught(Worker::Diff, || job.run()) {
+                            Ok((generation, view)) => Msg::Diff(generation, Box::new(view)),
+                            Err(why) => Msg::WorkerFailed(Worker::Diff, why),
+                        };
+                        let _ = tx.send(msg);
                     })?;
             }
             Effect::Edit { target, text } => {
@@ -290,8 +297,11 @@ fn run_effects(
                 std::thread::Builder::new()
                     .name("runs".into())
                     .spawn(move || {
-                        let (generation, run) = job.run();
-                        let _ = tx.send(Msg::Runs(generation, Box::new(run)));
+                        let msg = match super::worker::caught(Worker::Runs, || job.run()) {
+                            Ok((generation, run)) => Msg::Runs(generation, Box::new(run)),
+                            Err(why) => Msg::WorkerFailed(Worker::Runs, why),
+                        };
+                        let _ = tx.send(msg);
                     })?;
             }
             Effect::Stats(job) => {

@@ -57,6 +57,8 @@ pub struct RunView {
     pub rt: Arc<Vec<TraceIx>>,
     /// `None` while the worker computes it.
     pub run: Option<RunDiff>,
+    /// Why the worker failed, when it did (the view then says so instead of waiting).
+    pub failed: Option<String>,
     pub generation: u64,
     pub pane: RunPane,
     pub step_cursor: usize,
@@ -76,6 +78,7 @@ impl RunView {
             lt: job.lt.clone(),
             rt: job.rt.clone(),
             run: None,
+            failed: None,
             generation: job.generation,
             pane: RunPane::Pairs,
             step_cursor: 0,

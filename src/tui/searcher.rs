@@ -4,6 +4,7 @@
 
 use super::run::Msg;
 use super::search::Request;
+use super::worker::Worker;
 use crate::model::TraceSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,7 +35,11 @@ impl Searcher {
                     if !index.0.as_ref().is_some_and(|s| Arc::ptr_eq(s, &job.0)) {
                         index = (Some(job.0.clone()), Default::default());
                     }
-                    run_one(&job.0, &index.1, &job.1, &current, &results);
+                    // A panic ends this search, not the worker: the next request runs.
+                    let one = || run_one(&job.0, &index.1, &job.1, &current, &results);
+                    if let Err(why) = super::worker::caught(Worker::Search, one) {
+                        let _ = results.send(Msg::WorkerFailed(Worker::Search, why));
+                    }
                 }
             })
             .expect("spawning the search thread");

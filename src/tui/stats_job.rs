@@ -55,11 +55,8 @@ impl StatsJob {
     /// Runs the job, turning a panic into `StatsDone::Failed`.
     pub fn run_caught(self) -> StatsDone {
         let generation = self.generation();
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run())).unwrap_or_else(|_| {
-            let why =
-                super::terminal::take_worker_panic().unwrap_or_else(|| "unknown panic".into());
-            StatsDone::Failed(generation, why)
-        })
+        super::worker::caught(super::worker::Worker::Stats, || self.run())
+            .unwrap_or_else(|why| StatsDone::Failed(generation, why))
     }
 
     /// Runs the job (the slow part).

@@ -709,17 +709,17 @@ fn mlflow_reads_the_sidecar_and_the_golden_set() {
     let input = export_copy("run.mlflow.json", MLFLOW.as_bytes());
     let sidecar = input.with_file_name("run.mlflow.json.feedback.jsonl");
     let mut app = app_with_sidecar(&input, None);
-    type_keys(&mut app, "+f5"); // the trace: good, score 5
-    type_keys(&mut app, "j-fnwrong city"); // the retriever: bad, with a note
+    type_keys(&mut app, "+a5"); // the trace: good, score 5
+    type_keys(&mut app, "j-anwrong city"); // the retriever: bad, with a note
     press(&mut app, "enter");
     type_keys(&mut app, "+"); // changed my mind: an edit that overrides
-    type_keys(&mut app, "jf3fx"); // the LLM: a score, then removed (valid: false)
+    type_keys(&mut app, "ja3ax"); // the LLM: a score, then removed (valid: false)
     type_keys(&mut app, "ae");
     let Some(Effect::Edit { target, .. }) = app.effects.pop() else {
         panic!("ae asks for the editor")
     };
     app.on_edited(target, Ok("{\"answer\": \"Sunny\"}\n".into()));
-    type_keys(&mut app, "gfe");
+    type_keys(&mut app, "gae");
     let Some(Effect::Edit { target, .. }) = app.effects.pop() else {
         panic!("ae asks for the editor")
     };

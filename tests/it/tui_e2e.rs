@@ -180,7 +180,7 @@ fn nothing_loadable_exits_2_naming_the_file() {
     let pane = Pane::start("bad", "Cargo.toml", &[]);
     assert_eq!(pane.exit_status(), 2);
     let screen = pane.screen();
-    assert!(screen.contains("Cargo.toml: not a trace file"), "{screen}");
+    assert!(screen.contains("Cargo.toml: not a trace"), "{screen}");
     pane.assert_restored("load failure");
 }
 
@@ -203,6 +203,35 @@ fn panics_on_either_thread_restore_the_terminal() {
         assert!(screen.contains(text), "panic in {place}: {screen}");
         pane.assert_restored(&format!("panic in {place}"));
     }
+}
+
+#[test]
+fn a_worker_that_panics_is_reported_and_the_explorer_stays_usable() {
+    if !common::tmux_or_skip("a_worker_that_panics_is_reported_and_the_explorer_stays_usable") {
+        return;
+    }
+    // The search worker panics on every request; the stats worker on its one.
+    let env = [("SPANLENS_TEST_PANIC", "search")];
+    let pane = Pane::start("wsearch", "tests/fixtures/agent.otlp.jsonl", &env);
+    pane.wait("the trace list", |s| s.contains("trace (name)"));
+    pane.keys(&["/", "w", "e", "a"]);
+    pane.wait_for("search failed");
+    // Still usable: the search line closes, the list moves, a trace opens.
+    pane.keys(&["Escape", "j", "Enter"]);
+    pane.wait_for("─ spans");
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_status(), 0);
+    pane.assert_restored("after a search worker panic");
+
+    let env = [("SPANLENS_TEST_PANIC", "stats")];
+    let pane = Pane::start("wstats", "tests/fixtures/agent.otlp.jsonl", &env);
+    pane.wait("the trace list", |s| s.contains("trace (name)"));
+    pane.keys(&["t"]);
+    pane.wait_for("internal error computing stats");
+    pane.keys(&["Escape", "Enter"]);
+    pane.wait_for("─ spans");
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_status(), 0);
 }
 
 #[test]

@@ -232,5 +232,5 @@ fn the_warnings_popup_counts_its_entries_wraps_inside_and_goes_to_the_end() {
     // G in the help too.
     press(&mut app, "esc");
     type_keys(&mut app, "?G");
-    assert!(snapshot(&mut app, 100, 20).contains("diff view"));
+    assert!(snapshot(&mut app, 100, 20).contains("step table"));
 }

@@ -318,3 +318,22 @@ fn mouse_clicks_select_and_open_and_the_wheel_scrolls_the_pane_under_it() {
     );
     assert_eq!(app.tree.as_ref().unwrap().cursor, 2, "the tree stays");
 }
+
+#[test]
+fn a_failed_worker_is_reported_and_stops_the_wait() {
+    use spanlens::tui::worker::Worker;
+    let mut app = app_for(&["agent.otlp.jsonl"]);
+    type_keys(&mut app, "/weather");
+    assert!(app.search.running, "the search was asked for");
+    app.on_worker_failed(Worker::Search, "index out of bounds \u{1b}[31m");
+    assert!(!app.search.running, "no longer waits for the search");
+    let status = app.status.clone().unwrap_or_default();
+    assert!(status.contains("search failed"), "{status}");
+    assert!(
+        !status.contains('\u{1b}'),
+        "the panic text is shown inert: {status}"
+    );
+    app.diff_pending = Some(3);
+    app.on_worker_failed(Worker::Diff, "boom");
+    assert_eq!(app.diff_pending, None);
+}

@@ -25,11 +25,17 @@ pub fn render(frame: &mut Frame, app: &mut App, area: Rect) {
         return;
     };
     let Some(run) = view.run.take() else {
-        let msg = format!(
-            "comparing {} traces with {} traces…",
-            view.lt.len(),
-            view.rt.len()
-        );
+        let msg = match &view.failed {
+            Some(why) => format!(
+                "the comparison failed: {} (Esc goes back)",
+                crate::inert::line(why)
+            ),
+            None => format!(
+                "comparing {} traces with {} traces…",
+                view.lt.len(),
+                view.rt.len()
+            ),
+        };
         frame
             .buffer_mut()
             .set_string(area.x, area.y, msg, theme.muted());
