@@ -420,12 +420,9 @@ pub fn input_messages_of(set: &TraceSet, ix: SpanIx) -> Vec<Message> {
     input_messages(&attributes, &events, input.as_ref())
 }
 
-/// The exceptions recorded in span `ix`'s events, decoding nothing else.
-pub fn exceptions_of(set: &TraceSet, ix: SpanIx) -> Vec<Exception> {
-    let Some(events) = set.span(ix).events else {
-        return Vec::new();
-    };
-    parse_events(&set.sources.value(events))
+/// The exceptions in a span's decoded events (for callers that read the bytes themselves).
+pub fn exceptions_in(events: &Value) -> Vec<Exception> {
+    parse_events(events)
         .iter()
         .filter(|e| e.name == "exception")
         .map(exception)

@@ -15,7 +15,7 @@ use crate::model::{SpanIx, SpanKind, TraceIx, TraceSet};
 use rayon::prelude::*;
 
 /// At most this many LLM calls have their messages decoded.
-pub const MESSAGE_BUDGET: usize = 10_000;
+pub const MESSAGE_BUDGET: usize = 5_000;
 /// Characters of a system prompt kept for display.
 const PREVIEW_CHARS: usize = 120;
 

@@ -44,4 +44,11 @@ impl<'s> Reader<'s> {
         self.with_bytes(r, &mut |b| v = crate::model::text::decode_value(b, r.enc));
         v
     }
+
+    /// The display text behind `r` (JSON strings unescaped).
+    pub fn text(&self, r: TextRef) -> String {
+        let mut t = String::new();
+        self.with_bytes(r, &mut |b| t = crate::model::text::decode_text(b, r.enc));
+        t
+    }
 }

@@ -3,8 +3,9 @@
 
 use super::critical::{has_duration, trace_times};
 use super::groups::{Groups, NONE};
+use super::reader::Reader;
 use super::{ERROR_MESSAGE_CHARS, ErrorCount, StepStats, TOP_ERRORS, chunks};
-use crate::model::detail::exceptions_of;
+use crate::model::detail::exceptions_in;
 use crate::model::{SpanIx, SpanKind, TraceIx, TraceSet};
 use rayon::prelude::*;
 
@@ -66,11 +67,12 @@ pub fn aggregate(set: &TraceSet, traces: &[TraceIx], groups: &Groups) -> Vec<Ste
             a.absorb(p);
         }
     }
+    let reader = Reader::new(set);
     let mut rows: Vec<StepStats> = accs
         .into_par_iter()
         .zip(groups.keys.par_iter())
         .filter(|(a, _)| a.calls > 0)
-        .map(|(a, k)| finish(set, a, k))
+        .map(|(a, k)| finish(&reader, set, a, k))
         .collect();
     rows.sort_by(super::sort::default_order);
     rows
@@ -126,7 +128,7 @@ fn accumulate(set: &TraceSet, traces: &[TraceIx], groups: &Groups, n: usize) -> 
     accs
 }
 
-fn finish(set: &TraceSet, mut a: Acc, k: &super::groups::GroupKey) -> StepStats {
+fn finish(reader: &Reader, set: &TraceSet, mut a: Acc, k: &super::groups::GroupKey) -> StepStats {
     a.durations.sort_unstable();
     a.self_ns.sort_unstable();
     StepStats {
@@ -138,7 +140,7 @@ fn finish(set: &TraceSet, mut a: Acc, k: &super::groups::GroupKey) -> StepStats 
         calls: a.calls,
         max_calls_per_trace: a.max_per_trace,
         errors: a.errors,
-        top_errors: top_errors(set, &a.error_spans),
+        top_errors: top_errors(reader, set, &a.error_spans),
         durations_ns: a.durations,
         unknown_durations: a.unknown_durations,
         self_ns: a.self_ns,
@@ -153,10 +155,10 @@ fn finish(set: &TraceSet, mut a: Acc, k: &super::groups::GroupKey) -> StepStats 
 
 /// The most common (type, message) among error spans. A span's type and message come from
 /// its first exception event, else its status message; neither gives `unknown`.
-pub fn top_errors(set: &TraceSet, spans: &[SpanIx]) -> Vec<ErrorCount> {
+pub fn top_errors(reader: &Reader, set: &TraceSet, spans: &[SpanIx]) -> Vec<ErrorCount> {
     let mut counts: super::hash::FastMap<(String, String), u64> = Default::default();
     for &ix in spans {
-        *counts.entry(error_of(set, ix)).or_default() += 1;
+        *counts.entry(error_of(reader, set, ix)).or_default() += 1;
     }
     let mut out: Vec<ErrorCount> = counts
         .into_iter()
@@ -176,13 +178,15 @@ pub fn top_errors(set: &TraceSet, spans: &[SpanIx]) -> Vec<ErrorCount> {
 }
 
 /// (type, message) of one error span.
-pub fn error_of(set: &TraceSet, ix: SpanIx) -> (String, String) {
-    let status = set
-        .span(ix)
+pub fn error_of(reader: &Reader, set: &TraceSet, ix: SpanIx) -> (String, String) {
+    let s = set.span(ix);
+    let status = s
         .status_msg
-        .map(|t| set.sources.text(t))
+        .map(|t| reader.text(t))
         .filter(|m| !m.trim().is_empty());
-    let exc = exceptions_of(set, ix).into_iter().next();
+    let exc = s
+        .events
+        .and_then(|e| exceptions_in(&reader.value(e)).into_iter().next());
     let (kind, message) = match (exc, status) {
         (Some(e), Some(status)) if e.message.is_empty() => (e.kind, status),
         (Some(e), _) => (e.kind, e.message),

@@ -24,7 +24,7 @@ use std::hash::BuildHasher;
 
 /// Tool definitions are read from at most this many spans (an evenly spaced sample beyond):
 /// each read is a file read, and an agent declares the same tools on every call.
-pub const DECL_BUDGET: usize = 20_000;
+pub const DECL_BUDGET: usize = 5_000;
 
 /// Sibling runs at least this long are loops.
 pub const LOOP_RUN: u32 = 3;
