@@ -2,7 +2,7 @@
 //! file or directory), then print the trace or run diff with the gate's verdict, or open
 //! the diff view.
 
-use super::{InputArgs, load_or_exit};
+use super::{InputArgs, load};
 use crate::diff::gate::GateError;
 use crate::inert;
 use crate::model::{TraceIx, TraceSet};
@@ -37,7 +37,7 @@ pub struct Side {
 /// Loads one side of a diff and picks its traces, or explains what is wrong.
 pub fn resolve_side(spec: &str, input: &InputArgs) -> Result<Side, String> {
     let (path, id) = split_spec(spec);
-    let set = load_or_exit(std::slice::from_ref(&path), input);
+    let set = load(std::slice::from_ref(&path), input).map_err(|f| f.message)?;
     let traces = match &id {
         Some(id) => vec![set.find_trace(id).ok_or_else(|| {
             format!(
@@ -104,7 +104,12 @@ pub fn print(
             OutFormat::Md => report::to_markdown(&sides, &d) + &gate_tail(&gate, "- "),
             OutFormat::Text => report::to_text(&sides, &d) + &gate_tail(&gate, "  "),
         };
-        super::emit(&text);
+        if let Err(f) = super::emit(&text) {
+            if !f.message.is_empty() {
+                eprintln!("spanlens: {f}");
+            }
+            return Ok(f.code);
+        }
     } else {
         let t = crate::timing::phase("diff: pair trees");
         let listed = match format {
@@ -124,7 +129,12 @@ pub fn print(
             OutFormat::Md => rep.to_markdown(),
             OutFormat::Text => rep.to_text(),
         };
-        super::emit(&text);
+        if let Err(f) = super::emit(&text) {
+            if !f.message.is_empty() {
+                eprintln!("spanlens: {f}");
+            }
+            return Ok(f.code);
+        }
     }
     Ok(if failed { EXIT_GATE_FAILED } else { 0 })
 }

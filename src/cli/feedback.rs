@@ -2,7 +2,7 @@
 //! `spanlens export golden` (an evaluation set from the items marked good or given an
 //! expected output).
 
-use super::{ExportCommand, InputArgs, emit, load_or_exit};
+use super::{ExportCommand, Failure, InputArgs, emit, load};
 use crate::feedback::golden;
 use crate::inert;
 use crate::model::time::format_iso_ms;
@@ -12,12 +12,12 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 /// `spanlens feedback PATH... [--json]`.
-pub fn list(paths: &[PathBuf], input: &InputArgs, json: bool) {
-    let set = load_or_exit(paths, input);
+pub fn list(paths: &[PathBuf], input: &InputArgs, json: bool) -> Result<(), Failure> {
+    let set = load(paths, input)?;
     if json {
-        emit(&format!("{}\n", to_json(&set)));
+        emit(&format!("{}\n", super::json::render(&to_json(&set))))
     } else {
-        emit(&to_text(&set));
+        emit(&to_text(&set))
     }
 }
 
@@ -91,7 +91,7 @@ fn rows(set: &TraceSet) -> impl Iterator<Item = (&Assessment, Option<TraceIx>, O
 }
 
 /// `spanlens export golden …`.
-pub fn export(what: ExportCommand) {
+pub fn export(what: ExportCommand) -> Result<(), Failure> {
     let ExportCommand::Golden {
         paths,
         input_format,
@@ -100,25 +100,29 @@ pub fn export(what: ExportCommand) {
         format,
         where_,
     } = what;
-    let query = where_.as_deref().map(|q| {
-        crate::search::Query::parse(q).unwrap_or_else(|e| {
-            eprintln!("spanlens: bad --where query: {e}");
-            std::process::exit(2);
-        })
-    });
+    let query = match where_.as_deref().map(crate::search::Query::parse) {
+        None => None,
+        Some(Ok(q)) => Some(q),
+        Some(Err(e)) => {
+            let why = format!("bad --where query: {e}");
+            return Err(Failure::new(super::EXIT_BAD_QUERY, why));
+        }
+    };
     let input = InputArgs {
         format: input_format,
         feedback,
         ..Default::default()
     };
-    let set = load_or_exit(&paths, &input);
+    let set = load(&paths, &input)?;
     let chosen = query.as_ref().map(|q| golden::selected_by(&set, q));
     let keep = |s: SpanIx| chosen.as_ref().is_none_or(|c| c.contains(&s));
     let items = golden::items(&set, &keep);
     let text = golden::render(&set, &items, format);
     if let Err(e) = std::fs::write(&out, text) {
-        eprintln!("spanlens: cannot write {}: {e}", out.display());
-        std::process::exit(1);
+        return Err(Failure::new(
+            1,
+            format!("cannot write {}: {e}", out.display()),
+        ));
     }
     eprintln!(
         "spanlens: wrote {} item{} to {}",
@@ -129,4 +133,5 @@ pub fn export(what: ExportCommand) {
     if items.is_empty() {
         eprintln!("spanlens: no trace or span is marked good or given an expected output");
     }
+    Ok(())
 }

@@ -277,33 +277,53 @@ pub const EXIT_NOTHING_LOADED: i32 = 2;
 /// Exit status for a query that does not parse (an unknown scope, a bad regex).
 pub const EXIT_BAD_QUERY: i32 = 2;
 
-/// Loads paths for a non-interactive command, printing a clear error when nothing loads.
-pub fn load_or_exit(paths: &[PathBuf], input: &InputArgs) -> TraceSet {
+/// How a command ends early: the message for stderr (empty when there is nothing to add)
+/// and the exit status. Commands return it; only `main` prints it and exits.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Failure {
+    pub code: i32,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(code: i32, message: impl Into<String>) -> Failure {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// Ends with `code` and nothing more to say (the report already said it).
+    pub fn quiet(code: i32) -> Failure {
+        Failure::new(code, "")
+    }
+}
+
+/// Loads paths for a non-interactive command; nothing loadable is a `Failure` naming why.
+pub fn load(paths: &[PathBuf], input: &InputArgs) -> Result<TraceSet, Failure> {
     let quiet = |_: Progress| {};
     match load::load(paths, &input.options(), &quiet) {
         Ok(mut set) => {
             crate::feedback::load_into(&mut set, paths, input.feedback.as_deref());
-            set
+            Ok(set)
         }
-        Err(e) => {
-            eprintln!("spanlens: {}", crate::inert::text(&e.to_string()));
-            std::process::exit(EXIT_NOTHING_LOADED);
-        }
+        Err(e) => Err(Failure::new(
+            EXIT_NOTHING_LOADED,
+            crate::inert::text(&e.to_string()),
+        )),
     }
 }
 
 /// Writes a report to stdout. A reader that stops early (`| head`) is not an error: the
-/// process ends quietly, as `cat` does; any other write error is reported.
-pub fn emit(text: &str) {
+/// command ends quietly with status 0, as `cat` does; any other write error is reported.
+pub fn emit(text: &str) -> Result<(), Failure> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let result = out.write_all(text.as_bytes()).and_then(|()| out.flush());
     match result {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
-        Err(e) => {
-            eprintln!("spanlens: cannot write the report: {e}");
-            std::process::exit(1);
-        }
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::quiet(0)),
+        Err(e) => Err(Failure::new(1, format!("cannot write the report: {e}"))),
     }
 }

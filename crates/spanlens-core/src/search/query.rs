@@ -408,7 +408,7 @@ mod tests {
     #[test]
     fn unknown_scopes_and_predicates_are_errors_that_list_the_valid_ones() {
         for bad in [
-            "feedback:bad",
+            "flavour:bad",
             "start>2s",
             "weather nmae:x",
             "dur:5",
@@ -416,7 +416,15 @@ mod tests {
         ] {
             let err = Query::parse(bad).expect_err(bad);
             assert!(err.contains("unknown scope"), "{bad}: {err}");
-            for valid in ["name:", "tool:", "attr:KEY", "status:error", "dur>2s"] {
+            let listed = [
+                "name:",
+                "tool:",
+                "attr:KEY",
+                "status:error",
+                "dur>2s",
+                "feedback:",
+            ];
+            for valid in listed {
                 assert!(err.contains(valid), "{bad}: {err} lists {valid}");
             }
         }
