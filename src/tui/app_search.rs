@@ -83,7 +83,7 @@ impl App {
                 let req = self.search.next_request(q, self.scope(), false);
                 self.effects.push(Effect::Search(req));
             }
-            Err(e) => self.drop_hits(Some(e)),
+            Err(e) => self.drop_hits(Some(e.to_string())),
         }
     }
 

@@ -27,18 +27,37 @@ pub fn default_path(env: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
     Some(base.join("spanlens/config.toml"))
 }
 
+/// A mistake in the config file: the file (when read from one) and the entry.
+#[derive(Debug, thiserror::Error)]
+#[error("{}{message}", path.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default())]
+pub struct ConfigError {
+    pub path: Option<PathBuf>,
+    pub message: String,
+}
+
 /// Applies the config at `path` (if it exists) to the key map and theme.
-pub fn apply_file(path: &Path, keys: &mut KeyMap, theme: &mut Theme) -> Result<(), String> {
+pub fn apply_file(path: &Path, keys: &mut KeyMap, theme: &mut Theme) -> Result<(), ConfigError> {
+    let at = |message: String| ConfigError {
+        path: Some(path.to_owned()),
+        message,
+    };
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(format!("{}: {e}", path.display())),
+        Err(e) => return Err(at(e.to_string())),
     };
-    apply(&text, keys, theme).map_err(|e| format!("{}: {e}", path.display()))
+    apply_text(&text, keys, theme).map_err(at)
 }
 
 /// Applies config text to the key map and theme.
-pub fn apply(text: &str, keys: &mut KeyMap, theme: &mut Theme) -> Result<(), String> {
+pub fn apply(text: &str, keys: &mut KeyMap, theme: &mut Theme) -> Result<(), ConfigError> {
+    apply_text(text, keys, theme).map_err(|message| ConfigError {
+        path: None,
+        message,
+    })
+}
+
+fn apply_text(text: &str, keys: &mut KeyMap, theme: &mut Theme) -> Result<(), String> {
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| e.to_string())?;
     for (section, value) in &table {
         match (section.as_str(), value) {
@@ -55,7 +74,7 @@ pub fn apply(text: &str, keys: &mut KeyMap, theme: &mut Theme) -> Result<(), Str
 }
 
 /// The context names `[keys.NAME]` accepts, as the error lists them.
-const CONTEXTS: &str = "global, traces, tree, detail, diff";
+const CONTEXTS: &str = "global, traces, tree, detail, diff, runs, flame, steps";
 
 /// Binds the entries of the table `[section]` (`keys`, or `keys.tree` and the like).
 fn apply_keys(
@@ -144,32 +163,44 @@ mod tests {
     #[test]
     fn mistakes_name_the_entry() {
         let (mut k, mut t) = (KeyMap::default(), Theme::default());
-        let e = apply("[keys]\nj = \"fly\"\n", &mut k, &mut t).unwrap_err();
+        let e = apply("[keys]\nj = \"fly\"\n", &mut k, &mut t)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("\"fly\": unknown action"), "{e}");
-        let e = apply("[theme]\nllm = \"plaid\"\n", &mut k, &mut t).unwrap_err();
+        let e = apply("[theme]\nllm = \"plaid\"\n", &mut k, &mut t)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("not a colour"), "{e}");
-        let e = apply("[keys\n", &mut k, &mut t).unwrap_err();
+        let e = apply("[keys\n", &mut k, &mut t).unwrap_err().to_string();
         assert!(e.contains("line 1"), "{e}");
     }
 
     #[test]
     fn mistakes_in_a_context_table_name_that_table() {
         let (mut k, mut t) = (KeyMap::default(), Theme::default());
-        let e = apply("[keys.tree]\nx = \"fly\"\n", &mut k, &mut t).unwrap_err();
+        let e = apply("[keys.tree]\nx = \"fly\"\n", &mut k, &mut t)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with("[keys.tree] \"x\" = \"fly\": unknown action"),
             "{e}"
         );
-        let e = apply("[keys.diff]\n\"nokey!\" = \"down\"\n", &mut k, &mut t).unwrap_err();
+        let e = apply("[keys.diff]\n\"nokey!\" = \"down\"\n", &mut k, &mut t)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with("[keys.diff] \"nokey!\": not a key name"),
             "{e}"
         );
-        let e = apply("[keys.detail]\nx = 3\n", &mut k, &mut t).unwrap_err();
+        let e = apply("[keys.detail]\nx = 3\n", &mut k, &mut t)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("[keys.detail] \"x\": expected"), "{e}");
-        let e = apply("[keys.sidebar]\nx = \"down\"\n", &mut k, &mut t).unwrap_err();
+        let e = apply("[keys.sidebar]\nx = \"down\"\n", &mut k, &mut t)
+            .unwrap_err()
+            .to_string();
         assert!(
-            e.contains("[keys.sidebar]: unknown context (expected one of global, traces, tree, detail, diff)"),
+            e.contains("[keys.sidebar]: unknown context (expected one of global, traces, tree, detail, diff, runs, flame, steps)"),
             "{e}"
         );
         apply("[keys.diff]\nx = \"next_diff\"\n", &mut k, &mut t).unwrap();

@@ -34,7 +34,7 @@ pub enum Msg {
 }
 
 /// Loads the key map and theme from the environment and config file.
-pub fn settings() -> Result<(KeyMap, Theme), String> {
+pub fn settings() -> Result<(KeyMap, Theme), config::ConfigError> {
     let env = |k: &str| std::env::var(k).ok();
     let mut keymap = KeyMap::default();
     let mut theme = Theme::new(ColorDepth::detect(env));

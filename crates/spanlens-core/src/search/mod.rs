@@ -13,5 +13,5 @@ mod short;
 mod tracemeta;
 
 pub use engine::{Found, Hit, Job, Scope, Strategy, run, run_using};
-pub use query::{FieldKind, Query};
+pub use query::{FieldKind, Query, QueryError};
 pub use scan::Index;

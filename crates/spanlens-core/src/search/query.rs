@@ -9,6 +9,11 @@
 
 use crate::model::{SpanKind, Status};
 
+/// A query that does not parse; the message names what is wrong and what is valid.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct QueryError(pub String);
+
 /// How text is matched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -107,7 +112,13 @@ pub struct Query {
 
 impl Query {
     /// Parses a query; errors name the bad token.
-    pub fn parse(input: &str) -> Result<Query, String> {
+    /// Parses a query; an unknown scope or predicate, a bad value or a bad regex is an
+    /// error that says what is valid.
+    pub fn parse(input: &str) -> Result<Query, QueryError> {
+        Query::parse_text(input).map_err(QueryError)
+    }
+
+    fn parse_text(input: &str) -> Result<Query, String> {
         let mut q = Query {
             text: String::new(),
             mode: Mode::Fuzzy,
@@ -414,7 +425,7 @@ mod tests {
             "dur:5",
             "latency<=3ms",
         ] {
-            let err = Query::parse(bad).expect_err(bad);
+            let err = Query::parse(bad).expect_err(bad).to_string();
             assert!(err.contains("unknown scope"), "{bad}: {err}");
             let listed = [
                 "name:",
