@@ -10,11 +10,11 @@
 
 mod cells;
 mod columns;
+#[cfg(test)]
+mod columns_vs_records;
 mod quiet;
 mod report;
 mod row_json;
-#[cfg(test)]
-mod same_as_json;
 
 use super::format::{self, Format};
 use super::input::Input;

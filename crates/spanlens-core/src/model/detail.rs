@@ -123,12 +123,12 @@ fn input_messages(
             .map(|v| messages::messages_from(&as_json(v), Direction::Input)),
         attr(attrs, "llm.input_messages")
             .map(|v| messages::messages_from(&as_json(v), Direction::Input)),
-        Some(super::flat::from_flat(
+        Some(super::flattened_messages::from_flat(
             attrs,
             "llm.input_messages",
             Direction::Input,
         )),
-        Some(super::flat::from_flat(
+        Some(super::flattened_messages::from_flat(
             attrs,
             "gen_ai.prompt",
             Direction::Input,
@@ -162,12 +162,12 @@ fn output_messages(
             .map(|v| messages::messages_from(&as_json(v), Direction::Output)),
         attr(attrs, "llm.output_messages")
             .map(|v| messages::messages_from(&as_json(v), Direction::Output)),
-        Some(super::flat::from_flat(
+        Some(super::flattened_messages::from_flat(
             attrs,
             "llm.output_messages",
             Direction::Output,
         )),
-        Some(super::flat::from_flat(
+        Some(super::flattened_messages::from_flat(
             attrs,
             "gen_ai.completion",
             Direction::Output,

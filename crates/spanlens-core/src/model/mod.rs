@@ -9,7 +9,7 @@ pub mod build;
 pub mod conventions;
 mod copies;
 pub mod detail;
-mod flat;
+mod flattened_messages;
 pub mod ids;
 pub mod intern;
 pub mod kind;

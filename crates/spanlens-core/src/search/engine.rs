@@ -3,11 +3,11 @@
 //! published as they arrive, best first, and a search stops as soon as it is cancelled
 //! (the user typed another key).
 
+use super::byte_index::Index;
 use super::fields::long_fields;
 use super::matcher::TextMatcher;
 use super::query::{Cmp, FieldKind, Filter, Mode, Query};
-use super::scan::Index;
-use super::{raw, short};
+use super::{raw_scan, short_fields};
 use crate::model::detail::detail;
 use crate::model::{SpanIx, TraceIx, TraceSet};
 use rayon::prelude::*;
@@ -128,7 +128,7 @@ pub fn run_using(
     let keep = |ix: SpanIx| passes(set, ix, &query.filters) && marks.keeps(ix);
     let mut m = TextMatcher::new(query);
     let t = crate::timing::phase("search: short fields");
-    let mut short = short::hits(set, query, range.clone(), &keep);
+    let mut short = short_fields::hits(set, query, range.clone(), &keep);
     short.sort_by(|a, b| b.score.cmp(&a.score).then(a.span.cmp(&b.span)));
     drop(t);
     let mut long: Vec<Hit> = Vec::new();
@@ -210,7 +210,7 @@ struct FieldDedup {
 }
 
 impl FieldDedup {
-    fn add(&mut self, from: &raw::RawHit, e: raw::Expanded, out: &mut Vec<Hit>) {
+    fn add(&mut self, from: &raw_scan::RawHit, e: raw_scan::Expanded, out: &mut Vec<Hit>) {
         if let Some(h) = e.field
             && self.fields.insert((h.span, h.field, h.key.clone()))
         {
@@ -250,7 +250,7 @@ fn raw_search(
         limit,
         ..
     } = job;
-    let mut found = raw::hits(set, index, q, range, keep, cancelled);
+    let mut found = raw_scan::hits(set, index, q, range, keep, cancelled);
     if cancelled() {
         return None;
     }
@@ -261,13 +261,13 @@ fn raw_search(
             .then(a.field.cmp(&b.field))
             .then(a.text.off.cmp(&b.text.off))
     });
-    let expand = |round: &[raw::RawHit], lines: bool| -> Vec<raw::Expanded> {
+    let expand = |round: &[raw_scan::RawHit], lines: bool| -> Vec<raw_scan::Expanded> {
         round
             .par_chunks(64)
             .flat_map_iter(|c| {
                 let mut m = TextMatcher::new(q);
                 c.iter()
-                    .map(move |h| raw::expand(set, q, &mut m, h, lines))
+                    .map(move |h| raw_scan::expand(set, q, &mut m, h, lines))
                     .collect::<Vec<_>>()
             })
             .collect()
@@ -293,7 +293,7 @@ fn raw_search(
     let pending: Vec<usize> = (shown.iter().copied())
         .filter(|&i| out[i].snippet.is_empty() && out[i].field == found[origin[i]].field)
         .collect();
-    let raw: Vec<raw::RawHit> = pending.iter().map(|&i| found[origin[i]]).collect();
+    let raw: Vec<raw_scan::RawHit> = pending.iter().map(|&i| found[origin[i]]).collect();
     for (&i, e) in pending.iter().zip(expand(&raw, true)) {
         if let Some(h) = e.field {
             out[i] = h;
@@ -355,7 +355,7 @@ fn hit_order(a: &Hit, b: &Hit) -> std::cmp::Ordering {
 fn merge(
     set: &TraceSet,
     q: &Query,
-    short: &[short::ShortHit],
+    short: &[short_fields::ShortHit],
     long: &[Hit],
     long_total: usize,
     limit: usize,
@@ -373,7 +373,7 @@ fn merge(
             _ => false,
         };
         if take_short {
-            hits.push(short::expand(set, q, &short[i], m));
+            hits.push(short_fields::expand(set, q, &short[i], m));
             i += 1;
         } else {
             hits.push(long[j].clone());

@@ -3,15 +3,15 @@
 //! Nothing here imports the UI; the matcher itself is isolated in `matcher`.
 
 pub mod assess;
+pub mod byte_index;
 pub mod engine;
 pub mod fields;
 pub mod matcher;
 pub mod query;
-mod raw;
-pub mod scan;
-mod short;
+mod raw_scan;
+mod short_fields;
 mod tracemeta;
 
+pub use byte_index::Index;
 pub use engine::{Found, Hit, Job, Scope, Strategy, run, run_using};
 pub use query::{FieldKind, Query, QueryError};
-pub use scan::Index;

@@ -5,11 +5,11 @@
 //! for every hit, the real line for the shown ones (see `expand`). Mapped pages
 //! are released as the scan moves on, so a search of a file larger than memory stays small.
 
+use super::byte_index::{self as scan, Index};
 use super::engine::Hit;
 use super::fields::{compact, text_of};
 use super::matcher::TextMatcher;
 use super::query::{FieldKind, Mode, Query};
-use super::scan::{self, Index};
 use crate::model::conventions::{Role, role_of};
 use crate::model::messages::{Direction, messages_from};
 use crate::model::{SourceData, SpanIx, SpanKind, Sym, TextRef, TraceSet};
