@@ -4,7 +4,7 @@
 
 use super::action::Action;
 use super::detail::DetailPane;
-use super::diff_view::DiffView;
+use super::diff::DiffView;
 use super::keymap::{Context, Key, KeyMap, Lookup};
 use super::search::SearchState;
 use super::theme::Theme;
@@ -58,7 +58,7 @@ pub enum Effect {
     /// Ask the loader for the spans of this trace read so far (see `load::preview::Peek`).
     Peek(String),
     /// Compute a diff on a worker; the result comes back to `on_diff_ready`.
-    Diff(super::app_diff::DiffJob),
+    Diff(super::diff::keys::DiffJob),
     /// Edit `text` in `$EDITOR`; the result comes back to `on_edited`.
     Edit {
         target: super::app_feedback::Target,

@@ -4,7 +4,7 @@
 
 use super::action::Action;
 use super::app::{App, Effect, Screen};
-use super::app_diff::DiffJob;
+use super::diff::keys::DiffJob;
 use super::run_view::{RunJob, RunPane, RunView};
 use crate::diff::runs::RunDiff;
 use crate::model::{TraceIx, TraceSet};

@@ -26,7 +26,7 @@ pub enum Msg {
         as_filter: bool,
     },
     Loaded(Box<Result<TraceSet, LoadError>>),
-    Diff(u64, Box<super::diff_view::DiffView>),
+    Diff(u64, Box<super::diff::DiffView>),
     Runs(u64, Box<crate::diff::runs::RunDiff>),
     Stats(Box<super::stats_job::StatsDone>),
     /// A worker panicked: which one, and the panic's message.
@@ -129,7 +129,7 @@ fn session(
     let (tx, rx) = mpsc::channel::<Msg>();
     let (mut terminal, _guard) = terminal::enter()?;
     let input = super::input::Input::spawn(tx.clone());
-    let searcher = super::searcher::Searcher::spawn(tx.clone());
+    let searcher = super::search::worker::Searcher::spawn(tx.clone());
     start(&tx);
     let workers = Workers {
         searcher: &searcher,
@@ -149,7 +149,7 @@ fn session(
 /// What the main loop hands effects to: the search worker, the loader's peek slot, and the
 /// input thread (parked while the pager has the terminal).
 struct Workers<'a> {
-    searcher: &'a super::searcher::Searcher,
+    searcher: &'a super::search::worker::Searcher,
     peek: Option<&'a load::preview::Peek>,
     input: &'a super::input::Input,
 }

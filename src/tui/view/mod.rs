@@ -1,14 +1,11 @@
 //! Drawing the app: the frame layout and one module per pane. Views read `App` (and keep
 //! only scroll positions and layout caches up to date); they never change what is selected.
 
-mod bars;
-mod detail;
-mod diff;
+pub(crate) mod bars;
 pub mod flame;
 mod loading;
 mod overlay;
 mod runs;
-mod search;
 mod span_tree;
 pub mod status;
 mod steps;
@@ -45,14 +42,14 @@ pub fn render(frame: &mut Frame, app: &mut App) {
         Screen::Loading => loading::render(frame, app, body),
         Screen::Traces => trace_table::render(frame, app, body),
         Screen::Trace => trace_view(frame, app, body),
-        Screen::Diff => diff::render(frame, app, body),
+        Screen::Diff => crate::tui::diff::view::render(frame, app, body),
         Screen::Runs => runs::render(frame, app, body),
         Screen::Flame => flame::render(frame, app, body),
         Screen::Steps => steps::render(frame, app, body),
     }
     status::bottom(frame, app, bottom);
     if app.overlay == super::app::Overlay::Search {
-        search::render(frame, app, body);
+        crate::tui::search::view::render(frame, app, body);
     } else {
         overlay::render(frame, app, body);
     }
@@ -98,7 +95,7 @@ fn trace_view(frame: &mut Frame, app: &mut App, area: Rect) {
         format!("detail · {}", inert::line(app.set.span_name(s)))
     });
     let detail_body = pane_title(frame, app, detail_area, &detail_title, !tree_focus);
-    detail::render(frame, app, detail_body, !tree_focus);
+    crate::tui::detail::view::render(frame, app, detail_body, !tree_focus);
 }
 
 /// Draws a one-line pane title (highlighted when focused) and returns the area below it.

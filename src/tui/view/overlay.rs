@@ -109,7 +109,7 @@ fn warning_lines(app: &App, width: usize) -> Vec<Line<'static>> {
                 ),
                 (a, ratatui::style::Style::new()),
             ];
-            out.extend(crate::tui::json_view::wrap_segments(segs, width));
+            out.extend(crate::tui::detail::json_tree::wrap_segments(segs, width));
         }
     }
     if out.is_empty() {

@@ -1,6 +1,10 @@
 //! The search line and its results: what was typed, the request in flight, the hits so far,
 //! and the selected hit. Text input bypasses the key map while the line is open.
 
+mod keys;
+pub mod view;
+pub mod worker;
+
 use crate::search::{Found, Query, Scope};
 
 /// A search for the runtime to start: results come back tagged with `generation`.

@@ -1,9 +1,9 @@
 //! JSON for people: pretty-printed, coloured, with huge strings and base64 blobs elided,
 //! and as a collapsible tree for tui-tree-widget. Every string passes through `inert`.
 
-use super::theme::Theme;
-use super::wrap;
 use crate::inert;
+use crate::tui::theme::Theme;
+use crate::tui::wrap;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use serde_json::Value;

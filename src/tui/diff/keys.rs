@@ -1,10 +1,10 @@
 //! The explorer's side of the diff view: opening it from two marked traces (or from the
 //! command line with two files) and moving around in it.
 
-use super::action::Action;
-use super::app::{App, Effect, Screen};
-use super::diff_view::DiffView;
 use crate::model::{TraceIx, TraceSet};
+use crate::tui::action::Action;
+use crate::tui::app::{App, Effect, Screen};
+use crate::tui::diff::DiffView;
 use std::sync::Arc;
 
 /// Two traces to compare off the UI thread (a diff of 100,000-span traces takes a second).
@@ -98,7 +98,7 @@ impl App {
     }
 
     /// `d` in the trace list: diff the two marked traces (A on the left), on a worker.
-    pub(super) fn open_marked_diff(&mut self) {
+    pub(crate) fn open_marked_diff(&mut self) {
         match self.traces.marked.as_slice() {
             [a, b] => {
                 self.diff_requests += 1;
@@ -121,7 +121,7 @@ impl App {
         }
     }
 
-    pub(super) fn update_diff(&mut self, action: Action) -> bool {
+    pub(crate) fn update_diff(&mut self, action: Action) -> bool {
         let Some(view) = self.diff.as_mut() else {
             return false;
         };

@@ -1,7 +1,6 @@
 //! The diff view: two span trees side by side, row against row, with a mark column, timing
 //! bars on one shared scale, totals above and the selected row's payload diff below.
 
-use super::bars;
 use crate::diff::RowStatus;
 use crate::diff::payload::Tag;
 use crate::diff::report::delta;
@@ -9,8 +8,9 @@ use crate::inert;
 use crate::model::time::format_duration;
 use crate::model::{SpanIx, TraceSet};
 use crate::tui::app::App;
-use crate::tui::diff_view::DiffView;
+use crate::tui::diff::DiffView;
 use crate::tui::theme::Theme;
+use crate::tui::view::bars;
 use crate::tui::wrap;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -1,14 +1,14 @@
 //! The explorer's side of search: typing in the search line, taking results from the
 //! worker, jumping to a hit, stepping with n/N, and filtering the tree.
 
-use super::app::{App, Effect, Focus, Overlay, Screen};
-use super::keymap::Key;
 use crate::search::{FieldKind, Found, Hit, Query, Scope};
+use crate::tui::app::{App, Effect, Focus, Overlay, Screen};
+use crate::tui::keymap::Key;
 use ratatui::crossterm::event::{KeyCode, KeyModifiers};
 
 impl App {
     /// Opens the search line, scoped to the open trace when one is open.
-    pub(super) fn open_search(&mut self) {
+    pub(crate) fn open_search(&mut self) {
         self.overlay = Overlay::Search;
         if self.screen != Screen::Trace {
             self.search.all_traces = true;
@@ -16,7 +16,7 @@ impl App {
     }
 
     /// Keys while the search line is open: text goes into the query.
-    pub(super) fn search_key(&mut self, key: Key) -> bool {
+    pub(crate) fn search_key(&mut self, key: Key) -> bool {
         let ctrl = key.mods.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::Esc => self.overlay = Overlay::None,
@@ -143,7 +143,7 @@ impl App {
     }
 
     /// n / N: the next or previous hit, wrapping.
-    pub(super) fn step_hit(&mut self, forward: bool) -> bool {
+    pub(crate) fn step_hit(&mut self, forward: bool) -> bool {
         let n = self.search.found.hits.len();
         if n == 0 {
             self.status = Some("no search hits: / searches".into());
@@ -159,7 +159,7 @@ impl App {
     }
 
     /// F: filter the tree by the current query, or clear the filter.
-    pub(super) fn toggle_filter(&mut self) {
+    pub(crate) fn toggle_filter(&mut self) {
         if !self.clear_filter() {
             self.apply_filter();
         }
@@ -236,8 +236,8 @@ impl App {
         self.search.filter = Some(self.search.input.clone());
         self.status = Some(format!(
             "filter: {matched} matching span{}, {hidden} span{} hidden (F clears)",
-            super::app::plural(matched as u32),
-            super::app::plural(hidden as u32)
+            crate::tui::app::plural(matched as u32),
+            crate::tui::app::plural(hidden as u32)
         ));
         self.sync_detail();
     }

@@ -2,8 +2,10 @@
 //! the pane's width (rebuilt only when the span or the width changes), a line cursor, and
 //! the copyable value under each line. Render slices the cached lines: O(screen).
 
-use super::detail_doc;
-use super::json_view;
+pub mod doc;
+pub mod json_tree;
+pub mod view;
+
 use super::theme::Theme;
 use crate::model::detail::{SpanDetail, detail};
 use crate::model::{SpanIx, TraceSet};
@@ -81,12 +83,12 @@ impl DetailPane {
             return;
         }
         let d = self.detail.get_or_insert_with(|| detail(set, span));
-        self.doc = detail_doc::build(set, span, d, theme, width as usize);
+        self.doc = crate::tui::detail::doc::build(set, span, d, theme, width as usize);
         self.built_for = Some((span, width));
         self.cursor = self.cursor.min(self.doc.lines.len().saturating_sub(1));
         if self.json_tree && self.tree_items.is_empty() {
             self.tree_json = crate::model::detail::span_json(set, span);
-            self.tree_items = json_view::tree_items(&self.tree_json, theme);
+            self.tree_items = crate::tui::detail::json_tree::tree_items(&self.tree_json, theme);
         }
     }
 
@@ -105,7 +107,7 @@ impl DetailPane {
             && let Some(span) = self.span
         {
             self.tree_json = crate::model::detail::span_json(set, span);
-            self.tree_items = json_view::tree_items(&self.tree_json, theme);
+            self.tree_items = crate::tui::detail::json_tree::tree_items(&self.tree_json, theme);
             self.tree_state.open(vec!["attributes".to_owned()]);
         }
     }
@@ -213,7 +215,7 @@ impl DetailPane {
     pub fn current_value(&self) -> Option<Copyable> {
         if self.json_tree {
             let path = self.tree_state.selected();
-            let v = json_view::value_at(&self.tree_json, path)?;
+            let v = crate::tui::detail::json_tree::value_at(&self.tree_json, path)?;
             let text = match v {
                 Value::String(s) => s.clone(),
                 other => serde_json::to_string_pretty(other).unwrap_or_default(),
@@ -234,7 +236,7 @@ impl DetailPane {
             return String::new();
         };
         let d = self.detail.get_or_insert_with(|| detail(set, span));
-        let doc = detail_doc::build_full(set, span, d, theme);
+        let doc = crate::tui::detail::doc::build_full(set, span, d, theme);
         let lines: Vec<String> = doc.lines.iter().map(|l| line_text(&l.line)).collect();
         lines.join("\n")
     }

@@ -2,10 +2,10 @@
 //! the main loop. A newer request cancels the one running (its generation moves on), so
 //! typing never waits on a search.
 
-use super::run::Msg;
-use super::search::Request;
-use super::worker::Worker;
 use crate::model::TraceSet;
+use crate::tui::run::Msg;
+use crate::tui::search::Request;
+use crate::tui::worker::Worker;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -37,7 +37,7 @@ impl Searcher {
                     }
                     // A panic ends this search, not the worker: the next request runs.
                     let one = || run_one(&job.0, &index.1, &job.1, &current, &results);
-                    if let Err(why) = super::worker::caught(Worker::Search, one) {
+                    if let Err(why) = crate::tui::worker::caught(Worker::Search, one) {
                         let _ = results.send(Msg::WorkerFailed(Worker::Search, why));
                     }
                 }

@@ -1,6 +1,9 @@
 //! State of the diff view: two traces aligned row against row, one cursor for both sides,
 //! unchanged subtrees optionally folded away, and the payload diff of the selected row.
 
+pub mod keys;
+pub mod view;
+
 use crate::diff::payload::{Section, payload_diff};
 use crate::diff::{Diff, RowStatus, diff};
 use crate::model::{TraceIx, TraceSet};

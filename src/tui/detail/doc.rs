@@ -2,15 +2,15 @@
 //! paired tool calls, input, output, feedback, events, attributes and resource. Every
 //! string from the trace goes through `inert` (via `wrap` and `json_view`).
 
-use super::detail::{Copyable, DetailLine, Doc};
-use super::json_view::{self, Seg};
-use super::theme::Theme;
-use super::wrap;
 use crate::inert;
 use crate::model::detail::SpanDetail;
 use crate::model::messages::{Message, ToolCall, pretty};
 use crate::model::time::{format_duration, format_iso_ms};
 use crate::model::{SpanIx, TraceSet};
+use crate::tui::detail::json_tree::Seg;
+use crate::tui::detail::{Copyable, DetailLine, Doc};
+use crate::tui::theme::Theme;
+use crate::tui::wrap;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use serde_json::Value;
@@ -69,7 +69,7 @@ impl Builder<'_> {
             segs.push((format!("{label} "), self.theme.muted()));
             segs.push((inert::line(text).into_owned(), *style));
         }
-        for line in json_view::wrap_segments(segs, self.width) {
+        for line in crate::tui::detail::json_tree::wrap_segments(segs, self.width) {
             self.push(line, value);
         }
     }
@@ -97,7 +97,11 @@ impl Builder<'_> {
             let text = serde_json::to_string_pretty(v).unwrap_or_default();
             return self.text(&text, Style::new(), indent, value);
         }
-        let lines = json_view::pretty_lines(v, self.theme, self.width.saturating_sub(indent));
+        let lines = crate::tui::detail::json_tree::pretty_lines(
+            v,
+            self.theme,
+            self.width.saturating_sub(indent),
+        );
         let total = lines.len();
         for mut l in lines.into_iter().take(MAX_BLOCK_LINES) {
             l.spans.insert(0, Span::raw(" ".repeat(indent)));
@@ -184,7 +188,7 @@ fn header(b: &mut Builder, set: &TraceSet, ix: SpanIx) {
         Span::styled(name, b.theme.header()),
     ];
     b.doc.sections.push(("Span".into(), 0));
-    for line in json_view::wrap_segments(
+    for line in crate::tui::detail::json_tree::wrap_segments(
         title
             .into_iter()
             .map(|s| (s.content.into_owned(), s.style))
@@ -293,7 +297,7 @@ fn usage(b: &mut Builder, set: &TraceSet, ix: SpanIx) {
         ));
     }
     if let Some(c) = s.cost {
-        f.push(("cost", super::view::money(c), Style::new()));
+        f.push(("cost", crate::tui::view::money(c), Style::new()));
     }
     if !f.is_empty() {
         b.fields(&f, None);
@@ -507,11 +511,11 @@ fn pairs(b: &mut Builder, title: &str, items: &[(String, Value)]) {
         }
         // Strings read better as text here; the JSON views keep quotes and escapes.
         let shown = match val {
-            Value::String(s) => json_view::short_text(s),
-            other => json_view::short_string(&other.to_string()),
+            Value::String(s) => crate::tui::detail::json_tree::short_text(s),
+            other => crate::tui::detail::json_tree::short_string(&other.to_string()),
         };
         let segs = vec![(key, b.theme.json_key()), (shown, Style::new())];
-        let lines = json_view::wrap_segments(segs, b.width);
+        let lines = crate::tui::detail::json_tree::wrap_segments(segs, b.width);
         let total = lines.len();
         for line in lines.into_iter().take(MAX_ATTR_LINES) {
             b.push(line, Some(v));
