@@ -61,13 +61,13 @@ pub enum Effect {
     Diff(super::diff::keys::DiffJob),
     /// Edit `text` in `$EDITOR`; the result comes back to `on_edited`.
     Edit {
-        target: super::app_feedback::Target,
+        target: super::feedback::Target,
         text: String,
     },
     /// Compare two runs on a worker; the result comes back to `on_runs_ready`.
-    Runs(super::run_view::RunJob),
+    Runs(super::runs::RunJob),
     /// Compute stats or filter traces on a worker; the result comes back to `on_stats_done`.
-    Stats(super::stats_job::StatsJob),
+    Stats(super::steps::job::StatsJob),
 }
 
 /// Screen areas from the last render, for mouse hits.
@@ -103,7 +103,7 @@ pub struct App {
     pub diff_pending: Option<u64>,
     pub(super) diff_requests: u64,
     /// The run view, when two runs are compared.
-    pub runs: Option<super::run_view::RunView>,
+    pub runs: Option<super::runs::RunView>,
     /// The top bar's summary of the loaded traces.
     pub headline: super::headline::Headline,
     /// Traces seen so far, while loading.
@@ -115,7 +115,7 @@ pub struct App {
     /// Judgements per trace, for the trace list's column.
     pub tallies: Vec<crate::feedback::verdict::Tally>,
     /// The note being typed, if any.
-    pub note: Option<super::app_feedback::NoteInput>,
+    pub note: Option<super::feedback::NoteInput>,
     /// The flame chart of the open trace, while it is shown.
     pub flame: Option<super::flame::FlameChart>,
     /// The step table, kept while the listed traces stay the same.

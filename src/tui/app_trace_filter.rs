@@ -4,7 +4,7 @@
 
 use super::app::{App, Effect};
 use super::keymap::Key;
-use super::stats_job::{StatsJob, TracesDone};
+use super::steps::job::{StatsJob, TracesDone};
 use crate::stats::TraceFilter;
 use ratatui::crossterm::event::{KeyCode, KeyModifiers};
 

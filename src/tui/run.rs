@@ -28,7 +28,7 @@ pub enum Msg {
     Loaded(Box<Result<TraceSet, LoadError>>),
     Diff(u64, Box<super::diff::DiffView>),
     Runs(u64, Box<crate::diff::runs::RunDiff>),
-    Stats(Box<super::stats_job::StatsDone>),
+    Stats(Box<super::steps::job::StatsDone>),
     /// A worker panicked: which one, and the panic's message.
     WorkerFailed(super::worker::Worker, String),
 }
@@ -288,7 +288,7 @@ fn run_effects(
             Effect::Edit { target, text } => {
                 // As for the pager: the editor alone reads the terminal meanwhile.
                 workers.input.pause();
-                let edited = terminal::suspend(terminal, || super::editor::edit(&text));
+                let edited = terminal::suspend(terminal, || super::feedback::editor::edit(&text));
                 workers.input.resume();
                 app.on_edited(target, edited?);
             }

@@ -498,7 +498,7 @@ fn run_runs(app: &mut spanlens::tui::app::App) {
 #[test]
 fn run_view_keys_open_a_pair_and_come_back() {
     use spanlens::tui::app::Screen;
-    use spanlens::tui::run_view::RunPane;
+    use spanlens::tui::runs::RunPane;
     let mut app = run_app();
     assert_eq!(app.screen, Screen::Runs);
     type_keys(&mut app, "jj");

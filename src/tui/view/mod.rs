@@ -2,14 +2,11 @@
 //! only scroll positions and layout caches up to date); they never change what is selected.
 
 pub(crate) mod bars;
-pub mod flame;
 mod loading;
 mod overlay;
-mod runs;
 mod span_tree;
 pub mod status;
-mod steps;
-mod trace_table;
+pub(crate) mod trace_table;
 
 pub use bars::cells as bar_cells;
 pub use overlay::help_lines;
@@ -43,9 +40,9 @@ pub fn render(frame: &mut Frame, app: &mut App) {
         Screen::Traces => trace_table::render(frame, app, body),
         Screen::Trace => trace_view(frame, app, body),
         Screen::Diff => crate::tui::diff::view::render(frame, app, body),
-        Screen::Runs => runs::render(frame, app, body),
-        Screen::Flame => flame::render(frame, app, body),
-        Screen::Steps => steps::render(frame, app, body),
+        Screen::Runs => crate::tui::runs::view::render(frame, app, body),
+        Screen::Flame => crate::tui::flame::view::render(frame, app, body),
+        Screen::Steps => crate::tui::steps::view::render(frame, app, body),
     }
     status::bottom(frame, app, bottom);
     if app.overlay == super::app::Overlay::Search {

@@ -1,13 +1,13 @@
 //! The explorer's side of the flame chart: opening it from the span tree on the selected
 //! span, moving the selection with h/j/k/l, zooming, and going back to the tree.
 
-use super::action::Action;
-use super::app::{App, Screen};
-use super::flame::FlameChart;
+use crate::tui::action::Action;
+use crate::tui::app::{App, Screen};
+use crate::tui::flame::FlameChart;
 
 impl App {
     /// `f` in the span tree: the flame chart of the open trace, on the tree's selection.
-    pub(super) fn open_flame(&mut self) -> bool {
+    pub(crate) fn open_flame(&mut self) -> bool {
         let Some(tree) = &self.tree else {
             return false;
         };
@@ -19,7 +19,7 @@ impl App {
         true
     }
 
-    pub(super) fn update_flame(&mut self, action: Action) -> bool {
+    pub(crate) fn update_flame(&mut self, action: Action) -> bool {
         let set = self.set.clone();
         let Some(chart) = self.flame.as_mut() else {
             self.screen = Screen::Trace;

@@ -6,6 +6,10 @@
 //! (the spans starting in the column's time slice and the one covering its start), so a
 //! frame costs O(width × rows × log spans) however many spans fall into one cell.
 
+pub mod icicle;
+pub mod keys;
+pub mod view;
+
 use crate::model::{SpanIx, TraceIx, TraceSet};
 
 /// The spans of one depth, sorted by start.

@@ -3,10 +3,10 @@
 //! answers over the main channel; a generation number drops answers the user no longer
 //! waits for, so no key ever waits on a computation over every span.
 
-use super::icicle::Icicle;
-use super::steps::Computed;
 use crate::model::{MetaKeys, TraceIx, TraceSet};
 use crate::stats::{GroupBy, TraceFilter};
+use crate::tui::flame::icicle::Icicle;
+use crate::tui::steps::Computed;
 use std::sync::Arc;
 
 /// A computation to run off the UI thread.
@@ -55,7 +55,7 @@ impl StatsJob {
     /// Runs the job, turning a panic into `StatsDone::Failed`.
     pub fn run_caught(self) -> StatsDone {
         let generation = self.generation();
-        super::worker::caught(super::worker::Worker::Stats, || self.run())
+        crate::tui::worker::caught(crate::tui::worker::Worker::Stats, || self.run())
             .unwrap_or_else(|why| StatsDone::Failed(generation, why))
     }
 

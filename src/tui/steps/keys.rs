@@ -2,16 +2,16 @@
 //! stats worker), sorting, lenses, group-by-path, the drill-down into a step's spans and
 //! from there into a trace, the icicle, and taking the worker's answers.
 
-use super::action::Action;
-use super::app::{App, Effect, Screen};
-use super::stats_job::{StatsDone, StatsJob};
-use super::steps::{Lens, Mode, StepsView};
 use crate::model::TraceIx;
 use crate::stats::GroupBy;
+use crate::tui::action::Action;
+use crate::tui::app::{App, Effect, Screen};
+use crate::tui::steps::job::{StatsDone, StatsJob};
+use crate::tui::steps::{Lens, Mode, StepsView};
 
 impl App {
     /// `t` in the trace list: the step table over the listed traces (the filter's, if any).
-    pub(super) fn open_steps(&mut self) -> bool {
+    pub(crate) fn open_steps(&mut self) -> bool {
         self.screen = Screen::Steps;
         let traces = self.listed_traces();
         // Recomputed when the listed traces changed, or after a failed computation.
@@ -30,7 +30,7 @@ impl App {
     }
 
     /// The traces the list shows, in set order.
-    pub(super) fn listed_traces(&self) -> Vec<TraceIx> {
+    pub(crate) fn listed_traces(&self) -> Vec<TraceIx> {
         let mut t: Vec<u32> = self.traces.order.clone();
         t.sort_unstable();
         t.into_iter().map(TraceIx).collect()
@@ -97,7 +97,7 @@ impl App {
         }
     }
 
-    pub(super) fn update_steps(&mut self, action: Action) -> bool {
+    pub(crate) fn update_steps(&mut self, action: Action) -> bool {
         let Some(view) = self.steps.as_ref() else {
             self.screen = Screen::Traces;
             return true;

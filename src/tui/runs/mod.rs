@@ -1,6 +1,9 @@
 //! State of the run view: two runs compared (computed by a worker, so it starts empty),
 //! a cursor in the step table and one in the pair list, and which of the two has the keys.
 
+pub mod keys;
+pub mod view;
+
 use crate::diff::runs::{RunDiff, compare_runs};
 use crate::model::{TraceIx, TraceSet};
 use std::sync::Arc;

@@ -2,13 +2,13 @@
 //! left out, least useful first), the selected row's errors and duration histogram, the
 //! drill-down list of a step's spans and the icicle. Only rows on screen are built.
 
-use super::trace_table::compact;
 use crate::inert;
 use crate::model::time::{format_duration, format_iso_ms};
 use crate::stats::{PromptStats, StepStats, ToolStats, percentile};
 use crate::tui::app::App;
 use crate::tui::steps::{Computed, Lens, Mode, StepsView, histogram, sparkline};
 use crate::tui::theme::Theme;
+use crate::tui::view::trace_table::compact;
 use crate::tui::wrap::clip;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -486,7 +486,7 @@ fn icicle(frame: &mut Frame, theme: &Theme, view: &StepsView, d: &Computed, area
     let top = node.depth.saturating_sub(rows.saturating_sub(1));
     for p in ice.layout(area.width, top, rows) {
         let n = &ice.nodes[p.node as usize];
-        let block = super::flame::Block {
+        let block = crate::tui::flame::view::Block {
             a: p.a,
             b: p.b,
             label: &n.label,
@@ -494,6 +494,12 @@ fn icicle(frame: &mut Frame, theme: &Theme, view: &StepsView, d: &Computed, area
             error: n.errors > 0,
             selected: p.node == sel,
         };
-        super::flame::draw_block(buf, theme, area.x, area.y + 1 + p.depth as u16, &block);
+        crate::tui::flame::view::draw_block(
+            buf,
+            theme,
+            area.x,
+            area.y + 1 + p.depth as u16,
+            &block,
+        );
     }
 }

@@ -2,7 +2,11 @@
 //! prompts), the sortable columns, the drill-down into one step's spans and the icicle.
 //! Sorting and drill-down order are computed here, never while drawing.
 
-use super::icicle::Icicle;
+pub mod job;
+pub mod keys;
+pub mod view;
+
+use super::flame::icicle::Icicle;
 use crate::model::SpanIx;
 use crate::stats::{GroupBy, Stats, StepStats, ToolStats, percentile};
 use std::sync::Arc;

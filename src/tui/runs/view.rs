@@ -8,7 +8,7 @@ use crate::diff::runs::{RunDiff, StepDelta, StepStatus};
 use crate::inert;
 use crate::model::time::format_duration;
 use crate::tui::app::App;
-use crate::tui::run_view::{RunPane, RunView};
+use crate::tui::runs::{RunPane, RunView};
 use crate::tui::theme::Theme;
 use crate::tui::wrap;
 use ratatui::Frame;

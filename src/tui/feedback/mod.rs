@@ -1,7 +1,9 @@
 //! Marking in the explorer: thumbs, 1-5 scores, notes, expected outputs and removals.
-//! Each mark becomes a sidecar record (saved at once, or kept in memory until `fs`
+//! Each mark becomes a sidecar record (saved at once, or kept in memory until `as`
 //! retries) and an assessment in the shown set, so the detail pane, the trace list's
 //! column and search see it at once.
+
+pub mod editor;
 
 use super::action::Action;
 use super::app::{App, Effect, Screen};

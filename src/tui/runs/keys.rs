@@ -2,12 +2,12 @@
 //! worker), moving in its lists, and opening the tree diff of a pair (`Enter`; `Esc` in
 //! the tree diff comes back here).
 
-use super::action::Action;
-use super::app::{App, Effect, Screen};
-use super::diff::keys::DiffJob;
-use super::run_view::{RunJob, RunPane, RunView};
 use crate::diff::runs::RunDiff;
 use crate::model::{TraceIx, TraceSet};
+use crate::tui::action::Action;
+use crate::tui::app::{App, Effect, Screen};
+use crate::tui::diff::keys::DiffJob;
+use crate::tui::runs::{RunJob, RunPane, RunView};
 use std::sync::Arc;
 
 impl App {
@@ -46,7 +46,7 @@ impl App {
         }
     }
 
-    pub(super) fn update_runs(&mut self, action: Action) -> bool {
+    pub(crate) fn update_runs(&mut self, action: Action) -> bool {
         let Some(view) = self.runs.as_mut() else {
             return false;
         };
