@@ -273,18 +273,10 @@ fn run_effects(
                     peek.want(&id);
                 }
             }
-            Effect::Diff(job) => {
-                let tx = tx.clone();
-                std::thread::Builder::new()
-                    .name("diff".into())
-                    .spawn(move || {
-                        let msg = match super::worker::caught(Worker::Diff, || job.run()) {
-                            Ok((generation, view)) => Msg::Diff(generation, Box::new(view)),
-                            Err(why) => Msg::WorkerFailed(Worker::Diff, why),
-                        };
-                        let _ = tx.send(msg);
-                    })?;
-            }
+            Effect::Diff(job) => super::worker::spawn(Worker::Diff, tx, move || {
+                let (generation, view) = job.run();
+                Msg::Diff(generation, Box::new(view))
+            })?,
             Effect::Edit { target, text } => {
                 // As for the pager: the editor alone reads the terminal meanwhile.
                 workers.input.pause();
@@ -292,27 +284,13 @@ fn run_effects(
                 workers.input.resume();
                 app.on_edited(target, edited?);
             }
-            Effect::Runs(job) => {
-                let tx = tx.clone();
-                std::thread::Builder::new()
-                    .name("runs".into())
-                    .spawn(move || {
-                        let msg = match super::worker::caught(Worker::Runs, || job.run()) {
-                            Ok((generation, run)) => Msg::Runs(generation, Box::new(run)),
-                            Err(why) => Msg::WorkerFailed(Worker::Runs, why),
-                        };
-                        let _ = tx.send(msg);
-                    })?;
-            }
-            Effect::Stats(job) => {
-                let tx = tx.clone();
-                std::thread::Builder::new()
-                    .name("stats".into())
-                    .spawn(move || {
-                        let done = job.run_caught();
-                        let _ = tx.send(Msg::Stats(Box::new(done)));
-                    })?;
-            }
+            Effect::Runs(job) => super::worker::spawn(Worker::Runs, tx, move || {
+                let (generation, run) = job.run();
+                Msg::Runs(generation, Box::new(run))
+            })?,
+            Effect::Stats(job) => super::worker::spawn(Worker::Stats, tx, move || {
+                Msg::Stats(Box::new(job.run_caught()))
+            })?,
             Effect::Pager(text) => {
                 // Nothing may read the terminal while the pager does: keys typed into it
                 // would be swallowed.

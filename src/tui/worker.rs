@@ -45,6 +45,24 @@ pub fn caught<T>(worker: Worker, f: impl FnOnce() -> T) -> Result<T, String> {
     .map_err(|_| super::terminal::take_worker_panic().unwrap_or_else(|| "unknown panic".into()))
 }
 
+/// Runs `job` on a thread of its own and sends its message, or `WorkerFailed` when it
+/// panics.
+pub fn spawn(
+    worker: Worker,
+    tx: &std::sync::mpsc::Sender<super::run::Msg>,
+    job: impl FnOnce() -> super::run::Msg + Send + 'static,
+) -> std::io::Result<()> {
+    let tx = tx.clone();
+    std::thread::Builder::new()
+        .name(worker.test_name().into())
+        .spawn(move || {
+            let msg = caught(worker, job)
+                .unwrap_or_else(|why| super::run::Msg::WorkerFailed(worker, why));
+            let _ = tx.send(msg);
+        })
+        .map(drop)
+}
+
 impl super::app::App {
     /// A worker panicked: say so on the status line and stop waiting for it, so the screen
     /// that asked is usable again (a new query, `d` or `Esc` works as before).
@@ -61,6 +79,8 @@ impl super::app::App {
                 if let Some(v) = self.steps.as_mut() {
                     v.pending = None;
                 }
+                self.traces_pending = None;
+                self.sessions_pending = None;
             }
         }
         self.status = Some(format!(

@@ -225,3 +225,20 @@ pub fn long_value_trace() -> Vec<u8> {
     let root = span("00000000000000c1", "", "pipeline", "");
     format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{root},{child}]}}]}}]}}"#).into_bytes()
 }
+
+/// A small deterministic generator (xorshift) for seeded mutation tests, so a failing
+/// input can be made again from its seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}

@@ -227,22 +227,6 @@ fn a_decompression_bomb_stops_with_a_clear_error_never_an_abort() {
     assert!(String::from_utf8_lossy(&help.stdout).contains("--max-decompressed <SIZE>"));
 }
 
-/// A small deterministic generator (xorshift), so a failing mutant can be made again.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 /// One damaged copy of a parquet file: bytes flipped anywhere, in the footer or in the
 /// first pages, a range zeroed, or the file cut short.
 fn damage_parquet(data: &[u8], rng: &mut Rng) -> Vec<u8> {

@@ -7,22 +7,6 @@ use spanlens::load::{self, LoadOptions};
 use spanlens::model::{SpanIx, TraceSet};
 use spanlens_synth::{GenFormat, GenOptions, Profile, generate};
 
-/// A small deterministic generator (xorshift), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 const INSERTS: [&[u8]; 8] = [
     b"{",
     b"}",

@@ -227,7 +227,7 @@ fn a_worker_that_panics_is_reported_and_the_explorer_stays_usable() {
     let pane = Pane::start("wstats", "tests/fixtures/agent.otlp.jsonl", &env);
     pane.wait("the trace list", |s| s.contains("trace (name)"));
     pane.keys(&["t"]);
-    pane.wait_for("internal error computing stats");
+    pane.wait_for("statistics failed");
     pane.keys(&["Escape", "Enter"]);
     pane.wait_for("─ spans");
     pane.keys(&["q"]);

@@ -122,21 +122,7 @@ impl TraceSet {
             c = child.subtree_end;
         }
         spans.sort_unstable();
-        let mut covered = 0;
-        let mut cur: Option<(i64, i64)> = None;
-        for (a, z) in spans {
-            cur = match cur {
-                Some((ca, cz)) if a <= cz => Some((ca, cz.max(z))),
-                Some((ca, cz)) => {
-                    covered += cz - ca;
-                    Some((a, z))
-                }
-                None => Some((a, z)),
-            };
-        }
-        if let Some((ca, cz)) = cur {
-            covered += cz - ca;
-        }
+        let covered = time::union_len(&spans);
         (end - s.start_ns - covered).max(0)
     }
 

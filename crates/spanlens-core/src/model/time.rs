@@ -150,6 +150,27 @@ fn trim_unit(v: f64, unit: &str) -> String {
     }
 }
 
+/// Total length of the union of `(start, end)` intervals sorted by start: time covered at
+/// least once, with overlaps (parallel children) counted once.
+pub fn union_len(sorted: &[(i64, i64)]) -> i64 {
+    let mut covered = 0;
+    let mut cur: Option<(i64, i64)> = None;
+    for &(a, z) in sorted {
+        cur = match cur {
+            Some((ca, cz)) if a <= cz => Some((ca, cz.max(z))),
+            Some((ca, cz)) => {
+                covered += cz - ca;
+                Some((a, z))
+            }
+            None => Some((a, z)),
+        };
+    }
+    if let Some((ca, cz)) = cur {
+        covered += cz - ca;
+    }
+    covered
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -83,21 +83,7 @@ pub(crate) fn self_time(local: &[Span], base: usize, i: usize, buf: &mut Vec<(i6
     if !buf.is_sorted() {
         buf.sort_unstable();
     }
-    let mut covered = 0;
-    let mut cur: Option<(i64, i64)> = None;
-    for &(a, z) in buf.iter() {
-        cur = match cur {
-            Some((ca, cz)) if a <= cz => Some((ca, cz.max(z))),
-            Some((ca, cz)) => {
-                covered += cz - ca;
-                Some((a, z))
-            }
-            None => Some((a, z)),
-        };
-    }
-    if let Some((ca, cz)) = cur {
-        covered += cz - ca;
-    }
+    let covered = crate::model::time::union_len(buf);
     (hi - lo - covered).max(0)
 }
 
