@@ -43,7 +43,6 @@ fn main() {
             .unwrap(),
         );
     });
-    json_reader(&path);
     search(set.as_ref().unwrap());
     drop(set);
     parquet_cells(&dir, spans);
@@ -51,42 +50,6 @@ fn main() {
         diff(&dir, n);
     }
     let _ = std::fs::remove_dir_all(dir);
-}
-
-/// Stage 1 of the JSON reader (the SIMD token index) against serde_json validating the
-/// same lines into `IgnoredAny`, both on one core.
-fn json_reader(path: &Path) {
-    let bytes = std::fs::read(path).unwrap();
-    let lines: Vec<&[u8]> = bytes
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .collect();
-    let gbs = |d: Duration| bytes.len() as f64 / d.as_secs_f64() / 1e9;
-    let mut tokens = 0;
-    let t = Instant::now();
-    time(
-        "JSON reader, stage 1: index every line (one core)",
-        3,
-        || {
-            tokens = lines
-                .iter()
-                .filter_map(|l| spanlens::load::fastjson::count_tokens(l))
-                .sum();
-        },
-    );
-    let per_run = t.elapsed() / 4;
-    println!("{:<62} {tokens} tokens, about {:.2} GB/s", "", gbs(per_run));
-    let t = Instant::now();
-    time(
-        "serde_json into IgnoredAny, the same lines (one core)",
-        3,
-        || {
-            for l in &lines {
-                let _: serde::de::IgnoredAny = serde_json::from_slice(l).unwrap();
-            }
-        },
-    );
-    println!("{:<62} about {:.2} GB/s", "", gbs(t.elapsed() / 4));
 }
 
 /// Searches of each kind over the whole set, with both long-field strategies.

@@ -198,9 +198,7 @@ fn diff(
         format: input_format,
         ..Default::default()
     };
-    let side = |spec: &str| {
-        cli::diff::resolve_side(spec, &input).map_err(|e| Failure::new(cli::EXIT_NOTHING_LOADED, e))
-    };
+    let side = |spec: &str| cli::diff::resolve_side(spec, &input);
     let t = spanlens::timing::phase("diff: load both sides");
     let (l, r) = (side(left)?, side(right)?);
     drop(t);

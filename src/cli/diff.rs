@@ -2,7 +2,7 @@
 //! file or directory), then print the trace or run diff with the gate's verdict, or open
 //! the diff view.
 
-use super::{InputArgs, load};
+use super::{EXIT_NOTHING_LOADED, Failure, InputArgs, load};
 use crate::diff::gate::GateError;
 use crate::inert;
 use crate::model::{TraceIx, TraceSet};
@@ -35,20 +35,22 @@ pub struct Side {
 }
 
 /// Loads one side of a diff and picks its traces, or explains what is wrong.
-pub fn resolve_side(spec: &str, input: &InputArgs) -> Result<Side, String> {
+pub fn resolve_side(spec: &str, input: &InputArgs) -> Result<Side, Failure> {
     let (path, id) = split_spec(spec);
-    let set = load(std::slice::from_ref(&path), input).map_err(|f| f.message)?;
+    let set = load(std::slice::from_ref(&path), input)?;
     let traces = match &id {
         Some(id) => vec![set.find_trace(id).ok_or_else(|| {
-            format!(
+            let why = format!(
                 "{}: no trace {} (or it is ambiguous){}",
                 path.display(),
                 inert::line(id),
                 listing(&set)
-            )
+            );
+            Failure::new(EXIT_NOTHING_LOADED, why)
         })?],
         None if set.traces.is_empty() => {
-            return Err(format!("{}: holds no traces", path.display()));
+            let why = format!("{}: holds no traces", path.display());
+            return Err(Failure::new(EXIT_NOTHING_LOADED, why));
         }
         None => (0..set.traces.len() as u32).map(TraceIx).collect(),
     };
@@ -56,14 +58,17 @@ pub fn resolve_side(spec: &str, input: &InputArgs) -> Result<Side, String> {
 }
 
 /// Loads one side of a diff and picks its single trace, or explains which to pick.
-pub fn resolve(spec: &str, input: &InputArgs) -> Result<(TraceSet, TraceIx), String> {
+pub fn resolve(spec: &str, input: &InputArgs) -> Result<(TraceSet, TraceIx), Failure> {
     let side = resolve_side(spec, input)?;
     match side.traces.as_slice() {
         [t] => Ok((side.set, *t)),
-        ts => Err(format!(
-            "{spec}: holds {} traces; pick one with {spec}#TRACE_ID{}",
-            ts.len(),
-            listing(&side.set)
+        ts => Err(Failure::new(
+            EXIT_NOTHING_LOADED,
+            format!(
+                "{spec}: holds {} traces; pick one with {spec}#TRACE_ID{}",
+                ts.len(),
+                listing(&side.set)
+            ),
         )),
     }
 }

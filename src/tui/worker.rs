@@ -33,16 +33,23 @@ impl Worker {
     }
 }
 
+/// A worker's panic, with its message.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct WorkerPanic(pub String);
+
 /// Runs `f` for `worker`, turning a panic into its message. The panic hook has already
 /// recorded the message instead of printing it over the UI (`terminal`).
-pub fn caught<T>(worker: Worker, f: impl FnOnce() -> T) -> Result<T, String> {
+pub fn caught<T>(worker: Worker, f: impl FnOnce() -> T) -> Result<T, WorkerPanic> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         if std::env::var("SPANLENS_TEST_PANIC").is_ok_and(|p| p == worker.test_name()) {
             panic!("SPANLENS_TEST_PANIC={}", worker.test_name());
         }
         f()
     }))
-    .map_err(|_| super::terminal::take_worker_panic().unwrap_or_else(|| "unknown panic".into()))
+    .map_err(|_| {
+        WorkerPanic(super::terminal::take_worker_panic().unwrap_or_else(|| "unknown panic".into()))
+    })
 }
 
 /// Runs `job` on a thread of its own and sends its message, or `WorkerFailed` when it
@@ -57,7 +64,7 @@ pub fn spawn(
         .name(worker.test_name().into())
         .spawn(move || {
             let msg = caught(worker, job)
-                .unwrap_or_else(|why| super::run::Msg::WorkerFailed(worker, why));
+                .unwrap_or_else(|why| super::run::Msg::WorkerFailed(worker, why.0));
             let _ = tx.send(msg);
         })
         .map(drop)

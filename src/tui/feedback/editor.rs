@@ -3,8 +3,13 @@
 
 use std::io::Write;
 
+/// The editor could not be run, or its file not written or read back.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct EditorError(pub String);
+
 /// Opens `text` in the editor and returns what the file holds when it exits.
-pub fn edit(text: &str) -> Result<String, String> {
+pub fn edit(text: &str) -> Result<String, EditorError> {
     let editor = ["VISUAL", "EDITOR"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|e| !e.trim().is_empty()))
@@ -15,7 +20,7 @@ pub fn edit(text: &str) -> Result<String, String> {
         std::env::temp_dir().join(format!("spanlens-expected-{}-{n}.txt", std::process::id()));
     let result = run(&editor, &path, text);
     let _ = std::fs::remove_file(&path);
-    result
+    result.map_err(EditorError)
 }
 
 fn run(editor: &str, path: &std::path::Path, text: &str) -> Result<String, String> {

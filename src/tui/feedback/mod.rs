@@ -245,7 +245,7 @@ impl App {
 
     /// The editor closed: records the expected output it left (JSON when it is a JSON
     /// object or array, else text), or says why not.
-    pub fn on_edited(&mut self, target: Target, result: Result<String, String>) {
+    pub fn on_edited(&mut self, target: Target, result: Result<String, editor::EditorError>) {
         let text = match result {
             Ok(t) if t.trim().is_empty() => {
                 self.status = Some("the expected output was empty: nothing recorded".into());

@@ -38,7 +38,7 @@ impl Searcher {
                     // A panic ends this search, not the worker: the next request runs.
                     let one = || run_one(&job.0, &index.1, &job.1, &current, &results);
                     if let Err(why) = crate::tui::worker::caught(Worker::Search, one) {
-                        let _ = results.send(Msg::WorkerFailed(Worker::Search, why));
+                        let _ = results.send(Msg::WorkerFailed(Worker::Search, why.0));
                     }
                 }
             })

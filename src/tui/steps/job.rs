@@ -56,7 +56,7 @@ impl StatsJob {
     pub fn run_caught(self) -> StatsDone {
         let generation = self.generation();
         crate::tui::worker::caught(crate::tui::worker::Worker::Stats, || self.run())
-            .unwrap_or_else(|why| StatsDone::Failed(generation, why))
+            .unwrap_or_else(|why| StatsDone::Failed(generation, why.0))
     }
 
     /// Runs the job (the slow part).

@@ -411,7 +411,7 @@ fn assessment(v: &Value) -> Option<Assessment> {
 
 /// An MLflow file-store trace directory: `trace_info.yaml`, `artifacts/traces.json` and
 /// (MLflow 3) `assessments/*.yaml`.
-pub fn load_dir(dir: &Path) -> Result<FileLoad, String> {
+pub(crate) fn load_dir(dir: &Path) -> Result<FileLoad, String> {
     let info = read_yaml(&dir.join("trace_info.yaml"))?;
     let spans_path = dir.join("artifacts/traces.json");
     let input = Input::open(&spans_path).map_err(|e| {

@@ -26,7 +26,7 @@ pub struct AssessFilter {
 }
 
 /// Parses the value of `feedback:` (`good` or `bad`).
-pub fn parse_feedback(token: &str, value: &str) -> Result<Filter, String> {
+pub(crate) fn parse_feedback(token: &str, value: &str) -> Result<Filter, String> {
     match value.to_ascii_lowercase().as_str() {
         "bad" => Ok(Filter::Feedback(Verdict::Bad)),
         "good" => Ok(Filter::Feedback(Verdict::Good)),
@@ -35,7 +35,7 @@ pub fn parse_feedback(token: &str, value: &str) -> Result<Filter, String> {
 }
 
 /// Parses the value of `assess:` (`NAME`, `NAME<3`, `NAME>=4`, `NAME=5`).
-pub fn parse_assess(token: &str, value: &str) -> Result<Filter, String> {
+pub(crate) fn parse_assess(token: &str, value: &str) -> Result<Filter, String> {
     let Some(at) = value.find(['<', '>', '=']) else {
         if value.is_empty() {
             return Err(format!(

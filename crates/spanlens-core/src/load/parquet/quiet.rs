@@ -15,7 +15,7 @@ thread_local! {
 }
 
 /// Runs `f`; a panic becomes `Err` with the first line of its message, printed nowhere.
-pub fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+pub(crate) fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     install();
     let was = QUIET.replace(true);
     let result = panic::catch_unwind(AssertUnwindSafe(f));
