@@ -301,9 +301,10 @@ fn sessions_text(out: &mut String, stats: &Stats, limit: usize) {
     }
 }
 
-/// A Markdown table cell: inert, one line, pipes escaped.
+/// A Markdown table cell: inert, one line, with what Markdown and HTML would interpret
+/// escaped (names and error messages come from the traces).
 fn md(s: &str, width: usize) -> String {
-    cell(s, width).replace('|', "\\|").replace('`', "'")
+    crate::diff::report::md_escape(&cell(s, width))
 }
 
 /// The Markdown report: totals, failing steps, slowest steps, tools, prompts.
@@ -418,5 +419,21 @@ fn prompts_md(out: &mut String, stats: &Stats, limit: usize) {
             p.system_prompts.len(),
             composition(p)
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn markdown_cells_escape_what_markdown_and_html_would_interpret() {
+        let cell = super::md("<img src=x> a|b *c* [d](e) \u{1b}[31m", 80);
+        let unescaped = cell
+            .match_indices('<')
+            .any(|(i, _)| !cell[..i].ends_with('\\'));
+        assert!(!unescaped, "a bare < in {cell}");
+        for escaped in ["\\<img", "a\\|b", "\\*c\\*", "\\[d\\]"] {
+            assert!(cell.contains(escaped), "{escaped} in {cell}");
+        }
+        assert!(!cell.contains('\u{1b}'), "{cell}");
     }
 }

@@ -2,6 +2,7 @@
 //! the pane's width (rebuilt only when the span or the width changes), a line cursor, and
 //! the copyable value under each line. Render slices the cached lines: O(screen).
 
+mod builder;
 pub mod doc;
 pub mod json_tree;
 pub mod view;

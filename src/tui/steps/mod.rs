@@ -2,6 +2,7 @@
 //! prompts), the sortable columns, the drill-down into one step's spans and the icicle.
 //! Sorting and drill-down order are computed here, never while drawing.
 
+mod cells;
 pub mod job;
 pub mod keys;
 pub mod view;

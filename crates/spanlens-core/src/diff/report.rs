@@ -242,7 +242,7 @@ fn md_mark(s: RowStatus) -> &'static str {
 }
 
 /// Span names are untrusted: escape what Markdown and HTML would interpret.
-fn md_escape(s: &str) -> String {
+pub fn md_escape(s: &str) -> String {
     let mut out = String::new();
     for c in inert::line(s).chars() {
         match c {

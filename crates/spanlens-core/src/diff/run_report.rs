@@ -424,15 +424,5 @@ pub fn pct(v: f64) -> String {
 
 /// Text from traces in a Markdown table or list: made inert, Markdown and HTML escaped.
 fn md(s: &str) -> String {
-    let mut out = String::new();
-    for c in inert::line(s).chars() {
-        match c {
-            '|' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out
+    super::report::md_escape(s)
 }

@@ -7,7 +7,7 @@ use super::byte_index::Index;
 use super::fields::long_fields;
 use super::matcher::TextMatcher;
 use super::query::{Cmp, FieldKind, Filter, Mode, Query};
-use super::{raw_scan, short_fields};
+use super::{raw_expand, raw_scan, short_fields};
 use crate::model::detail::detail;
 use crate::model::{SpanIx, TraceIx, TraceSet};
 use rayon::prelude::*;
@@ -210,7 +210,7 @@ struct FieldDedup {
 }
 
 impl FieldDedup {
-    fn add(&mut self, from: &raw_scan::RawHit, e: raw_scan::Expanded, out: &mut Vec<Hit>) {
+    fn add(&mut self, from: &raw_scan::RawHit, e: raw_expand::Expanded, out: &mut Vec<Hit>) {
         if let Some(h) = e.field
             && self.fields.insert((h.span, h.field, h.key.clone()))
         {
@@ -261,13 +261,13 @@ fn raw_search(
             .then(a.field.cmp(&b.field))
             .then(a.text.off.cmp(&b.text.off))
     });
-    let expand = |round: &[raw_scan::RawHit], lines: bool| -> Vec<raw_scan::Expanded> {
+    let expand = |round: &[raw_scan::RawHit], lines: bool| -> Vec<raw_expand::Expanded> {
         round
             .par_chunks(64)
             .flat_map_iter(|c| {
                 let mut m = TextMatcher::new(q);
                 c.iter()
-                    .map(move |h| raw_scan::expand(set, q, &mut m, h, lines))
+                    .map(move |h| raw_expand::expand(set, q, &mut m, h, lines))
                     .collect::<Vec<_>>()
             })
             .collect()

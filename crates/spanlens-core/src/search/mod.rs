@@ -8,6 +8,7 @@ pub mod engine;
 pub mod fields;
 pub mod matcher;
 pub mod query;
+mod raw_expand;
 mod raw_scan;
 mod short_fields;
 mod tracemeta;
