@@ -37,7 +37,7 @@ fn protobuf_request_is_saved_and_acknowledged_in_protobuf() {
     let set = load(&run.path);
     assert_eq!(set.spans.len(), 2);
     let ix = (0..2)
-        .map(|i| spanlens_core::model::SpanIx(i))
+        .map(spanlens_core::model::SpanIx)
         .find(|&i| set.span_name(i) == "span-2")
         .unwrap();
     assert_eq!(
