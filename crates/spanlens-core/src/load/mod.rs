@@ -13,6 +13,7 @@ pub mod json;
 mod langfuse;
 mod langsmith;
 pub mod lines;
+pub mod live;
 mod mlflow;
 pub mod otlp;
 mod parquet;
