@@ -58,6 +58,7 @@ fn run(args: Cli) -> Result<(), Failure> {
             };
             stats(&paths, &input, json, format, by, sort, limit, filter)
         }
+        Some(Command::Listen(listen)) => cli::listen::run(listen),
         None => explore(args.paths, args.input),
     }
 }

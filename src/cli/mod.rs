@@ -3,6 +3,7 @@
 pub mod diff;
 pub mod feedback;
 pub mod json;
+pub mod listen;
 pub mod search;
 pub mod stats;
 pub mod summary;
@@ -147,6 +148,12 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         feedback: Option<PathBuf>,
     },
+    /// Receive OTLP traces from a running app and watch them arrive (an OTLP/HTTP receiver).
+    ///
+    /// Point the app at it with OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318. Binds
+    /// loopback unless --addr names another address. --save appends every accepted request
+    /// as an OTLP/JSON line (reopen it with `spanlens FILE`); --headless runs without a UI.
+    Listen(listen::ListenArgs),
 }
 
 #[derive(Debug, Subcommand)]
