@@ -122,7 +122,7 @@ fn listen_headless_saves_everything_acknowledged_and_sigterm_flushes() {
         rest.contains("stopped · 100 requests, 2000 spans, 0 rejected spans"),
         "{rest}"
     );
-    let set = common::load_paths(&[save.clone()]);
+    let set = common::load_paths(std::slice::from_ref(&save));
     assert_eq!(set.traces.len(), 100);
     assert_eq!(set.spans.len(), 2000);
     assert!(set.diagnostics.is_empty(), "{:?}", set.diagnostics);
