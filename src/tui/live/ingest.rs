@@ -71,7 +71,10 @@ impl Ingest {
                 }
             };
             // Drain what is queued before building: one snapshot for a burst.
-            for f in first.into_iter().chain(std::iter::from_fn(|| feed.try_recv().ok())) {
+            for f in first
+                .into_iter()
+                .chain(std::iter::from_fn(|| feed.try_recv().ok()))
+            {
                 if let Some(msg) = self.take(f) {
                     let _ = self.send(tx);
                     let _ = tx.send(Msg::LiveEnd(msg));

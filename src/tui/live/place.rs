@@ -64,7 +64,10 @@ impl App {
     fn replace_set(&mut self, set: TraceSet) {
         let old = self.set.clone();
         let list = ListPlace::of(self, &old);
-        let tree = self.tree.as_ref().map(|t| TreePlace::of(&old, t, &self.detail));
+        let tree = self
+            .tree
+            .as_ref()
+            .map(|t| TreePlace::of(&old, t, &self.detail));
         let (screen, focus, overlay) = (self.screen, self.focus, self.overlay);
         self.install(Arc::new(set));
         self.overlay = overlay;
@@ -110,7 +113,8 @@ impl ListPlace {
         let ix = index_by_id(set);
         let find = |id: &String| ix.get(id.as_str()).copied();
         let l = &mut app.traces;
-        (l.sort, l.descending, l.by_session) = (self.list.sort, self.list.descending, self.list.by_session);
+        (l.sort, l.descending, l.by_session) =
+            (self.list.sort, self.list.descending, self.list.by_session);
         (l.filter, l.offset, l.height) = (self.list.filter, self.list.offset, self.list.height);
         l.sessions = self.sessions.map(|by_id| {
             let ids = (0..set.traces.len() as u32).map(|t| set.trace_id(TraceIx(t)));
@@ -118,12 +122,12 @@ impl ListPlace {
         });
         if let Some(kept) = &self.kept {
             // Until the filter runs again on the new set, the traces it kept stay listed.
-            l.order = kept.iter().filter_map(|id| find(id)).collect();
+            l.order = kept.iter().filter_map(&find).collect();
         }
-        l.marked = self.marked.iter().filter_map(|id| find(id)).map(TraceIx).collect();
+        l.marked = self.marked.iter().filter_map(&find).map(TraceIx).collect();
         l.cursor = 0;
         l.resort(set);
-        if let Some(p) = (self.selected.as_ref().and_then(|id| find(id)))
+        if let Some(p) = (self.selected.as_ref().and_then(&find))
             .and_then(|t| l.order.iter().position(|&o| o == t))
         {
             l.cursor = p;
@@ -215,7 +219,12 @@ impl TreePlace {
 }
 
 /// For tests: a live app with `label`, as `run_live` makes it.
-pub fn live_app(set: TraceSet, label: &str, keymap: crate::tui::keymap::KeyMap, theme: crate::tui::theme::Theme) -> App {
+pub fn live_app(
+    set: TraceSet,
+    label: &str,
+    keymap: crate::tui::keymap::KeyMap,
+    theme: crate::tui::theme::Theme,
+) -> App {
     let mut app = App::new(set, keymap, theme);
     app.live = Some(LiveState::new(label));
     app

@@ -221,13 +221,19 @@ fn parse(fmt: Format, label: &str, text: &[u8], (base, line0): (u64, u64)) -> Ve
 
 /// Turns the stream offsets in a chunk's diagnostics into line numbers of the stream.
 fn number_lines(sinks: &mut [Sink], text: &[u8], (base, line0): (u64, u64)) {
-    for d in sinks.iter_mut().flat_map(|s| s.batch.diagnostics.iter_mut()) {
+    for d in sinks
+        .iter_mut()
+        .flat_map(|s| s.batch.diagnostics.iter_mut())
+    {
         if let Pos::Byte(o) = d.pos {
             d.pos = Pos::Byte(o.saturating_sub(base));
         }
     }
     lines::offsets_to_lines(sinks, |feed| feed(text));
-    for d in sinks.iter_mut().flat_map(|s| s.batch.diagnostics.iter_mut()) {
+    for d in sinks
+        .iter_mut()
+        .flat_map(|s| s.batch.diagnostics.iter_mut())
+    {
         match d.pos {
             Pos::Line(l) => d.pos = Pos::Line(line0 + l),
             Pos::Byte(o) => d.pos = Pos::Byte(base + o),

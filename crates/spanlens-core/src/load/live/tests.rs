@@ -112,7 +112,10 @@ fn lines_of_an_unknown_format_are_reported_and_later_lines_still_detect() {
     assert_eq!(live.format(), Some(Format::Otlp));
     let set = live.snapshot();
     let d = set.diagnostics[0].to_string();
-    assert!(d.starts_with("live.jsonl: line 1: skipped line: not a trace format"), "{d}");
+    assert!(
+        d.starts_with("live.jsonl: line 1: skipped line: not a trace format"),
+        "{d}"
+    );
 }
 
 #[test]
