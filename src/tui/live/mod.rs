@@ -110,6 +110,33 @@ fn ago(secs: u64) -> String {
     }
 }
 
+/// Runs the explorer on `set`, loaded once, with `note` on the status line (a file given
+/// to `--follow` that cannot be followed).
+pub fn run_once(
+    mut set: crate::model::TraceSet,
+    note: String,
+    feedback: Option<PathBuf>,
+    keymap: KeyMap,
+    theme: Theme,
+) -> anyhow::Result<()> {
+    let path = set.files.first().map(|f| PathBuf::from(&f.path));
+    set.diagnostics.push(crate::model::Diagnostic {
+        path: path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        pos: crate::model::Pos::None,
+        message: note.clone(),
+    });
+    let mut app = App::new(set, keymap, theme);
+    let env = |k: &str| std::env::var(k).ok();
+    let paths: Vec<PathBuf> = path.into_iter().collect();
+    let location = crate::feedback::Location::for_inputs(&paths, feedback.as_deref(), env);
+    app.feedback = crate::feedback::Store::new(location);
+    app.status = Some(note);
+    super::run::session_with(&mut app, None, |_| {})
+}
+
 /// Runs the explorer on a live source: `start` is called once with the feed's sender (and
 /// may spawn threads that keep sending); `Feed::Shutdown(msg)` makes the explorer exit
 /// cleanly (terminal restored, then `msg` printed on stderr).
