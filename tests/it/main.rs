@@ -8,6 +8,7 @@ mod detail;
 mod diff;
 mod feedback;
 mod inputs;
+mod live;
 mod load_console;
 mod load_langfuse;
 mod load_langsmith;

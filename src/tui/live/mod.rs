@@ -75,12 +75,10 @@ impl LiveState {
         }
     }
 
-    /// The top bar's live segment: `live <label> · grew 3 s ago · 1.2k spans/s …`.
+    /// The top bar's live segment: `live · grew 3 s ago · receiving 1250 spans/s …` (the
+    /// label is the top bar's file name already).
     pub fn describe(&self, now: Instant) -> String {
-        let name = std::path::Path::new(&self.label)
-            .file_name()
-            .map_or_else(|| self.label.clone(), |n| n.to_string_lossy().into_owned());
-        let mut out = format!("live {}", crate::inert::line(&name));
+        let mut out = "live".to_owned();
         match self.grew_at {
             Some(t) => {
                 let s = now.saturating_duration_since(t).as_secs();
@@ -90,7 +88,7 @@ impl LiveState {
         }
         if let Some(c) = self.counts {
             out.push_str(&format!(
-                " · receiving {:.0} spans/s · {} total · {} rejected",
+                " · receiving {:.0} spans/s · {} spans · {} rejected",
                 c.spans_per_sec, c.spans, c.rejected
             ));
         }
