@@ -76,7 +76,10 @@ fn follow_latency(spans: usize) {
         ) + "\n";
         std::thread::sleep(Duration::from_millis(137));
         let written = Instant::now();
-        let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
         f.write_all(line.as_bytes()).unwrap();
         drop(f);
         // The poll loop's phase is arbitrary relative to the write: wait out a random part

@@ -138,8 +138,7 @@ impl ListPlace {
             app.refilter(&text);
         }
         if app.traces.by_session && app.traces.sessions.is_some() {
-            // New traces' sessions are read again with the rest.
-            app.traces.sessions = None;
+            // The known traces stay grouped; the new ones' sessions are read with the rest.
             app.regroup();
         }
     }
