@@ -58,7 +58,7 @@ fn follow_latency(spans: usize) {
     std::fs::write(&path, otlp(spans)).unwrap();
     let mut follower = Follower::new(&path);
     let mut live = LiveLoad::new("bench", None);
-    let mut feed = |f: &mut Follower, live: &mut LiveLoad| {
+    let feed = |f: &mut Follower, live: &mut LiveLoad| {
         for e in f.poll() {
             if let FollowEvent::Lines(b) = e {
                 live.push_lines(b);
