@@ -2,6 +2,7 @@
 
 pub mod diff;
 pub mod feedback;
+pub mod follow;
 pub mod json;
 pub mod listen;
 pub mod search;
@@ -28,6 +29,15 @@ pub struct Cli {
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub input: InputArgs,
+    /// Follow a JSON Lines export that is still being written, like `tail -F`: new spans
+    /// join the explorer as they arrive; truncation and rotation are noticed.
+    #[arg(
+        short = 'f',
+        long = "follow",
+        value_name = "PATH",
+        conflicts_with = "paths"
+    )]
+    pub follow: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,6 +9,7 @@ mod diff;
 mod feedback;
 mod inputs;
 mod listen;
+mod live;
 mod load_console;
 mod load_langfuse;
 mod load_langsmith;

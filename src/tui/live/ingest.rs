@@ -126,3 +126,92 @@ impl Ingest {
         tx.send(Msg::Live(Box::new(update)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(name: &str) -> Vec<u8> {
+        format!(
+            concat!(
+                r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"0af7651916cd43dd8448eb211c80319c","#,
+                r#""spanId":"00f067aa0ba902b7","name":"{}","startTimeUnixNano":"1","endTimeUnixNano":"2"}}]}}]}}]}}"#,
+                "\n"
+            ),
+            name
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn lines_notices_and_shutdown_reach_the_main_loop_in_order() {
+        let (tx, rx) = mpsc::channel::<Msg>();
+        spawn(
+            "t.jsonl".into(),
+            None,
+            |feed| {
+                feed.send(Feed::Lines(line("hello"))).unwrap();
+                feed.send(Feed::Notice("t.jsonl was rotated".into()))
+                    .unwrap();
+                feed.send(Feed::Counts(ReceiverCounts {
+                    spans: 1,
+                    ..Default::default()
+                }))
+                .unwrap();
+                feed.send(Feed::Shutdown("bye".into())).unwrap();
+            },
+            tx,
+        );
+        let mut spans = 0;
+        let mut notices = Vec::new();
+        let mut counts = None;
+        loop {
+            match rx.recv_timeout(Duration::from_secs(10)).expect("a message") {
+                Msg::Live(u) => {
+                    if let Some(set) = u.set {
+                        spans = set.total_spans();
+                        assert!(
+                            set.diagnostics
+                                .iter()
+                                .any(|d| d.message.contains("rotated"))
+                        );
+                    }
+                    notices.extend(u.notices);
+                    counts = u.counts.or(counts);
+                }
+                Msg::LiveEnd(why) => {
+                    assert_eq!(why, "bye");
+                    break;
+                }
+                _ => panic!("unexpected message"),
+            }
+        }
+        assert_eq!(spans, 1, "the lines sent before the shutdown are shown");
+        assert_eq!(notices, ["t.jsonl was rotated"]);
+        assert_eq!(counts.map(|c| c.spans), Some(1));
+    }
+
+    #[test]
+    fn a_burst_of_lines_makes_few_snapshots() {
+        let (tx, rx) = mpsc::channel::<Msg>();
+        spawn(
+            "t.jsonl".into(),
+            None,
+            |feed| {
+                for _ in 0..2_000 {
+                    feed.send(Feed::Lines(line("x"))).unwrap();
+                }
+            },
+            tx,
+        );
+        let mut snapshots = 0;
+        while let Ok(msg) = rx.recv_timeout(Duration::from_secs(3)) {
+            if let Msg::Live(u) = msg
+                && u.set.is_some()
+            {
+                snapshots += 1;
+            }
+        }
+        assert!(snapshots <= 10, "{snapshots} snapshots for one burst");
+    }
+}

@@ -75,12 +75,10 @@ impl LiveState {
         }
     }
 
-    /// The top bar's live segment: `live <label> · grew 3 s ago · 1.2k spans/s …`.
+    /// The top bar's live segment: `live · grew 3 s ago · receiving 1250 spans/s …` (the
+    /// label is the top bar's file name already).
     pub fn describe(&self, now: Instant) -> String {
-        let name = std::path::Path::new(&self.label)
-            .file_name()
-            .map_or_else(|| self.label.clone(), |n| n.to_string_lossy().into_owned());
-        let mut out = format!("live {}", crate::inert::line(&name));
+        let mut out = "live".to_owned();
         match self.grew_at {
             Some(t) => {
                 let s = now.saturating_duration_since(t).as_secs();
@@ -90,7 +88,7 @@ impl LiveState {
         }
         if let Some(c) = self.counts {
             out.push_str(&format!(
-                " · receiving {:.0} spans/s · {} total · {} rejected",
+                " · receiving {:.0} spans/s · {} spans · {} rejected",
                 c.spans_per_sec, c.spans, c.rejected
             ));
         }
@@ -108,6 +106,33 @@ fn ago(secs: u64) -> String {
         120..7200 => format!("{} min", secs / 60),
         _ => format!("{} h", secs / 3600),
     }
+}
+
+/// Runs the explorer on `set`, loaded once, with `note` on the status line (a file given
+/// to `--follow` that cannot be followed).
+pub fn run_once(
+    mut set: crate::model::TraceSet,
+    note: String,
+    feedback: Option<PathBuf>,
+    keymap: KeyMap,
+    theme: Theme,
+) -> anyhow::Result<()> {
+    let path = set.files.first().map(|f| PathBuf::from(&f.path));
+    set.diagnostics.push(crate::model::Diagnostic {
+        path: path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        pos: crate::model::Pos::None,
+        message: note.clone(),
+    });
+    let mut app = App::new(set, keymap, theme);
+    let env = |k: &str| std::env::var(k).ok();
+    let paths: Vec<PathBuf> = path.into_iter().collect();
+    let location = crate::feedback::Location::for_inputs(&paths, feedback.as_deref(), env);
+    app.feedback = crate::feedback::Store::new(location);
+    app.status = Some(note);
+    super::run::session_with(&mut app, None, |_| {})
 }
 
 /// Runs the explorer on a live source: `start` is called once with the feed's sender (and

@@ -122,17 +122,12 @@ impl ListPlace {
         });
         if let Some(kept) = &self.kept {
             // Until the filter runs again on the new set, the traces it kept stay listed.
-            l.order = kept.iter().filter_map(|id| find(id)).collect();
+            l.order = kept.iter().filter_map(&find).collect();
         }
-        l.marked = self
-            .marked
-            .iter()
-            .filter_map(|id| find(id))
-            .map(TraceIx)
-            .collect();
+        l.marked = self.marked.iter().filter_map(&find).map(TraceIx).collect();
         l.cursor = 0;
         l.resort(set);
-        if let Some(p) = (self.selected.as_ref().and_then(|id| find(id)))
+        if let Some(p) = (self.selected.as_ref().and_then(&find))
             .and_then(|t| l.order.iter().position(|&o| o == t))
         {
             l.cursor = p;
@@ -143,8 +138,7 @@ impl ListPlace {
             app.refilter(&text);
         }
         if app.traces.by_session && app.traces.sessions.is_some() {
-            // New traces' sessions are read again with the rest.
-            app.traces.sessions = None;
+            // The known traces stay grouped; the new ones' sessions are read with the rest.
             app.regroup();
         }
     }

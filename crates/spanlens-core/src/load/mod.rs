@@ -7,6 +7,7 @@
 mod attrmap;
 mod console;
 pub use spanlens_json as fastjson;
+pub mod follow;
 pub mod format;
 pub mod input;
 pub mod json;
