@@ -2,8 +2,10 @@
 //! on keep-alive connections sending requests of 512 spans (5 attributes each, distinct
 //! ids) as fast as they are acknowledged. Prints spans/s accepted.
 //!
-//! `cargo run --release -p spanlens-listen --bin otlp-ingest-bench -- [REQUESTS] [CLIENTS]`
-//! (defaults 600 and 3). The save file goes to the temp directory and is removed.
+//! `cargo run --release -p spanlens-listen --bin otlp-ingest-bench -- [REQUESTS] [CLIENTS]
+//! [ADDR]` (defaults 600 and 3). The save file goes to the temp directory and is removed.
+//! With ADDR the requests go to a receiver already running there (`spanlens listen`)
+//! instead, e.g. to time keys in the live view while it ingests.
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
@@ -119,14 +121,7 @@ fn main() {
     let receiver = Receiver::start(config, Arc::new(sink)).expect("receiver");
     let addr = receiver.addr();
     let per = requests / clients;
-    let t = Instant::now();
-    let handles: Vec<_> = (0..clients)
-        .map(|c| std::thread::spawn(move || client(addr, c * per, per)))
-        .collect();
-    for h in handles {
-        h.join().expect("client");
-    }
-    let secs = t.elapsed().as_secs_f64();
+    let secs = send_all(addr, requests, clients);
     let c = receiver.counts().snapshot();
     receiver.shutdown();
     save.sync().expect("sync");
