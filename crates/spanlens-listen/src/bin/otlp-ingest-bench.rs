@@ -103,13 +103,33 @@ fn client(addr: SocketAddr, first: u64, count: u64) {
     }
 }
 
-fn main() {
-    let args: Vec<u64> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
+/// Sends `requests` requests from `clients` threads to `addr`; returns the seconds taken.
+fn send_all(addr: SocketAddr, requests: u64, clients: u64) -> f64 {
+    let per = requests / clients;
+    let t = Instant::now();
+    let handles: Vec<_> = (0..clients)
+        .map(|c| std::thread::spawn(move || client(addr, c * per, per)))
         .collect();
+    for h in handles {
+        h.join().expect("client");
+    }
+    t.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<u64> = raw.iter().filter_map(|a| a.parse().ok()).collect();
     let requests = args.first().copied().unwrap_or(600);
     let clients = args.get(1).copied().unwrap_or(3).max(1);
+    if let Some(addr) = raw.iter().find_map(|a| a.parse::<SocketAddr>().ok()) {
+        let secs = send_all(addr, requests, clients);
+        let spans = (requests / clients) * clients * SPANS_PER_REQUEST;
+        println!(
+            "{spans} spans to {addr} in {secs:.2} s: {:.0} spans/s",
+            spans as f64 / secs
+        );
+        return;
+    }
     let path = std::env::temp_dir().join(format!("otlp-ingest-bench-{}.jsonl", std::process::id()));
     let save = Arc::new(SaveFile::open_append(&path).expect("save file"));
     let s = save.clone();
