@@ -82,10 +82,11 @@ impl Reply {
 }
 
 /// Sends `head` (request line and headers, without the blank line) and `body`, with a
-/// Content-Length unless `head` has one, and reads the response (connection closed).
+/// Content-Length unless `head` has one or is chunked, and reads the response (connection closed).
 pub fn send(addr: SocketAddr, head: &str, body: &[u8]) -> Reply {
     let mut req = head.trim_end().to_string();
-    if !head.to_ascii_lowercase().contains("content-length") {
+    let lower = head.to_ascii_lowercase();
+    if !lower.contains("content-length") && !lower.contains("transfer-encoding") {
         req.push_str(&format!("\r\nContent-Length: {}", body.len()));
     }
     req.push_str("\r\nConnection: close\r\n\r\n");
