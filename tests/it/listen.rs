@@ -201,6 +201,16 @@ fn listen_live_view_shows_spans_as_they_arrive() {
             .unwrap();
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
+    // Ends the tmux server (and the spanlens in it) even when an assertion fails.
+    struct KillServer(String);
+    impl Drop for KillServer {
+        fn drop(&mut self) {
+            let _ = Command::new("tmux")
+                .args(["-L", &self.0, "kill-server"])
+                .output();
+        }
+    }
+    let _server = KillServer(socket.clone());
     tmux(&[
         "-f",
         "/dev/null",
@@ -248,7 +258,7 @@ fn listen_live_view_shows_spans_as_they_arrive() {
     let pid = pid.unwrap_or_else(|| panic!("no PID line in {history}"));
     assert_eq!(post_spans(addr, 0xabc, 5), 200);
     let screen = wait("the trace and the counts", &|s| {
-        s.contains("s0") && s.contains("5 total")
+        s.contains("s0") && s.contains("receiving") && s.contains("5 spans · 0 rejected")
     });
     assert!(screen.contains("receiving"), "{screen}");
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
