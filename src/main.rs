@@ -58,6 +58,8 @@ fn run(args: Cli) -> Result<(), Failure> {
             };
             stats(&paths, &input, json, format, by, sort, limit, filter)
         }
+        Some(Command::Listen(listen)) => cli::listen::run(listen),
+        None if args.follow.is_some() => follow(args.follow.unwrap_or_default(), args.input),
         None => explore(args.paths, args.input),
     }
 }
@@ -149,6 +151,14 @@ fn explore(paths: Vec<std::path::PathBuf>, input: cli::InputArgs) -> Result<(), 
     let feedback = input.feedback.clone();
     spanlens::tui::run::run_at(paths, input.options(), feedback, keymap, theme, open)
         .map_err(|e| Failure::new(cli::EXIT_NOTHING_LOADED, e.to_string()))
+}
+
+/// `spanlens --follow FILE`.
+fn follow(path: std::path::PathBuf, input: cli::InputArgs) -> Result<(), Failure> {
+    let (keymap, theme) = terminal_settings(
+        "following a file needs a terminal; for a report use `spanlens summary`",
+    )?;
+    cli::follow::explore(path, &input, keymap, theme)
 }
 
 /// `spanlens search`.

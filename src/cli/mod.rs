@@ -2,7 +2,9 @@
 
 pub mod diff;
 pub mod feedback;
+pub mod follow;
 pub mod json;
+pub mod listen;
 pub mod search;
 pub mod stats;
 pub mod summary;
@@ -27,6 +29,15 @@ pub struct Cli {
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub input: InputArgs,
+    /// Follow a JSON Lines export that is still being written, like `tail -F`: new spans
+    /// join the explorer as they arrive; truncation and rotation are noticed.
+    #[arg(
+        short = 'f',
+        long = "follow",
+        value_name = "PATH",
+        conflicts_with = "paths"
+    )]
+    pub follow: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -147,6 +158,12 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         feedback: Option<PathBuf>,
     },
+    /// Receive OTLP traces from a running app and watch them arrive (an OTLP/HTTP receiver).
+    ///
+    /// Point the app at it with OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318. Binds
+    /// loopback unless --addr names another address. --save appends every accepted request
+    /// as an OTLP/JSON line (reopen it with `spanlens FILE`); --headless runs without a UI.
+    Listen(listen::ListenArgs),
 }
 
 #[derive(Debug, Subcommand)]

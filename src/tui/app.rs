@@ -129,6 +129,8 @@ pub struct App {
     /// The filter and session jobs waited for.
     pub(super) traces_pending: Option<u64>,
     pub(super) sessions_pending: Option<u64>,
+    /// Set when the explorer follows a live source (`--follow`, the OTLP receiver).
+    pub live: Option<super::live::LiveState>,
 }
 
 impl App {
@@ -174,6 +176,7 @@ impl App {
             trace_query: None,
             traces_pending: None,
             sessions_pending: None,
+            live: None,
         }
     }
 

@@ -110,6 +110,18 @@ impl App {
         }));
     }
 
+    /// Runs the list's filter again (on a new live snapshot).
+    pub(super) fn refilter(&mut self, text: &str) {
+        if let Ok(filter) = TraceFilter::parse(text) {
+            self.request_traces(Some(filter), false);
+        }
+    }
+
+    /// Reads the traces' sessions again (on a new live snapshot).
+    pub(super) fn regroup(&mut self) {
+        self.request_traces(None, true);
+    }
+
     /// Takes the worker's filter result or sessions.
     pub(super) fn on_traces_done(&mut self, generation: u64, r: TracesDone) {
         let set = self.set.clone();

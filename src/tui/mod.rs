@@ -15,6 +15,7 @@ pub mod flame;
 pub mod headline;
 mod input;
 pub mod keymap;
+pub mod live;
 pub mod loading;
 pub mod run;
 pub mod runs;

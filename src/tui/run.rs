@@ -31,6 +31,10 @@ pub enum Msg {
     Stats(Box<super::steps::job::StatsDone>),
     /// A worker panicked: which one, and the panic's message.
     WorkerFailed(super::worker::Worker, String),
+    /// A live source's new snapshot, counts or notices (see `live`).
+    Live(Box<super::live::Update>),
+    /// The live source shut down: exit, then print this.
+    LiveEnd(String),
 }
 
 /// Loads the key map and theme from the environment and config file.
@@ -126,6 +130,15 @@ fn session(
     peek: Option<&load::preview::Peek>,
     start: impl FnOnce(&mpsc::Sender<Msg>),
 ) -> anyhow::Result<()> {
+    session_with(&mut app, peek, start)
+}
+
+/// `session` on an app the caller keeps (live mode reads it after the session ends).
+pub(super) fn session_with(
+    app: &mut App,
+    peek: Option<&load::preview::Peek>,
+    start: impl FnOnce(&mpsc::Sender<Msg>),
+) -> anyhow::Result<()> {
     let (tx, rx) = mpsc::channel::<Msg>();
     let (mut terminal, _guard) = terminal::enter()?;
     let input = super::input::Input::spawn(tx.clone());
@@ -136,7 +149,7 @@ fn session(
         peek,
         input: &input,
     };
-    let result = main_loop(&mut terminal, &mut app, (&tx, &rx), &workers);
+    let result = main_loop(&mut terminal, app, (&tx, &rx), &workers);
     terminal::restore();
     match terminal::take_worker_panic() {
         Some(p) if result.is_err() => {
@@ -199,6 +212,13 @@ fn main_loop(
                 Msg::Runs(generation, run) => app.on_runs_ready(generation, *run),
                 Msg::Stats(done) => app.on_stats_done(*done),
                 Msg::WorkerFailed(worker, why) => app.on_worker_failed(worker, &why),
+                Msg::Live(update) => app.on_live(*update),
+                Msg::LiveEnd(why) => {
+                    if let Some(live) = app.live.as_mut() {
+                        live.shutdown = Some(why);
+                    }
+                    app.should_quit = true;
+                }
                 Msg::Loaded(result) => match *result {
                     Ok(set) => app.on_loaded(set),
                     Err(e) => return Err(anyhow::anyhow!("{}", inert::text(&e.to_string()))),
@@ -206,6 +226,11 @@ fn main_loop(
             }
         }
         run_effects(terminal, app, workers, tx)?;
+        if app.live.is_some() {
+            // A snapshot held while a popup or view was open is taken once it closes.
+            app.take_live_snapshot();
+            run_effects(terminal, app, workers, tx)?;
+        }
     }
     Ok(())
 }

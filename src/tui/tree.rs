@@ -212,6 +212,25 @@ impl SpanTree {
             .find(|&i| set.span(i).is_error())
     }
 
+    /// The collapsed spans (a live snapshot carries them over by id).
+    pub fn collapsed_spans(&self) -> impl Iterator<Item = SpanIx> + '_ {
+        let base = self.base;
+        (self.collapsed.iter().enumerate())
+            .filter(|(_, c)| **c)
+            .map(move |(l, _)| SpanIx(base + l as u32))
+    }
+
+    /// Collapses `spans` (those with children), rebuilding the rows once.
+    pub fn collapse_spans(&mut self, set: &TraceSet, spans: &[SpanIx]) {
+        for &ix in spans {
+            if self.contains(ix) && Self::has_children(set, ix) {
+                let l = self.local(ix);
+                self.collapsed[l] = true;
+            }
+        }
+        self.rebuild(set);
+    }
+
     /// Restricts the tree to the spans marked in `keep` (local positions); `None` clears.
     pub fn set_filter(&mut self, set: &TraceSet, keep: Option<Vec<bool>>) {
         self.keep = keep;

@@ -8,6 +8,8 @@ mod detail;
 mod diff;
 mod feedback;
 mod inputs;
+mod listen;
+mod live;
 mod load_console;
 mod load_langfuse;
 mod load_langsmith;

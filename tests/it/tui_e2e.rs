@@ -493,3 +493,63 @@ fn file_hash_trace_id_opens_that_trace() {
     pane.keys(&["q"]);
     assert_eq!(pane.exit_status(), 0);
 }
+
+/// `spanlens -f FILE` on a file that does not exist yet: it waits, then shows the lines a
+/// writer appends (a partial line only once its newline comes), and notices a truncation.
+#[test]
+fn follow_shows_lines_as_a_writer_appends_them() {
+    if !common::tmux_or_skip("follow_shows_lines_as_a_writer_appends_them") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("spanlens-follow-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("growing.jsonl");
+    let pane = Pane::start("follow", &format!("-f {}", file.display()), &[]);
+    pane.wait_for("does not exist yet: waiting for it");
+    let line = |trace: &str, span: &str, parent: &str, name: &str| {
+        format!(
+            concat!(
+                r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"{}","#,
+                r#""spanId":"{}","parentSpanId":"{}","name":"{}","#,
+                r#""startTimeUnixNano":"1000","endTimeUnixNano":"2000"}}]}}]}}]}}"#,
+                "\n"
+            ),
+            trace, span, parent, name
+        )
+    };
+    let t1 = "0af7651916cd43dd8448eb211c80319c";
+    let t2 = "1af7651916cd43dd8448eb211c80319c";
+    let append = |text: &str| {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&file)
+            .unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    };
+    append(&line(t1, "00f067aa0ba902b7", "", "first_root"));
+    append(&line(t2, "10f067aa0ba902b7", "", "second_root"));
+    pane.wait("both traces", |s| {
+        s.contains("first_root") && s.contains("second_root") && s.contains("live · grew")
+    });
+    // Half a line: nothing new, and no warning about a bad line.
+    let child = line(t1, "20f067aa0ba902b7", "00f067aa0ba902b7", "late_child");
+    let (a, b) = child.split_at(child.len() / 2);
+    append(a);
+    std::thread::sleep(Duration::from_millis(400));
+    let s = pane.screen();
+    assert!(s.contains("2 traces · 2 spans"), "{s}");
+    append(b);
+    pane.wait_for("2 traces · 3 spans");
+    std::fs::write(&file, line(t2, "30f067aa0ba902b7", "", "after_truncation")).unwrap();
+    // The spans read before stay; the new file's span joins its trace.
+    pane.wait("the truncation noticed and the new line read", |s| {
+        s.contains("was truncated") && s.contains("2 traces · 4 spans")
+    });
+    pane.keys(&["q"]);
+    assert_eq!(pane.exit_status(), 0);
+    pane.assert_restored("quit while following");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -78,6 +78,10 @@ pub fn top(frame: &mut Frame, app: &App, area: Rect) {
     if app.partial.is_some() {
         spans.push(Span::styled(" · partial: still loading", theme.warn()));
     }
+    if let Some(live) = &app.live {
+        let text = live.describe(std::time::Instant::now());
+        spans.push(Span::styled(format!(" · {text}"), theme.accent()));
+    }
     if h.warnings > 0 {
         spans.push(Span::styled(
             format!(" · ⚠ {} (w)", count(h.warnings, "warning")),

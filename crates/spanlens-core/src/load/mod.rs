@@ -7,12 +7,14 @@
 mod attrmap;
 mod console;
 pub use spanlens_json as fastjson;
+pub mod follow;
 pub mod format;
 pub mod input;
 pub mod json;
 mod langfuse;
 mod langsmith;
 pub mod lines;
+pub mod live;
 mod mlflow;
 pub mod otlp;
 mod parquet;

@@ -41,7 +41,7 @@ pub(super) fn load_lines(
     Ok(Sink::default().into_load_parts(input, format, parts))
 }
 
-fn otlp_line(ctx: &Ctx, line: &str, at: u64, sink: &mut Sink) {
+pub(super) fn otlp_line(ctx: &Ctx, line: &str, at: u64, sink: &mut Sink) {
     if is_empty_object(line) {
         let msg = "empty record `{}`: nothing to load";
         return sink.batch.diag(ctx.path, Pos::Byte(at), msg);
@@ -51,7 +51,7 @@ fn otlp_line(ctx: &Ctx, line: &str, at: u64, sink: &mut Sink) {
 
 /// One record of a JSON Lines export. PERF: the order key leaves room for the 2^20 spans a
 /// record (a whole MLflow trace) may hold before the next line's keys begin.
-fn record_line(fmt: Format, ctx: &Ctx, line: &str, at: u64, sink: &mut Sink) {
+pub(super) fn record_line(fmt: Format, ctx: &Ctx, line: &str, at: u64, sink: &mut Sink) {
     if is_empty_object(line) {
         let msg = "empty record `{}`: nothing to load";
         return sink.batch.diag(ctx.path, Pos::Byte(at), msg);

@@ -80,7 +80,7 @@ pub struct Assessment {
 }
 
 /// Spans and records parsed from one chunk of one file.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Batch {
     pub syms: Interner,
     pub ids: Vec<u8>,
