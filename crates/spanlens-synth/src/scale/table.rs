@@ -16,7 +16,7 @@ use arrow_array::{
     Array, ArrayRef, LargeListArray, LargeStringArray, ListArray, MapArray, RecordBatch,
     StringArray, StructArray,
 };
-use arrow_schema::{DataType, TimeUnit};
+use arrow_schema::{DataType, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::properties::WriterProperties;
@@ -55,6 +55,8 @@ impl Extent {
 
 /// The rows of a parquet file, planned for copying.
 pub struct Table {
+    /// The file's schema with its metadata (pandas keeps its index and dtypes there).
+    schema: SchemaRef,
     batches: Vec<(RecordBatch, Vec<Plan>)>,
     props: WriterProperties,
     pub rows: usize,
@@ -72,6 +74,7 @@ pub fn read(path: &Path) -> Result<Table, ScaleError> {
     let file = File::open(path).map_err(|e| ScaleError::io(path, e))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| perr(path, e))?;
     let meta = builder.metadata().clone();
+    let schema = builder.schema().clone();
     let codec = meta
         .row_groups()
         .first()
@@ -97,6 +100,7 @@ pub fn read(path: &Path) -> Result<Table, ScaleError> {
         batches.push((batch, plans));
     }
     Ok(Table {
+        schema,
         batches,
         props,
         rows,
@@ -112,14 +116,12 @@ impl Table {
         copies: u64,
         copy_of: impl Fn(u64) -> Copy,
     ) -> Result<(), ScaleError> {
-        let schema = match self.batches.first() {
-            Some((b, _)) => b.schema(),
-            None => {
-                return Err(ScaleError::Empty {
-                    path: out.display().to_string(),
-                });
-            }
-        };
+        if self.batches.is_empty() {
+            return Err(ScaleError::Empty {
+                path: out.display().to_string(),
+            });
+        }
+        let schema = self.schema.clone();
         let file = File::create(out).map_err(|e| ScaleError::io(out, e))?;
         let mut w = ArrowWriter::try_new(
             BufWriter::with_capacity(1 << 20, file),

@@ -494,3 +494,79 @@ fn write_time(form: TimeForm, value: i64, shift_secs: i64, out: &mut Vec<u8>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(src: &str, index: u64, shift_secs: i64) -> String {
+        let mut out = Vec::new();
+        Template::scan(src.as_bytes()).render(Copy { index, shift_secs }, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn one_id_in_hex_base64_and_tr_forms_stays_one_id() {
+        // 3ULf6M1Zyk2fywS5j4qpBA== is the bytes of dd42dfe8cd59ca4d9fcb04b98f8aa904.
+        let src = r#"{"a": "3ULf6M1Zyk2fywS5j4qpBA==", "b": "tr-dd42dfe8cd59ca4d9fcb04b98f8aa904", "c": "\"tr-dd42dfe8cd59ca4d9fcb04b98f8aa904\"", "d": "/x/tr-dd42dfe8cd59ca4d9fcb04b98f8aa904/y"}"#;
+        let out: Value = serde_json::from_str(&render(src, 3, 0)).unwrap();
+        let b64 = STANDARD.decode(out["a"].as_str().unwrap()).unwrap();
+        let hex: String = b64.iter().map(|b| format!("{b:02x}")).collect();
+        assert_ne!(hex, "dd42dfe8cd59ca4d9fcb04b98f8aa904");
+        assert_eq!(out["b"], format!("tr-{hex}"));
+        assert_eq!(out["c"], format!("\"tr-{hex}\""));
+        assert_eq!(out["d"], format!("/x/tr-{hex}/y"));
+        // Another copy gets another id.
+        assert_ne!(render(src, 4, 0), render(src, 3, 0));
+    }
+
+    use serde_json::Value;
+
+    #[test]
+    fn forms_keep_case_length_prefix_and_escapes() {
+        let src = r#"["5B8EFFF798038103D269B633813FC60C", "0x84f212578f747953", "01a223ca-632a-7d0b-8b59-0164268a3c04", "2H4ftZ\/2zeI=", "p+biTuZKUzg="]"#;
+        let out = render(src, 1, 0);
+        let v: Vec<String> = serde_json::from_str(&out).unwrap();
+        assert!(
+            v[0].len() == 32
+                && v[0]
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || ('A'..='F').contains(&c)),
+            "{}",
+            v[0]
+        );
+        assert!(v[1].starts_with("0x") && v[1].len() == 18 && v[1] != "0x84f212578f747953");
+        assert_eq!(&v[2][14..15], "7", "UUID version kept: {}", v[2]);
+        assert!(
+            matches!(&v[2][19..20], "8" | "9" | "a" | "b"),
+            "variant kept: {}",
+            v[2]
+        );
+        for b in &v[3..] {
+            assert_eq!(STANDARD.decode(b).unwrap().len(), 8, "{b}");
+        }
+        // `\/` inside the input stays escaped wherever a `/` is written.
+        let raw_b64 = out.split('"').nth(7).unwrap();
+        assert!(!raw_b64.replace("\\/", "").contains('/'), "{raw_b64}");
+    }
+
+    #[test]
+    fn times_move_by_whole_seconds_in_their_own_spelling() {
+        let src = r#"{"ns": 1795896439116655551, "s": "1795896439116655551", "ms": 1795896495087, "iso": "2026-11-28T23:59:59.116Z", "blob": "2026-12-31 23:59:58.1", "dotted": "20261128T201315946665Z01a223ca-632a-7d0b-8b59-0164268a3c04", "f": 0.1234567890123456, "n": 3234567890123456, "dur": 250}"#;
+        let v: Value = serde_json::from_str(&render(src, 0, 5)).unwrap();
+        assert_eq!(v["ns"], 1795896444116655551u64);
+        assert_eq!(v["s"], "1795896444116655551");
+        assert_eq!(v["ms"], 1795896500087u64);
+        assert_eq!(v["iso"], "2026-11-29T00:00:04.116Z");
+        assert_eq!(v["blob"], "2027-01-01 00:00:03.1");
+        let dotted = v["dotted"].as_str().unwrap();
+        assert!(dotted.starts_with("20261128T201320946665Z"), "{dotted}");
+        assert!(
+            !dotted.ends_with("01a223ca-632a-7d0b-8b59-0164268a3c04"),
+            "run id remapped: {dotted}"
+        );
+        assert_eq!(v["f"], 0.1234567890123456);
+        assert_eq!(v["n"], 3234567890123456u64, "not in an epoch range");
+        assert_eq!(v["dur"], 250);
+    }
+}
