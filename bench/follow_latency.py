@@ -5,9 +5,10 @@ its span's name is drawn on the terminal. Each appended trace starts earlier tha
 before it, so it is drawn on the trace list's first row.
 
 Usage: follow_latency.py BINARY [PRELOAD]
-Prints: follow_ms median=N max=N (of 20 lines, one every 0.3 s)
+Prints: follow_ms median=N max=N all=... (of 20 lines, one every 0.30-0.35 s)
 """
 import fcntl
+import random
 import os
 import pty
 import shutil
@@ -65,7 +66,8 @@ def main():
         if t1 is None:
             sys.exit("line %d never appeared" % i)
         samples.append((t1 - t0) * 1000)
-        time.sleep(0.3)
+        # A random phase against the 50 ms poll, as a real writer has.
+        time.sleep(0.3 + random.random() * 0.05)
     os.write(fd, b"q")
     try:
         os.waitpid(pid, 0)
@@ -73,7 +75,8 @@ def main():
         pass
     shutil.rmtree(tmp, ignore_errors=True)
     samples.sort()
-    print("follow_ms median=%.0f max=%.0f" % (samples[len(samples) // 2], samples[-1]))
+    print("follow_ms median=%.0f max=%.0f all=%s" % (
+        samples[len(samples) // 2], samples[-1], ",".join("%.0f" % s for s in samples)))
 
 
 if __name__ == "__main__":

@@ -65,7 +65,10 @@ fn follow_latency(spans: usize) {
             }
         }
     };
-    feed(&mut follower, &mut live);
+    // Read the file that is there first (the follower reads at most 16 MB a poll).
+    while live.bytes() < std::fs::metadata(&path).unwrap().len() {
+        feed(&mut follower, &mut live);
+    }
     let mut samples = Vec::new();
     for i in 0..20u32 {
         let name = format!("appended_{i}");

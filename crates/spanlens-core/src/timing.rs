@@ -39,3 +39,12 @@ impl Drop for Phase {
         );
     }
 }
+
+/// Prints the slow paths a load took, one line each (only when timings are on).
+pub fn slow_paths(paths: &crate::model::SlowPaths) {
+    if enabled() {
+        for line in paths.lines() {
+            eprintln!("timing {line}");
+        }
+    }
+}

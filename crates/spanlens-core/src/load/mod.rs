@@ -135,7 +135,9 @@ pub fn load(
             problems: diagnostics,
         });
     }
-    Ok(build::build(loads, diagnostics))
+    let set = build::build(loads, diagnostics);
+    crate::timing::slow_paths(&set.slow_paths);
+    Ok(set)
 }
 
 /// A file read without error that gave no span and no assessment: it counts as not

@@ -89,6 +89,8 @@ pub struct Batch {
     pub infos: Vec<TraceInfo>,
     pub assessments: Vec<Assessment>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Inputs of this batch that took a slow path, by reason.
+    pub slow: super::slow::SlowPaths,
     /// The last trace id seen (as written) and its symbol: consecutive spans usually share
     /// a trace, so most lookups skip normalising and hashing.
     last_trace: (String, Sym),

@@ -29,6 +29,7 @@ pub fn build(loads: Vec<FileLoad>, mut diagnostics: Vec<Diagnostic>) -> TraceSet
         let src_base = set.sources.append(load.sources);
         for mut batch in load.batches {
             diagnostics.append(&mut batch.diagnostics);
+            set.slow_paths.merge(&std::mem::take(&mut batch.slow));
             set.assessments.append(&mut batch.assessments);
             let remap = set.syms.absorb(&batch.syms);
             for mut info in std::mem::take(&mut batch.infos) {

@@ -16,6 +16,7 @@ pub mod kind;
 mod layout;
 pub mod messages;
 pub mod meta;
+pub mod slow;
 pub mod span;
 pub mod text;
 pub mod time;
@@ -24,6 +25,7 @@ pub use batch::{Assessment, Batch, Diagnostic, FileLoad, Pos, SpanDraft, TraceIn
 pub use intern::{Interner, Sym};
 pub use kind::{SpanKind, Status};
 pub use meta::{MetaKeys, TraceMeta};
+pub use slow::{SlowPath, SlowPaths};
 pub use span::{Anomalies, AttrRef, Flags, IdRef, Span, SpanIx, Tokens, Trace, TraceIx};
 pub use text::{Cells, Enc, KEPT, Source, SourceData, Sources, TextRef};
 
@@ -55,6 +57,8 @@ pub struct TraceSet {
     /// For each assessment: the trace and span it attaches to, when they were loaded.
     pub assessment_targets: Vec<(Option<TraceIx>, Option<SpanIx>)>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Inputs that left the loaders' fast paths, by reason (`SPANLENS_TIMINGS` prints them).
+    pub slow_paths: SlowPaths,
     /// Built from part of a file while it loads: a parent that is missing may simply not
     /// be read yet, so spans are not flagged as orphans.
     pub partial: bool,

@@ -32,6 +32,8 @@ pub fn parse_request(
     if let Some(n) = fast_walk::parse_request(ctx, text, seq_base, batch) {
         return Ok(n);
     }
+    // The fast reader says why it gave up where it can; this counts the rest.
+    batch.slow.add("otlp request", "fast reader gave up", 1);
     serde_walk::parse_request(ctx, text, seq_base, batch)
 }
 
