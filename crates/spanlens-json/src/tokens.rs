@@ -227,6 +227,23 @@ impl<'a> Tokens<'a> {
     }
 }
 
+/// Positions of the cursor in the text, for readers that keep a value's text after
+/// walking into it (the MLflow reader keeps a trace's `info` whole and reads its fields).
+impl Tokens<'_> {
+    /// Where the next token starts (`None` when every token has been read).
+    #[inline(always)]
+    pub fn next_offset(&self) -> Option<u32> {
+        self.idx.get(self.i).copied()
+    }
+
+    /// Just after the last token read: after a closing bracket, the end of its container.
+    #[inline(always)]
+    pub fn end_of_last(&self) -> Option<u32> {
+        let last = self.i.checked_sub(1)?;
+        self.idx.get(last).map(|&p| p + 1)
+    }
+}
+
 /// Whether `s` holds a backslash. PERF: eight bytes at a time; these strings (keys, ids,
 /// names) are short, and memchr's setup costs more than the scan.
 #[inline(always)]

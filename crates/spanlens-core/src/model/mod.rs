@@ -14,6 +14,7 @@ pub mod ids;
 pub mod intern;
 pub mod kind;
 mod layout;
+mod lookup;
 pub mod messages;
 pub mod meta;
 pub mod slow;
@@ -203,8 +204,11 @@ impl TraceSet {
             .find(|&i| self.span_id(i) == norm)
     }
 
-    /// Links assessments to loaded traces and spans.
+    /// Links assessments to loaded traces and spans (the traces `find_trace` finds, and
+    /// for an assessment without a trace id, the first span with its span id).
     pub fn resolve_assessments(&mut self) {
+        let traces = lookup::TraceLookup::new(self);
+        let mut spans = None;
         let targets = self
             .assessments
             .iter()
@@ -212,10 +216,14 @@ impl TraceSet {
                 let trace = if a.trace_id.is_empty() {
                     a.span_id
                         .as_deref()
-                        .and_then(|s| self.find_span_anywhere(s))
+                        .and_then(|s| {
+                            spans
+                                .get_or_insert_with(|| lookup::SpanLookup::new(self))
+                                .find(s)
+                        })
                         .map(|s| self.trace_of(s))
                 } else {
-                    self.find_trace(&a.trace_id)
+                    traces.find(&a.trace_id)
                 };
                 let span = match (trace, a.span_id.as_deref()) {
                     (Some(t), Some(s)) => self.find_span(t, s),
@@ -225,13 +233,6 @@ impl TraceSet {
             })
             .collect();
         self.assessment_targets = targets;
-    }
-
-    fn find_span_anywhere(&self, span_id: &str) -> Option<SpanIx> {
-        let norm = ids::normalize(span_id);
-        (0..self.spans.len() as u32)
-            .map(SpanIx)
-            .find(|&i| self.span_id(i) == norm)
     }
 
     /// Assessments attached to a trace (and, with `span`, to that span only).

@@ -6,17 +6,21 @@
 //! 2^53, `parent_span_id` of `""` or `null` for roots, and assessment span ids in hex while
 //! span dicts use base64.
 
+mod fast_walk;
+mod span;
+#[cfg(test)]
+mod tests;
+mod usage;
+
 use super::format::Format;
 use super::input::Input;
-use super::json::{CowStr, Ctx, RawObject, is_null, raw_array, raw_i64};
+use super::json::{CowStr, Ctx, RawObject, is_null, raw_array};
 use super::{ARENA_SRC, Sink, short_error};
 use crate::model::{Assessment, Enc, FileLoad, Pos, Status, TraceInfo, ids};
 use serde_json::Value;
 use serde_json::value::RawValue;
+use span::{InfoFields, SpanFields, raw_attrs};
 use std::path::Path;
-
-/// Outputs larger than this are not parsed at load time to look for token usage.
-const USAGE_SCAN_LIMIT: usize = 256 << 10;
 
 /// Entry point for one MLflow JSON object of format `fmt`.
 pub fn load(fmt: Format, sink: &mut Sink, ctx: &Ctx, raw: &RawValue, seq: u64) {
@@ -97,8 +101,20 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for SpanDict<'a> {
 }
 
 /// Loads `text` (borrowed from `ctx.buf`) if it is a `Trace.to_json()` document; false
-/// when it is something else, or not JSON, and has to go the `RawObject` way.
+/// when it is something else, or not JSON, and has to go the `RawObject` way. The fast
+/// reader reads it where it can; each document it leaves to serde_json is counted, by why.
 pub fn load_text(sink: &mut Sink, ctx: &Ctx, text: &str, seq: u64) -> bool {
+    if super::fastjson::enabled() {
+        match fast_walk::load_document(sink, ctx, text, seq) {
+            Ok(()) => return true,
+            Err(why) => sink.batch.slow.add("mlflow line", why, 1),
+        }
+    }
+    load_text_serde(sink, ctx, text, seq)
+}
+
+/// `load_text` with the serde_json reader only.
+fn load_text_serde(sink: &mut Sink, ctx: &Ctx, text: &str, seq: u64) -> bool {
     match serde_json::from_str::<TraceDoc>(text) {
         Ok(doc) if doc.info.is_none() && doc.data.is_none() => {
             not_a_trace(sink, ctx, text);
@@ -118,14 +134,10 @@ fn load_trace_doc(sink: &mut Sink, ctx: &Ctx, doc: &TraceDoc, seq: u64) {
     let trace_id = trace_info(sink, ctx, doc.info);
     let spans = doc.data.as_ref().and_then(|d| d.spans.as_deref());
     for (i, span) in spans.unwrap_or_default().iter().enumerate() {
-        let attrs = span.attributes.as_ref();
-        load_span(
-            sink,
-            ctx,
-            (&span.fields, attrs),
-            Some(&trace_id),
-            seq + i as u64,
-        );
+        let attrs = span.attributes.as_ref().map_or(&[][..], |a| &a.0[..]);
+        let f = span_fields(&span.fields);
+        let seq = seq + i as u64;
+        span::load_span(sink, ctx, (&f, raw_attrs(attrs)), Some(&trace_id), seq);
     }
 }
 
@@ -147,24 +159,14 @@ fn load_trace(sink: &mut Sink, ctx: &Ctx, obj: &RawObject, seq: u64) {
 /// Records a trace's `info` (id, state, assessments); returns the canonical trace id.
 fn trace_info(sink: &mut Sink, ctx: &Ctx, info_raw: Option<&RawValue>) -> String {
     let info = info_raw.and_then(RawObject::parse).unwrap_or_default();
-    let original = info
-        .str(&["trace_id", "request_id"])
-        .unwrap_or_default()
-        .into_owned();
-    let trace_id = ids::normalize(&original).into_owned();
-    let state = info.str(&["state", "status"]).map(|s| trace_state(&s));
-    sink.batch.infos.push(TraceInfo {
-        trace_id: trace_id.clone(),
-        original_id: Some(original),
-        state,
-        info: ctx.at_opt(info_raw, Enc::Json),
-    });
-    for a in info.arr("assessments") {
-        if let Some(a) = assessment(&serde_json::from_str(a.get()).unwrap_or(Value::Null)) {
-            sink.batch.assessments.push(a);
-        }
-    }
-    trace_id
+    let get = |k: &str| info.get(k).map(RawValue::get);
+    let fields = InfoFields {
+        raw: info_raw.map(RawValue::get),
+        trace_id: [get("trace_id"), get("request_id")],
+        state: [get("state"), get("status")],
+        assessments: info.arr("assessments").iter().map(|a| a.get()).collect(),
+    };
+    span::record_info(sink, ctx, &fields)
 }
 
 /// MLflow trace states and statuses (`OK`, `ERROR`, `IN_PROGRESS`, `STATE_UNSPECIFIED`).
@@ -177,7 +179,9 @@ fn load_spans(sink: &mut Sink, ctx: &Ctx, spans: &[&RawValue], trace: Option<&st
         match RawObject::parse(raw) {
             Some(o) => {
                 let attrs = o.obj("attributes");
-                load_span(sink, ctx, (&o, attrs.as_ref()), trace, seq + i as u64)
+                let attrs = attrs.as_ref().map_or(&[][..], |a| &a.0[..]);
+                let f = span_fields(&o);
+                span::load_span(sink, ctx, (&f, raw_attrs(attrs)), trace, seq + i as u64)
             }
             None => sink
                 .batch
@@ -186,70 +190,34 @@ fn load_spans(sink: &mut Sink, ctx: &Ctx, spans: &[&RawValue], trace: Option<&st
     }
 }
 
-/// One span dict, in either the v2 (`context`, `parent_id`, `start_time`, `status_code`)
-/// or the v3 (`span_id`, `parent_span_id`, `start_time_unix_nano`, `status{code}`) shape.
-fn load_span(
-    sink: &mut Sink,
-    ctx: &Ctx,
-    (o, attrs): (&RawObject, Option<&RawObject>),
-    trace: Option<&str>,
-    seq: u64,
-) {
-    let v2 = o.obj("context");
-    let field = |v2_key: &str, v3_key: &str| match &v2 {
-        Some(c) => c.str(&[v2_key]).map(|s| s.into_owned()),
-        None => o.str(&[v3_key]).map(|s| s.into_owned()),
+/// The fields of a span dict read as a `RawObject` (its first field is where messages
+/// about it point).
+fn span_fields<'a>(o: &RawObject<'a>) -> SpanFields<'a> {
+    let get = |k: &str| o.get(k).map(RawValue::get);
+    let (span_id, trace_id) = match o.obj("context") {
+        Some(c) => (c.get("span_id"), c.get("trace_id")),
+        None => (o.get("span_id"), o.get("trace_id")),
     };
-    let span_id = field("span_id", "span_id").unwrap_or_default();
-    let own_trace = field("trace_id", "trace_id").unwrap_or_default();
-    let parent = o.str(&["parent_span_id", "parent_id"]).unwrap_or_default();
-    let mut d = sink.batch.begin(ctx.src, Enc::JsonStrJson, seq);
-    d.span.span_id = sink.batch.id(&span_id);
-    d.span.parent_id = sink.batch.id(&parent);
-    d.span.name = sink.batch.sym(&o.str(&["name"]).unwrap_or_default());
-    let start = o
-        .any(&["start_time_unix_nano", "start_time"])
-        .and_then(raw_i64);
-    match start {
-        Some(t) => d.span.start_ns = t,
-        None => sink.batch.diag(
-            ctx.path,
-            pos_of(ctx, o),
-            "span has no valid start time; shown at 0",
-        ),
-    }
-    d.span.end_ns = o.any(&["end_time_unix_nano", "end_time"]).and_then(raw_i64);
     let (code, message) = match o.obj("status") {
         Some(st) => (
-            st.str(&["code", "status_code"]),
+            [st.get("code"), st.get("status_code")],
             st.get("message").or(st.get("description")),
         ),
-        None => (o.str(&["status_code"]), o.get("status_message")),
+        None => ([o.get("status_code"), None], o.get("status_message")),
     };
-    d.span.status = code.map_or(Status::Unset, |c| Status::from_label(&c));
-    d.span.status_msg = ctx.at_opt(message, Enc::JsonStr);
-    let mut request_id = None;
-    let mut outputs = None;
-    for (key, v) in attrs.map_or(&[][..], |a| &a.0[..]) {
-        let v = *v;
-        match &**key {
-            "mlflow.traceRequestId" => request_id = decoded_string(v),
-            "mlflow.spanOutputs" => outputs = Some(v),
-            _ => {}
-        }
-        sink.batch
-            .attr(&mut d, key, v.get().as_bytes(), ctx.at(v, Enc::JsonStrJson));
+    SpanFields {
+        span_id: span_id.map(RawValue::get),
+        trace_id: trace_id.map(RawValue::get),
+        parent: [get("parent_span_id"), get("parent_id")],
+        name: get("name"),
+        start: [get("start_time_unix_nano"), get("start_time")],
+        end: [get("end_time_unix_nano"), get("end_time")],
+        code: code.map(|c| c.map(RawValue::get)),
+        message: message.map(RawValue::get),
+        events: get("events"),
+        links: get("links"),
+        first: o.0.first().map(|(_, v)| v.get()),
     }
-    // MLflow 2 autolog keeps token usage only inside the provider response.
-    if let Some(out) = outputs.filter(|o| !d.sem.has_tokens() && o.get().len() < USAGE_SCAN_LIMIT) {
-        let value = crate::model::text::decode_value(out.get().as_bytes(), Enc::JsonStrJson);
-        d.sem.usage_from_response(&value);
-    }
-    let tid = trace.map(str::to_owned).or(request_id).unwrap_or(own_trace);
-    d.span.trace_id = sink.batch.trace_id(&tid);
-    d.span.events = non_empty(o.get("events")).map(|e| ctx.at(e, Enc::Json));
-    d.span.links = non_empty(o.get("links")).map(|e| ctx.at(e, Enc::Json));
-    sink.batch.finish(d);
 }
 
 /// The `spans` list of `holder` (the raw value `raw`, `where_` in messages); anything
@@ -290,16 +258,6 @@ fn not_a_trace(sink: &mut Sink, ctx: &Ctx, text: &str) {
 
 fn pos_of(ctx: &Ctx, o: &RawObject) -> Pos {
     o.0.first().map_or(Pos::None, |(_, v)| ctx.line_of(v))
-}
-
-fn non_empty(raw: Option<&RawValue>) -> Option<&RawValue> {
-    raw.filter(|r| !is_null(r) && r.get().trim() != "[]")
-}
-
-/// An attribute value such as `"\"tr-…\""`: a JSON string holding a JSON string.
-fn decoded_string(raw: &RawValue) -> Option<String> {
-    let outer: String = serde_json::from_str(raw.get()).ok()?;
-    Some(serde_json::from_str::<String>(&outer).unwrap_or(outer))
 }
 
 /// One `search_traces()` row: the `trace` column holds the whole `Trace.to_json()`; rows

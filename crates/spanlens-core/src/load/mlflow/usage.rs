@@ -1,0 +1,111 @@
+//! Which span outputs are worth parsing for token usage at load time. MLflow 2 autolog
+//! keeps usage only inside the provider response (`{"usage": {...}}` in
+//! `mlflow.spanOutputs`), so outputs of spans without token attributes are parsed to find
+//! it; most outputs (retrievers, tools, agents) cannot hold it, and a byte scan proves so.
+
+/// Outputs larger than this are not parsed at load time to look for token usage.
+const USAGE_SCAN_LIMIT: usize = 256 << 10;
+
+/// Whether decoding `raw` (the JSON text of an attribute value: usually a JSON string
+/// holding JSON) could give an object with a `usage` key. `false` only when it cannot:
+/// every letter of a key decoded from it comes either from the same letter in `raw` or from
+/// a `\u00XX` escape of an ASCII character (at either level of the double encoding), so
+/// without the bytes `usage` and without such an escape there is no `usage` key.
+///
+/// PERF: parsing every output into a `Value` to look for the key cost as much as reading
+/// the rest of the file; this is a `memmem` over bytes already in cache.
+pub(super) fn worth_parsing(raw: &str) -> bool {
+    let b = raw.as_bytes();
+    if b.len() >= USAGE_SCAN_LIMIT {
+        return false;
+    }
+    memchr::memmem::find(b, b"usage").is_some()
+        || memchr::memmem::find_iter(b, b"\\u").any(|i| ascii_escape(&b[i + 2..]))
+}
+
+/// Whether the four hex digits at the start of `hex` (after a `\u`) name an ASCII
+/// character (`0000` to `007F`): the escapes that can spell a letter.
+fn ascii_escape(hex: &[u8]) -> bool {
+    matches!(hex, [b'0', b'0', b'0'..=b'7', ..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::worth_parsing;
+    use crate::model::Enc;
+    use crate::model::text::decode_value;
+
+    /// What the loader would find: a `usage` object at the top of the decoded value.
+    fn has_usage(raw: &str) -> bool {
+        decode_value(raw.as_bytes(), Enc::JsonStrJson)
+            .get("usage")
+            .is_some_and(|u| u.is_object())
+    }
+
+    #[test]
+    fn outputs_that_could_hold_usage_are_parsed() {
+        let with_usage = [
+            r#""{\"id\": \"c1\", \"usage\": {\"prompt_tokens\": 3}}""#,
+            r#"{"usage": {"prompt_tokens": 3}}"#,
+            // The key spelled with escapes, at the outer and at the inner level.
+            r#""{\"\u0075sage\": {\"prompt_tokens\": 3}}""#,
+            r#""{\"us\\u0061ge\": {\"prompt_tokens\": 3}}""#,
+            r#""{\"\\u0075s\u0061g\\u0065\": {}}""#,
+        ];
+        for raw in with_usage {
+            assert!(has_usage(raw), "the case itself has usage: {raw}");
+            assert!(worth_parsing(raw), "{raw}");
+        }
+    }
+
+    #[test]
+    fn outputs_that_cannot_hold_usage_are_not_parsed() {
+        let without = [
+            r#""\"It is rainy and 14\u00b0C in Paris \u2614.\"""#,
+            r#""[{\"page_content\": \"Umbrellas.\", \"id\": \"doc-2\"}]""#,
+            r#""{\"choices\": [{\"text\": \"caf\\u00e9\"}]}""#,
+            r#"null"#,
+            "42",
+        ];
+        for raw in without {
+            assert!(!has_usage(raw), "the case itself has no usage: {raw}");
+            assert!(!worth_parsing(raw), "{raw}");
+        }
+    }
+
+    /// Seeded random keys, each letter of `usage` written plainly, as an outer or an inner
+    /// escape, or replaced by something else: the scan may say "parse" for text without
+    /// usage, never "skip" for text with it.
+    #[test]
+    fn the_scan_never_skips_an_output_with_usage() {
+        let junk = ["x", "\\u00e9", "\\\"", " ", "\\u0041", "U"];
+        let mut seed = 5u64;
+        let (mut with, mut without) = (0, 0);
+        for _ in 0..20_000 {
+            let mut key = String::new();
+            for letter in "usage".chars() {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let code = letter as u32;
+                match (seed >> 33) % 5 {
+                    0 | 1 => key.push(letter),
+                    2 => key.push_str(&format!("\\u{code:04x}")),
+                    3 => key.push_str(&format!("\\\\u{code:04X}")),
+                    _ => key.push_str(junk[(seed >> 40) as usize % junk.len()]),
+                }
+            }
+            let raw = format!(r#""{{\"{key}\": {{\"total_tokens\": 1}}}}""#);
+            if has_usage(&raw) {
+                with += 1;
+                assert!(worth_parsing(&raw), "{raw}");
+            } else {
+                without += 1;
+            }
+        }
+        assert!(
+            with > 1000 && without > 1000,
+            "{with} with usage, {without} without"
+        );
+    }
+}
