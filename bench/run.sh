@@ -73,11 +73,12 @@ baseline() {
 }
 # load_row SET NAME FILE TARGET: times `summary --json` on FILE (sets WALL, RSS, BASE_OF).
 load_row() {
-    local fmb r="-"
+    local fmb times="-"
     timed "$BIN" summary --json "$3"
     BASE_OF=$(baseline "$3"); fmb=$(mb "$3")
-    [ "$BASE_OF" != "-" ] && r="$(ratio "$WALL" "$BASE_OF")x"
-    LOAD+=("| $1 | $2 | $fmb | $WALL | $BASE_OF | $r | $RSS ($(ratio "$RSS" "$fmb")x) | $4 |")
+    # (`timed` reads into a variable named r, so the ratio has another name.)
+    [ "$BASE_OF" != "-" ] && times="$(ratio "$WALL" "$BASE_OF")x"
+    LOAD+=("| $1 | $2 | $fmb | $WALL | $BASE_OF | $times | $RSS ($(ratio "$RSS" "$fmb")x) | $4 |")
 }
 # real FILE CORPUS_FILE SPANS: scale a corpus file once (kept until deleted).
 real() {
