@@ -4,7 +4,8 @@ and report when its first frame reaches the terminal and when the loaded view (t
 list or the span tree) appears; then send a few keys and time each redraw; then quit.
 
 Usage: first_frame.py BINARY FILE [COLS ROWS]
-Prints: first_frame_ms=N ready_ms=N key_ms=N (key_ms: slowest of the keys sent)
+Prints: first_frame_ms=N ready_ms=N key_ms=N rss_mb=N (key_ms: slowest of the keys sent;
+rss_mb: the explorer's peak resident memory)
 """
 import os
 import pty
@@ -76,9 +77,10 @@ def main():
     # Keep reading: a child blocked writing a frame to a full terminal never sees the q.
     while read_until(fd, [b"\x00never"], time.monotonic() + 5, buf) is not None:
         pass
-    os.waitpid(pid, 0)
+    _, _, usage = os.wait4(pid, 0)
     ms = lambda t: "NA" if t is None else f"{(t - t0) * 1000:.0f}"
-    print(f"first_frame_ms={ms(first)} ready_ms={ms(ready)} key_ms={slowest * 1000:.1f}")
+    print(f"first_frame_ms={ms(first)} ready_ms={ms(ready)} key_ms={slowest * 1000:.1f} "
+          f"rss_mb={usage.ru_maxrss / 1024:.0f}")
 
 
 if __name__ == "__main__":

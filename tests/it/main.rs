@@ -21,6 +21,7 @@ mod recovery;
 mod robustness;
 mod run_diff;
 mod scale;
+mod scale_export;
 mod search;
 mod stats;
 mod synth;

@@ -1,7 +1,8 @@
 //! Stage 1 of the JSON reader (the SIMD token index) against serde_json validating the
 //! same lines into `IgnoredAny`, both on one core, over generated OTLP JSON Lines
 //! (`SPANLENS_BENCH_SPANS`, 200,000 by default). `SPANLENS_NO_AVX512=1` times the AVX2
-//! kernel. Nothing is asserted: the differential tests check what the reader accepts.
+//! kernel, `SPANLENS_JSON_KERNEL=portable` the scalar path other architectures take.
+//! Nothing is asserted: the differential tests check what the reader accepts.
 
 use spanlens_synth::{GenOptions, generate};
 use std::time::{Duration, Instant};

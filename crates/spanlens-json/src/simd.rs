@@ -4,7 +4,8 @@
 //! reference in `index`.
 //!
 //! PERF: on this machine AVX-512 indexes 3.75 GB/s and AVX2 3.34 GB/s on one core
-//! (`cargo bench --bench pieces`, the second with `SPANLENS_NO_AVX512=1`).
+//! (`cargo bench --bench pieces`, the second with `SPANLENS_NO_AVX512=1`); the portable
+//! path (`SPANLENS_JSON_KERNEL=portable`) is measured in docs/real-shape.md.
 
 use super::index::{Carry, Masks, block, escapes_valid, padded, quotes};
 use std::arch::x86_64::*;
@@ -20,12 +21,16 @@ pub fn build(text: &[u8], out: &mut Vec<u32>) -> Option<Option<()>> {
     }
     static KERNEL: OnceLock<Kernel> = OnceLock::new();
     let kernel = *KERNEL.get_or_init(|| {
-        if has_avx512() && std::env::var_os("SPANLENS_NO_AVX512").is_none() {
-            Kernel::Avx512
-        } else if has_avx2() {
-            Kernel::Avx2
-        } else {
-            Kernel::None
+        // `SPANLENS_JSON_KERNEL=portable` takes the scalar path other architectures take,
+        // to measure it here; `avx2` skips AVX-512 (as `SPANLENS_NO_AVX512` does).
+        let forced = std::env::var("SPANLENS_JSON_KERNEL").ok();
+        let no_avx512 = std::env::var_os("SPANLENS_NO_AVX512").is_some();
+        match forced.as_deref() {
+            Some("portable") => Kernel::None,
+            Some("avx2") if has_avx2() => Kernel::Avx2,
+            _ if has_avx512() && !no_avx512 => Kernel::Avx512,
+            _ if has_avx2() => Kernel::Avx2,
+            _ => Kernel::None,
         }
     });
     match kernel {

@@ -21,6 +21,7 @@ mod personas;
 mod plan;
 pub mod rng;
 mod samples;
+pub mod scale;
 mod specs;
 mod text;
 

@@ -1,0 +1,572 @@
+//! A text with its ids and timestamps found once (`Template::scan`) and written again for
+//! any copy (`Template::render`): everything between the sites is copied byte for byte, so
+//! keys, escapes, number spellings and whitespace stay exactly as the SDK wrote them.
+//!
+//! Sites are found by the shape of the value, not by key, so the same id is remapped in a
+//! span field, in a JSON-in-string attribute (`"\"tr-…\""`), in an assessment, in a path
+//! (`mlflow.artifactLocation`) or in a LangSmith `dotted_order`. Ids are decoded to their raw
+//! bytes and remapped by a keyed hash of (copy, bytes), so the hex, base64 and `tr-` forms
+//! of one id stay the same id in every copy, across lines and files, with no table.
+
+use super::clock::Civil;
+use crate::rng::mix;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+/// How an id was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdForm {
+    /// 16 or 32 hex digits (also after `tr-`, `a-`: the prefix is left as it is).
+    Hex { upper: bool },
+    /// `0x` then 16 or 32 hex digits (MLflow 2.14–2.21 spans, the OTel console exporter).
+    Hex0x { upper: bool },
+    /// 8-4-4-4-12 hex (LangSmith, Langfuse); version and variant bits are kept.
+    Uuid { upper: bool },
+    /// Standard base64 of 8 or 16 bytes with its padding; `escaped` when a `/` was
+    /// written `\/` (pandas `to_json`).
+    Base64 { escaped: bool },
+}
+
+/// How a timestamp was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeForm {
+    /// A decimal integer of epoch milliseconds (13 digits), microseconds (16) or
+    /// nanoseconds (19), as a JSON number or inside a string; `unit` is its size in ns.
+    Digits { unit: i64 },
+    /// `YYYY-MM-DD?hh:mm:ss` with `sep` between date and time (`T` or a space); the
+    /// fraction and zone after it are left as written.
+    Iso { sep: u8 },
+    /// `YYYYMMDDThhmmss` (LangSmith `dotted_order`).
+    Compact,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Id { form: IdForm, raw: [u8; 16], n: u8 },
+    Time { form: TimeForm, value: i64 },
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Site {
+    at: usize,
+    len: usize,
+    kind: Kind,
+}
+
+/// A scanned text, ready to be rendered for any copy.
+#[derive(Clone, Debug, Default)]
+pub struct Template {
+    src: Vec<u8>,
+    sites: Vec<Site>,
+}
+
+/// What a copy changes: its index (the id key) and how far its times move.
+#[derive(Clone, Copy, Debug)]
+pub struct Copy {
+    pub index: u64,
+    pub shift_secs: i64,
+}
+
+impl Template {
+    pub fn scan(src: &[u8]) -> Template {
+        let mut sites = Vec::new();
+        let mut i = 0;
+        let mut force = false;
+        while i < src.len() {
+            let prev = i.checked_sub(1).map(|p| src[p]);
+            if prev == Some(b'\\') {
+                i += 1;
+                continue;
+            }
+            if let Some(site) = site_at(src, i, prev, force) {
+                i = site.at + site.len;
+                // A dotted_order segment: the fraction and `Z` stay, and the run id that
+                // follows directly is a word of its own.
+                force = matches!(
+                    site.kind,
+                    Kind::Time {
+                        form: TimeForm::Compact,
+                        ..
+                    }
+                );
+                if force {
+                    i += src[i..].iter().take_while(|b| b.is_ascii_digit()).count() + 1;
+                }
+                sites.push(site);
+                continue;
+            }
+            force = false;
+            i += 1;
+        }
+        Template {
+            src: src.to_vec(),
+            sites,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.src.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.src.len()
+    }
+
+    /// Earliest and latest timestamp in the text, in epoch seconds.
+    pub fn time_extent(&self) -> Option<(i64, i64)> {
+        let secs = self.sites.iter().filter_map(|s| match s.kind {
+            Kind::Time { form, value } => Some(match form {
+                TimeForm::Digits { unit } => value.saturating_mul(unit) / 1_000_000_000,
+                TimeForm::Iso { .. } | TimeForm::Compact => value,
+            }),
+            Kind::Id { .. } => None,
+        });
+        secs.fold(None, |acc, s| match acc {
+            None => Some((s, s)),
+            Some((lo, hi)) => Some((lo.min(s), hi.max(s))),
+        })
+    }
+
+    /// How many ids (of any form) the text holds.
+    pub fn id_count(&self) -> usize {
+        self.sites
+            .iter()
+            .filter(|s| matches!(s.kind, Kind::Id { .. }))
+            .count()
+    }
+
+    /// Appends the text as copy `copy` writes it.
+    pub fn render(&self, copy: Copy, out: &mut Vec<u8>) {
+        let mut pos = 0;
+        for s in &self.sites {
+            out.extend_from_slice(&self.src[pos..s.at]);
+            match s.kind {
+                Kind::Id { form, raw, n } => {
+                    write_id(form, &fresh(&raw[..n as usize], form, copy.index), out)
+                }
+                Kind::Time { form, value } => write_time(form, value, copy.shift_secs, out),
+            }
+            pos = s.at + s.len;
+        }
+        out.extend_from_slice(&self.src[pos..]);
+    }
+}
+
+/// Shifts an integer that looks like an epoch timestamp (13, 16 or 19 digits between
+/// 1.0e12 and 2.2e12 ms, and the same for µs and ns); other values come back unchanged.
+pub fn shift_int(value: i64, shift_secs: i64) -> i64 {
+    match epoch_unit(value) {
+        Some(unit) => value + shift_secs * (1_000_000_000 / unit),
+        None => value,
+    }
+}
+
+fn epoch_unit(value: i64) -> Option<i64> {
+    [
+        (1_000_000_000_000, 1_000_000),
+        (1_000_000_000_000_000, 1_000),
+        (1_000_000_000_000_000_000, 1),
+    ]
+    .into_iter()
+    .find(|(lo, _)| (*lo..=*lo / 10 * 22).contains(&value))
+    .map(|(_, unit)| unit)
+}
+
+/// The new raw bytes of an id in a copy: a keyed hash, so every form of the same id in
+/// the same copy gets the same new id.
+fn fresh(raw: &[u8], form: IdForm, copy: u64) -> Vec<u8> {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for b in raw {
+        h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut state = mix(h ^ mix(copy.wrapping_add(1).wrapping_mul(0x9e37_79b9_7f4a_7c15)));
+    let mut out = Vec::with_capacity(raw.len());
+    while out.len() < raw.len() {
+        state = mix(state.wrapping_add(0x9e37_79b9_7f4a_7c15));
+        out.extend_from_slice(&state.to_le_bytes());
+    }
+    out.truncate(raw.len());
+    if matches!(form, IdForm::Uuid { .. }) {
+        out[6] = (out[6] & 0x0f) | (raw[6] & 0xf0);
+        out[8] = (out[8] & 0x3f) | (raw[8] & 0xc0);
+    }
+    out
+}
+
+fn site_at(src: &[u8], i: usize, prev: Option<u8>, force: bool) -> Option<Site> {
+    let word_start = force || !prev.is_some_and(|p| p.is_ascii_alphanumeric());
+    let b64_start = !prev.is_some_and(|p| is_b64(p) || p == b'=');
+    let found = |len, kind| Some(Site { at: i, len, kind });
+    if b64_start && let Some((len, raw, n, escaped)) = base64_at(src, i) {
+        return found(
+            len,
+            Kind::Id {
+                form: IdForm::Base64 { escaped },
+                raw,
+                n,
+            },
+        );
+    }
+    if !word_start {
+        return None;
+    }
+    if let Some((len, value)) = compact_at(src, i) {
+        return found(
+            len,
+            Kind::Time {
+                form: TimeForm::Compact,
+                value,
+            },
+        );
+    }
+    if let Some((len, value, sep)) = iso_at(src, i) {
+        return found(
+            len,
+            Kind::Time {
+                form: TimeForm::Iso { sep },
+                value,
+            },
+        );
+    }
+    if let Some((raw, upper)) = uuid_at(src, i) {
+        return found(
+            36,
+            Kind::Id {
+                form: IdForm::Uuid { upper },
+                raw,
+                n: 16,
+            },
+        );
+    }
+    let run = src[i..]
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric())
+        .count();
+    let word = &src[i..i + run];
+    if let Some(hex) = word.strip_prefix(b"0x")
+        && let Some((raw, n, upper)) = hex_id(hex)
+    {
+        return found(
+            run,
+            Kind::Id {
+                form: IdForm::Hex0x { upper },
+                raw,
+                n,
+            },
+        );
+    }
+    if let Some((raw, n, upper)) = hex_id(word) {
+        return found(
+            run,
+            Kind::Id {
+                form: IdForm::Hex { upper },
+                raw,
+                n,
+            },
+        );
+    }
+    let after = src.get(i + run).copied();
+    if prev != Some(b'.')
+        && after != Some(b'.')
+        && matches!(run, 13 | 16 | 19)
+        && word.iter().all(u8::is_ascii_digit)
+    {
+        let value: i64 = std::str::from_utf8(word).ok()?.parse().ok()?;
+        let unit = epoch_unit(value)?;
+        return found(
+            run,
+            Kind::Time {
+                form: TimeForm::Digits { unit },
+                value,
+            },
+        );
+    }
+    None
+}
+
+fn is_b64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
+}
+
+/// A base64 id at `i`: 11 chars and `=`, or 22 and `==`, not followed by more base64.
+/// `\/` counts as one `/`. Returns (bytes consumed, raw, raw length, escaped).
+fn base64_at(src: &[u8], i: usize) -> Option<(usize, [u8; 16], u8, bool)> {
+    let mut text = Vec::with_capacity(24);
+    let mut j = i;
+    let mut escaped = false;
+    while text.len() < 22 {
+        match src.get(j..j + 2) {
+            Some(b"\\/") => {
+                text.push(b'/');
+                escaped = true;
+                j += 2;
+            }
+            _ => match src.get(j) {
+                Some(&b) if is_b64(b) => {
+                    text.push(b);
+                    j += 1;
+                }
+                _ => break,
+            },
+        }
+        if text.len() == 11 && src.get(j) == Some(&b'=') && src.get(j + 1) != Some(&b'=') {
+            break;
+        }
+    }
+    let pad = match text.len() {
+        11 => 1,
+        22 => 2,
+        _ => return None,
+    };
+    if src.get(j..j + pad)? != &b"=="[..pad] {
+        return None;
+    }
+    let end = j + pad;
+    if src.get(end).is_some_and(|&b| is_b64(b) || b == b'=')
+        || src.get(end..end + 2) == Some(b"\\/")
+    {
+        return None;
+    }
+    text.extend_from_slice(&b"=="[..pad]);
+    let bytes = STANDARD.decode(&text).ok()?;
+    let mut raw = [0u8; 16];
+    raw[..bytes.len()].copy_from_slice(&bytes);
+    Some((end - i, raw, bytes.len() as u8, escaped))
+}
+
+/// A word of exactly 16 or 32 hex digits, not all decimal (those are numbers).
+fn hex_id(word: &[u8]) -> Option<([u8; 16], u8, bool)> {
+    if !matches!(word.len(), 16 | 32) || word.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut raw = [0u8; 16];
+    for (k, pair) in word.chunks(2).enumerate() {
+        raw[k] = hex_val(pair[0])? << 4 | hex_val(pair[1])?;
+    }
+    let upper = word.iter().any(|b| (b'A'..=b'F').contains(b));
+    Some((raw, (word.len() / 2) as u8, upper))
+}
+
+fn hex_val(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+fn uuid_at(src: &[u8], i: usize) -> Option<([u8; 16], bool)> {
+    let text = src.get(i..i + 36)?;
+    if src.get(i + 36).is_some_and(u8::is_ascii_alphanumeric) {
+        return None;
+    }
+    let mut hex = Vec::with_capacity(32);
+    for (k, &b) in text.iter().enumerate() {
+        if matches!(k, 8 | 13 | 18 | 23) {
+            if b != b'-' {
+                return None;
+            }
+        } else {
+            hex.push(b);
+        }
+    }
+    let (raw, _, upper) = hex_id(&hex).or_else(|| {
+        // An all-decimal UUID is still a UUID.
+        let mut raw = [0u8; 16];
+        for (k, pair) in hex.chunks(2).enumerate() {
+            raw[k] = hex_val(pair[0])? << 4 | hex_val(pair[1])?;
+        }
+        Some((raw, 16, false))
+    })?;
+    Some((raw, upper))
+}
+
+fn digits(src: &[u8], at: usize, n: usize) -> Option<u32> {
+    let s = src.get(at..at + n)?;
+    s.iter()
+        .all(u8::is_ascii_digit)
+        .then(|| s.iter().fold(0, |v, d| v * 10 + u32::from(d - b'0')))
+}
+
+/// `YYYY-MM-DD?hh:mm:ss` → (19, epoch seconds, separator).
+fn iso_at(src: &[u8], i: usize) -> Option<(usize, i64, u8)> {
+    let s = src.get(i..i + 19)?;
+    let sep = s[10];
+    if s[4] != b'-' || s[7] != b'-' || !matches!(sep, b'T' | b' ') || s[13] != b':' || s[16] != b':'
+    {
+        return None;
+    }
+    let c = Civil {
+        year: i64::from(digits(src, i, 4)?),
+        month: digits(src, i + 5, 2)?,
+        day: digits(src, i + 8, 2)?,
+        hour: digits(src, i + 11, 2)?,
+        minute: digits(src, i + 14, 2)?,
+        second: digits(src, i + 17, 2)?,
+    };
+    c.valid().then(|| (19, c.epoch_secs(), sep))
+}
+
+/// `YYYYMMDDThhmmss[digits]Z` → (15, epoch seconds): the fraction and `Z` are not part
+/// of the site.
+fn compact_at(src: &[u8], i: usize) -> Option<(usize, i64)> {
+    if src.get(i + 8) != Some(&b'T') {
+        return None;
+    }
+    let c = Civil {
+        year: i64::from(digits(src, i, 4)?),
+        month: digits(src, i + 4, 2)?,
+        day: digits(src, i + 6, 2)?,
+        hour: digits(src, i + 9, 2)?,
+        minute: digits(src, i + 11, 2)?,
+        second: digits(src, i + 13, 2)?,
+    };
+    let frac = src[i + 15..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    (c.valid() && src.get(i + 15 + frac) == Some(&b'Z')).then(|| (15, c.epoch_secs()))
+}
+
+fn write_id(form: IdForm, raw: &[u8], out: &mut Vec<u8>) {
+    let hex = |upper: bool, out: &mut Vec<u8>, bytes: &[u8]| {
+        let digits: &[u8; 16] = if upper {
+            b"0123456789ABCDEF"
+        } else {
+            b"0123456789abcdef"
+        };
+        for b in bytes {
+            out.push(digits[usize::from(b >> 4)]);
+            out.push(digits[usize::from(b & 15)]);
+        }
+    };
+    match form {
+        IdForm::Hex { upper } => hex(upper, out, raw),
+        IdForm::Hex0x { upper } => {
+            out.extend_from_slice(b"0x");
+            hex(upper, out, raw);
+        }
+        IdForm::Uuid { upper } => {
+            for (k, part) in [
+                &raw[0..4],
+                &raw[4..6],
+                &raw[6..8],
+                &raw[8..10],
+                &raw[10..16],
+            ]
+            .iter()
+            .enumerate()
+            {
+                if k > 0 {
+                    out.push(b'-');
+                }
+                hex(upper, out, part);
+            }
+        }
+        IdForm::Base64 { escaped } => {
+            for b in STANDARD.encode(raw).bytes() {
+                if escaped && b == b'/' {
+                    out.push(b'\\');
+                }
+                out.push(b);
+            }
+        }
+    }
+}
+
+fn write_time(form: TimeForm, value: i64, shift_secs: i64, out: &mut Vec<u8>) {
+    use std::io::Write;
+    match form {
+        TimeForm::Digits { unit } => {
+            let _ = write!(out, "{}", value + shift_secs * (1_000_000_000 / unit));
+        }
+        TimeForm::Iso { sep } => {
+            let c = Civil::from_epoch_secs(value + shift_secs);
+            let _ = write!(
+                out,
+                "{:04}-{:02}-{:02}{}{:02}:{:02}:{:02}",
+                c.year, c.month, c.day, sep as char, c.hour, c.minute, c.second
+            );
+        }
+        TimeForm::Compact => {
+            let c = Civil::from_epoch_secs(value + shift_secs);
+            let _ = write!(
+                out,
+                "{:04}{:02}{:02}T{:02}{:02}{:02}",
+                c.year, c.month, c.day, c.hour, c.minute, c.second
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(src: &str, index: u64, shift_secs: i64) -> String {
+        let mut out = Vec::new();
+        Template::scan(src.as_bytes()).render(Copy { index, shift_secs }, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn one_id_in_hex_base64_and_tr_forms_stays_one_id() {
+        // 3ULf6M1Zyk2fywS5j4qpBA== is the bytes of dd42dfe8cd59ca4d9fcb04b98f8aa904.
+        let src = r#"{"a": "3ULf6M1Zyk2fywS5j4qpBA==", "b": "tr-dd42dfe8cd59ca4d9fcb04b98f8aa904", "c": "\"tr-dd42dfe8cd59ca4d9fcb04b98f8aa904\"", "d": "/x/tr-dd42dfe8cd59ca4d9fcb04b98f8aa904/y"}"#;
+        let out: Value = serde_json::from_str(&render(src, 3, 0)).unwrap();
+        let b64 = STANDARD.decode(out["a"].as_str().unwrap()).unwrap();
+        let hex: String = b64.iter().map(|b| format!("{b:02x}")).collect();
+        assert_ne!(hex, "dd42dfe8cd59ca4d9fcb04b98f8aa904");
+        assert_eq!(out["b"], format!("tr-{hex}"));
+        assert_eq!(out["c"], format!("\"tr-{hex}\""));
+        assert_eq!(out["d"], format!("/x/tr-{hex}/y"));
+        // Another copy gets another id.
+        assert_ne!(render(src, 4, 0), render(src, 3, 0));
+    }
+
+    use serde_json::Value;
+
+    #[test]
+    fn forms_keep_case_length_prefix_and_escapes() {
+        let src = r#"["5B8EFFF798038103D269B633813FC60C", "0x84f212578f747953", "01a223ca-632a-7d0b-8b59-0164268a3c04", "2H4ftZ\/2zeI=", "p+biTuZKUzg="]"#;
+        let out = render(src, 1, 0);
+        let v: Vec<String> = serde_json::from_str(&out).unwrap();
+        assert!(
+            v[0].len() == 32
+                && v[0]
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || ('A'..='F').contains(&c)),
+            "{}",
+            v[0]
+        );
+        assert!(v[1].starts_with("0x") && v[1].len() == 18 && v[1] != "0x84f212578f747953");
+        assert_eq!(&v[2][14..15], "7", "UUID version kept: {}", v[2]);
+        assert!(
+            matches!(&v[2][19..20], "8" | "9" | "a" | "b"),
+            "variant kept: {}",
+            v[2]
+        );
+        for b in &v[3..] {
+            assert_eq!(STANDARD.decode(b).unwrap().len(), 8, "{b}");
+        }
+        // `\/` inside the input stays escaped wherever a `/` is written.
+        let raw_b64 = out.split('"').nth(7).unwrap();
+        assert!(!raw_b64.replace("\\/", "").contains('/'), "{raw_b64}");
+    }
+
+    #[test]
+    fn times_move_by_whole_seconds_in_their_own_spelling() {
+        let src = r#"{"ns": 1795896439116655551, "s": "1795896439116655551", "ms": 1795896495087, "iso": "2026-11-28T23:59:59.116Z", "blob": "2026-12-31 23:59:58.1", "dotted": "20261128T201315946665Z01a223ca-632a-7d0b-8b59-0164268a3c04", "f": 0.1234567890123456, "n": 3234567890123456, "dur": 250}"#;
+        let v: Value = serde_json::from_str(&render(src, 0, 5)).unwrap();
+        assert_eq!(v["ns"], 1795896444116655551u64);
+        assert_eq!(v["s"], "1795896444116655551");
+        assert_eq!(v["ms"], 1795896500087u64);
+        assert_eq!(v["iso"], "2026-11-29T00:00:04.116Z");
+        assert_eq!(v["blob"], "2027-01-01 00:00:03.1");
+        let dotted = v["dotted"].as_str().unwrap();
+        assert!(dotted.starts_with("20261128T201320946665Z"), "{dotted}");
+        assert!(
+            !dotted.ends_with("01a223ca-632a-7d0b-8b59-0164268a3c04"),
+            "run id remapped: {dotted}"
+        );
+        assert_eq!(v["f"], 0.1234567890123456);
+        assert_eq!(v["n"], 3234567890123456u64, "not in an epoch range");
+        assert_eq!(v["dur"], 250);
+    }
+}
