@@ -111,6 +111,23 @@ pub fn cpu_ms() -> f64 {
     ms(u.ru_utime) + ms(u.ru_stime)
 }
 
+/// Resident memory of this process now and at its peak, in MB (`VmRSS`, `VmHWM` of
+/// /proc/self/status; `None` where there is no such file). For `SPANLENS_TIMINGS`.
+pub fn rss_mb() -> Option<(f64, f64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        let kb: f64 = line[name.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kb / 1024.0)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
 /// Free bytes for an unprivileged user on the file system holding `file`.
 pub fn free_space(file: &std::fs::File) -> Option<u64> {
     use std::os::fd::AsRawFd;
