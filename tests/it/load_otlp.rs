@@ -314,3 +314,14 @@ fn the_simd_reader_and_serde_json_load_the_same_generated_file() {
     text.extend_from_slice(format!("{}\n", LINE_B.replace(':', " : ")).as_bytes());
     same_with_both_readers(&temp_file("both.jsonl", &text));
 }
+
+#[test]
+fn summary_json_written_trace_by_trace_is_the_same_document() {
+    let mut text = generated(2000, spanlens_synth::GenFormat::Otlp);
+    text.extend_from_slice(b"{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"name\":\"x\"\n");
+    let set = load_text("doc.jsonl", &text);
+    assert!(set.traces.len() > 10 && !set.diagnostics.is_empty());
+    let streamed = spanlens::cli::json::render(&spanlens::cli::summary::json_doc(&set));
+    let whole = spanlens::cli::json::render(&spanlens::cli::summary::to_json(&set));
+    assert_eq!(streamed, whole);
+}

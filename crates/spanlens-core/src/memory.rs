@@ -45,6 +45,15 @@ pub fn release(map: &memmap2::Mmap, from: usize, to: usize) {
     }
 }
 
+/// Gives back the mapped pages that lie wholly inside `[from, to)`: for a caller done with
+/// those bytes while others may still read the bytes around them (the pages at either end,
+/// shared with a neighbour, are left to `release`).
+pub fn release_inside(map: &memmap2::Mmap, from: usize, to: usize) {
+    let page = page_size();
+    let start = from.div_ceil(page) * page;
+    release(map, start, to);
+}
+
 /// Faults in the unused capacity of `v` in 8 MB pieces on the pool (Linux 5.14 and later;
 /// elsewhere, or on failure, nothing happens and pages fault in as they are written).
 ///
