@@ -72,7 +72,7 @@ fn summary(
 ) -> Result<(), Failure> {
     let set = cli::load(paths, input)?;
     let text = if json {
-        format!("{}\n", cli::json::render(&cli::summary::to_json(&set)))
+        format!("{}\n", cli::json::render(&cli::summary::json_doc(&set)))
     } else {
         cli::summary::to_text(&set)
     };

@@ -6,9 +6,49 @@ use crate::model::{Anomalies, Trace, TraceSet};
 use serde_json::{Value, json};
 use std::fmt::Write;
 
+/// The `--json` document, to serialise: the same text as `to_json`'s, but each trace's
+/// object is built only while it is written. PERF: the whole `Value` of 16,667 traces held
+/// 85 MB at its peak, more than the loaded model of their 100,000 spans.
+pub fn json_doc(set: &TraceSet) -> impl serde::Serialize + '_ {
+    #[derive(serde::Serialize)]
+    struct Doc<'a> {
+        files: Value,
+        totals: Value,
+        traces: Traces<'a>,
+        warnings: Value,
+    }
+    struct Traces<'a>(&'a TraceSet);
+    impl serde::Serialize for Traces<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeSeq;
+            let mut seq = s.serialize_seq(Some(self.0.traces.len()))?;
+            for t in &self.0.traces {
+                seq.serialize_element(&trace_json(self.0, t))?;
+            }
+            seq.end()
+        }
+    }
+    let mut head = to_json_without_traces(set);
+    let mut take = |k: &str| head.get_mut(k).map(Value::take).unwrap_or_default();
+    Doc {
+        files: take("files"),
+        totals: take("totals"),
+        traces: Traces(set),
+        warnings: take("warnings"),
+    }
+}
+
 /// The `--json` document. Its shape is relied on by scripts; fields may be added, never
 /// renamed.
 pub fn to_json(set: &TraceSet) -> Value {
+    let mut v = to_json_without_traces(set);
+    let traces: Vec<Value> = set.traces.iter().map(|t| trace_json(set, t)).collect();
+    v["traces"] = Value::Array(traces);
+    v
+}
+
+/// The `--json` document with an empty `traces` list.
+fn to_json_without_traces(set: &TraceSet) -> Value {
     let files: Vec<Value> = set
         .files
         .iter()
@@ -20,7 +60,6 @@ pub fn to_json(set: &TraceSet) -> Value {
             })
         })
         .collect();
-    let traces: Vec<Value> = set.traces.iter().map(|t| trace_json(set, t)).collect();
     let anomalies = set.anomalies();
     json!({
         "files": files,
@@ -32,7 +71,7 @@ pub fn to_json(set: &TraceSet) -> Value {
             "assessments": set.assessments.len(),
             "anomalies": anomalies_json(&anomalies),
         },
-        "traces": traces,
+        "traces": [],
         "warnings": set.diagnostics.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
     })
 }

@@ -314,3 +314,43 @@ fn the_simd_reader_and_serde_json_load_the_same_generated_file() {
     text.extend_from_slice(format!("{}\n", LINE_B.replace(':', " : ")).as_bytes());
     same_with_both_readers(&temp_file("both.jsonl", &text));
 }
+
+#[test]
+fn summary_json_written_trace_by_trace_is_the_same_document() {
+    let mut text = generated(2000, spanlens_synth::GenFormat::Otlp);
+    text.extend_from_slice(b"{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"name\":\"x\"\n");
+    let set = load_text("doc.jsonl", &text);
+    assert!(set.traces.len() > 10 && !set.diagnostics.is_empty());
+    let streamed = spanlens::cli::json::render(&spanlens::cli::summary::json_doc(&set));
+    let whole = spanlens::cli::json::render(&spanlens::cli::summary::to_json(&set));
+    assert_eq!(streamed, whole);
+}
+
+/// The OTLP files the SDKs and the Collector wrote, in the corpus.
+const CORPUS_OTLP: [&str; 6] = [
+    "generated/otlp-genai/otel_genai_latest.otlp.jsonl",
+    "generated/otlp-genai/otel_genai_default.otlp.jsonl",
+    "generated/otlp-genai/otel_genai_latest.protobuf-json-base64-ids.json",
+    "generated/openinference-phoenix/openinference_agent.otlp.json",
+    "generated/langfuse/langfuse_sdk_otel_export.otlp.jsonl",
+    "public/otlp-json/otel-spec_file-exporter_traces.jsonl",
+];
+
+#[test]
+fn corpus_otlp_files_and_scaled_copies_take_no_slow_path() {
+    let Some(dir) = corpus() else { return };
+    for rel in CORPUS_OTLP {
+        let path = dir.join(rel);
+        let scaled = temp_file("scaled.jsonl", b"");
+        spanlens_synth::scale::scale_file(&path, &scaled, 3000).expect("scales");
+        for p in [path, scaled] {
+            let set = load_paths(std::slice::from_ref(&p));
+            assert!(!set.spans.is_empty(), "{}", p.display());
+            // Requests and spans: none left to serde_json. (Values of a pretty-printed
+            // document, `{ "stringValue": "x" }` with spaces, are: counted as `otlp value`.)
+            let slow = &set.slow_paths;
+            let requests = ["otlp line", "otlp request", "otlp span"].map(|w| slow.total(w));
+            assert_eq!(requests, [0; 3], "{rel}: {:?}", slow.lines());
+        }
+    }
+}

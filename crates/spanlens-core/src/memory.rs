@@ -45,6 +45,15 @@ pub fn release(map: &memmap2::Mmap, from: usize, to: usize) {
     }
 }
 
+/// Gives back the mapped pages that lie wholly inside `[from, to)`: for a caller done with
+/// those bytes while others may still read the bytes around them (the pages at either end,
+/// shared with a neighbour, are left to `release`).
+pub fn release_inside(map: &memmap2::Mmap, from: usize, to: usize) {
+    let page = page_size();
+    let start = from.div_ceil(page) * page;
+    release(map, start, to);
+}
+
 /// Faults in the unused capacity of `v` in 8 MB pieces on the pool (Linux 5.14 and later;
 /// elsewhere, or on failure, nothing happens and pages fault in as they are written).
 ///
@@ -109,6 +118,23 @@ pub fn cpu_ms() -> f64 {
     }
     let ms = |t: libc::timeval| t.tv_sec as f64 * 1e3 + t.tv_usec as f64 / 1e3;
     ms(u.ru_utime) + ms(u.ru_stime)
+}
+
+/// Resident memory of this process now and at its peak, in MB (`VmRSS`, `VmHWM` of
+/// /proc/self/status; `None` where there is no such file). For `SPANLENS_TIMINGS`.
+pub fn rss_mb() -> Option<(f64, f64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        let kb: f64 = line[name.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kb / 1024.0)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
 /// Free bytes for an unprivileged user on the file system holding `file`.

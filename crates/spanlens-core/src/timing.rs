@@ -31,8 +31,12 @@ pub fn phase(name: &'static str) -> Option<Phase> {
 
 impl Drop for Phase {
     fn drop(&mut self) {
+        // Resident memory after the phase and the peak so far, to see which phase holds it.
+        let rss = crate::memory::rss_mb()
+            .map(|(now, peak)| format!("  rss {now:.0} MB, peak {peak:.0} MB"))
+            .unwrap_or_default();
         eprintln!(
-            "timing {:<24} {:>9.1} ms  (cpu {:.0} ms)",
+            "timing {:<24} {:>9.1} ms  (cpu {:.0} ms){rss}",
             self.name,
             self.start.elapsed().as_secs_f64() * 1e3,
             cpu() - self.cpu

@@ -8,8 +8,10 @@ mod index;
 #[cfg(target_arch = "x86_64")]
 mod simd;
 mod tokens;
+mod unescape;
 
 pub use tokens::Tokens;
+pub use unescape::unescape;
 
 use std::cell::RefCell;
 use std::sync::OnceLock;
@@ -31,8 +33,37 @@ thread_local! {
 /// Runs `f` on the token index of `text` (a buffer reused per thread); `None` when the
 /// text cannot be indexed (see `index::build`) or `f` gives up.
 pub fn with_index<R>(text: &[u8], f: impl FnOnce(&[u32]) -> Option<R>) -> Option<R> {
+    try_with_index(text, f).ok().flatten()
+}
+
+/// Why a text has no token index, for the counts of what took the slow path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoIndex {
+    /// Longer than `index::MAX_LEN` (256 MB).
+    TooLong,
+    /// A control character or a bad escape in a string, or a string left open.
+    BadString,
+}
+
+impl NoIndex {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoIndex::TooLong => "longer than 256 MB",
+            NoIndex::BadString => "a control character or bad escape in a string, or one left open",
+        }
+    }
+}
+
+/// Like `with_index`, saying why when the text cannot be indexed.
+pub fn try_with_index<R>(text: &[u8], f: impl FnOnce(&[u32]) -> R) -> Result<R, NoIndex> {
+    if text.len() > index::MAX_LEN {
+        return Err(NoIndex::TooLong);
+    }
     let mut idx = INDEX.with(|c| std::mem::take(&mut *c.borrow_mut()));
-    let r = index::build(text, &mut idx).and_then(|()| f(&idx));
+    let r = match index::build(text, &mut idx) {
+        Some(()) => Ok(f(&idx)),
+        None => Err(NoIndex::BadString),
+    };
     if idx.capacity() > KEEP {
         idx = Vec::new();
     }

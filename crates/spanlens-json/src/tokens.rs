@@ -71,6 +71,52 @@ impl<'a> Tokens<'a> {
         (!has_backslash(s.as_bytes())).then_some(s)
     }
 
+    /// A string with its escapes decoded as serde_json decodes a `&str` or `Cow<str>`:
+    /// borrowed when it has none. `None` where serde_json would refuse to decode it (a
+    /// surrogate escape without its pair).
+    #[inline(always)]
+    pub fn str_cow(&mut self) -> Option<std::borrow::Cow<'a, str>> {
+        let (a, b) = self.string()?;
+        let s = self.text.get(a as usize..b as usize)?;
+        if has_backslash(s.as_bytes()) {
+            super::unescape(s).map(std::borrow::Cow::Owned)
+        } else {
+            Some(std::borrow::Cow::Borrowed(s))
+        }
+    }
+
+    /// Where the cursor is, to come back to with `rewind`.
+    pub fn position(&self) -> usize {
+        self.i
+    }
+
+    /// Moves the cursor back to `at` (a `position` taken before), to look again at what a
+    /// failed read consumed. Positions past the cursor are ignored.
+    pub fn rewind(&mut self, at: usize) {
+        self.i = self.i.min(at);
+    }
+
+    /// Whether the next token is a string holding a backslash (not consumed): an escaped
+    /// key or name, which callers tell apart from a wrong type when they give up.
+    pub fn escaped_string_next(&self) -> bool {
+        let (Some(&open), Some(&close)) = (self.idx.get(self.i), self.idx.get(self.i + 1)) else {
+            return false;
+        };
+        self.peek() == Some(b'"')
+            && (self.text.as_bytes().get(open as usize + 1..close as usize))
+                .is_some_and(has_backslash)
+    }
+
+    /// Whether the next token starts a value (of whatever type), not a comma, colon or
+    /// closing bracket: a reader that expected another type meets a wrong type, not bad
+    /// JSON.
+    pub fn value_next(&self) -> bool {
+        matches!(
+            self.peek(),
+            Some(b'{' | b'[' | b'"' | b't' | b'f' | b'n' | b'-' | b'0'..=b'9')
+        )
+    }
+
     /// An object key and its colon.
     #[inline(always)]
     pub fn key(&mut self) -> Option<&'a str> {

@@ -305,6 +305,11 @@ impl Batch {
     /// Finishes a draft: semantic fields are resolved and the span is stored.
     pub fn finish(&mut self, draft: SpanDraft) {
         let SpanDraft { mut span, sem } = draft;
+        if sem.slow_otlp_values > 0 {
+            let why = "not a compact scalar, decoded by serde_json";
+            self.slow
+                .add("otlp value", why, sem.slow_otlp_values.into());
+        }
         let r = sem.resolve();
         if let Some(kind) = r.kind {
             span.kind = kind;

@@ -1,29 +1,81 @@
 //! The fast reader of OTLP requests, over the SIMD token index (`fastjson`). It reads the
 //! shapes `serde_walk` reads, field for field through the same `Out` methods, and gives up
-//! (`None`, with everything it added to the batch undone) wherever serde_json would fail
-//! or decode something: a wrong type, a duplicate field in a derived struct, an escaped
-//! key, id or name. `serde_walk` then reads the request again.
+//! (`Err`, with the reason, and everything it added to the batch undone) wherever
+//! serde_json would fail or warn: a wrong type, a duplicate field in a derived struct, an
+//! escaped key, a null list. `serde_walk` then reads the request again. Escaped names, ids
+//! and attribute keys are decoded here as serde_json decodes them.
 //!
 //! PERF: this is what makes `summary` on a million spans cost little more than validating
-//! the JSON: see README → Performance.
+//! the JSON: see docs/otlp-speed.md.
 
 use super::{Out, Reading, ResourceKey, ScopeKey, Scoped, SpanKey, is_resource_spans};
 use crate::load::fastjson::{self, Tokens};
 use crate::load::json::Ctx;
 use crate::model::{Batch, Enc, Sym, TextRef};
+use std::borrow::Cow;
 
-/// Parses one request object into `batch`: the number of spans added, or `None` (and the
-/// batch as it was) when `serde_walk` must read it.
+/// Why the fast reader left a request to `serde_walk`: counted per request in
+/// `Batch::slow` (see `GiveUp::as_str` for the words `SPANLENS_TIMINGS` prints).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum GiveUp {
+    /// `SPANLENS_SERDE_ONLY=1`.
+    Off,
+    /// The text has no token index (`fastjson::NoIndex`).
+    NoIndex(fastjson::NoIndex),
+    /// Not valid JSON where the reader was (or nested over 100 deep): serde_json says
+    /// where and why.
+    Invalid,
+    /// A field of a type serde_json refuses (a number for a name, an object for a list).
+    WrongType,
+    /// A field written twice in an object serde's derive reads (it refuses the second).
+    Duplicate,
+    /// An object key with an escape in it.
+    EscapedKey,
+    /// An escape serde_json refuses to decode in a name, id or key (a lone surrogate).
+    Undecodable,
+    /// `null` where resources, scopes or spans are listed (`serde_walk` warns).
+    NullList,
+    /// A key a resource or scope element does not have (`serde_walk` warns).
+    UnknownKey,
+    /// No `resourceSpans` in the request (`serde_walk` warns).
+    NoResourceSpans,
+    /// An attribute without its `key` (serde_json refuses it).
+    NoKey,
+    /// Text after the request.
+    Trailing,
+}
+
+impl GiveUp {
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            GiveUp::Off => "fast reader off (SPANLENS_SERDE_ONLY=1)",
+            GiveUp::NoIndex(why) => why.as_str(),
+            GiveUp::Invalid => "not valid JSON, or nested over 100 deep",
+            GiveUp::WrongType => "a field of the wrong type",
+            GiveUp::Duplicate => "a field written twice",
+            GiveUp::EscapedKey => "an escaped object key",
+            GiveUp::Undecodable => "a lone surrogate escape in a name, id or key",
+            GiveUp::NullList => "null where resources, scopes or spans are listed",
+            GiveUp::UnknownKey => "an unknown key in a resource or scope",
+            GiveUp::NoResourceSpans => "no resourceSpans",
+            GiveUp::NoKey => "an attribute without a key",
+            GiveUp::Trailing => "text after the request",
+        }
+    }
+}
+
+/// Parses one request object into `batch`: the number of spans added, or why `serde_walk`
+/// must read it (and the batch as it was).
 pub(super) fn parse_request(
     ctx: &Ctx,
     text: &str,
     seq_base: u64,
     batch: &mut Batch,
-) -> Option<usize> {
+) -> Result<usize, GiveUp> {
     if !fastjson::enabled() {
-        return None;
+        return Err(GiveUp::Off);
     }
-    fastjson::with_index(text.as_bytes(), |idx| {
+    let read = fastjson::try_with_index(text.as_bytes(), |idx| {
         let mark = batch.mark();
         let mut w = Walk {
             out: Out {
@@ -34,28 +86,64 @@ pub(super) fn parse_request(
             },
             t: Tokens::new(text, idx),
             text,
+            why: GiveUp::Invalid,
         };
-        let read = w.request().is_some() && w.t.done();
-        let count = w.out.count;
-        if !read {
+        let read = match w.request() {
+            Some(()) if w.t.done() => Ok(w.out.count),
+            Some(()) => Err(GiveUp::Trailing),
+            None => Err(w.why),
+        };
+        if read.is_err() {
             batch.rollback(mark);
         }
-        read.then_some(count)
-    })
+        read
+    });
+    read.map_err(GiveUp::NoIndex)?
 }
 
 struct Walk<'c, 'b, 't> {
     out: Out<'c, 'b>,
     t: Tokens<'t>,
     text: &'t str,
+    /// Why the walk gave up, set where it does (`Invalid` unless said otherwise).
+    why: GiveUp,
 }
 
 impl<'t> Walk<'_, '_, 't> {
+    /// Gives up for `why`.
+    fn fail<T>(&mut self, why: GiveUp) -> Option<T> {
+        self.why = why;
+        None
+    }
+
+    /// Gives up on a token that is not what was expected: a value of another type, or
+    /// not valid JSON at all.
+    fn unexpected<T>(&mut self) -> Option<T> {
+        let why = if self.t.value_next() {
+            GiveUp::WrongType
+        } else {
+            GiveUp::Invalid
+        };
+        self.fail(why)
+    }
+
     /// An object: `f` reads the value of each key.
     fn object(&mut self, mut f: impl FnMut(&mut Self, &'t str) -> Option<()>) -> Option<()> {
+        if self.t.peek() != Some(b'{') {
+            return self.unexpected();
+        }
         if self.t.open(b'{', b'}')? {
             loop {
-                let key = self.t.key()?;
+                let at = self.t.position();
+                let Some(key) = self.t.key() else {
+                    self.t.rewind(at);
+                    let escaped = self.t.escaped_string_next();
+                    return self.fail(if escaped {
+                        GiveUp::EscapedKey
+                    } else {
+                        GiveUp::Invalid
+                    });
+                };
                 f(self, key)?;
                 if !self.t.next_member(b'}')? {
                     break;
@@ -69,6 +157,9 @@ impl<'t> Walk<'_, '_, 't> {
     fn list(&mut self, mut f: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
         if self.t.null() {
             return Some(());
+        }
+        if self.t.peek() != Some(b'[') {
+            return self.unexpected();
         }
         if self.t.open(b'[', b']')? {
             loop {
@@ -95,18 +186,29 @@ impl<'t> Walk<'_, '_, 't> {
         self.text.get(a as usize..b as usize).map(Some)
     }
 
-    /// A string with no escapes, or `null` (as `None`).
-    fn opt_str(&mut self) -> Option<Option<&'t str>> {
+    /// A string, its escapes decoded, or `null` (as `None`).
+    fn opt_str(&mut self) -> Option<Option<Cow<'t, str>>> {
         if self.t.null() {
             return Some(None);
         }
-        self.t.plain_str().map(Some)
+        self.str().map(Some)
+    }
+
+    /// A string, its escapes decoded.
+    fn str(&mut self) -> Option<Cow<'t, str>> {
+        if self.t.peek() != Some(b'"') {
+            return self.unexpected();
+        }
+        match self.t.str_cow() {
+            Some(s) => Some(s),
+            None => self.fail(GiveUp::Undecodable),
+        }
     }
 
     /// A field of a derived struct: read once, as serde's derive refuses duplicates.
-    fn once<T>(slot: &mut Option<T>, seen: &mut bool, value: Option<T>) -> Option<()> {
+    fn once<T>(&mut self, slot: &mut Option<T>, seen: &mut bool, value: Option<T>) -> Option<()> {
         if std::mem::replace(seen, true) {
-            return None;
+            return self.fail(GiveUp::Duplicate);
         }
         *slot = value;
         Some(())
@@ -116,7 +218,7 @@ impl<'t> Walk<'_, '_, 't> {
     /// warned about, which `serde_walk` does).
     fn records(&mut self, f: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
         if self.t.null() {
-            return None;
+            return self.fail(GiveUp::NullList);
         }
         self.list(f)
     }
@@ -132,7 +234,10 @@ impl<'t> Walk<'_, '_, 't> {
                 w.skip()
             }
         })?;
-        found.then_some(())
+        if !found {
+            return self.fail(GiveUp::NoResourceSpans);
+        }
+        Some(())
     }
 
     /// A key of a resource or scope element other than `schemaUrl`: `serde_walk` warns.
@@ -140,7 +245,7 @@ impl<'t> Walk<'_, '_, 't> {
         if matches!(key, "schemaUrl" | "schema_url") {
             self.skip()
         } else {
-            None
+            self.fail(GiveUp::UnknownKey)
         }
     }
 
@@ -172,7 +277,7 @@ impl<'t> Walk<'_, '_, 't> {
         self.object(|w, key| match ScopeKey::of(key) {
             ScopeKey::Scope => {
                 let name = w.scope_name()?;
-                scoped.scope = w.out.batch.sym(name.unwrap_or(""));
+                scoped.scope = w.out.batch.sym(name.as_deref().unwrap_or(""));
                 Some(())
             }
             ScopeKey::Spans => w.records(|w| w.span(&scoped)),
@@ -183,7 +288,7 @@ impl<'t> Walk<'_, '_, 't> {
     }
 
     /// `scope`: null, or an object whose `name` is a string or null.
-    fn scope_name(&mut self) -> Option<Option<&'t str>> {
+    fn scope_name(&mut self) -> Option<Option<Cow<'t, str>>> {
         if self.t.null() {
             return Some(None);
         }
@@ -191,7 +296,7 @@ impl<'t> Walk<'_, '_, 't> {
         self.object(|w, key| match key {
             "name" => {
                 let v = w.opt_str()?;
-                Self::once(&mut name, &mut seen, v)
+                w.once(&mut name, &mut seen, v)
             }
             _ => w.skip(),
         })?;
@@ -206,7 +311,7 @@ impl<'t> Walk<'_, '_, 't> {
             SpanKey::Other => w.skip(),
             k if k.is_str() => {
                 let s = w.opt_str()?;
-                w.out.set_str(&mut r, k, s.unwrap_or(""));
+                w.out.set_str(&mut r, k, s.as_deref().unwrap_or(""));
                 Some(())
             }
             k => {
@@ -230,18 +335,20 @@ impl<'t> Walk<'_, '_, 't> {
         let (mut seen_key, mut seen_value) = (false, false);
         self.object(|w, k| match k {
             "key" => {
-                let s = w.t.plain_str()?;
-                Self::once(&mut key, &mut seen_key, Some(s))
+                let s = w.str()?;
+                w.once(&mut key, &mut seen_key, Some(s))
             }
             "value" => {
                 let v = w.opt_value()?;
-                Self::once(&mut value, &mut seen_value, v)
+                w.once(&mut value, &mut seen_value, v)
             }
             _ => w.skip(),
         })?;
-        let key = key?;
+        let Some(key) = key else {
+            return self.fail(GiveUp::NoKey);
+        };
         if let Some(v) = value {
-            self.out.attr(r, key, v);
+            self.out.attr(r, &key, v);
         }
         Some(())
     }
@@ -256,11 +363,11 @@ impl<'t> Walk<'_, '_, 't> {
         self.object(|w, k| match k {
             "code" => {
                 let v = w.opt_value()?;
-                Self::once(&mut code, &mut seen_code, v)
+                w.once(&mut code, &mut seen_code, v)
             }
             "message" => {
                 let v = w.opt_value()?;
-                Self::once(&mut message, &mut seen_message, v)
+                w.once(&mut message, &mut seen_message, v)
             }
             _ => w.skip(),
         })?;

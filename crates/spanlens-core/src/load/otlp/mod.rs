@@ -11,6 +11,8 @@
 //! unusual before its spans are kept, so both always give the same spans.
 
 mod fast_walk;
+#[cfg(test)]
+mod sdk_shape_tests;
 mod serde_walk;
 #[cfg(test)]
 mod tests;
@@ -29,12 +31,74 @@ pub fn parse_request(
     seq_base: u64,
     batch: &mut Batch,
 ) -> Result<usize, serde_json::Error> {
-    if let Some(n) = fast_walk::parse_request(ctx, text, seq_base, batch) {
-        return Ok(n);
+    read(ctx, text, seq_base, batch, Unit::Request)
+}
+
+/// What a request is in the file, for the slow-path counts (`Batch::slow`).
+#[derive(Clone, Copy)]
+enum Unit {
+    Line,
+    Request,
+}
+
+impl Unit {
+    fn of(unit: &str) -> Unit {
+        if unit == "line" {
+            Unit::Line
+        } else {
+            Unit::Request
+        }
     }
-    // The fast reader says why it gave up where it can; this counts the rest.
-    batch.slow.add("otlp request", "fast reader gave up", 1);
-    serde_walk::parse_request(ctx, text, seq_base, batch)
+
+    /// The slow path a request of this unit takes to `serde_walk`.
+    fn serde(self) -> &'static str {
+        match self {
+            Unit::Line => "otlp line",
+            Unit::Request => "otlp request",
+        }
+    }
+
+    /// The slow path of a damaged request of this unit: repaired, then read again.
+    fn repair(self) -> &'static str {
+        match self {
+            Unit::Line => "otlp line repaired",
+            Unit::Request => "otlp request repaired",
+        }
+    }
+}
+
+/// The spans `serde_walk` read, by why the fast reader left their request to it.
+const SLOW_SPANS: &str = "otlp span";
+
+/// `parse_request`, counting a request the fast reader leaves to `serde_walk` (and the
+/// spans serde_walk then reads) as a slow path of `unit`, by reason.
+fn read(
+    ctx: &Ctx,
+    text: &str,
+    seq_base: u64,
+    batch: &mut Batch,
+    unit: Unit,
+) -> Result<usize, serde_json::Error> {
+    let why = match fast_walk::parse_request(ctx, text, seq_base, batch) {
+        Ok(n) => return Ok(n),
+        Err(why) => why.as_str(),
+    };
+    batch.slow.add(unit.serde(), why, 1);
+    let read = serde_walk::parse_request(ctx, text, seq_base, batch);
+    if let Ok(n) = read {
+        batch.slow.add(SLOW_SPANS, why, n as u64);
+    }
+    read
+}
+
+/// Why serde_json refused a request, in a few words (the message says where).
+fn damage(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Eof => "cut short",
+        serde_json::error::Category::Syntax => "not valid JSON",
+        serde_json::error::Category::Data => "a value of the wrong type",
+        serde_json::error::Category::Io => "read error",
+    }
 }
 
 /// Parses one request, repaired where it is damaged (cut short, a bad value, a wrong
@@ -49,12 +113,14 @@ pub fn parse_request_salvaging(
     unit: &str,
 ) -> usize {
     let mark = batch.mark();
-    let err = match parse_request(ctx, text, seq_base, batch) {
+    let kind = Unit::of(unit);
+    let err = match read(ctx, text, seq_base, batch, kind) {
         Ok(n) => return n,
         Err(e) => e,
     };
     // The serde reader keeps the spans it read before the error: they are read again.
     batch.rollback(mark);
+    batch.slow.add(kind.repair(), damage(&err), 1);
     let bytes = text.as_bytes();
     let check = |b: &[u8]| {
         let s = match std::str::from_utf8(b) {
@@ -74,7 +140,11 @@ pub fn parse_request_salvaging(
         return 0;
     };
     let sub = ctx.over_copy(text, fixed.as_bytes());
-    match parse_request(&sub, &fixed, seq_base, batch) {
+    // The repaired copy is counted as repaired above, not again as read slowly.
+    let slow = std::mem::take(&mut batch.slow);
+    let read = parse_request(&sub, &fixed, seq_base, batch);
+    batch.slow = slow;
+    match read {
         Ok(n) if n > 0 => {
             salvage::report(batch, &ctx.over_copy(text, bytes), &losses, unit);
             n

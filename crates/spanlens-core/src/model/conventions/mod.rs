@@ -122,6 +122,10 @@ pub struct Semantics {
     output: Option<(u8, TextRef)>,
     status_message: Option<TextRef>,
     error_level: bool,
+    /// Values of OTLP attributes that mean something but were not compact scalars
+    /// (`{"stringValue":"x"}` with no spaces), so they went through serde_json: counted
+    /// as a slow path (`Batch::finish`).
+    pub slow_otlp_values: u32,
 }
 
 /// What `Semantics` concluded, ready to copy into a span.
@@ -161,7 +165,13 @@ impl Semantics {
                     return;
                 }
                 let v = match text.enc {
-                    Enc::OtlpAny => otlp_scalar(raw).unwrap_or_else(|| decode_value(raw, text.enc)),
+                    Enc::OtlpAny => match otlp_scalar_compact(raw) {
+                        Some(v) => v,
+                        None => {
+                            self.slow_otlp_values += 1;
+                            otlp_scalar(raw).unwrap_or_else(|| decode_value(raw, text.enc))
+                        }
+                    },
                     enc => decode_value(raw, enc),
                 };
                 self.observe_value(role, &v)
