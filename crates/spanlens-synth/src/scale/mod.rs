@@ -12,9 +12,11 @@
 //! timestamp columns are shifted in their unit.
 
 pub mod clock;
+mod ids;
 pub mod json;
 pub mod table;
 pub mod template;
+mod times;
 
 use spanlens_core::load::{self, LoadOptions};
 use std::fs::File;

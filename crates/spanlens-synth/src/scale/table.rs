@@ -6,7 +6,8 @@
 //! metadata) and the compression codec are the input's.
 
 use super::ScaleError;
-use super::template::{Copy, Template, shift_int};
+use super::template::{Copy, Template};
+use super::times::shift_int;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
     ArrowPrimitiveType, Int64Type, TimestampMicrosecondType, TimestampMillisecondType,
