@@ -7,7 +7,7 @@ use crate::common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, ChildStdout, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn spawn(args: &[&str]) -> (Child, BufReader<ChildStdout>, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_spanlens"))
@@ -191,79 +191,32 @@ fn listen_live_view_shows_spans_as_they_arrive() {
         return;
     }
     let save = temp("live.jsonl");
-    let socket = format!("spanlens-listen-{}", std::process::id());
-    let tmux = |args: &[&str]| {
-        let o = Command::new("tmux")
-            .arg("-L")
-            .arg(&socket)
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    };
-    // Ends the tmux server (and the spanlens in it) even when an assertion fails.
-    struct KillServer(String);
-    impl Drop for KillServer {
-        fn drop(&mut self) {
-            let _ = Command::new("tmux")
-                .args(["-L", &self.0, "kill-server"])
-                .output();
-        }
-    }
-    let _server = KillServer(socket.clone());
-    tmux(&[
-        "-f",
-        "/dev/null",
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "140",
-        "-y",
-        "30",
-        "sh",
-    ]);
+    let pane = crate::tui_e2e::Pane::open("listen", 140);
     // A free port, found by binding and releasing it; the pid, printed before `exec`.
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap();
-    let cmd = format!(
-        "sh -c 'echo PID=$$; exec {} listen --addr {addr} --save {}'; echo EX\"\"IT=$?",
+    pane.run(&format!(
+        "sh -c 'echo PID=$$; exec {} listen --addr {addr} --save {}'",
         env!("CARGO_BIN_EXE_spanlens"),
         save.display()
-    );
-    tmux(&["send-keys", "-t", "t", &cmd, "Enter"]);
-    let wait = |what: &str, pred: &dyn Fn(&str) -> bool| -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let s = tmux(&["capture-pane", "-p", "-t", "t"]);
-            if pred(&s) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    };
-    wait("the live view", &|s| s.contains("waiting for spans"));
-    let history = tmux(&["capture-pane", "-p", "-t", "t", "-S", "-100", "-a"]);
+    ));
+    pane.wait("the live view", |s| s.contains("waiting for spans"));
+    let history = pane.tmux(&["capture-pane", "-p", "-t", "t", "-S", "-100", "-a"]);
     let pid = history.lines().find_map(|l| {
         let digits = l.split("PID=").nth(1)?.trim();
         digits.parse::<u32>().ok().map(|p| p.to_string())
     });
     let pid = pid.unwrap_or_else(|| panic!("no PID line in {history}"));
     assert_eq!(post_spans(addr, 0xabc, 5), 200);
-    let screen = wait("the trace and the counts", &|s| {
+    let screen = pane.wait("the trace and the counts", |s| {
         s.contains("s0") && s.contains("receiving") && s.contains("5 spans · 0 rejected")
     });
     assert!(screen.contains("receiving"), "{screen}");
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    let screen = wait("the exit", &|s| s.contains("EXIT="));
+    let screen = pane.wait("the exit", |s| s.contains("EXIT="));
     assert!(screen.contains("EXIT=0"), "{screen}");
-    tmux(&["kill-server"]);
+    drop(pane);
     assert_eq!(common::load_paths(&[save]).spans.len(), 5);
 }

@@ -6,12 +6,23 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// A private tmux server running one pane.
-struct Pane {
+pub(crate) struct Pane {
     socket: String,
 }
 
 impl Pane {
     fn start(name: &str, cmd: &str, env: &[(&str, &str)]) -> Pane {
+        let pane = Pane::open(name, 100);
+        let exports: String = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
+        pane.run(&format!(
+            "env {exports}{} {cmd}",
+            env!("CARGO_BIN_EXE_spanlens")
+        ));
+        pane
+    }
+
+    /// A pane `width` columns wide running a shell, on a tmux server of its own.
+    pub(crate) fn open(name: &str, width: u16) -> Pane {
         assert!(
             Command::new("tmux")
                 .arg("-V")
@@ -20,8 +31,8 @@ impl Pane {
             "these tests need tmux (apt-get install tmux)"
         );
         let socket = format!("spanlens-{name}-{}", std::process::id());
-        let exports: String = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
         let pane = Pane { socket };
+        let width = width.to_string();
         pane.tmux(&[
             "-f",
             "/dev/null",
@@ -30,24 +41,25 @@ impl Pane {
             "-s",
             "t",
             "-x",
-            "100",
+            &width,
             "-y",
             "30",
             "sh",
         ]);
         pane.tmux(&["set-option", "-g", "set-clipboard", "on"]);
-        // The shell stays: after spanlens exits it prints the status and takes commands,
-        // which only works if the terminal is back in cooked mode.
-        // The marker is split so the typed command line never matches it.
-        let full = format!(
-            "env {exports}{} {cmd}; echo EX\"\"IT=$?",
-            env!("CARGO_BIN_EXE_spanlens")
-        );
-        pane.tmux(&["send-keys", "-t", "t", &full, "Enter"]);
         pane
     }
 
-    fn tmux(&self, args: &[&str]) -> String {
+    /// Types `line` into the shell, followed by printing its exit status (`EXIT=n`).
+    /// The shell stays: after the program exits it prints the status and takes commands,
+    /// which only works if the terminal is back in cooked mode.
+    pub(crate) fn run(&self, line: &str) {
+        // The marker is split so the typed command line never matches it.
+        let full = format!("{line}; echo EX\"\"IT=$?");
+        self.tmux(&["send-keys", "-t", "t", &full, "Enter"]);
+    }
+
+    pub(crate) fn tmux(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .arg("-L")
             .arg(&self.socket)
@@ -62,7 +74,7 @@ impl Pane {
     }
 
     /// Polls until `pred` holds for the screen, or fails with the last screen.
-    fn wait(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+    pub(crate) fn wait(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let s = self.screen();

@@ -151,15 +151,7 @@ impl Placed {
             s.attr_start += attr_base;
             s.src += src_base;
             s.file = file;
-            let refs = [
-                &mut s.status_msg,
-                &mut s.input,
-                &mut s.output,
-                &mut s.events,
-                &mut s.links,
-                &mut s.resource,
-            ];
-            for t in refs.into_iter().flatten() {
+            for t in s.text_refs_mut() {
                 t.src += src_base;
             }
         }

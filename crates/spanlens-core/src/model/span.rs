@@ -169,6 +169,21 @@ impl Span {
     pub fn attr_range(&self) -> std::ops::Range<usize> {
         self.attr_start as usize..(self.attr_start + self.attr_len) as usize
     }
+
+    /// Every text reference the span holds besides its attributes, for moving them all
+    /// when sources are renumbered (merging batches, merging live segments).
+    pub fn text_refs_mut(&mut self) -> impl Iterator<Item = &mut TextRef> {
+        [
+            &mut self.status_msg,
+            &mut self.input,
+            &mut self.output,
+            &mut self.events,
+            &mut self.links,
+            &mut self.resource,
+        ]
+        .into_iter()
+        .flatten()
+    }
 }
 
 /// Counts of tree anomalies in one trace.

@@ -71,15 +71,7 @@ pub(super) fn move_sources(b: &mut Batch, to: &dyn Fn(u16) -> (u16, u64)) {
             }
         }
         s.src = src;
-        let refs = [
-            &mut s.status_msg,
-            &mut s.input,
-            &mut s.output,
-            &mut s.events,
-            &mut s.links,
-            &mut s.resource,
-        ];
-        for t in refs.into_iter().flatten() {
+        for t in s.text_refs_mut() {
             let (src, add) = to(t.src);
             (t.src, t.off) = (src, t.off.wrapping_add(add));
         }
