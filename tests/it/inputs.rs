@@ -159,6 +159,50 @@ fn an_endless_device_is_a_clear_error_in_bounded_time() {
     );
 }
 
+/// `/dev/urandom` opens with `{` or `[` once in 128 runs: such an endless binary stream
+/// must still be refused from its first bytes, not read whole as a JSON document.
+#[test]
+fn an_endless_binary_stream_opening_like_json_is_refused_at_once() {
+    let start = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spanlens"))
+        .args(["summary", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        // A xorshift stream: binary, endless until spanlens stops reading.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut block = vec![0u8; 1 << 16];
+        for n in 0.. {
+            for b in block.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *b = (x >> 32) as u8;
+            }
+            if n == 0 {
+                block[0] = b'{';
+            }
+            if start.elapsed() > Duration::from_secs(30) || stdin.write_all(&block).is_err() {
+                return;
+            }
+        }
+    });
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("not a trace file: binary content"), "{err}");
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+    writer.join().unwrap();
+}
+
 #[test]
 fn directory_entries_that_are_not_files_are_reported() {
     let good = temp_file("good.otlp.jsonl", &generated(20, GenFormat::Otlp));

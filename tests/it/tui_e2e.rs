@@ -93,9 +93,23 @@ impl Pane {
         self.wait(text, |s| s.contains(text))
     }
 
+    /// Sends `keys` in order. An Escape followed by another key waits for the screen to
+    /// change first: Esc and the next key read together (a busy machine) are one Alt-key.
     fn keys(&self, keys: &[&str]) {
-        for k in keys {
+        for (i, k) in keys.iter().enumerate() {
+            let before = (*k == "Escape" && i + 1 < keys.len()).then(|| self.screen());
             self.tmux(&["send-keys", "-t", "t", k]);
+            if let Some(before) = before {
+                self.settle(&before);
+            }
+        }
+    }
+
+    /// Waits up to 5 s for the screen to differ from `before` (it may not change at all).
+    fn settle(&self, before: &str) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self.screen() == before && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(30));
         }
     }
 

@@ -267,7 +267,7 @@ fn load_input(
     }
     let lines =
         is_json_lines(text, input.longer_than(sniffed)) || sniff::lines_past_bad_first(text);
-    if !matches!(text[0], b'{' | b'[') && !lines {
+    if (!matches!(text[0], b'{' | b'[') || sniff::looks_binary(text)) && !lines {
         return Err(describe_non_json(text));
     }
     let suffix = input

@@ -124,8 +124,30 @@ pub(super) fn skip_bom_ws(b: &[u8]) -> &[u8] {
     &b[start..]
 }
 
+/// Bytes at the start looked at by `looks_binary`.
+const BINARY_WINDOW: usize = 4096;
+
+/// True when the first bytes are mostly not text: more than one in twenty is a control
+/// byte JSON forbids or breaks UTF-8. Random bytes score about one in two; a text export
+/// with a damaged patch does not come close. Checked before a file that opens with `{` or
+/// `[` is read whole as a document, so `/dev/urandom` (one start in 128) is refused at
+/// once instead of being spooled until the disk fills.
+pub(super) fn looks_binary(text: &[u8]) -> bool {
+    let window = &text[..text.len().min(BINARY_WINDOW)];
+    let controls = window
+        .iter()
+        .filter(|&&b| (b < 0x20 && !b"\t\n\r".contains(&b)) || b == 0x7f)
+        .count();
+    let mut broken = 0;
+    for chunk in window.utf8_chunks() {
+        // A character cut by the end of the window counts once at most: noise.
+        broken += usize::from(!chunk.invalid().is_empty());
+    }
+    (controls + broken) * 20 > window.len()
+}
+
 pub(super) fn describe_non_json(text: &[u8]) -> String {
-    if std::str::from_utf8(&text[..text.len().min(512)]).is_err() {
+    if looks_binary(text) {
         return "not a trace file: binary content that is not parquet, gzip or zstd".into();
     }
     if text.starts_with(b"trace_id:")
