@@ -6,6 +6,7 @@
 //! 2^53, `parent_span_id` of `""` or `null` for roots, and assessment span ids in hex while
 //! span dicts use base64.
 
+mod assessment;
 mod fast_walk;
 mod span;
 #[cfg(test)]

@@ -8,7 +8,6 @@ use super::usage;
 use crate::load::json::{Ctx, text_i64, text_str};
 use crate::load::{Sink, json::CowStr};
 use crate::model::{Enc, Pos, Status, TraceInfo, ids};
-use serde_json::Value;
 use std::borrow::Cow;
 
 /// The JSON texts of a span dict's fields: each the first occurrence of its key (as
@@ -76,8 +75,7 @@ pub(super) fn record_info(sink: &mut Sink, ctx: &Ctx, f: &InfoFields) -> String 
         info: ctx.at_opt_text(f.raw, Enc::Json),
     });
     for a in &f.assessments {
-        let v = serde_json::from_str(a).unwrap_or(Value::Null);
-        if let Some(a) = super::assessment(&v) {
+        if let Some(a) = super::assessment::read(a) {
             sink.batch.assessments.push(a);
         }
     }

@@ -209,10 +209,10 @@ fn corpus_documents_read_fast_and_the_same() {
 }
 
 /// A seeded generator (the tests must not depend on a random crate).
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn below(&mut self, n: usize) -> usize {
+    pub(super) fn below(&mut self, n: usize) -> usize {
         self.0 = (self.0)
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);

@@ -164,6 +164,14 @@ impl Semantics {
                 {
                     return;
                 }
+                // PERF: likewise MLflow's `"\"AGENT\""` and `"gpt-4o"` (a tenth of loading
+                // real-shape MLflow lines was decoding these twice into `Value`s).
+                if text.enc == Enc::JsonStrJson
+                    && let Some(s) = json_str_json_compact(raw)
+                    && self.observe_str(role, s)
+                {
+                    return;
+                }
                 let v = match text.enc {
                     Enc::OtlpAny => match otlp_scalar_compact(raw) {
                         Some(v) => v,
@@ -365,6 +373,24 @@ fn otlp_compact_str(raw: &[u8]) -> Option<&str> {
         raw.strip_prefix(br#"{"stringValue":""#)?
             .strip_suffix(br#""}"#)?,
     )
+}
+
+/// The string a JSON-in-string value decodes to (`decode_value(raw, Enc::JsonStrJson)`),
+/// when that is plain: `"\"X\""` (a JSON string holding a JSON string) gives `X`, and `"X"`
+/// gives `X` unless `X` reads as an object or array; `X` with no quote, backslash or control
+/// character, so neither level needs unescaping. `None` for anything else.
+fn json_str_json_compact(raw: &[u8]) -> Option<&str> {
+    let inner = raw.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    let (t, nested) = match inner.strip_prefix(br#"\""#) {
+        Some(rest) => (rest.strip_suffix(br#"\""#)?, true),
+        None => (inner, false),
+    };
+    let t = plain(t)?;
+    if t.bytes().any(|b| b < 0x20) {
+        return None;
+    }
+    let object_like = |t: &str| t.trim_start().starts_with(['{', '[']);
+    (nested || !object_like(t)).then_some(t)
 }
 
 /// `t` as text if it holds no quote or backslash (so it needs no unescaping).

@@ -134,3 +134,78 @@ fn langfuse_level_error_and_python_repr_usage() {
     assert_eq!(r.status, Some(Status::Error));
     assert_eq!(r.tokens.total, Some(45));
 }
+
+/// MLflow's JSON-in-string attribute values read by `json_str_json_compact` give what
+/// decoding them into a `Value` first gives, for every role.
+#[test]
+fn json_in_string_roles_read_without_values_as_with_them() {
+    let raws = [
+        r#""\"AGENT\"""#,
+        r#""\"CHAT_MODEL\"""#,
+        r#""\"gpt-4o\"""#,
+        r#""\"\"""#,
+        r#""\"""#,
+        r#""\"error\"""#,
+        r#""\" ERROR \"""#,
+        r#""\"caf\u00e9\"""#,
+        r#""\"a\\\"b\"""#,
+        r#""\"x\" ""#,
+        r#""\"{\"""#,
+        r#""AGENT""#,
+        r#""gpt-4o-mini""#,
+        r#""""#,
+        r#""20""#,
+        r#""1.5""#,
+        r#"" {\"a\": 1}""#,
+        r#""{\"input_tokens\": 3, \"output_tokens\": 4}""#,
+        r#""[1, 2]""#,
+        r#""{oops""#,
+        r#""[oops""#,
+        r#"" [""#,
+        r#""tab\tin""#,
+        r#""true""#,
+        r#""null""#,
+        "\"ca\u{e9}f\u{e9}\"",
+        "\"\\\"\u{1F600}\\\"\"",
+        r#"20"#,
+        r#"null"#,
+        r#"{"a": 1}"#,
+        r#"["\"LLM\""]"#,
+        r#""unterminated"#,
+    ];
+    let roles = [
+        Role::Kind(0),
+        Role::Model(1),
+        Role::Tool,
+        Role::Level,
+        Role::InTokens(0),
+        Role::OutTokens(0),
+        Role::TotalTokens(0),
+        Role::Cost(0),
+        Role::UsageObject,
+        Role::CostObject,
+    ];
+    let mut fast_reads = 0;
+    for raw in raws {
+        let text = TextRef::new(0, 0, raw.len(), Enc::JsonStrJson);
+        fast_reads += usize::from(json_str_json_compact(raw.as_bytes()).is_some());
+        for role in roles {
+            // Twice, so an earlier value's rank is in play.
+            let mut fast = Semantics::default();
+            let mut slow = Semantics::default();
+            for _ in 0..2 {
+                fast.observe_role(Some(role), raw.as_bytes(), text);
+                let v = decode_value(raw.as_bytes(), Enc::JsonStrJson);
+                slow.observe_value(role, &v);
+            }
+            assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{role:?} {raw}");
+            slow.error_level = true;
+            fast.error_level = true;
+            fast.observe_role(Some(role), raw.as_bytes(), text);
+            let v = decode_value(raw.as_bytes(), Enc::JsonStrJson);
+            slow.observe_value(role, &v);
+            assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{role:?} {raw}");
+        }
+    }
+    assert!(fast_reads >= 12, "{fast_reads}");
+}
