@@ -16,11 +16,28 @@ pub use unescape::unescape;
 use std::cell::RefCell;
 use std::sync::OnceLock;
 
-/// Whether to use this reader: `SPANLENS_SERDE_ONLY=1` turns it off, to compare the two
-/// readers on the same file (tests and benchmarks).
+/// Whether the loaders should use this reader: `SPANLENS_SERDE_ONLY=1` turns it off, to
+/// compare the two readers on the same file (tests and benchmarks).
+///
+/// PERF: off where the CPU has no vector kernel (any architecture but x86-64 with AVX2):
+/// the portable stage 1 took 1.38-1.42 s of CPU where serde_json alone took 0.75-0.82 s
+/// (docs/real-shape.md), so there the loaders do better without it.
+/// `SPANLENS_JSON_KERNEL=portable` forces the portable path on, to measure and test it.
 pub fn enabled() -> bool {
     static ON: OnceLock<bool> = OnceLock::new();
-    *ON.get_or_init(|| std::env::var_os("SPANLENS_SERDE_ONLY").is_none_or(|v| v != "1"))
+    *ON.get_or_init(|| {
+        let serde_only = std::env::var_os("SPANLENS_SERDE_ONLY").is_some_and(|v| v == "1");
+        let forced = std::env::var_os("SPANLENS_JSON_KERNEL").is_some_and(|v| v == "portable");
+        !serde_only && (has_vector_kernel() || forced)
+    })
+}
+
+/// True when stage 1 runs a vector kernel on this CPU.
+pub fn has_vector_kernel() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return simd::has_kernel();
+    #[cfg(not(target_arch = "x86_64"))]
+    false
 }
 
 /// Index entries kept between calls on a thread; more is given back after a huge text.

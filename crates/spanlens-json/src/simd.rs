@@ -11,16 +11,17 @@ use super::index::{Carry, Masks, block, escapes_valid, padded, quotes};
 use std::arch::x86_64::*;
 use std::sync::OnceLock;
 
-/// Indexes `text` with the best kernel the CPU has; `None` when it has none of them.
-pub fn build(text: &[u8], out: &mut Vec<u32>) -> Option<Option<()>> {
-    #[derive(Clone, Copy, PartialEq)]
-    enum Kernel {
-        Avx512,
-        Avx2,
-        None,
-    }
+#[derive(Clone, Copy, PartialEq)]
+enum Kernel {
+    Avx512,
+    Avx2,
+    None,
+}
+
+/// The kernel this CPU runs, picked once.
+fn kernel() -> Kernel {
     static KERNEL: OnceLock<Kernel> = OnceLock::new();
-    let kernel = *KERNEL.get_or_init(|| {
+    *KERNEL.get_or_init(|| {
         // `SPANLENS_JSON_KERNEL=portable` takes the scalar path other architectures take,
         // to measure it here; `avx2` skips AVX-512 (as `SPANLENS_NO_AVX512` does).
         let forced = std::env::var("SPANLENS_JSON_KERNEL").ok();
@@ -32,11 +33,20 @@ pub fn build(text: &[u8], out: &mut Vec<u32>) -> Option<Option<()>> {
             _ if has_avx2() => Kernel::Avx2,
             _ => Kernel::None,
         }
-    });
-    match kernel {
-        // SAFETY: picked above only when the CPU has AVX-512 and the base features.
+    })
+}
+
+/// True when the CPU has a vector kernel (and none was forced off).
+pub fn has_kernel() -> bool {
+    kernel() != Kernel::None
+}
+
+/// Indexes `text` with the best kernel the CPU has; `None` when it has none of them.
+pub fn build(text: &[u8], out: &mut Vec<u32>) -> Option<Option<()>> {
+    match kernel() {
+        // SAFETY: picked only when the CPU has AVX-512 and the base features.
         Kernel::Avx512 => Some(unsafe { avx512::build(text, out) }),
-        // SAFETY: picked above only when the CPU has AVX2 and the base features.
+        // SAFETY: picked only when the CPU has AVX2 and the base features.
         Kernel::Avx2 => Some(unsafe { avx2::build(text, out) }),
         Kernel::None => None,
     }
