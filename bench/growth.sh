@@ -10,6 +10,7 @@
 #   bench/growth.sh                               # 10000 100000 1000000 5000000
 #   SPANLENS_GROWTH_SIZES="10000 100000" bench/growth.sh
 #   SPANLENS_GROWTH_FRAME=0 bench/growth.sh       # skip the explorer
+#   SPANLENS_GROWTH_ONLY=MLflow bench/growth.sh   # only inputs whose name contains this
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +37,7 @@ free_gb() { df -B1G --output=avail "$DIR" | tail -1 | tr -d ' '; }
 ROWS=()
 for entry in "${FORMATS[@]}"; do
     IFS='|' read -r name src ext <<< "$entry"
+    case "$name" in *"${SPANLENS_GROWTH_ONLY:-}"*) ;; *) continue ;; esac
     per_span=0
     for n in $SIZES; do
         f=$DIR/growth-$n.$ext

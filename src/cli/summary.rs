@@ -23,7 +23,7 @@ pub fn json_doc(set: &TraceSet) -> impl serde::Serialize + '_ {
             use serde::ser::SerializeSeq;
             let mut seq = s.serialize_seq(Some(self.0.traces.len()))?;
             for t in &self.0.traces {
-                seq.serialize_element(&trace_json(self.0, t))?;
+                seq.serialize_element(&TraceRow::of(self.0, t))?;
             }
             seq.end()
         }
@@ -42,7 +42,11 @@ pub fn json_doc(set: &TraceSet) -> impl serde::Serialize + '_ {
 /// renamed.
 pub fn to_json(set: &TraceSet) -> Value {
     let mut v = to_json_without_traces(set);
-    let traces: Vec<Value> = set.traces.iter().map(|t| trace_json(set, t)).collect();
+    let traces: Vec<Value> = set
+        .traces
+        .iter()
+        .map(|t| serde_json::to_value(TraceRow::of(set, t)).unwrap_or_default())
+        .collect();
     v["traces"] = Value::Array(traces);
     v
 }
@@ -84,32 +88,53 @@ fn warnings_for(set: &TraceSet, path: &str) -> Vec<String> {
         .collect()
 }
 
-fn trace_json(set: &TraceSet, t: &Trace) -> Value {
-    let mut v = json!({
-        "trace_id": set.str(t.id),
-        "root": set.str(t.name),
-        "spans": t.span_count(),
-        "roots": t.roots,
-        "errors": t.errors,
-        "start_unix_nano": t.start_ns.to_string(),
-        "start": format_iso_ms(t.start_ns),
-        "duration_ns": t.duration_ns(),
-        "input_tokens": t.input_tokens,
-        "output_tokens": t.output_tokens,
-        "total_tokens": t.total_tokens,
-        "file": set.files[t.file as usize].path,
-        "anomalies": anomalies_json(&t.anomalies),
-    });
-    if !t.original_id.is_empty() {
-        v["original_id"] = json!(set.str(t.original_id));
+/// One trace of the `--json` document, in the order its keys are written. PERF: a typed
+/// row instead of a `json!` map per trace (a tenth of `summary --json` on 143,000 traces
+/// went to building and dropping those maps).
+#[derive(serde::Serialize)]
+struct TraceRow<'a> {
+    trace_id: &'a str,
+    root: &'a str,
+    spans: u32,
+    roots: u32,
+    errors: u32,
+    start_unix_nano: String,
+    start: String,
+    duration_ns: i64,
+    input_tokens: u64,
+    output_tokens: u64,
+    total_tokens: u64,
+    file: &'a str,
+    anomalies: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    original_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cost: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<&'static str>,
+}
+
+impl<'a> TraceRow<'a> {
+    fn of(set: &'a TraceSet, t: &Trace) -> TraceRow<'a> {
+        TraceRow {
+            trace_id: set.str(t.id),
+            root: set.str(t.name),
+            spans: t.span_count(),
+            roots: t.roots,
+            errors: t.errors,
+            start_unix_nano: t.start_ns.to_string(),
+            start: format_iso_ms(t.start_ns),
+            duration_ns: t.duration_ns(),
+            input_tokens: t.input_tokens,
+            output_tokens: t.output_tokens,
+            total_tokens: t.total_tokens,
+            file: &set.files[t.file as usize].path,
+            anomalies: anomalies_json(&t.anomalies),
+            original_id: (!t.original_id.is_empty()).then(|| set.str(t.original_id)),
+            cost: t.cost,
+            state: t.state.map(|s| s.as_str()),
+        }
     }
-    if let Some(c) = t.cost {
-        v["cost"] = json!(c);
-    }
-    if let Some(state) = t.state {
-        v["state"] = json!(state.as_str());
-    }
-    v
 }
 
 fn anomalies_json(a: &Anomalies) -> Value {

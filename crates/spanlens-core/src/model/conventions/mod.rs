@@ -11,6 +11,9 @@ use super::kind::{SpanKind, Status};
 use super::span::Tokens;
 use super::text::{Enc, TextRef, decode_value};
 use serde_json::Value;
+use std::borrow::Cow;
+
+mod objects;
 
 /// What an attribute key means for the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,6 +175,13 @@ impl Semantics {
                 {
                     return;
                 }
+                // PERF: and its usage and cost objects, through typed fields.
+                if text.enc == Enc::JsonStrJson
+                    && matches!(role, Role::UsageObject | Role::CostObject)
+                    && self.observe_object_text(raw, role == Role::CostObject)
+                {
+                    return;
+                }
                 let v = match text.enc {
                     Enc::OtlpAny => match otlp_scalar_compact(raw) {
                         Some(v) => v,
@@ -242,11 +252,11 @@ impl Semantics {
             }
             Role::CostObject => {
                 let obj = object_of(v);
-                let total = ["total_cost", "total"]
+                let total = objects::COST_KEYS
                     .iter()
                     .find_map(|k| obj.get(*k).and_then(as_f64));
                 if let Some(c) = total {
-                    keep_best(&mut self.cost, 0, c);
+                    self.keep_cost(c);
                 }
             }
             Role::Input(_) | Role::Output(_) | Role::StatusMessage => {}
@@ -261,16 +271,21 @@ impl Semantics {
 
     fn usage_object(&mut self, v: &Value) {
         let obj = object_of(v);
-        let names: [&[&str]; 3] = [
-            &["input_tokens", "input", "prompt_tokens"],
-            &["output_tokens", "output", "completion_tokens"],
-            &["total_tokens", "total"],
-        ];
-        for (slot, keys) in names.iter().enumerate() {
+        for (slot, keys) in objects::USAGE_KEYS.iter().enumerate() {
             if let Some(n) = keys.iter().find_map(|k| obj.get(*k).and_then(as_u32)) {
-                keep_best(&mut self.tokens[slot], 0, n);
+                self.keep_tokens(slot, n);
             }
         }
+    }
+
+    /// A token count from a usage object (rank 0: an object beats single attributes).
+    fn keep_tokens(&mut self, slot: usize, n: u32) {
+        keep_best(&mut self.tokens[slot], 0, n);
+    }
+
+    /// A total cost from a cost object.
+    fn keep_cost(&mut self, c: f64) {
+        keep_best(&mut self.cost, 0, c);
     }
 
     /// Returns true when some token count was found.
@@ -439,14 +454,14 @@ fn kind_of(label: &str) -> Option<SpanKind> {
     }
 }
 
-fn object_of(v: &Value) -> serde_json::Map<String, Value> {
+fn object_of(v: &Value) -> Cow<'_, serde_json::Map<String, Value>> {
     match v {
-        Value::Object(m) => m.clone(),
-        Value::String(s) => match crate::model::text::json_in_string(s.clone()) {
+        Value::Object(m) => Cow::Borrowed(m),
+        Value::String(s) => Cow::Owned(match crate::model::text::json_in_string(s.clone()) {
             Value::Object(m) => m,
             _ => lenient_python_dict(s),
-        },
-        _ => Default::default(),
+        }),
+        _ => Cow::Owned(Default::default()),
     }
 }
 

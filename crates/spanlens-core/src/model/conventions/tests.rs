@@ -172,6 +172,23 @@ fn json_in_string_roles_read_without_values_as_with_them() {
         r#"{"a": 1}"#,
         r#"["\"LLM\""]"#,
         r#""unterminated"#,
+        // Usage and cost objects (read through typed fields when serde can type them).
+        r#""{\"input_tokens\": 57, \"output_tokens\": 17, \"total_tokens\": 74, \"cache_read_input_tokens\": 0}""#,
+        r#""{\"input_cost\": 8.55e-06, \"output_cost\": 1.02e-05, \"total_cost\": 1.8e-05}""#,
+        r#""{\"input_tokens\": 1, \"input_tokens\": 2}""#,
+        r#""{\"total_cost\": 1, \"total_cost\": 2}""#,
+        r#""{\"input_tokens\": \"12\", \"output\": 3.0, \"total\": -1}""#,
+        r#""{\"input_tokens\": null, \"input\": 5, \"completion_tokens\": 2}""#,
+        r#""{\"prompt_tokens\": 4294967296, \"completion_tokens\": 1.5, \"total\": 1e2}""#,
+        r#""{\"input\u005ftokens\": 9, \"total\u005fcost\": 0.25}""#,
+        r#""{'input': 39, 'output': 6, 'total': 45}""#,
+        r#""\"{\\\"input_tokens\\\": 3}\"""#,
+        r#""{\"total\": 10, \"total_cost\": 0.5}""#,
+        r#""{\"total\": \"1e3\", \"total_cost\": \"NaN\"}""#,
+        r#""{\"input_tokens\": 3} trailing""#,
+        r#""{\"input_tokens\": [1], \"input\": {\"a\": 1}, \"prompt_tokens\": 7}""#,
+        r#""  {\"output_tokens\": 4}  ""#,
+        r#"{"input_tokens": 3, "total_cost": 1}"#,
     ];
     let roles = [
         Role::Kind(0),
@@ -208,4 +225,11 @@ fn json_in_string_roles_read_without_values_as_with_them() {
         }
     }
     assert!(fast_reads >= 12, "{fast_reads}");
+    // The typed reading of usage and cost objects is taken, so the comparison above
+    // covers it (and it gives up on the shapes it cannot promise).
+    let typed = |raw: &str, cost| Semantics::default().observe_object_text(raw.as_bytes(), cost);
+    let objects: Vec<_> = raws.iter().filter(|r| typed(r, false)).collect();
+    assert_eq!(objects.len(), 12, "{objects:?}");
+    assert!(typed(raws[33], true) && !typed(raws[35], true));
+    assert!(!typed(raws[34], false) && !typed(raws[41], false) && !typed(raws[40], false));
 }
