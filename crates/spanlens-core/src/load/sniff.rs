@@ -129,14 +129,15 @@ const BINARY_WINDOW: usize = 4096;
 
 /// True when the first bytes are mostly not text: more than one in twenty is a control
 /// byte JSON forbids or breaks UTF-8. Random bytes score about one in two; a text export
-/// with a damaged patch does not come close. Checked before a file that opens with `{` or
-/// `[` is read whole as a document, so `/dev/urandom` (one start in 128) is refused at
-/// once instead of being spooled until the disk fills.
+/// with a damaged patch does not come close. NUL bytes do not count: a file cut by a crash
+/// is often padded with them, and its JSON is still worth salvaging. Checked before a
+/// file that opens with `{` or `[` is read whole as a document, so `/dev/urandom` (one
+/// start in 128) is refused at once instead of being spooled until the disk fills.
 pub(super) fn looks_binary(text: &[u8]) -> bool {
     let window = &text[..text.len().min(BINARY_WINDOW)];
     let controls = window
         .iter()
-        .filter(|&&b| (b < 0x20 && !b"\t\n\r".contains(&b)) || b == 0x7f)
+        .filter(|&&b| (b != 0 && b < 0x20 && !b"\t\n\r".contains(&b)) || b == 0x7f)
         .count();
     let mut broken = 0;
     for chunk in window.utf8_chunks() {
@@ -171,5 +172,41 @@ pub(super) fn unknown(text: &[u8]) -> String {
             "not a trace format spanlens knows (top-level keys: {})",
             keys.join(", ")
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_binary;
+
+    /// Bytes of a xorshift stream, as `/dev/urandom` gives.
+    fn random(n: usize) -> Vec<u8> {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn random_bytes_are_binary_and_text_with_damage_is_not() {
+        let mut rnd = random(8192);
+        rnd[0] = b'{';
+        assert!(looks_binary(&rnd));
+        let doc = "{\"spans\": [{\"name\": \"天気 ☔ café\", \"v\": \"\\u0000\"}]}\n".repeat(60);
+        assert!(!looks_binary(doc.as_bytes()));
+        // Zero padding after a crash, and a damaged patch of 100 bytes in 4 KiB.
+        let mut padded = doc.clone().into_bytes();
+        padded.extend(std::iter::repeat_n(0u8, 8192));
+        assert!(!looks_binary(&padded));
+        let mut patched = doc.into_bytes();
+        patched[1000..1100].copy_from_slice(&random(100));
+        assert!(!looks_binary(&patched));
+        // A short head is judged on what there is.
+        assert!(looks_binary(&rnd[..64]) && !looks_binary(b"{}"));
     }
 }
