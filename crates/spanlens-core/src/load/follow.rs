@@ -91,8 +91,11 @@ impl Follower {
         out
     }
 
+    /// A notice naming the file by its name: one file is followed, and a long directory
+    /// would push what happened off the status line.
     fn notice(&self, what: &str) -> FollowEvent {
-        FollowEvent::Notice(format!("{} {what}", self.path.display()))
+        let name = self.path.file_name().unwrap_or(self.path.as_os_str());
+        FollowEvent::Notice(format!("{} {what}", Path::new(name).display()))
     }
 
     /// Opens the path if it is there now, reading it from its start.
