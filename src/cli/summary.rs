@@ -105,7 +105,7 @@ struct TraceRow<'a> {
     output_tokens: u64,
     total_tokens: u64,
     file: &'a str,
-    anomalies: Value,
+    anomalies: AnomalyCounts<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     original_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -115,7 +115,7 @@ struct TraceRow<'a> {
 }
 
 impl<'a> TraceRow<'a> {
-    fn of(set: &'a TraceSet, t: &Trace) -> TraceRow<'a> {
+    fn of(set: &'a TraceSet, t: &'a Trace) -> TraceRow<'a> {
         TraceRow {
             trace_id: set.str(t.id),
             root: set.str(t.name),
@@ -129,7 +129,7 @@ impl<'a> TraceRow<'a> {
             output_tokens: t.output_tokens,
             total_tokens: t.total_tokens,
             file: &set.files[t.file as usize].path,
-            anomalies: anomalies_json(&t.anomalies),
+            anomalies: AnomalyCounts(&t.anomalies),
             original_id: (!t.original_id.is_empty()).then(|| set.str(t.original_id)),
             cost: t.cost,
             state: t.state.map(|s| s.as_str()),
@@ -138,12 +138,32 @@ impl<'a> TraceRow<'a> {
 }
 
 fn anomalies_json(a: &Anomalies) -> Value {
-    json!({
-        "orphans": a.orphans, "duplicate_ids": a.duplicate_ids, "cycles": a.cycles,
-        "starts_before_parent": a.starts_before_parent, "ends_after_parent": a.ends_after_parent,
-        "negative_durations": a.negative_durations, "in_progress": a.in_progress,
-        "missing_ids": a.missing_ids,
-    })
+    serde_json::to_value(AnomalyCounts(a)).unwrap_or_default()
+}
+
+/// A trace's or the files' anomaly counts, in the order their keys are written.
+struct AnomalyCounts<'a>(&'a Anomalies);
+
+impl serde::Serialize for AnomalyCounts<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let a = self.0;
+        let counts = [
+            ("orphans", a.orphans),
+            ("duplicate_ids", a.duplicate_ids),
+            ("cycles", a.cycles),
+            ("starts_before_parent", a.starts_before_parent),
+            ("ends_after_parent", a.ends_after_parent),
+            ("negative_durations", a.negative_durations),
+            ("in_progress", a.in_progress),
+            ("missing_ids", a.missing_ids),
+        ];
+        let mut map = s.serialize_map(Some(counts.len()))?;
+        for (k, v) in counts {
+            map.serialize_entry(k, &v)?;
+        }
+        map.end()
+    }
 }
 
 /// The human report.
