@@ -78,6 +78,8 @@ fn common_shapes_are_read_fast_and_the_same() {
         r#"{"id": "a", "id": "b", "name": 5, "name": "n", "outputs": "text", "outputs": {"usage": {"x": 1}}, "extra": [], "extra": {"metadata": {"ls_model_name": "m"}}}"#,
         r#"{"extra": {"metadata": {"ls_model_name": ""}, "invocation_params": {"model": "p"}}, "inputs": null, "events": [], "child_runs": []}"#,
         r#"{"extra": {"metadata": {"ls_model_name": "a", "ls_model_name": "b"}, "metadata": {"ls_model_name": "c"}}, "child_runs": {"x": 1}}"#,
+        // Both model fields, the parameters first: the metadata's name still wins.
+        r#"{"extra": {"invocation_params": {"model_name": "p2", "model": "p"}, "metadata": {"ls_model_name": "m"}}}"#,
         r#"{"feedback_stats": {"k": {"avg": null, "n": 1}}, "total_cost": 0.5, "run_type": "nonsense"}"#,
         r#"{"feedback_stats": [1], "total_cost": {}, "trace_id": null, "dotted_order": 5}"#,
         // Escapes and non-ASCII in values (kept exactly), nested escaped keys skipped over.
