@@ -269,7 +269,15 @@ fn load_elements(fmt: Format, parts: &mut Vec<Sink>, ctx: &Ctx, elements: &[&Raw
                 ..Sink::default()
             };
             for i in range.clone() {
-                dispatch(fmt, &mut part, ctx, elements[i], seq + i as u64 + 1);
+                let (el, seq) = (elements[i], seq + i as u64 + 1);
+                // A LangSmith run (an element of a `list_runs` dump) as a line is read.
+                if fmt == Format::Langsmith
+                    && !is_empty_object(el.get())
+                    && langsmith::load_line_fast(&mut part, ctx, el.get(), seq)
+                {
+                    continue;
+                }
+                dispatch(fmt, &mut part, ctx, el, seq);
             }
             part
         })

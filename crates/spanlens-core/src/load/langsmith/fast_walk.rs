@@ -10,7 +10,7 @@
 //! stepped over token by token in the index and kept as references into the file, instead
 //! of being parsed by serde_json three times (the line, the run, then `outputs`/`extra`).
 
-use super::run::{At, RunFields, add_run, is_null};
+use super::run::{At, RunFields, Where, add_run, is_null};
 use crate::load::Sink;
 use crate::load::fastjson::{self, Tokens};
 use crate::load::json::Ctx;
@@ -36,7 +36,7 @@ pub(super) fn load_run(sink: &mut Sink, ctx: &Ctx, text: &str, seq: u64) -> Resu
         }
         let at = At {
             seq,
-            pos: ctx.line_of_text(text.get(start..).unwrap_or(text)),
+            pos: Where::Text(text.get(start..).unwrap_or(text)),
         };
         add_run(
             &mut sink.batch,

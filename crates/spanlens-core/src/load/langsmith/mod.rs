@@ -14,8 +14,8 @@ mod tests;
 
 use super::Sink;
 use super::json::{CowStr, Ctx, RawObject, is_null};
-use crate::model::{Batch, Pos};
-use run::{At, RunFields, add_run};
+use crate::model::Batch;
+use run::{At, RunFields, Where, add_run};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
@@ -29,7 +29,7 @@ pub fn load(sink: &mut Sink, ctx: &Ctx, raw: &RawValue, seq: u64) {
     if o.has("post") || o.has("patch") {
         load_batch(sink, ctx, &o, seq);
     } else {
-        load_run_tree(&mut sink.batch, ctx, raw, seq, ctx.line_of(raw));
+        load_run_tree(&mut sink.batch, ctx, raw, seq, Where::Text(raw.get()));
     }
 }
 
@@ -143,20 +143,27 @@ fn write_records(sink: &mut Sink, ctx: &Ctx, records: &[Record], seq: u64) {
     let mut stashed = Vec::new();
     for (k, rec) in records.iter().enumerate() {
         let rec_seq = seq.wrapping_add(k as u64 + 1);
-        let pos = ctx.line_of(rec.raw);
         if rec.patched {
+            // Loaded from the arena: where it was in the file is found now.
+            let pos = ctx.line_of(rec.raw);
             let mut text = Vec::with_capacity(rec.raw.get().len() * 2);
             write_compact_object(&mut text, &rec.fields);
             let off = sink.stash(&text) as usize;
             stashed.push((off, text.len(), rec_seq, pos));
         } else {
-            load_run_tree(&mut sink.batch, ctx, rec.raw, rec_seq, pos);
+            load_run_tree(
+                &mut sink.batch,
+                ctx,
+                rec.raw,
+                rec_seq,
+                Where::Text(rec.raw.get()),
+            );
         }
     }
     let arena = Ctx::new(&sink.arena, 0, sink.src, ctx.path);
     for (off, len, rec_seq, pos) in stashed {
         match serde_json::from_slice::<&RawValue>(&sink.arena[off..off + len]) {
-            Ok(raw) => load_run_tree(&mut sink.batch, &arena, raw, rec_seq, pos),
+            Ok(raw) => load_run_tree(&mut sink.batch, &arena, raw, rec_seq, Where::Known(pos)),
             Err(e) => sink
                 .batch
                 .diag(ctx.path, pos, format!("merged run skipped: {e}")),
@@ -199,12 +206,12 @@ fn compact(out: &mut Vec<u8>, json: &[u8]) {
 
 /// A run and the `child_runs` nested in it, walked with an explicit stack (no recursion).
 /// `pos` is where the run is in the file, for messages about it.
-fn load_run_tree(batch: &mut Batch, ctx: &Ctx, raw: &RawValue, seq: u64, pos: Pos) {
+fn load_run_tree(batch: &mut Batch, ctx: &Ctx, raw: &RawValue, seq: u64, pos: Where) {
     let mut stack = vec![(raw, None::<String>)];
     let mut n = 0u64;
     while let Some((raw, parent)) = stack.pop() {
         let Some(o) = RawObject::parse(raw) else {
-            batch.diag(ctx.path, pos, "run skipped: not an object");
+            batch.diag(ctx.path, pos.pos(ctx), "run skipped: not an object");
             continue;
         };
         let at = At {
