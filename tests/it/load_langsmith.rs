@@ -239,3 +239,29 @@ fn loaded_child_runs_are_flattened_into_the_tree() {
     assert_eq!(g.parent(), Some(span_named(&set, "child")));
     assert_eq!(g.depth, 2);
 }
+
+/// A `list_runs` dump as one pretty JSON array: every run loads (the elements are read by
+/// the fast reader too), and messages point at the line of the run they are about.
+#[test]
+fn a_json_array_of_runs_loads_with_messages_at_each_runs_line() {
+    let runs = json!([
+        {"id": ROOT, "name": "agent", "run_type": "chain", "start_time": "2026-11-28T20:13:15.946665Z", "trace_id": ROOT},
+        {"id": LLM, "name": "llm", "run_type": "llm", "trace_id": ROOT, "parent_run_id": ROOT},
+        {"id": TOOL, "name": "tool", "run_type": "tool", "start_time": 1728803137170u64, "end_time": "soon", "trace_id": ROOT, "parent_run_id": ROOT},
+    ]);
+    let text = serde_json::to_string_pretty(&runs).unwrap();
+    let line_of = |id: &str| text.lines().position(|l| l.contains(id)).unwrap() as u64 + 1;
+    let set = load_text("runs.json", text.as_bytes());
+    assert_eq!(set.spans.len(), 3);
+    let pos: Vec<(String, spanlens::model::Pos)> = (set.diagnostics.iter())
+        .map(|d| (d.message.clone(), d.pos))
+        .collect();
+    // Each run's first line holds `{`; its `id` is on the next line.
+    let start = |id: &str| spanlens::model::Pos::Line(line_of(id) - 1);
+    assert!(
+        pos.contains(&("run has no valid start_time; shown at 0".into(), start(LLM))),
+        "{pos:?}"
+    );
+    let end = "run end_time not understood; shown as in progress";
+    assert!(pos.contains(&(end.into(), start(TOOL))), "{pos:?}");
+}

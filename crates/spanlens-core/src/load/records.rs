@@ -8,8 +8,8 @@ use super::lines::{self, LineFn};
 use super::salvage::{self, Problem};
 use super::sniff::{classify_value, skip_bom_ws, unknown};
 use super::{
-    ARENA_SRC, Format, LoadOptions, Progress, Sink, dispatch, is_empty_object, mlflow, otlp,
-    short_error,
+    ARENA_SRC, Format, LoadOptions, Progress, Sink, dispatch, is_empty_object, langsmith, mlflow,
+    otlp, short_error,
 };
 use crate::model::{Batch, FileLoad, Pos};
 use rayon::prelude::*;
@@ -58,6 +58,9 @@ pub(super) fn record_line(fmt: Format, ctx: &Ctx, line: &str, at: u64, sink: &mu
     }
     // PERF: a line that is a whole MLflow trace is read in one pass, not checked first.
     if fmt == Format::MlflowTrace && mlflow::load_text(sink, ctx, line, at << 20) {
+        return;
+    }
+    if fmt == Format::Langsmith && langsmith::load_line_fast(sink, ctx, line, at << 20) {
         return;
     }
     match serde_json::from_str::<&RawValue>(line) {
@@ -266,7 +269,15 @@ fn load_elements(fmt: Format, parts: &mut Vec<Sink>, ctx: &Ctx, elements: &[&Raw
                 ..Sink::default()
             };
             for i in range.clone() {
-                dispatch(fmt, &mut part, ctx, elements[i], seq + i as u64 + 1);
+                let (el, seq) = (elements[i], seq + i as u64 + 1);
+                // A LangSmith run (an element of a `list_runs` dump) as a line is read.
+                if fmt == Format::Langsmith
+                    && !is_empty_object(el.get())
+                    && langsmith::load_line_fast(&mut part, ctx, el.get(), seq)
+                {
+                    continue;
+                }
+                dispatch(fmt, &mut part, ctx, el, seq);
             }
             part
         })
