@@ -204,7 +204,7 @@ fn run_of_span(s: &Value, k: usize) -> Value {
         "end_time": time(s["end_time_unix_nano"].as_u64().unwrap_or(start)),
         "inputs": attr("mlflow.spanInputs"), "outputs": attr("mlflow.spanOutputs"),
         "extra": {"metadata": {"ls_model_name": attr("mlflow.llm.model")}},
-        "error": if k % 7 == 0 { json!("Traceback: boom") } else { Value::Null },
+        "error": if k.is_multiple_of(7) { json!("Traceback: boom") } else { Value::Null },
         "trace_id": "01a223ca-632a-7d0b-8b59-0164268a3c04", "parent_run_id": null,
         "dotted_order": format!("20261128T201315946665Z{id}"), "tags": [], "status": "success"})
 }
