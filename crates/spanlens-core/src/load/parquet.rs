@@ -419,7 +419,7 @@ fn trace_column<'a>(
 fn load_trace_cell(sink: &mut Sink, path: &str, text: &str, row_no: u64) {
     let before = sink.batch.diagnostics.len();
     let pos = Pos::Record(row_no);
-    super::mlflow::load_trace_cell(sink, path, text, pos, row_no << 24);
+    super::mlflow::load_trace_cell(sink, path, text, || pos, row_no << 24);
     for d in &mut sink.batch.diagnostics[before..] {
         d.pos = pos;
     }
