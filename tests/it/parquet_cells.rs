@@ -187,3 +187,45 @@ fn a_file_cut_short_after_loading_reads_as_an_error() {
         .filter(|t| t.starts_with("<unreadable"));
     assert!(unreadable.count() > N / 2);
 }
+
+/// One long value on every row is a tiny column once dictionary-encoded; its size in the
+/// footer's statistics still says its cells are long, so they are left in the file.
+#[test]
+fn a_long_value_repeated_on_every_row_is_left_in_the_file() {
+    let n = 2_000;
+    let text = |f: &dyn Fn(usize) -> String| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values((0..n).map(f)))
+    };
+    let starts: Vec<i64> = (0..n as i64).map(|i| START + i * 1000).collect();
+    let long = "the same system prompt, 日本語 🚀 ".repeat(12);
+    let b = RecordBatch::try_from_iter(vec![
+        ("name", text(&|i| format!("s{i}"))),
+        ("span_kind", text(&|_| "LLM".into())),
+        (
+            "start_time",
+            Arc::new(TimestampNanosecondArray::from(starts).with_timezone("UTC")) as ArrayRef,
+        ),
+        ("context.span_id", text(&|i| format!("{:016x}", i + 1))),
+        ("context.trace_id", text(&|_| TRACE.into())),
+        ("attributes.input.value", text(&|_| long.clone())),
+    ])
+    .unwrap();
+    let props = WriterProperties::builder()
+        .set_dictionary_enabled(true)
+        .build();
+    let mut buf = Vec::new();
+    let mut w = ArrowWriter::try_new(&mut buf, b.schema(), Some(props)).unwrap();
+    w.write(&b).unwrap();
+    w.close().unwrap();
+    let path = temp_file("repeated.parquet", &buf);
+    let (kept, held) = (load(&path, false), load(&path, true));
+    assert_eq!(
+        kept_refs(&kept),
+        n,
+        "every input.value cell is left in the file"
+    );
+    assert_eq!(texts(&kept), texts(&held));
+    // Held, every row's copy of the value is in memory; left in the file, none is.
+    let (k, h) = (kept.sources.memory_bytes(), held.sources.memory_bytes());
+    assert!(h >= k + n * long.len(), "held {h} bytes, kept {k}");
+}

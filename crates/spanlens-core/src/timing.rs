@@ -52,3 +52,10 @@ pub fn slow_paths(paths: &crate::model::SlowPaths) {
         }
     }
 }
+
+/// Prints one line of what a phase found (only when timings are on).
+pub fn note(line: impl FnOnce() -> String) {
+    if enabled() {
+        eprintln!("timing {}", line());
+    }
+}

@@ -12,10 +12,15 @@ mod cells;
 mod columns;
 #[cfg(test)]
 mod columns_vs_records;
+mod live;
+#[cfg(test)]
+mod live_tests;
 mod open;
 mod quiet;
 mod report;
 mod row_json;
+#[cfg(test)]
+mod trace_vs_records;
 
 use super::format::{self, Format};
 use super::input::Input;
@@ -23,17 +28,28 @@ use super::json::{Ctx, RawObject};
 use super::{ARENA_SRC, LoadOptions, Progress, Sink, dispatch};
 use crate::model::{FileLoad, Pos};
 use arrow_array::RecordBatch;
+use live::Held;
 use open::{Reader, check_metadata, open};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder,
 };
+use parquet::file::metadata::ParquetMetaData;
 use report::Report;
 use serde_json::value::RawValue;
 use std::sync::Arc;
 
-/// Rows per record batch: enough to amortise decoding, small enough to bound memory.
+/// Most rows per record batch: enough to amortise decoding, small enough to bound memory.
 const BATCH_ROWS: usize = 8192;
+
+/// About the bytes of column data a record batch holds (from the footer's uncompressed
+/// sizes). PERF: a batch of 8192 `search_traces` rows held 69 MB of `trace` text, and a
+/// load holds up to `2 * GROUP + 1` batches at once.
+const BATCH_BYTES: u64 = 8 << 20;
+
+/// Most parts (record batches, each with its own source number) a file is loaded in:
+/// source numbers are `u16` across every file of a load.
+const MAX_PARTS: u64 = 4096;
 
 /// MLflow columns that duplicate what the `trace` column holds (and are the bulky ones:
 /// `spans` is a list of union-of-keys structs). Not read when `trace` is there.
@@ -86,9 +102,10 @@ fn read(
     let cells = (!opts.hold_text)
         .then(|| kept_cells(fmt, &reader, &meta, &names))
         .flatten();
+    let batch_rows = batch_rows(meta.metadata(), &keep);
     let mask = ProjectionMask::roots(meta.parquet_schema(), keep);
     let batches = ParquetRecordBatchReaderBuilder::new_with_metadata(reader, meta)
-        .with_batch_size(BATCH_ROWS)
+        .with_batch_size(batch_rows)
         .with_projection(mask)
         .build()
         .map_err(|e| format!("cannot read parquet: {e}"))?;
@@ -115,6 +132,22 @@ fn read(
         .unwrap_or_default();
     let format = format!("{} (parquet{suffix})", fmt.name());
     Ok(sink.into_load_parts(input, format, parts))
+}
+
+/// Rows per record batch for about `BATCH_BYTES` of the columns read (`roots`), between
+/// the number that keeps to `MAX_PARTS` and `BATCH_ROWS`.
+fn batch_rows(md: &ParquetMetaData, roots: &[usize]) -> usize {
+    let descr = md.file_metadata().schema_descr();
+    let rows = md.file_metadata().num_rows().max(1) as u64;
+    let read = |leaf: usize| roots.contains(&descr.get_column_root_idx(leaf));
+    let bytes: u64 = (md.row_groups().iter())
+        .flat_map(|g| g.columns().iter().enumerate())
+        .filter(|(leaf, _)| read(*leaf))
+        .map(|(_, c)| c.uncompressed_size().max(0) as u64)
+        .sum();
+    let per_row = (bytes / rows).max(1);
+    let fewest = rows.div_ceil(MAX_PARTS).min(BATCH_ROWS as u64);
+    (BATCH_BYTES / per_row).clamp(fewest.max(1), BATCH_ROWS as u64) as usize
 }
 
 fn column_names(schema: &arrow_schema::Schema) -> Vec<String> {
@@ -206,7 +239,9 @@ fn read_rows(
     report: &Report,
 ) -> Result<Vec<Sink>, String> {
     let (tx, rx) = std::sync::mpsc::sync_channel(GROUP);
-    std::thread::scope(|scope| {
+    let live = live::Live::default();
+    let live = &live;
+    let parts = std::thread::scope(|scope| {
         scope.spawn(move || {
             let mut rows = 0u64;
             loop {
@@ -214,13 +249,13 @@ fn read_rows(
                 // the row group it was in.
                 let batch = match quiet::catch(|| reader.next()) {
                     Ok(None) => break,
-                    Ok(Some(b)) => b,
+                    Ok(Some(b)) => b.map(|b| live.hold(b)),
                     Err(msg) => Err(arrow_schema::ArrowError::ExternalError(
                         damaged(group_rows, rows, &msg).into(),
                     )),
                 };
                 let failed = batch.is_err();
-                rows += batch.as_ref().map_or(0, |b| b.num_rows() as u64);
+                rows += batch.as_ref().map_or(0, |b| b.batch.num_rows() as u64);
                 // The receiver is gone when loading stopped early: stop decoding too.
                 if tx.send(batch).is_err() || failed {
                     break;
@@ -228,7 +263,11 @@ fn read_rows(
             }
         });
         load_batches(rx.into_iter(), fmt, cells, sink, report)
-    })
+    });
+    crate::timing::note(|| format!("parquet: at most {} record batches held", live.most()));
+    #[cfg(test)]
+    live::MOST.set(live.most());
+    parts
 }
 
 /// The error for a reader that failed after `rows` rows: the row group it was reading.
@@ -245,8 +284,8 @@ fn damaged(group_rows: &[u64], rows: u64, msg: &str) -> String {
 }
 
 /// Loads decoded batches in groups (see `read_rows`).
-fn load_batches(
-    batches: impl Iterator<Item = Result<RecordBatch, arrow_schema::ArrowError>>,
+fn load_batches<'a>(
+    batches: impl Iterator<Item = Result<Held<'a>, arrow_schema::ArrowError>>,
     fmt: Format,
     cells: Option<&Arc<cells::FileCells>>,
     sink: &mut Sink,
@@ -254,7 +293,7 @@ fn load_batches(
 ) -> Result<Vec<Sink>, String> {
     let path = report.path;
     let mut parts = Vec::new();
-    let mut group: Vec<(RecordBatch, u64)> = Vec::new();
+    let mut group: Vec<(Held, u64)> = Vec::new();
     let mut row_no = 0u64;
     for (n, batch) in batches.enumerate() {
         let batch = match batch {
@@ -267,9 +306,9 @@ fn load_batches(
             }
         };
         if n == 0 {
-            warn_unsupported(sink, path, &batch);
+            warn_unsupported(sink, path, &batch.batch);
         }
-        let rows = batch.num_rows() as u64;
+        let rows = batch.batch.num_rows() as u64;
         group.push((batch, row_no));
         row_no += rows;
         if group.len() == GROUP {
@@ -289,7 +328,7 @@ fn load_batches(
 /// Loads the rows of a group of batches, one part per batch, on every core. Returns how
 /// many parts it added.
 fn load_group(
-    group: &mut Vec<(RecordBatch, u64)>,
+    group: &mut Vec<(Held, u64)>,
     fmt: Format,
     cells: Option<&Arc<cells::FileCells>>,
     path: &str,
@@ -300,7 +339,8 @@ fn load_group(
     let loaded: Vec<Sink> = group
         .par_iter()
         .enumerate()
-        .map(|(i, (batch, first_row))| {
+        .map(|(i, (held, first_row))| {
+            let batch = &held.batch;
             let mut part = Sink {
                 src: u16::try_from(first_src + i).unwrap_or(u16::MAX),
                 ..Sink::default()
@@ -322,13 +362,66 @@ fn load_group(
     fresh
 }
 
-/// Loads the rows of a batch as JSON records; `first_row` rows come before it.
+/// Loads the rows of a batch; `first_row` rows come before it. An MLflow row with a
+/// `trace` text cell is loaded from the cell itself; any other row as its JSON record.
+///
+/// PERF: the row's JSON record held the `trace` cell escaped, and was stashed in the
+/// arena beside the unescaped copy the MLflow loader parses: at 1M spans 2.2 GB held
+/// for nothing, and the escaping and unescaping were a third of the load.
 fn load_records(part: &mut Sink, fmt: Format, path: &str, batch: &RecordBatch, first_row: u64) {
+    let names = column_names(&batch.schema());
+    let trace = trace_column(fmt, &names, batch);
+    let mut buf = Vec::new();
+    for r in 0..batch.num_rows() {
+        let row_no = first_row + r as u64 + 1;
+        match trace.filter(|(a, _)| !a.is_null(r)) {
+            Some((_, text)) => load_trace_cell(part, path, text.value(r), row_no),
+            None => load_row(part, fmt, path, (&names, batch, r), row_no, &mut buf),
+        }
+    }
+}
+
+/// Every row of a batch as its JSON record (the way rows without a `trace` cell go; the
+/// tests compare `load_records` with it).
+#[cfg(test)]
+fn load_records_as_json(
+    part: &mut Sink,
+    fmt: Format,
+    path: &str,
+    batch: &RecordBatch,
+    first_row: u64,
+) {
     let names = column_names(&batch.schema());
     let mut buf = Vec::new();
     for r in 0..batch.num_rows() {
         let row_no = first_row + r as u64 + 1;
         load_row(part, fmt, path, (&names, batch, r), row_no, &mut buf);
+    }
+}
+
+/// The `trace` column of an MLflow batch, when it is the only column of that name and
+/// holds text: its rows are what `mlflow::load` reads of a record with it.
+fn trace_column<'a>(
+    fmt: Format,
+    names: &[String],
+    batch: &'a RecordBatch,
+) -> Option<(&'a dyn arrow_array::Array, columns::Text<'a>)> {
+    let mut at = names.iter().enumerate().filter(|(_, n)| *n == "trace");
+    let (i, _) = at.next().filter(|_| fmt == Format::MlflowSearchTraces)?;
+    if at.next().is_some() {
+        return None;
+    }
+    let array = batch.column(i).as_ref();
+    columns::Text::of(array).map(|t| (array, t))
+}
+
+/// One row's `trace` cell, as `load_row` would load its record: messages name the row.
+fn load_trace_cell(sink: &mut Sink, path: &str, text: &str, row_no: u64) {
+    let before = sink.batch.diagnostics.len();
+    let pos = Pos::Record(row_no);
+    super::mlflow::load_trace_cell(sink, path, text, || pos, row_no << 24);
+    for d in &mut sink.batch.diagnostics[before..] {
+        d.pos = pos;
     }
 }
 

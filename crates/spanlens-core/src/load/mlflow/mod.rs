@@ -278,8 +278,7 @@ fn load_row(sink: &mut Sink, ctx: &Ctx, o: &RawObject, raw: &RawValue, seq: u64)
     }
 }
 
-/// A trace serialised into a string column: unescape it into the arena and parse it there,
-/// so its text references point at real bytes.
+/// A trace serialised into a string column: unescape it, then load it as a cell.
 fn load_trace_string(sink: &mut Sink, ctx: &Ctx, t: &RawValue, seq: u64) {
     let text: String = match serde_json::from_str(t.get()) {
         Ok(s) => s,
@@ -292,13 +291,27 @@ fn load_trace_string(sink: &mut Sink, ctx: &Ctx, t: &RawValue, seq: u64) {
             return;
         }
     };
+    load_trace_cell(sink, ctx.path, &text, || ctx.line_of(t), seq);
+}
+
+/// The text of a `trace` cell (a whole `Trace.to_json()`): copied to the arena and parsed
+/// there, so its text references point at real bytes. `pos` gives where a message about
+/// the cell points (only asked for one: finding a line scans the text before it).
+/// Parquet rows call this straight from the arrow cell (no row JSON).
+pub fn load_trace_cell(
+    sink: &mut Sink,
+    path: &str,
+    text: &str,
+    pos: impl FnOnce() -> Pos,
+    seq: u64,
+) {
     let base = sink.stash(text.as_bytes());
-    let inner = Ctx::new(text.as_bytes(), base, sink.src, ctx.path);
-    match serde_json::from_str::<RawObject>(&text) {
+    let inner = Ctx::new(text.as_bytes(), base, sink.src, path);
+    match serde_json::from_str::<RawObject>(text) {
         Ok(doc) => load_trace(sink, &inner, &doc, seq),
         Err(e) => sink.batch.diag(
-            ctx.path,
-            ctx.line_of(t),
+            path,
+            pos(),
             format!(
                 "row skipped: its `trace` column is not JSON: {}",
                 short_error(&e)

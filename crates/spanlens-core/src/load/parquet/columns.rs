@@ -55,14 +55,14 @@ enum Attr<'a> {
 
 /// A string column, downcast once per batch.
 #[derive(Clone, Copy)]
-enum Text<'a> {
+pub(super) enum Text<'a> {
     Small(&'a StringArray),
     Large(&'a LargeStringArray),
     View(&'a StringViewArray),
 }
 
 impl<'a> Text<'a> {
-    fn of(a: &'a dyn Array) -> Option<Text<'a>> {
+    pub(super) fn of(a: &'a dyn Array) -> Option<Text<'a>> {
         match a.data_type() {
             DataType::Utf8 => Some(Text::Small(a.as_string::<i32>())),
             DataType::LargeUtf8 => Some(Text::Large(a.as_string::<i64>())),
@@ -80,7 +80,7 @@ impl<'a> Text<'a> {
         }
     }
 
-    fn value(self, row: usize) -> &'a str {
+    pub(super) fn value(self, row: usize) -> &'a str {
         match self {
             Text::Small(a) => a.value(row),
             Text::Large(a) => a.value(row),

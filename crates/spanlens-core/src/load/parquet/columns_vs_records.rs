@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 /// A span with every reference resolved, so spans of two batches compare.
 #[derive(Debug, PartialEq)]
-struct Seen {
+pub(super) struct Seen {
     seq: u64,
     ids: [String; 3],
     name: String,
@@ -32,7 +32,7 @@ struct Seen {
     attrs: Vec<(String, String, Value)>,
 }
 
-fn seen(sink: &Sink) -> Vec<Seen> {
+pub(super) fn seen(sink: &Sink) -> Vec<Seen> {
     let b = &sink.batch;
     let sym = |s: Sym| b.syms.get(s).to_owned();
     let id = |r: IdRef| String::from_utf8_lossy(&b.ids[r.off as usize..][..r.len as usize]).into();
@@ -282,7 +282,7 @@ fn times_as_text_and_numbers_load_the_same_both_ways() {
 }
 
 /// Every batch of parquet `bytes`, `rows` rows at a time.
-fn batches(bytes: Vec<u8>, rows: usize) -> Vec<RecordBatch> {
+pub(super) fn batches(bytes: Vec<u8>, rows: usize) -> Vec<RecordBatch> {
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
         .unwrap()
@@ -296,10 +296,8 @@ fn batches(bytes: Vec<u8>, rows: usize) -> Vec<RecordBatch> {
 /// A real export (pandas + pyarrow) from the shared corpus, when it is there.
 #[test]
 fn a_real_phoenix_export_loads_the_same_both_ways() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpus/generated/openinference-phoenix/phoenix_spans_dataframe.parquet");
-    let Ok(bytes) = std::fs::read(&path) else {
-        eprintln!("skipped: {} is absent", path.display());
+    let name = "generated/openinference-phoenix/phoenix_spans_dataframe.parquet";
+    let Some(bytes) = super::trace_vs_records::corpus_file(name) else {
         return;
     };
     let mut rows = 0;
