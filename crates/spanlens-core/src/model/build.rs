@@ -21,7 +21,10 @@ pub fn build(loads: Vec<FileLoad>, mut diagnostics: Vec<Diagnostic>) -> TraceSet
     let mut batches: Vec<Placed> = Vec::new();
     // PERF: one allocation for every assessment (appending batch by batch regrew and
     // recopied a vector of half a million at 1M MLflow 3 spans).
-    let assessments = loads.iter().flat_map(|l| &l.batches).map(|b| b.assessments.len());
+    let assessments = loads
+        .iter()
+        .flat_map(|l| &l.batches)
+        .map(|b| b.assessments.len());
     set.assessments.reserve_exact(assessments.sum());
     for (file_ix, load) in loads.into_iter().enumerate() {
         set.files.push(FileReport {
