@@ -6,6 +6,7 @@
 
 mod attrmap;
 mod console;
+mod fast_fields;
 pub use spanlens_json as fastjson;
 pub mod follow;
 pub mod format;

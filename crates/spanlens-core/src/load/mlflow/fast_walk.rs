@@ -18,7 +18,8 @@ use crate::load::json::Ctx;
 use std::ops::Range;
 
 /// Why the fast reader left a document to the serde reader (a slow-path reason).
-pub(super) type Why = &'static str;
+pub(super) use crate::load::fast_fields::Why;
+use crate::load::fast_fields::{FieldWalk, first};
 
 /// Loads `text`, a `Trace.to_json()` document, into `sink`: `Err(why)` and nothing added
 /// when the serde reader must read it.
@@ -75,55 +76,22 @@ struct Walk<'t> {
     doc: Doc<'t>,
 }
 
-/// Keeps the first occurrence of a key's value (`RawObject::get` finds the first).
-fn first<'t>(slot: &mut Option<&'t str>, v: &'t str) {
-    slot.get_or_insert(v);
+impl<'t> FieldWalk<'t> for Walk<'t> {
+    fn tokens(&mut self) -> &mut Tokens<'t> {
+        &mut self.t
+    }
+    fn text(&self) -> &'t str {
+        self.text
+    }
+    fn set_why(&mut self, why: Why) {
+        self.why = why;
+    }
 }
 
 impl<'t> Walk<'t> {
-    /// An object: `f` reads the value of each key. Keys with escapes are left to serde,
-    /// which decodes them.
-    fn object(&mut self, mut f: impl FnMut(&mut Self, &'t str) -> Option<()>) -> Option<()> {
-        if self.t.open(b'{', b'}')? {
-            loop {
-                let quoted = self.t.peek() == Some(b'"');
-                let Some(key) = self.t.key() else {
-                    if quoted {
-                        self.why = "escaped key";
-                    }
-                    return None;
-                };
-                f(self, key)?;
-                if !self.t.next_member(b'}')? {
-                    break;
-                }
-            }
-        }
-        Some(())
-    }
-
-    /// An array: `f` reads each element.
-    fn array(&mut self, mut f: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
-        if self.t.open(b'[', b']')? {
-            loop {
-                f(self)?;
-                if !self.t.next_member(b']')? {
-                    break;
-                }
-            }
-        }
-        Some(())
-    }
-
     /// Any value, read past (and checked).
     fn skip(&mut self) -> Option<()> {
         self.t.value().map(drop)
-    }
-
-    /// Any value, as its JSON text.
-    fn raw(&mut self) -> Option<&'t str> {
-        let (a, b) = self.t.value()?;
-        self.text.get(a as usize..b as usize)
     }
 
     /// The first key's value of a field that is read as JSON text.
