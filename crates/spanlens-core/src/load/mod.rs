@@ -7,6 +7,8 @@
 mod attrmap;
 mod console;
 mod fast_fields;
+#[cfg(test)]
+mod mutate;
 pub use spanlens_json as fastjson;
 pub mod follow;
 pub mod format;

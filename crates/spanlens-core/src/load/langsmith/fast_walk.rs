@@ -83,15 +83,6 @@ impl<'t> Walk<'t> {
         self.text.get(start..end)
     }
 
-    fn is_next(&self, c: u8) -> bool {
-        self.t.peek() == Some(c)
-    }
-
-    fn give_up<T>(&mut self, why: Why) -> Option<T> {
-        self.why = why;
-        None
-    }
-
     /// The run object: every field is an attribute; the ones with a meaning also go to
     /// their slot in `RunFields`.
     fn run(&mut self) -> Option<()> {

@@ -6,6 +6,7 @@
 use super::{fast_walk, load};
 use crate::load::Sink;
 use crate::load::json::Ctx;
+use crate::load::mutate::Rng;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
@@ -221,18 +222,6 @@ fn generated_runs_read_fast_and_the_same() {
     assert!(runs.len() >= 1000, "only {} runs", runs.len());
 }
 
-/// A seeded generator (the tests must not depend on a random crate).
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = (self.0)
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) as usize) % n.max(1)
-    }
-}
-
 /// One random change to a field of `obj`: null, gone, retyped, non-ASCII text, an
 /// empty container, a time or a token count in another spelling.
 fn mutate_field(obj: &mut serde_json::Map<String, Value>, rng: &mut Rng) {
@@ -298,60 +287,17 @@ fn some_object<'v>(
     at.as_object_mut()
 }
 
-/// Byte positions of ASCII letters inside strings of the JSON text `t`.
-fn letters_in_strings(t: &str) -> Vec<usize> {
-    let (mut inside, mut escaped, mut out) = (false, false, Vec::new());
-    for (i, b) in t.bytes().enumerate() {
-        match b {
-            _ if escaped => escaped = false,
-            b'\\' if inside => escaped = true,
-            b'"' => inside = !inside,
-            b if inside && b.is_ascii_alphabetic() => out.push(i),
-            _ => {}
-        }
-    }
-    out
-}
-
-/// One random change to the text: a letter in a string (a key, an id, a value) written as
-/// a `\u` escape, a field written twice, or a byte cut or doubled.
+/// One random change to the text (see `load::mutate`), with these fields to write twice.
 fn mutate_text(t: &str, rng: &mut Rng) -> String {
-    match rng.below(4) {
-        0 | 1 => {
-            let at = letters_in_strings(t);
-            if at.is_empty() {
-                return t.to_owned();
-            }
-            let i = at[rng.below(at.len())];
-            format!("{}\\u{:04x}{}", &t[..i], t.as_bytes()[i], &t[i + 1..])
-        }
-        2 => {
-            let opens: Vec<usize> = t.match_indices("{\"").map(|(i, _)| i).collect();
-            if opens.is_empty() {
-                return t.to_owned();
-            }
-            let i = opens[rng.below(opens.len())];
-            let dup = [
-                "\"name\":\"dup\",",
-                "\"start_time\":1,",
-                "\"outputs\":null,",
-                "\"usage\":{\"a\":1},",
-                "\"ls_model_name\":\"dup\",",
-                "\"error\":\"dup\",",
-            ];
-            format!("{}{}{}", &t[..=i], dup[rng.below(dup.len())], &t[i + 1..])
-        }
-        _ => {
-            let i = rng.below(t.len());
-            let mut b = t.as_bytes().to_vec();
-            if rng.below(2) == 0 {
-                b.truncate(i);
-            } else {
-                b.insert(i, b[i]);
-            }
-            String::from_utf8(b).unwrap_or_else(|_| t.to_owned())
-        }
-    }
+    let dups = [
+        "\"name\":\"dup\",",
+        "\"start_time\":1,",
+        "\"outputs\":null,",
+        "\"usage\":{\"a\":1},",
+        "\"ls_model_name\":\"dup\",",
+        "\"error\":\"dup\",",
+    ];
+    crate::load::mutate::mutate_text(t, rng, &dups)
 }
 
 #[test]

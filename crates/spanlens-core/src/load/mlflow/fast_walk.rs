@@ -107,16 +107,6 @@ impl<'t> Walk<'t> {
         self.text.get(at..at)
     }
 
-    fn is_next(&self, c: u8) -> bool {
-        self.t.peek() == Some(c)
-    }
-
-    /// Gives up for `why`.
-    fn give_up<T>(&mut self, why: Why) -> Option<T> {
-        self.why = why;
-        None
-    }
-
     /// `{info, data: {spans}}`; other keys are read past, as serde's derive does.
     fn document(&mut self) -> Option<()> {
         let (mut info, mut data, mut spans) = (false, false, false);

@@ -7,6 +7,7 @@
 use super::{fast_walk, load_text_serde};
 use crate::load::Sink;
 use crate::load::json::Ctx;
+pub(super) use crate::load::mutate::Rng;
 use serde_json::{Value, json};
 
 /// Reads `text` with both readers. `true`: the fast reader read it and agreed; `false`:
@@ -208,18 +209,6 @@ fn corpus_documents_read_fast_and_the_same() {
     assert!(docs.len() >= 6, "only {} corpus documents", docs.len());
 }
 
-/// A seeded generator (the tests must not depend on a random crate).
-pub(super) struct Rng(pub(super) u64);
-
-impl Rng {
-    pub(super) fn below(&mut self, n: usize) -> usize {
-        self.0 = (self.0)
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) as usize) % n.max(1)
-    }
-}
-
 /// The five ways exports spell an id that is bytes, and a trace id's `tr-` form.
 fn spellings(hex: &str) -> Vec<String> {
     use base64::Engine;
@@ -288,55 +277,15 @@ fn some_object<'v>(
     span.as_object_mut()
 }
 
-/// Byte positions of ASCII letters inside strings of the JSON text `t`.
-fn letters_in_strings(t: &str) -> Vec<usize> {
-    let (mut inside, mut escaped, mut out) = (false, false, Vec::new());
-    for (i, b) in t.bytes().enumerate() {
-        match b {
-            _ if escaped => escaped = false,
-            b'\\' if inside => escaped = true,
-            b'"' => inside = !inside,
-            b if inside && b.is_ascii_alphabetic() => out.push(i),
-            _ => {}
-        }
-    }
-    out
-}
-
-/// One random change to the text: a letter in a string (a key, an id, a value) written as
-/// a `\u` escape, a field written twice, or a byte cut or doubled.
+/// One random change to the text (see `load::mutate`), with these fields to write twice.
 fn mutate_text(t: &str, rng: &mut Rng) -> String {
-    match rng.below(4) {
-        0 | 1 => {
-            let at = letters_in_strings(t);
-            if at.is_empty() {
-                return t.to_owned();
-            }
-            let i = at[rng.below(at.len())];
-            format!("{}\\u{:04x}{}", &t[..i], t.as_bytes()[i], &t[i + 1..])
-        }
-        2 => {
-            let opens: Vec<usize> = t.match_indices("{\"").map(|(i, _)| i).collect();
-            let i = opens[rng.below(opens.len())];
-            let dup = [
-                "\"name\":\"dup\",",
-                "\"start_time\":1,",
-                "\"attributes\":null,",
-                "\"spans\":[],",
-            ];
-            format!("{}{}{}", &t[..=i], dup[rng.below(dup.len())], &t[i + 1..])
-        }
-        _ => {
-            let i = rng.below(t.len());
-            let mut b = t.as_bytes().to_vec();
-            if rng.below(2) == 0 {
-                b.remove(i);
-            } else {
-                b.insert(i, b[i]);
-            }
-            String::from_utf8(b).unwrap_or_else(|_| t.to_owned())
-        }
-    }
+    let dups = [
+        "\"name\":\"dup\",",
+        "\"start_time\":1,",
+        "\"attributes\":null,",
+        "\"spans\":[],",
+    ];
+    crate::load::mutate::mutate_text(t, rng, &dups)
 }
 
 #[test]
