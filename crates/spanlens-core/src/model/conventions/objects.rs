@@ -60,25 +60,24 @@ impl Fields<'_> {
     }
 }
 
-/// The object's fields when `raw` is a JSON string holding a JSON object that serde can
-/// type; `None` sends the value to the `Value` reading (anything else: not a string, not
-/// an object inside, a key twice, deep nesting, a Python repr).
-fn fields_of(raw: &[u8], inner: &mut String) -> Option<()> {
-    *inner = serde_json::from_slice::<String>(raw).ok()?;
+/// The text inside `raw` when it is a JSON string holding what looks like a JSON object;
+/// `None` sends the value to the `Value` reading (not a string, no object inside, deep
+/// nesting: serde_json stops at 128 levels, where the two readings could differ).
+fn inner_object(raw: &[u8]) -> Option<String> {
+    let inner = serde_json::from_slice::<String>(raw).ok()?;
     let t = inner.trim_start();
-    // serde_json stops at 128 levels; nested this deep the two readings could differ.
     let deep = t.bytes().filter(|b| matches!(b, b'{' | b'[')).count() > 100;
-    (t.starts_with('{') && !deep).then_some(())
+    (t.starts_with('{') && !deep).then_some(inner)
 }
 
 impl Semantics {
     /// Reads a usage (`cost == false`) or cost object from its JSON-in-string text, as
     /// `observe_value` reads the decoded object; `false` when it must be decoded instead.
     pub(super) fn observe_object_text(&mut self, raw: &[u8], cost: bool) -> bool {
-        let mut inner = String::new();
-        if fields_of(raw, &mut inner).is_none() {
+        // A key named twice, a Python repr, trailing text: serde refuses, `Value` decides.
+        let Some(inner) = inner_object(raw) else {
             return false;
-        }
+        };
         let Ok(fields) = serde_json::from_str::<Fields>(&inner) else {
             return false;
         };
