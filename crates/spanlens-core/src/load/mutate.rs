@@ -1,6 +1,8 @@
 //! Seeded mutations of JSON texts for the differential tests of the fast readers (fast
 //! reader against serde reader on damaged and oddly spelled input).
 
+use serde_json::{Map, Value};
+
 /// A seeded generator (the tests must not depend on a random crate).
 pub(crate) struct Rng(pub(crate) u64);
 
@@ -60,4 +62,41 @@ pub(crate) fn mutate_text(t: &str, rng: &mut Rng, dups: &[&str]) -> String {
             String::from_utf8(b).unwrap_or_else(|_| t.to_owned())
         }
     }
+}
+
+/// How a format's differential test mutates a record.
+pub(crate) struct Mutations {
+    /// Picks an object of the record to change a field of.
+    pub object: for<'v> fn(&'v mut Value, &mut Rng) -> Option<&'v mut Map<String, Value>>,
+    /// Changes one field of that object.
+    pub field: fn(&mut Map<String, Value>, &mut Rng),
+    /// Changes the record's text.
+    pub text: fn(&str, &mut Rng) -> String,
+}
+
+/// `rounds` mutated records (cycling through `bases`, seeded with `seed`): up to three
+/// field changes each, then half the time a change to the text. Returns how many of them
+/// `agree` says the fast reader read itself, and how many there were.
+pub(crate) fn count_fast_reads(
+    bases: &[Value],
+    (rounds, seed): (usize, u64),
+    m: &Mutations,
+    agree: fn(&str) -> bool,
+) -> (usize, usize) {
+    let mut rng = Rng(seed);
+    let mut fast = 0;
+    for round in 0..rounds {
+        let mut record = bases[round % bases.len()].clone();
+        for _ in 0..1 + rng.below(3) {
+            if let Some(obj) = (m.object)(&mut record, &mut rng) {
+                (m.field)(obj, &mut rng);
+            }
+        }
+        let mut text = record.to_string();
+        if rng.below(2) == 0 {
+            text = (m.text)(&text, &mut rng);
+        }
+        fast += usize::from(agree(&text));
+    }
+    (fast, rounds)
 }

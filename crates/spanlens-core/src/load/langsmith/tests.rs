@@ -305,22 +305,13 @@ fn mutated_runs_are_read_the_same_or_left_to_serde() {
     let mut bases = vec![python_run()];
     bases.extend(corpus_runs().unwrap_or_default());
     bases.extend(generated_runs(200).into_iter().step_by(10));
-    let mut rng = Rng(17);
-    let (mut fast, mut total) = (0, 0);
-    for round in 0..4000 {
-        let mut run = bases[round % bases.len()].clone();
-        for _ in 0..1 + rng.below(3) {
-            if let Some(obj) = some_object(&mut run, &mut rng) {
-                mutate_field(obj, &mut rng);
-            }
-        }
-        let mut text = run.to_string();
-        if rng.below(2) == 0 {
-            text = mutate_text(&text, &mut rng);
-        }
-        total += 1;
-        fast += agree(&text) as usize;
-    }
+    let mutations = crate::load::mutate::Mutations {
+        object: some_object,
+        field: mutate_field,
+        text: mutate_text,
+    };
+    let (fast, total) =
+        crate::load::mutate::count_fast_reads(&bases, (4000, 17), &mutations, agree);
     assert!(
         fast > total / 3 && fast < total,
         "{fast} of {total} mutations read fast"

@@ -294,22 +294,13 @@ fn mutated_documents_are_read_the_same_or_left_to_serde() {
     if let Some(docs) = corpus_documents() {
         bases.extend(docs.iter().filter_map(|d| serde_json::from_str(d).ok()));
     }
-    let mut rng = Rng(17);
-    let (mut fast, mut total) = (0, 0);
-    for round in 0..3000 {
-        let mut doc = bases[round % bases.len()].clone();
-        for _ in 0..1 + rng.below(3) {
-            if let Some(obj) = some_object(&mut doc, &mut rng) {
-                mutate_field(obj, &mut rng);
-            }
-        }
-        let mut text = doc.to_string();
-        if rng.below(2) == 0 {
-            text = mutate_text(&text, &mut rng);
-        }
-        total += 1;
-        fast += agree(&text) as usize;
-    }
+    let mutations = crate::load::mutate::Mutations {
+        object: some_object,
+        field: mutate_field,
+        text: mutate_text,
+    };
+    let (fast, total) =
+        crate::load::mutate::count_fast_reads(&bases, (3000, 17), &mutations, agree);
     assert!(
         fast > total / 3 && fast < total,
         "{fast} of {total} mutations read fast"
