@@ -100,3 +100,38 @@ pub(crate) fn count_fast_reads(
     }
     (fast, rounds)
 }
+
+/// One random change to a field of `obj`: null, gone, a number as a string or a string as
+/// a number, one of the format's own `special` values (ids in other spellings, times,
+/// token objects), non-ASCII text, an empty container, an array.
+pub(crate) fn mutate_field(obj: &mut Map<String, Value>, rng: &mut Rng, special: &[Value]) {
+    let keys: Vec<String> = obj.keys().cloned().collect();
+    if keys.is_empty() {
+        return;
+    }
+    let key = &keys[rng.below(keys.len())];
+    let v = &obj[key];
+    let new = match rng.below(7) {
+        0 => Value::Null,
+        1 => {
+            obj.shift_remove(key);
+            return;
+        }
+        2 => match v {
+            Value::Number(n) => Value::String(n.to_string()),
+            Value::String(s) => (s.parse::<i64>().map(Value::from))
+                .or_else(|_| s.parse::<f64>().map(Value::from))
+                .unwrap_or(Value::from(42)),
+            other => Value::String(other.to_string()),
+        },
+        3 if !special.is_empty() => special[rng.below(special.len())].clone(),
+        3 | 4 => Value::String(format!(
+            "{} café ☔ \u{1F600} \"q\"",
+            v.as_str().unwrap_or("x")
+        )),
+        5 if v.is_array() => Value::Array(Vec::new()),
+        5 => Value::Object(Map::new()),
+        _ => serde_json::json!([1, {"n": null}]),
+    };
+    obj.insert(key.clone(), new);
+}

@@ -222,46 +222,18 @@ fn generated_runs_read_fast_and_the_same() {
     assert!(runs.len() >= 1000, "only {} runs", runs.len());
 }
 
-/// One random change to a field of `obj`: null, gone, retyped, non-ASCII text, an
-/// empty container, a time or a token count in another spelling.
+/// One random field change (see `load::mutate`); the special values are times, statuses
+/// and token objects in the spellings LangSmith writes.
 fn mutate_field(obj: &mut serde_json::Map<String, Value>, rng: &mut Rng) {
-    let keys: Vec<String> = obj.keys().cloned().collect();
-    if keys.is_empty() {
-        return;
-    }
-    let key = &keys[rng.below(keys.len())];
-    let v = &obj[key];
-    let new = match rng.below(8) {
-        0 => Value::Null,
-        1 => {
-            obj.shift_remove(key);
-            return;
-        }
-        2 => match v {
-            Value::Number(n) => Value::String(n.to_string()),
-            Value::String(s) => s.parse::<f64>().map_or(json!(42), |f| json!(f)),
-            other => Value::String(other.to_string()),
-        },
-        3 => [
-            json!(1728803137170u64),
-            json!("2024-10-11T20:58:23.298773+00:00"),
-            json!(""),
-            json!("error"),
-            json!("success"),
-        ][rng.below(5)]
-        .clone(),
-        4 => Value::String(format!(
-            "{} café ☔ \u{1F600} \"q\"",
-            v.as_str().unwrap_or("x")
-        )),
-        5 if v.is_array() => json!([]),
-        5 => json!({}),
-        6 => {
-            json!({"input_tokens": 1, "n": 2, "avg": 0.5, "token_usage": {"a": 1}, "ls_model_name": "m"})
-        }
-        _ => json!([1, {"n": null}]),
-    };
-    obj.insert(key.clone(), new);
+    let special = [
+        json!(1728803137170u64),
+        json!("2024-10-11T20:58:23.298773+00:00"),
+        json!(""),
+        json!("error"),
+        json!("success"),
+        json!({"input_tokens": 1, "n": 2, "avg": 0.5, "token_usage": {"a": 1}, "ls_model_name": "m"}),
+    ];
+    crate::load::mutate::mutate_field(obj, rng, &special);
 }
 
 /// The run, or one of the objects inside it that are read by key.
