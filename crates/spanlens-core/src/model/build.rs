@@ -96,11 +96,13 @@ pub fn build(loads: Vec<FileLoad>, mut diagnostics: Vec<Diagnostic>) -> TraceSet
     // of the set is finished here.
     rayon::spawn(move || drop(loaded));
     drop(t);
+    let t = crate::timing::phase("link infos and assessments");
     apply_infos(&mut set, infos);
     set.resolve_assessments();
     set.diagnostics = diagnostics;
     set.count_per_file();
     copies.report(&mut set);
+    drop(t);
     set
 }
 
@@ -359,10 +361,7 @@ fn summarise(t: &mut Trace, spans: &[Span]) {
 
 /// Attaches trace-level records (ids as the source wrote them, state, info) to traces.
 fn apply_infos(set: &mut TraceSet, infos: Vec<TraceInfo>) {
-    let by_id: HashMap<Sym, usize> = set
-        .traces
-        .iter()
-        .enumerate()
+    let by_id: HashMap<Sym, usize, foldhash::fast::FixedState> = (set.traces.iter().enumerate())
         .map(|(i, t)| (t.id, i))
         .collect();
     for info in infos {
