@@ -12,13 +12,20 @@ use std::io::{self, Write};
 /// The compact JSON text of `value`, with hostile characters escaped.
 pub fn render(value: &impl Serialize) -> String {
     let mut out = Vec::new();
-    let mut ser = serde_json::Serializer::with_formatter(&mut out, Inert);
-    // Serialising a `Value` or a derived struct to memory cannot fail.
-    if value.serialize(&mut ser).is_err() {
-        return "null".into();
-    }
+    write(&mut out, value);
     // Only whole UTF-8 strings and ASCII escapes were written.
     String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends `render(value)` to `out`, for reports put together from parts.
+pub fn write(out: &mut Vec<u8>, value: &impl Serialize) {
+    let len = out.len();
+    let mut ser = serde_json::Serializer::with_formatter(&mut *out, Inert);
+    // Serialising a `Value` or a derived struct to memory cannot fail.
+    if value.serialize(&mut ser).is_err() {
+        out.truncate(len);
+        out.extend_from_slice(b"null");
+    }
 }
 
 /// Returns true when `c` must be written as an escape.

@@ -6,36 +6,39 @@ use crate::model::{Anomalies, Trace, TraceSet};
 use serde_json::{Value, json};
 use std::fmt::Write;
 
-/// The `--json` document, to serialise: the same text as `to_json`'s, but each trace's
-/// object is built only while it is written. PERF: the whole `Value` of 16,667 traces held
-/// 85 MB at its peak, more than the loaded model of their 100,000 spans.
-pub fn json_doc(set: &TraceSet) -> impl serde::Serialize + '_ {
-    #[derive(serde::Serialize)]
-    struct Doc<'a> {
-        files: Value,
-        totals: Value,
-        traces: Traces<'a>,
-        warnings: Value,
-    }
-    struct Traces<'a>(&'a TraceSet);
-    impl serde::Serialize for Traces<'_> {
-        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            use serde::ser::SerializeSeq;
-            let mut seq = s.serialize_seq(Some(self.0.traces.len()))?;
-            for t in &self.0.traces {
-                seq.serialize_element(&TraceRow::of(self.0, t))?;
+/// The `--json` text with its final newline, in parts to write one after the other: the
+/// same text as `render(to_json(set))`, but each trace's row is built only while it is
+/// written, and rows are written on the pool. PERF: the whole `Value` of 16,667 traces
+/// held 85 MB at its peak, more than the loaded model of their 100,000 spans; writing
+/// 166,667 rows on one thread, then joining them, took 0.27 s at 1M spans.
+pub fn json_parts(set: &TraceSet) -> Vec<Vec<u8>> {
+    use rayon::prelude::*;
+    let head = to_json_without_traces(set);
+    // Parts of 64 to 2,048 rows, several per thread so that the threads finish together.
+    let part = (set.traces.len() / (8 * rayon::current_num_threads())).clamp(64, 2048);
+    let rows = (set.traces.par_chunks(part)).enumerate().map(|(n, chunk)| {
+        let mut out = Vec::with_capacity(chunk.len() * 512);
+        for (i, t) in chunk.iter().enumerate() {
+            if n > 0 || i > 0 {
+                out.push(b',');
             }
-            seq.end()
+            super::json::write(&mut out, &TraceRow::of(set, t));
         }
-    }
-    let mut head = to_json_without_traces(set);
-    let mut take = |k: &str| head.get_mut(k).map(Value::take).unwrap_or_default();
-    Doc {
-        files: take("files"),
-        totals: take("totals"),
-        traces: Traces(set),
-        warnings: take("warnings"),
-    }
+        out
+    });
+    // The keys in the order `to_json` writes them.
+    let mut parts = vec![b"{\"files\":".to_vec()];
+    let open = &mut parts[0];
+    super::json::write(open, &head["files"]);
+    open.extend_from_slice(b",\"totals\":");
+    super::json::write(open, &head["totals"]);
+    open.extend_from_slice(b",\"traces\":[");
+    parts.par_extend(rows);
+    let mut close = b"],\"warnings\":".to_vec();
+    super::json::write(&mut close, &head["warnings"]);
+    close.extend_from_slice(b"}\n");
+    parts.push(close);
+    parts
 }
 
 /// The `--json` document. Its shape is relied on by scripts; fields may be added, never

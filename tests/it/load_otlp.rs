@@ -316,14 +316,21 @@ fn the_simd_reader_and_serde_json_load_the_same_generated_file() {
 }
 
 #[test]
-fn summary_json_written_trace_by_trace_is_the_same_document() {
-    let mut text = generated(2000, spanlens_synth::GenFormat::Otlp);
+fn summary_json_written_in_parts_on_the_pool_is_the_same_document() {
+    // Enough traces for several parts (of at least 64 rows), to be joined in order.
+    let opts = spanlens_synth::GenOptions {
+        spans: 3000,
+        traces: Some(500),
+        ..Default::default()
+    };
+    let mut text = Vec::new();
+    spanlens_synth::generate(&opts, &mut text).expect("generate");
     text.extend_from_slice(b"{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"name\":\"x\"\n");
     let set = load_text("doc.jsonl", &text);
-    assert!(set.traces.len() > 10 && !set.diagnostics.is_empty());
-    let streamed = spanlens::cli::json::render(&spanlens::cli::summary::json_doc(&set));
-    let whole = spanlens::cli::json::render(&spanlens::cli::summary::to_json(&set));
-    assert_eq!(streamed, whole);
+    assert!(set.traces.len() >= 500 && !set.diagnostics.is_empty());
+    let streamed = spanlens::cli::summary::json_parts(&set).concat();
+    let whole = spanlens::cli::json::render(&spanlens::cli::summary::to_json(&set)) + "\n";
+    assert_eq!(String::from_utf8(streamed).unwrap(), whole);
 }
 
 /// The OTLP files the SDKs and the Collector wrote, in the corpus.
