@@ -1,7 +1,10 @@
 //! MLflow 3 assessments read from their JSON text through borrowed typed fields, with the
 //! `Value` reading (`super::assessment`) kept for anything unusual, so both give the same
-//! assessment. PERF: parsing every assessment into a `serde_json::Value` (a map per object,
-//! a `String` per key and value) was a fifth of loading real-shape MLflow 3 lines.
+//! assessment. The top-level fields come from serde (`read`) or from the fast reader's
+//! token walk (`read_fields`). PERF: parsing every assessment into a `serde_json::Value`
+//! (a map per object, a `String` per key and value) was a fifth of loading real-shape
+//! MLflow 3 lines; parsing each again with serde, after the token walk had read past it,
+//! was still a tenth.
 
 use crate::load::json::CowStr;
 use crate::model::{Assessment, ids};
@@ -12,23 +15,39 @@ use std::borrow::Cow;
 
 /// An assessment from the JSON text of one element of `info.assessments`.
 pub(super) fn read(text: &str) -> Option<Assessment> {
-    if let Some(a) = typed(text) {
-        return a;
-    }
+    typed(text).unwrap_or_else(|| by_value(text))
+}
+
+/// The assessment of `text`, an object whose top-level `fields` were read by a walk of
+/// its tokens (each the first occurrence of its key; no key given twice).
+pub(super) fn read_fields(text: &str, fields: Fields) -> Option<Assessment> {
+    let from = (!too_deep(text)).then(|| from_fields(fields)).flatten();
+    from.unwrap_or_else(|| by_value(text))
+}
+
+fn by_value(text: &str) -> Option<Assessment> {
     let v = serde_json::from_str(text).unwrap_or(Value::Null);
     super::assessment(&v)
+}
+
+/// `serde_json` stops at 128 levels; nested this deep the two readings could differ.
+fn too_deep(text: &str) -> bool {
+    text.bytes().filter(|b| matches!(b, b'{' | b'[')).count() > 100
 }
 
 /// The typed reading: `None` when it cannot promise the `Value` reading's answer (not an
 /// object, duplicate keys, a field of an unexpected shape, deep nesting), `Some(answer)`
 /// otherwise.
 fn typed(text: &str) -> Option<Option<Assessment>> {
-    // `serde_json` stops at 128 levels; nested this deep the two readings could differ.
     let t = text.trim();
-    if !t.starts_with('{') || t.bytes().filter(|b| matches!(b, b'{' | b'[')).count() > 100 {
+    if !t.starts_with('{') || too_deep(t) {
         return None;
     }
-    let doc: Doc = serde_json::from_str(t).ok()?;
+    from_fields(serde_json::from_str(t).ok()?)
+}
+
+/// The assessment of its top-level fields (see `typed`).
+fn from_fields(doc: Fields) -> Option<Option<Assessment>> {
     let bodies = [
         ("feedback", doc.feedback),
         ("expectation", doc.expectation),
@@ -46,7 +65,7 @@ fn typed(text: &str) -> Option<Option<Assessment>> {
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or(Value::Null),
         None => match body.value {
-            Some(v) => serde_json::from_str(v.get()).ok()?,
+            Some(v) => serde_json::from_str(v).ok()?,
             None => Value::Null,
         },
     };
@@ -69,7 +88,7 @@ fn typed(text: &str) -> Option<Option<Assessment>> {
         );
         both.trim().to_owned()
     });
-    let owned = |f: Option<&RawValue>| f.and_then(string).map(Cow::into_owned);
+    let owned = |f: Option<&str>| f.and_then(string).map(Cow::into_owned);
     Some(Some(Assessment {
         trace_id: ids::normalize(&doc.trace_id.and_then(string).unwrap_or_default()).into_owned(),
         span_id: doc
@@ -92,8 +111,7 @@ fn typed(text: &str) -> Option<Option<Assessment>> {
 }
 
 /// A JSON string's text (`Value::as_str`): `None` for any other value.
-fn string(raw: &RawValue) -> Option<Cow<'_, str>> {
-    let t = raw.get();
+fn string(t: &str) -> Option<Cow<'_, str>> {
     if !t.starts_with('"') {
         return None;
     }
@@ -103,81 +121,82 @@ fn string(raw: &RawValue) -> Option<Cow<'_, str>> {
 /// The fields of a present nested object: `Ok(None)` when absent, all absent when the
 /// value is no object (as `Value::get` finds nothing in it), `None` (give up) when the
 /// object does not fit `T`. Only objects are parsed: serde would read an array as a struct.
-fn fields<'a, T: Deserialize<'a> + Default>(raw: Option<&'a RawValue>) -> Option<Option<T>> {
+fn fields<'a, T: Deserialize<'a> + Default>(raw: Option<&'a str>) -> Option<Option<T>> {
     let Some(raw) = raw else {
         return Some(None);
     };
-    if !raw.get().starts_with('{') {
+    if !raw.starts_with('{') {
         return Some(Some(T::default()));
     }
-    serde_json::from_str(raw.get()).ok().map(Some)
+    serde_json::from_str(raw).ok().map(Some)
 }
 
 /// A field's JSON text when its key is there, `null` included: the `Value` reading counts
 /// a present `null` (`"error": null` is an error), which a plain `Option` would lose.
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
-    <&RawValue>::deserialize(d).map(Some)
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de str>, D::Error> {
+    <&RawValue>::deserialize(d).map(|v| Some(v.get()))
 }
 
-/// The top-level fields read. serde rejects duplicate keys, where the `Value` reading keeps
-/// the last: those go to the `Value` reading.
-#[derive(Deserialize, Default)]
-struct Doc<'a> {
+/// The top-level fields read, each as its JSON text when its key is there. serde rejects
+/// duplicate keys, where the `Value` reading keeps the last: those go to the `Value`
+/// reading, and so must a token walk that finds a key twice.
+#[derive(Deserialize, Default, Clone, Copy, Debug)]
+pub(super) struct Fields<'a> {
     #[serde(borrow, default, deserialize_with = "present")]
-    trace_id: Option<&'a RawValue>,
+    pub(super) trace_id: Option<&'a str>,
     #[serde(borrow, default, deserialize_with = "present")]
-    span_id: Option<&'a RawValue>,
+    pub(super) span_id: Option<&'a str>,
     #[serde(borrow, default, deserialize_with = "present")]
-    assessment_name: Option<&'a RawValue>,
+    pub(super) assessment_name: Option<&'a str>,
     #[serde(borrow, default, deserialize_with = "present")]
-    assessment_id: Option<&'a RawValue>,
+    pub(super) assessment_id: Option<&'a str>,
     #[serde(borrow, default, deserialize_with = "present")]
-    rationale: Option<&'a RawValue>,
+    pub(super) rationale: Option<&'a str>,
     #[serde(borrow, default, deserialize_with = "present")]
-    last_update_time: Option<&'a RawValue>,
+    pub(super) last_update_time: Option<&'a str>,
     #[serde(borrow, default, deserialize_with = "present")]
-    create_time: Option<&'a RawValue>,
+    pub(super) create_time: Option<&'a str>,
     #[serde(borrow, default, deserialize_with = "present")]
-    source: Option<&'a RawValue>,
+    pub(super) source: Option<&'a str>,
     #[serde(borrow, default, deserialize_with = "present")]
-    feedback: Option<&'a RawValue>,
+    pub(super) feedback: Option<&'a str>,
     #[serde(borrow, default, deserialize_with = "present")]
-    expectation: Option<&'a RawValue>,
+    pub(super) expectation: Option<&'a str>,
     #[serde(borrow, default, deserialize_with = "present")]
-    issue: Option<&'a RawValue>,
+    pub(super) issue: Option<&'a str>,
 }
 
 /// `feedback`, `expectation` or `issue`.
 #[derive(Deserialize, Default)]
 struct Body<'a> {
     #[serde(borrow, default, deserialize_with = "present")]
-    value: Option<&'a RawValue>,
+    value: Option<&'a str>,
     #[serde(borrow, default, deserialize_with = "present")]
-    serialized_value: Option<&'a RawValue>,
+    serialized_value: Option<&'a str>,
     #[serde(borrow, default, deserialize_with = "present")]
-    error: Option<&'a RawValue>,
+    error: Option<&'a str>,
 }
 
 #[derive(Deserialize, Default)]
 struct Serialized<'a> {
     #[serde(borrow, default, deserialize_with = "present")]
-    value: Option<&'a RawValue>,
+    value: Option<&'a str>,
 }
 
 #[derive(Deserialize, Default)]
 struct ErrorFields<'a> {
     #[serde(borrow, default, deserialize_with = "present")]
-    error_code: Option<&'a RawValue>,
+    error_code: Option<&'a str>,
     #[serde(borrow, default, deserialize_with = "present")]
-    error_message: Option<&'a RawValue>,
+    error_message: Option<&'a str>,
 }
 
 #[derive(Deserialize, Default)]
 struct SourceFields<'a> {
     #[serde(borrow, default, deserialize_with = "present")]
-    source_type: Option<&'a RawValue>,
+    source_type: Option<&'a str>,
     #[serde(borrow, default, deserialize_with = "present")]
-    source_id: Option<&'a RawValue>,
+    source_id: Option<&'a str>,
 }
 
 #[cfg(test)]

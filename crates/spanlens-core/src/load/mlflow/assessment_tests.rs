@@ -12,9 +12,13 @@ fn by_value(text: &str) -> String {
     format!("{:?}", crate::load::mlflow::assessment(&v))
 }
 
-/// Checks both readings agree on `text`; `true` when the typed one read it itself.
+/// Checks the readings agree on `text` (serde's fields, the fast reader's walk, the
+/// `Value`); `true` when the typed one read it itself.
 fn agree(text: &str) -> bool {
     assert_eq!(format!("{:?}", read(text)), by_value(text), "{text}");
+    if let Some((_, walked)) = crate::load::mlflow::fast_walk::walked_assessment(text) {
+        assert_eq!(format!("{walked:?}"), by_value(text), "walked: {text}");
+    }
     match typed(text) {
         Some(a) => {
             assert_eq!(format!("{a:?}"), by_value(text), "{text}");
@@ -199,6 +203,12 @@ fn texts_serde_cannot_type_read_the_same() {
     // The ordinary escaped shape is still read typed.
     assert!(typed(cases[6]).is_some());
     assert!(typed(cases[0]).is_none());
+    // The walk reads the fields unless a top-level key comes twice.
+    let walked = |t: &str| crate::load::mlflow::fast_walk::walked_assessment(t).map(|w| w.0);
+    assert_eq!(walked(cases[0]), Some(false));
+    assert_eq!(walked(cases[4]), Some(false));
+    assert_eq!(walked(cases[1]), Some(true));
+    assert_eq!(walked(cases[8]), Some(true));
 }
 
 #[test]
@@ -210,6 +220,8 @@ fn corpus_assessments_read_typed_and_the_same() {
     for a in &all {
         assert!(agree(&a.to_string()), "not read typed: {a}");
         assert!(agree(&serde_json::to_string_pretty(a).unwrap()), "{a}");
+        let walked = crate::load::mlflow::fast_walk::walked_assessment(&a.to_string());
+        assert!(matches!(walked, Some((true, _))), "not walked: {a}");
     }
 }
 

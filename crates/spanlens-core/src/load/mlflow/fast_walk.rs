@@ -11,7 +11,8 @@
 //! string token of the index, found 64 bytes at a time. Nothing is decoded: values stay
 //! references into the file.
 
-use super::span::{InfoFields, SpanFields, load_span, record_info};
+use super::assessment;
+use super::span::{AssessmentText, InfoFields, SpanFields, load_span, record_info};
 use crate::load::Sink;
 use crate::load::fastjson::{self, Tokens};
 use crate::load::json::Ctx;
@@ -149,7 +150,7 @@ impl<'t> Walk<'t> {
             "assessments" if !assessments && w.is_next(b'[') => {
                 assessments = true;
                 w.array(|w| {
-                    let a = w.raw()?;
+                    let a = w.assessment()?;
                     f.assessments.push(a);
                     Some(())
                 })
@@ -164,6 +165,43 @@ impl<'t> Walk<'t> {
         f.raw = Some(self.text.get(start..end)?);
         self.doc.info = f;
         Some(())
+    }
+
+    /// One element of `info.assessments`: an object's top-level fields are read here, so
+    /// that only its small nested objects are parsed again; anything else, and an object
+    /// with a key given twice, is read from its text.
+    fn assessment(&mut self) -> Option<AssessmentText<'t>> {
+        if !self.is_next(b'{') {
+            let text = self.raw()?;
+            return Some(AssessmentText { text, fields: None });
+        }
+        let start = self.t.next_offset()? as usize;
+        let mut f = assessment::Fields::default();
+        let mut twice = false;
+        self.object(|w, key| {
+            let slot = match key {
+                "trace_id" => &mut f.trace_id,
+                "span_id" => &mut f.span_id,
+                "assessment_name" => &mut f.assessment_name,
+                "assessment_id" => &mut f.assessment_id,
+                "rationale" => &mut f.rationale,
+                "last_update_time" => &mut f.last_update_time,
+                "create_time" => &mut f.create_time,
+                "source" => &mut f.source,
+                "feedback" => &mut f.feedback,
+                "expectation" => &mut f.expectation,
+                "issue" => &mut f.issue,
+                _ => return w.skip(),
+            };
+            let v = w.raw()?;
+            twice |= slot.is_some();
+            *slot = Some(v);
+            Some(())
+        })?;
+        let end = self.t.end_of_last()? as usize;
+        let text = self.text.get(start..end)?;
+        let fields = (!twice).then_some(f);
+        Some(AssessmentText { text, fields })
     }
 
     /// `data`: an object with one `spans` list. Sets `found` when the list is there.
@@ -274,4 +312,26 @@ impl<'t> Walk<'t> {
         })?;
         Some(out)
     }
+}
+
+/// The assessment an element of `info.assessments` gives through the walk, and whether
+/// the walk read its fields: `None` when the walk gives up on `text` (the document would
+/// go to the serde reader).
+#[cfg(test)]
+pub(super) fn walked_assessment(text: &str) -> Option<(bool, Option<crate::model::Assessment>)> {
+    fastjson::with_index(text.as_bytes(), |idx| {
+        let mut w = Walk {
+            t: Tokens::new(text, idx),
+            text,
+            why: "",
+            doc: Doc::default(),
+        };
+        let a = w.assessment()?;
+        w.t.done().then_some(())?;
+        let read = match a.fields {
+            Some(f) => assessment::read_fields(a.text, f),
+            None => assessment::read(a.text),
+        };
+        Some((a.fields.is_some(), read))
+    })
 }

@@ -165,7 +165,12 @@ fn trace_info(sink: &mut Sink, ctx: &Ctx, info_raw: Option<&RawValue>) -> String
         raw: info_raw.map(RawValue::get),
         trace_id: [get("trace_id"), get("request_id")],
         state: [get("state"), get("status")],
-        assessments: info.arr("assessments").iter().map(|a| a.get()).collect(),
+        assessments: (info.arr("assessments").iter())
+            .map(|a| span::AssessmentText {
+                text: a.get(),
+                fields: None,
+            })
+            .collect(),
     };
     span::record_info(sink, ctx, &fields)
 }

@@ -46,7 +46,15 @@ pub(super) struct InfoFields<'a> {
     /// `state` (v3), `status` (v2).
     pub state: [Option<&'a str>; 2],
     /// The elements of `assessments`, when it is an array.
-    pub assessments: Vec<&'a str>,
+    pub assessments: Vec<AssessmentText<'a>>,
+}
+
+/// One element of `info.assessments`: its JSON text, and its top-level fields when the
+/// fast reader's walk read them.
+#[derive(Clone, Copy)]
+pub(super) struct AssessmentText<'a> {
+    pub text: &'a str,
+    pub fields: Option<super::assessment::Fields<'a>>,
 }
 
 fn is_null(t: &str) -> bool {
@@ -75,7 +83,11 @@ pub(super) fn record_info(sink: &mut Sink, ctx: &Ctx, f: &InfoFields) -> String 
         info: ctx.at_opt_text(f.raw, Enc::Json),
     });
     for a in &f.assessments {
-        if let Some(a) = super::assessment::read(a) {
+        let read = match a.fields {
+            Some(fields) => super::assessment::read_fields(a.text, fields),
+            None => super::assessment::read(a.text),
+        };
+        if let Some(a) = read {
             sink.batch.assessments.push(a);
         }
     }
