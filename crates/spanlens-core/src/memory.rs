@@ -108,6 +108,33 @@ pub fn concat<T: Copy + Send + Sync>(parts: Vec<&[T]>, len: usize) -> Vec<T> {
     out
 }
 
+/// Moves every item of `parts`, in order, to the end of `out`, in parallel, leaving the
+/// parts empty (their allocations kept). For items that are not `Copy` (`concat`).
+pub fn append_all<T: Send>(out: &mut Vec<T>, mut parts: Vec<&mut Vec<T>>) {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    out.reserve_exact(len);
+    let old = out.len();
+    let mut rest = &mut out.spare_capacity_mut()[..len];
+    let mut dests = Vec::with_capacity(parts.len());
+    for p in &parts {
+        let (d, r) = rest.split_at_mut(p.len());
+        dests.push(d);
+        rest = r;
+    }
+    dests.into_par_iter().zip(&mut parts).for_each(|(d, p)| {
+        // SAFETY: `d` has room for exactly `p.len()` items and does not overlap `p`. The
+        // items are moved bit for bit and `p` forgets them, so each is dropped once, from
+        // `out`. Nothing here can panic between the copy and `set_len`.
+        unsafe {
+            std::ptr::copy_nonoverlapping(p.as_ptr(), d.as_mut_ptr().cast::<T>(), p.len());
+            p.set_len(0);
+        }
+    });
+    // SAFETY: the slots `old..old + len` were all written above (the splits cover exactly
+    // `len` items).
+    unsafe { out.set_len(old + len) };
+}
+
 /// CPU time of the whole process so far, in ms (all threads, user and system).
 pub fn cpu_ms() -> f64 {
     // SAFETY: an all-zero rusage is a valid value of this plain C struct.
@@ -167,6 +194,29 @@ mod tests {
     fn concat_refuses_a_short_length_claim() {
         let a = [1u32, 2];
         let _ = concat(vec![&a], 3);
+    }
+
+    #[test]
+    fn append_all_moves_every_item_once_in_order() {
+        use std::sync::Arc;
+        let item = Arc::new(());
+        let owned = |s: &str| (s.to_owned(), Arc::clone(&item));
+        let mut out = vec![owned("a")];
+        let (mut p, mut q, mut r) = (
+            vec![owned("b"), owned("c")],
+            Vec::new(),
+            (0..1000).map(|i| owned(&i.to_string())).collect::<Vec<_>>(),
+        );
+        append_all(&mut out, vec![&mut p, &mut q, &mut r]);
+        assert!(p.is_empty() && q.is_empty() && r.is_empty());
+        let texts: Vec<&str> = out.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(&texts[..4], ["a", "b", "c", "0"]);
+        assert_eq!(texts.len(), 1003);
+        assert_eq!(texts[1002], "999");
+        // Every item is held once (by `out`) and dropped once with it.
+        assert_eq!(Arc::strong_count(&item), 1004);
+        drop((out, p, q, r));
+        assert_eq!(Arc::strong_count(&item), 1);
     }
 
     #[test]
