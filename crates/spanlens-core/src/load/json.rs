@@ -117,11 +117,24 @@ pub fn raw_str(raw: &RawValue) -> Option<Cow<'_, str>> {
 pub fn text_str(t: &str) -> Option<Cow<'_, str>> {
     let t = t.trim();
     if t.starts_with('"') {
-        serde_json::from_str::<CowStr>(t).ok().map(|c| c.0)
+        string_text(t)
     } else if t == "null" || t.starts_with('{') || t.starts_with('[') {
         None
     } else {
         Some(Cow::Borrowed(t))
+    }
+}
+
+/// The JSON text `t` (a string, quotes included, nothing around it) unescaped; `None` when
+/// it is not exactly one valid string, as `serde_json` says. PERF: most strings (ids,
+/// names, times) have no escapes and come back borrowed without setting up a deserializer.
+pub fn string_text(t: &str) -> Option<Cow<'_, str>> {
+    let plain = (t.len() >= 2 && t.starts_with('"') && t.ends_with('"'))
+        .then(|| &t[1..t.len() - 1])
+        .filter(|inner| (inner.bytes()).all(|b| b >= 0x20 && b != b'"' && b != b'\\'));
+    match plain {
+        Some(inner) => Some(Cow::Borrowed(inner)),
+        None => serde_json::from_str::<CowStr>(t).ok().map(|c| c.0),
     }
 }
 
@@ -347,6 +360,34 @@ pub fn for_each_value<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_read_as_serde_reads_them() {
+        let cases = [
+            r#""plain""#,
+            r#""""#,
+            r#""caf\u00e9 \"q\"""#,
+            "\"caf\u{e9} \u{1F600}\"",
+            "\"tab\there\"",
+            r#""a" "b""#,
+            r#""a"b""#,
+            r#""unterminated"#,
+            r#"""#,
+            r#""\""#,
+            r#""ends with backslash\\""#,
+            r#"  "spaced"  "#,
+            "null",
+            "12",
+        ];
+        for t in cases {
+            let by_serde = serde_json::from_str::<CowStr>(t).ok().map(|c| c.0);
+            assert_eq!(string_text(t), by_serde, "{t:?}");
+        }
+        assert!(matches!(
+            string_text(r#""plain""#),
+            Some(Cow::Borrowed("plain"))
+        ));
+    }
 
     #[test]
     fn integers_read_as_the_general_parser_reads_them() {

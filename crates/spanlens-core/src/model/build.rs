@@ -372,6 +372,11 @@ fn apply_infos(set: &mut TraceSet, infos: Vec<TraceInfo>) {
     let by_id: HashMap<Sym, usize, foldhash::fast::FixedState> = (set.traces.iter().enumerate())
         .map(|(i, t)| (t.id, i))
         .collect();
+    // Most infos bring an original id (MLflow's `tr-…`): room for all, so the symbol table
+    // is not rehashed (every text hashed again) as they come.
+    let originals = infos.iter().filter_map(|i| i.original_id.as_ref());
+    let bytes = originals.clone().map(String::len).sum();
+    set.syms.reserve(originals.count(), bytes);
     for info in infos {
         let Some(sym) = set.syms.lookup(&info.trace_id) else {
             continue;

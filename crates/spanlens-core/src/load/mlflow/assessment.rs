@@ -6,7 +6,6 @@
 //! MLflow 3 lines; parsing each again with serde, after the token walk had read past it,
 //! was still a tenth.
 
-use crate::load::json::CowStr;
 use crate::model::{Assessment, ids};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
@@ -115,7 +114,7 @@ fn string(t: &str) -> Option<Cow<'_, str>> {
     if !t.starts_with('"') {
         return None;
     }
-    serde_json::from_str::<CowStr>(t).ok().map(|c| c.0)
+    crate::load::json::string_text(t)
 }
 
 /// The fields of a present nested object: `Ok(None)` when absent, all absent when the
