@@ -89,14 +89,7 @@ pub fn prefault<T>(v: &mut Vec<T>) {
 pub fn concat<T: Copy + Send + Sync>(parts: Vec<&[T]>, len: usize) -> Vec<T> {
     let mut out = Vec::with_capacity(len);
     prefault(&mut out);
-    let mut rest = &mut out.spare_capacity_mut()[..len];
-    let mut dests = Vec::with_capacity(parts.len());
-    for p in &parts {
-        let (d, r) = rest.split_at_mut(p.len());
-        dests.push(d);
-        rest = r;
-    }
-    assert!(rest.is_empty(), "concat: parts hold fewer than {len} items");
+    let dests = split_spare(&mut out, len, parts.iter().map(|p| p.len()));
     dests.into_par_iter().zip(parts).for_each(|(d, p)| {
         for (d, s) in d.iter_mut().zip(p) {
             d.write(*s);
@@ -108,19 +101,31 @@ pub fn concat<T: Copy + Send + Sync>(parts: Vec<&[T]>, len: usize) -> Vec<T> {
     out
 }
 
+/// The first `len` free slots of `out`, cut into consecutive pieces of `lens`. Panics
+/// unless the pieces cover exactly `len` slots (more: the split; fewer: the assert).
+fn split_spare<T>(
+    out: &mut Vec<T>,
+    len: usize,
+    lens: impl Iterator<Item = usize>,
+) -> Vec<&mut [std::mem::MaybeUninit<T>]> {
+    let mut rest = &mut out.spare_capacity_mut()[..len];
+    let mut pieces = Vec::new();
+    for n in lens {
+        let (piece, r) = rest.split_at_mut(n);
+        pieces.push(piece);
+        rest = r;
+    }
+    assert!(rest.is_empty(), "the parts hold fewer than {len} items");
+    pieces
+}
+
 /// Moves every item of `parts`, in order, to the end of `out`, in parallel, leaving the
 /// parts empty (their allocations kept). For items that are not `Copy` (`concat`).
 pub fn append_all<T: Send>(out: &mut Vec<T>, mut parts: Vec<&mut Vec<T>>) {
     let len: usize = parts.iter().map(|p| p.len()).sum();
     out.reserve_exact(len);
     let old = out.len();
-    let mut rest = &mut out.spare_capacity_mut()[..len];
-    let mut dests = Vec::with_capacity(parts.len());
-    for p in &parts {
-        let (d, r) = rest.split_at_mut(p.len());
-        dests.push(d);
-        rest = r;
-    }
+    let dests = split_spare(out, len, parts.iter().map(|p| p.len()));
     dests.into_par_iter().zip(&mut parts).for_each(|(d, p)| {
         // SAFETY: `d` has room for exactly `p.len()` items and does not overlap `p`. The
         // items are moved bit for bit and `p` forgets them, so each is dropped once, from

@@ -67,34 +67,25 @@ impl Interner {
     /// Interns `s`, returning its symbol.
     pub fn intern(&mut self, s: &str) -> Sym {
         let hash = self.hasher.hash_one(s);
-        let Interner {
-            buf,
-            ends,
-            table,
-            hasher,
-        } = self;
-        if let Some(&sym) = table.find(hash, |&k| text(buf, ends, k) == s) {
+        let found = (self.table).find(hash, |&k| text(&self.buf, &self.ends, k) == s);
+        if let Some(&sym) = found {
             return sym;
         }
-        let sym = Sym(ends.len() as u32);
-        buf.push_str(s);
-        ends.push(buf.len() as u32);
-        table.insert_unique(hash, sym, |&k| hasher.hash_one(text(buf, ends, k)));
+        let sym = Sym(self.ends.len() as u32);
+        self.buf.push_str(s);
+        self.ends.push(self.buf.len() as u32);
+        let (buf, ends, hasher) = (&self.buf, &self.ends, &self.hasher);
+        (self.table).insert_unique(hash, sym, |&k| hasher.hash_one(text(buf, ends, k)));
         sym
     }
 
     /// Room for `syms` more symbols of `bytes` in all, so that merging many interners
     /// grows the table once.
     pub fn reserve(&mut self, syms: usize, bytes: usize) {
-        let Interner {
-            buf,
-            ends,
-            table,
-            hasher,
-        } = self;
-        buf.reserve(bytes);
-        ends.reserve(syms);
-        table.reserve(syms, |&k| hasher.hash_one(text(buf, ends, k)));
+        self.buf.reserve(bytes);
+        self.ends.reserve(syms);
+        let (buf, ends, hasher) = (&self.buf, &self.ends, &self.hasher);
+        (self.table).reserve(syms, |&k| hasher.hash_one(text(buf, ends, k)));
     }
 
     /// Bytes of text held.
