@@ -20,9 +20,15 @@ pub fn build(loads: Vec<FileLoad>, mut diagnostics: Vec<Diagnostic>) -> TraceSet
     let mut infos = Vec::new();
     let mut batches: Vec<Placed> = Vec::new();
     // Every batch's symbols at most (trace ids are in one batch each, names and keys in
-    // many): the table grows once instead of rehashing as it fills.
+    // many), and the original trace ids `apply_infos` adds: the table grows once instead of
+    // rehashing (every text hashed again) as it fills.
     let (syms, bytes) = (loads.iter().flat_map(|l| &l.batches)).fold((0, 0), |(n, b), batch| {
-        (n + batch.syms.len(), b + batch.syms.text_len())
+        let originals = batch.infos.iter().filter_map(|i| i.original_id.as_ref());
+        let more = originals.clone().map(String::len).sum::<usize>();
+        (
+            n + batch.syms.len() + originals.count(),
+            b + batch.syms.text_len() + more,
+        )
     });
     set.syms.reserve(syms, bytes);
     for (file_ix, load) in loads.into_iter().enumerate() {
@@ -372,11 +378,6 @@ fn apply_infos(set: &mut TraceSet, infos: Vec<TraceInfo>) {
     let by_id: HashMap<Sym, usize, foldhash::fast::FixedState> = (set.traces.iter().enumerate())
         .map(|(i, t)| (t.id, i))
         .collect();
-    // Most infos bring an original id (MLflow's `tr-…`): room for all, so the symbol table
-    // is not rehashed (every text hashed again) as they come.
-    let originals = infos.iter().filter_map(|i| i.original_id.as_ref());
-    let bytes = originals.clone().map(String::len).sum();
-    set.syms.reserve(originals.count(), bytes);
     for info in infos {
         let Some(sym) = set.syms.lookup(&info.trace_id) else {
             continue;
