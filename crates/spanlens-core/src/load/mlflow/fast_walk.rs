@@ -328,10 +328,6 @@ pub(super) fn walked_assessment(text: &str) -> Option<(bool, Option<crate::model
         };
         let a = w.assessment()?;
         w.t.done().then_some(())?;
-        let read = match a.fields {
-            Some(f) => assessment::read_fields(a.text, f),
-            None => assessment::read(a.text),
-        };
-        Some((a.fields.is_some(), read))
+        Some((a.fields.is_some(), a.read()))
     })
 }

@@ -7,7 +7,7 @@
 use super::usage;
 use crate::load::json::{Ctx, text_i64, text_str};
 use crate::load::{Sink, json::CowStr};
-use crate::model::{Enc, Pos, Status, TraceInfo, ids};
+use crate::model::{Assessment, Enc, Pos, Status, TraceInfo, ids};
 use std::borrow::Cow;
 
 /// The JSON texts of a span dict's fields: each the first occurrence of its key (as
@@ -57,6 +57,16 @@ pub(super) struct AssessmentText<'a> {
     pub fields: Option<super::assessment::Fields<'a>>,
 }
 
+impl AssessmentText<'_> {
+    /// The assessment: from the walked fields when there are some, else from the text.
+    pub fn read(&self) -> Option<Assessment> {
+        match self.fields {
+            Some(fields) => super::assessment::read_fields(self.text, fields),
+            None => super::assessment::read(self.text),
+        }
+    }
+}
+
 fn is_null(t: &str) -> bool {
     t.trim() == "null"
 }
@@ -82,15 +92,8 @@ pub(super) fn record_info(sink: &mut Sink, ctx: &Ctx, f: &InfoFields) -> String 
         state,
         info: ctx.at_opt_text(f.raw, Enc::Json),
     });
-    for a in &f.assessments {
-        let read = match a.fields {
-            Some(fields) => super::assessment::read_fields(a.text, fields),
-            None => super::assessment::read(a.text),
-        };
-        if let Some(a) = read {
-            sink.batch.assessments.push(a);
-        }
-    }
+    let read = f.assessments.iter().filter_map(AssessmentText::read);
+    sink.batch.assessments.extend(read);
     trace_id
 }
 
