@@ -80,7 +80,7 @@ def main():
     _, _, usage = os.wait4(pid, 0)
     ms = lambda t: "NA" if t is None else f"{(t - t0) * 1000:.0f}"
     print(f"first_frame_ms={ms(first)} ready_ms={ms(ready)} key_ms={slowest * 1000:.1f} "
-          f"rss_mb={usage.ru_maxrss / 1024:.0f}")
+          f"rss_mb={usage.ru_maxrss * 1024 / 1e6:.0f}")
 
 
 if __name__ == "__main__":

@@ -61,7 +61,8 @@ for entry in "${FORMATS[@]}"; do
         done
         wall=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")
         rss=$(printf '%s\n' "${rsss[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")
-        rss=$(awk -v k="$rss" 'BEGIN { printf "%.0f", k / 1024 }')
+        # KiB from `time`, to MB of 10^6 bytes as the file size is.
+        rss=$(awk -v k="$rss" 'BEGIN { printf "%.0f", k * 1024 / 1e6 }')
         frame="-"
         if [ "${SPANLENS_GROWTH_FRAME:-1}" != 0 ]; then
             frame=$(python3 bench/first_frame.py "$BIN" "$f" | sed 's/first_frame_ms=//; s/ ready_ms=/ | /; s/ key_ms=/ | /; s/ rss_mb=/ | /')

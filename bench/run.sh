@@ -50,7 +50,8 @@ timed() {
     done
     WALL=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
     RSS=$(printf '%s\n' "${rsss[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
-    RSS=$(awk -v k="$RSS" 'BEGIN { printf "%.0f", k / 1024 }')
+    # `time` gives KiB; MB here are 10^6 bytes, as the file sizes (`mb`) are.
+    RSS=$(awk -v k="$RSS" 'BEGIN { printf "%.0f", k * 1024 / 1e6 }')
 }
 
 # phase NAME: milliseconds of a SPANLENS_TIMINGS phase in the last stderr.
