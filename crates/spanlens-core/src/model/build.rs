@@ -8,6 +8,7 @@
 use super::batch::{Diagnostic, FileLoad, TraceInfo};
 use super::intern::Sym;
 use super::layout::{TraceTree, build_tree};
+use super::loaded::Loaded;
 use super::span::{NO_PARENT, Span, Trace};
 use super::{FileReport, TraceSet};
 use rayon::prelude::*;
@@ -59,55 +60,35 @@ pub fn build(loads: Vec<FileLoad>, mut diagnostics: Vec<Diagnostic>) -> TraceSet
             });
         }
     }
-    let (mut ids, mut attrs, mut spans) = (0u32, 0u32, 0usize);
+    let (mut ids, mut attrs) = (0u32, 0u32);
     for p in &mut batches {
         (p.id_base, p.attr_base) = (ids, attrs);
         ids += p.batch.ids.len() as u32;
         attrs += p.batch.attrs.len() as u32;
-        spans += p.batch.spans.len();
     }
     // PERF: symbols, ids and offsets are rewritten in parallel, batch by batch, in place;
     // then the batches are concatenated.
     batches.par_iter_mut().for_each(Placed::rebase);
-    // PERF: one allocation, filled on the pool: appending batch by batch regrew and
-    // recopied a vector of 570,000 assessments (150 MB) at 1M MLflow 3 spans, and even
-    // one serial copy took 88 ms.
-    crate::memory::append_all(
-        &mut set.assessments,
-        batches
-            .iter_mut()
-            .map(|p| &mut p.batch.assessments)
-            .collect(),
-    );
-    debug_assert!(set.ids.is_empty() && set.attrs.is_empty());
-    set.ids = crate::memory::concat(
-        batches.iter().map(|p| &p.batch.ids[..]).collect(),
-        ids as usize,
-    );
-    set.attrs = crate::memory::concat(
-        batches.iter().map(|p| &p.batch.attrs[..]).collect(),
-        attrs as usize,
-    );
-    let mut loaded = Loaded {
-        parts: Vec::with_capacity(batches.len()),
-        starts: Vec::new(),
-        part_of: Vec::with_capacity(spans),
-    };
-    // PERF: the rest of each batch (its symbols above all) is freed on the pool.
-    let parts: Vec<Vec<Span>> = batches.into_par_iter().map(|p| p.batch.spans).collect();
-    let mut start = 0u32;
-    for part in parts {
-        loaded.starts.push(start);
-        start += part.len() as u32;
-        let ix = loaded.parts.len() as u32;
-        loaded.part_of.extend(std::iter::repeat_n(ix, part.len()));
-        loaded.parts.push(part);
+    // PERF: one allocation each, filled on the pool as the batches' lists are freed
+    // (`append_all`): appending batch by batch regrew and recopied a vector of 570,000
+    // assessments (150 MB) at 1M MLflow 3 spans, and even one serial copy took 88 ms.
+    let (mut assessments, mut ids, mut attrs) = (vec![], vec![], vec![]);
+    for b in batches.iter_mut().map(|p| &mut p.batch) {
+        assessments.push(&mut b.assessments);
+        ids.push(&mut b.ids);
+        attrs.push(&mut b.attrs);
     }
+    debug_assert!(set.ids.is_empty() && set.attrs.is_empty());
+    crate::memory::append_all(&mut set.assessments, assessments);
+    crate::memory::append_all(&mut set.ids, ids);
+    crate::memory::append_all(&mut set.attrs, attrs);
+    // PERF: the rest of each batch (its symbols above all) is freed on the pool.
+    let mut loaded = Loaded::new(batches.into_par_iter().map(|p| p.batch.spans).collect());
     drop(merge);
     let t = crate::timing::phase("arrange trees");
-    let copies = arrange(&mut set, &loaded);
-    // PERF: the loaded spans (a copy of the arena) are freed on the pool while the rest
-    // of the set is finished here.
+    let copies = arrange(&mut set, &mut loaded);
+    // PERF: what is left of the loaded spans (batches still read at the end of the
+    // gather) is freed on the pool while the rest of the set is finished here.
     rayon::spawn(move || drop(loaded));
     drop(t);
     let t = crate::timing::phase("link infos and assessments");
@@ -118,24 +99,6 @@ pub fn build(loads: Vec<FileLoad>, mut diagnostics: Vec<Diagnostic>) -> TraceSet
     copies.report(&mut set);
     drop(t);
     set
-}
-
-/// The spans as loaded, batch by batch (not concatenated: the arena is gathered from
-/// here in its final order, so the spans are copied once).
-pub(super) struct Loaded {
-    parts: Vec<Vec<Span>>,
-    /// Index of each part's first span.
-    starts: Vec<u32>,
-    /// The part each span is in (PERF: O(1) indexing, no search).
-    part_of: Vec<u32>,
-}
-
-impl std::ops::Index<usize> for Loaded {
-    type Output = Span;
-    fn index(&self, i: usize) -> &Span {
-        let part = self.part_of[i] as usize;
-        &self.parts[part][i - self.starts[part] as usize]
-    }
 }
 
 /// A batch on its way into the set: where its ids and attributes will land, and how its
@@ -183,53 +146,52 @@ impl Placed {
 
 /// Groups spans by trace, builds each tree in parallel and lays the arena out in
 /// pre-order, trace after trace (start order).
-fn arrange(set: &mut TraceSet, spans: &Loaded) -> Copies {
+fn arrange(set: &mut TraceSet, spans: &mut Loaded) -> Copies {
     let by_trace = group_by_trace(spans, set.syms.len());
     let ids = &set.ids;
     let mut trees: Vec<TraceTree> = by_trace
         .par_iter()
         .map(|g| build_tree(spans, ids, g))
         .collect();
+    // PERF: freed before the gather, whose start is the peak of the load's memory.
+    drop(by_trace);
     // Traces in start order; ties keep first appearance in the input.
     trees.par_sort_by_key(|t| {
-        let first = &spans[t.order[0] as usize];
+        let first = &spans[t.nodes[0].raw as usize];
         (t.start_ns, first.file, first.seq)
     });
     let mut bases = Vec::with_capacity(trees.len());
     let mut base = 0u32;
     for t in &trees {
         bases.push(base);
-        base += t.order.len() as u32;
+        base += t.nodes.len() as u32;
     }
-    // PERF: the final arena is gathered in parallel, position by position, from the
-    // loaded order (a second copy of the spans, briefly, instead of a serial permutation).
+    // The copies are counted before the gather frees the loaded spans they name.
+    let copies = Copies::of(&trees, spans, set.files.len());
     let slots: Vec<(u32, u32)> = trees
         .iter()
         .enumerate()
-        .flat_map(|(t, tree)| (0..tree.order.len() as u32).map(move |pos| (t as u32, pos)))
+        .flat_map(|(t, tree)| (0..tree.nodes.len() as u32).map(move |pos| (t as u32, pos)))
         .collect();
-    let mut arena: Vec<Span> = Vec::with_capacity(slots.len());
-    crate::memory::prefault(&mut arena);
-    slots
-        .par_iter()
-        .map(|&(t, pos)| {
-            let (tree, base, pos) = (&trees[t as usize], bases[t as usize], pos as usize);
-            let mut s = *tree.merged.get(spans, tree.order[pos]);
-            let p = tree.parent[pos];
-            s.parent = if p == NO_PARENT { NO_PARENT } else { base + p };
-            s.depth = tree.depth[pos];
-            s.subtree_end = base + tree.end[pos];
-            s.flags.0 |= tree.flags[pos];
-            s.trace = t;
-            s
-        })
-        .collect_into_vec(&mut arena);
+    let raw = |&(t, pos): &(u32, u32)| trees[t as usize].nodes[pos as usize].raw;
+    let arena = spans.gather(&slots, raw, |spans, &(t, pos)| {
+        let (tree, base) = (&trees[t as usize], bases[t as usize]);
+        let node = tree.nodes[pos as usize];
+        let mut s = *tree.span(spans, node.raw);
+        let p = node.parent;
+        s.parent = if p == NO_PARENT { NO_PARENT } else { base + p };
+        s.depth = node.depth;
+        s.subtree_end = base + node.end;
+        s.flags.0 |= node.flags;
+        s.trace = t;
+        s
+    });
     let mut traces: Vec<Trace> = trees
         .iter()
         .zip(&bases)
         .map(|(tree, &base)| Trace {
             span_start: base,
-            span_end: base + tree.order.len() as u32,
+            span_end: base + tree.nodes.len() as u32,
             roots: tree.roots,
             ..Trace::default()
         })
@@ -237,7 +199,7 @@ fn arrange(set: &mut TraceSet, spans: &Loaded) -> Copies {
     set.spans = arena;
     traces.par_iter_mut().for_each(|t| summarise(t, &set.spans));
     set.traces = traces;
-    Copies::of(&trees, spans, set.files.len())
+    copies
 }
 
 /// Copies of spans merged away (see `model::copies`): how many, and what each file held
@@ -254,17 +216,17 @@ impl Copies {
             count: 0,
             per_file: vec![[0; 3]; files],
         };
-        for tree in trees.iter().filter(|t| !t.merged.dropped.is_empty()) {
+        for tree in trees.iter().filter(|t| !t.dropped().is_empty()) {
             // The files this trace still has spans from (a handful: files, not spans).
             let mut kept: Vec<u16> = Vec::new();
-            for &i in &tree.order {
-                let f = spans[i as usize].file;
+            for node in &tree.nodes {
+                let f = spans[node.raw as usize].file;
                 if !kept.contains(&f) {
                     kept.push(f);
                 }
             }
             let mut counted: Vec<u16> = Vec::new();
-            for &d in &tree.merged.dropped {
+            for &d in tree.dropped() {
                 let s = &spans[d as usize];
                 let f = &mut c.per_file[s.file as usize];
                 f[1] += 1;
@@ -274,7 +236,7 @@ impl Copies {
                     f[0] += 1;
                 }
             }
-            c.count += tree.merged.dropped.len();
+            c.count += tree.dropped().len();
         }
         c
     }
@@ -313,7 +275,8 @@ impl Copies {
 fn group_by_trace(spans: &Loaded, syms: usize) -> Vec<Vec<u32>> {
     // PERF: the trace symbols are gathered first, in parallel, so the two serial passes
     // below read 4 bytes per span instead of a span's cache lines.
-    let traces: Vec<u32> = (spans.parts.par_iter())
+    let parts: Vec<&[Span]> = spans.parts().collect();
+    let traces: Vec<u32> = (parts.par_iter())
         .flat_map_iter(|p| p.iter().map(|s| s.trace_id.0))
         .collect();
     let mut count = vec![0u32; syms];

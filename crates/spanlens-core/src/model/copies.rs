@@ -9,7 +9,7 @@
 //! PERF: this runs only for traces in which `layout::build_tree` already saw an id twice,
 //! so a load without duplicates pays nothing here.
 
-use super::build::Loaded;
+use super::loaded::Loaded;
 use super::span::Span;
 use std::collections::HashMap;
 

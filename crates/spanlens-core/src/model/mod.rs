@@ -14,6 +14,7 @@ pub mod ids;
 pub mod intern;
 pub mod kind;
 mod layout;
+mod loaded;
 mod lookup;
 pub mod messages;
 pub mod meta;
