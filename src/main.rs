@@ -72,16 +72,16 @@ fn summary(
 ) -> Result<(), Failure> {
     let set = cli::load(paths, input)?;
     let t = spanlens::timing::phase("summary: render");
-    let parts = if json {
-        cli::summary::json_parts(&set)
+    let written = if json {
+        cli::emit_with(|out| cli::summary::write_json(&set, out))
     } else {
-        vec![cli::summary::to_text(&set).into_bytes()]
+        cli::emit(&cli::summary::to_text(&set))
     };
     drop(t);
     // PERF: the process ends next; freeing a million spans one allocation at a time
     // would only delay it (25 ms at 1M spans), the OS takes it all back.
     std::mem::forget(set);
-    cli::emit_parts(&parts)
+    written
 }
 
 /// `spanlens stats`.

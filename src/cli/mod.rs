@@ -335,16 +335,17 @@ pub fn load(paths: &[PathBuf], input: &InputArgs) -> Result<TraceSet, Failure> {
 /// Writes a report to stdout. A reader that stops early (`| head`) is not an error: the
 /// command ends quietly with status 0, as `cat` does; any other write error is reported.
 pub fn emit(text: &str) -> Result<(), Failure> {
-    emit_parts(&[text.as_bytes()])
+    emit_with(|out| out.write_all(text.as_bytes()))
 }
 
-/// `emit` for a report made of parts, written one after the other.
-pub fn emit_parts(parts: &[impl AsRef<[u8]>]) -> Result<(), Failure> {
+/// `emit` for a report that `write` writes piece by piece, so a big one is never held
+/// whole.
+pub fn emit_with(
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), Failure> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    let result = (parts.iter())
-        .try_for_each(|p| out.write_all(p.as_ref()))
-        .and_then(|()| out.flush());
+    let result = write(&mut out).and_then(|()| out.flush());
     match result {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::quiet(0)),
