@@ -16,7 +16,9 @@ use std::borrow::Cow;
 mod objects;
 mod raw;
 
-use raw::{json_str_json_compact, otlp_compact_str, otlp_scalar, otlp_scalar_compact};
+use raw::{
+    json_str_json_compact, otlp_compact_str, otlp_scalar, otlp_scalar_compact, otlp_string_literal,
+};
 
 /// What an attribute key means for the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -182,6 +184,15 @@ impl Semantics {
                 if text.enc == Enc::JsonStrJson
                     && matches!(role, Role::UsageObject | Role::CostObject)
                     && self.observe_object_text(raw, role == Role::CostObject)
+                {
+                    return;
+                }
+                // PERF: and Langfuse's usage and cost details, the same objects in an OTLP
+                // string (428,574 values decoded twice into `Value`s at 1M spans).
+                if text.enc == Enc::OtlpAny
+                    && matches!(role, Role::UsageObject | Role::CostObject)
+                    && let Some(s) = otlp_string_literal(raw)
+                    && self.observe_object_text(s, role == Role::CostObject)
                 {
                     return;
                 }

@@ -35,29 +35,75 @@ pub(super) fn otlp_scalar(raw: &[u8]) -> Option<Value> {
     any.double.map(Value::from).or(any.boolean.map(Value::Bool))
 }
 
-/// `{"stringValue":"..."}` without escapes and `{"intValue":"..."}`, written compactly as
-/// the Collector does, read without serde_json (PERF: a third of the cost of a span's
-/// semantics was this parse).
+/// `{"stringValue":"..."}` without escapes and `{"intValue":"..."}` (or a bare integer),
+/// read without serde_json (PERF: a third of the cost of a span's semantics was this
+/// parse). Compact as the Collector writes them, or with white space between the tokens as
+/// Python's `json` and protobuf's `MessageToJson` write them: that form was 3 values a span
+/// decoded by serde_json in real-shape base64-id OTLP.
 pub(super) fn otlp_scalar_compact(raw: &[u8]) -> Option<Value> {
-    if raw.starts_with(br#"{"stringValue":""#) {
-        return otlp_compact_str(raw).map(|s| Value::String(s.to_owned()));
+    let (name, value) = single_member(raw)?;
+    match name {
+        b"stringValue" => string_text(value).map(|s| Value::String(s.to_owned())),
+        b"intValue" => {
+            let t = string_text(value).or_else(|| integer_text(value))?;
+            Some(
+                t.parse::<i64>()
+                    .map_or_else(|_| Value::String(t.to_owned()), Value::from),
+            )
+        }
+        _ => None,
     }
-    let t = plain(
-        raw.strip_prefix(br#"{"intValue":""#)?
-            .strip_suffix(br#""}"#)?,
-    )?;
-    Some(
-        t.parse::<i64>()
-            .map_or_else(|_| Value::String(t.to_owned()), Value::from),
-    )
 }
 
-/// The text of a compact `{"stringValue":"..."}` without escapes.
+/// The text of a `{"stringValue":"..."}` without escapes (compact or spaced).
 pub(super) fn otlp_compact_str(raw: &[u8]) -> Option<&str> {
-    plain(
-        raw.strip_prefix(br#"{"stringValue":""#)?
-            .strip_suffix(br#""}"#)?,
-    )
+    match single_member(raw)? {
+        (b"stringValue", value) => string_text(value),
+        _ => None,
+    }
+}
+
+/// The JSON string literal of a `{"stringValue": "..."}` (escapes and all), as written.
+pub(super) fn otlp_string_literal(raw: &[u8]) -> Option<&[u8]> {
+    match single_member(raw)? {
+        (b"stringValue", value) if value.starts_with(b"\"") => Some(value),
+        _ => None,
+    }
+}
+
+/// The name and the value text of an object of one member, `{"name": value}`, where `raw`
+/// is valid JSON (a slice of a parsed document); `None` for any other shape, and for a name
+/// with an escape. A value with a second member after it is returned whole (`"a","b":1`),
+/// which the callers' checks refuse.
+fn single_member(raw: &[u8]) -> Option<(&[u8], &[u8])> {
+    let inner = trim(trim(raw).strip_prefix(b"{")?.strip_suffix(b"}")?);
+    let rest = inner.strip_prefix(b"\"")?;
+    let close = memchr::memchr(b'"', rest)?;
+    let (name, rest) = (&rest[..close], &rest[close + 1..]);
+    if name.contains(&b'\\') {
+        return None;
+    }
+    Some((name, trim(trim(rest).strip_prefix(b":")?)))
+}
+
+/// JSON white space trimmed from both ends.
+fn trim(t: &[u8]) -> &[u8] {
+    let ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let start = t.iter().position(|b| !ws(b)).unwrap_or(t.len());
+    let end = t.iter().rposition(|b| !ws(b)).map_or(start, |i| i + 1);
+    &t[start..end]
+}
+
+/// The text of a JSON string value that needs no unescaping (one string: no quote inside).
+fn string_text(value: &[u8]) -> Option<&str> {
+    plain(value.strip_prefix(b"\"")?.strip_suffix(b"\"")?)
+}
+
+/// A bare JSON integer (`-12`), as text.
+fn integer_text(value: &[u8]) -> Option<&str> {
+    let digits = value.strip_prefix(b"-").unwrap_or(value);
+    let all = !digits.is_empty() && digits.iter().all(u8::is_ascii_digit);
+    all.then(|| std::str::from_utf8(value).ok()).flatten()
 }
 
 /// The string a JSON-in-string value decodes to (`decode_value(raw, Enc::JsonStrJson)`),

@@ -39,19 +39,25 @@ fn string_roles_read_without_values_as_with_them() {
 
 #[test]
 fn compact_otlp_scalars_read_as_serde_reads_them() {
-    let cases: [&[u8]; 9] = [
-        br#"{"stringValue":"gpt-4o"}"#,
-        br#"{"stringValue":""}"#,
-        br#"{"stringValue":"a\"b"}"#,
-        br#"{"stringValue":"x","intValue":"1"}"#,
-        br#"{"intValue":"1234"}"#,
-        br#"{"intValue":"12x"}"#,
-        br#"{"intValue":7}"#,
-        br#"{ "stringValue": "spaced" }"#,
-        "{\"stringValue\":\"漢字 é\"}".as_bytes(),
+    // (value text, read without serde_json)
+    let cases: [(&[u8], bool); 15] = [
+        (br#"{"stringValue":"gpt-4o"}"#, true),
+        (br#"{"stringValue":""}"#, true),
+        (br#"{"stringValue":"a\"b"}"#, false),
+        (br#"{"stringValue":"x","intValue":"1"}"#, false),
+        (br#"{"intValue":"x","stringValue":"1"}"#, false),
+        (br#"{"intValue":"1234"}"#, true),
+        (br#"{"intValue":"12x"}"#, true),
+        (br#"{"intValue":7}"#, true),
+        (br#"{"intValue":-7}"#, true),
+        (br#"{ "stringValue": "spaced" }"#, true),
+        (b"{\n  \"intValue\":\t\"42\"\r\n}", true),
+        (br#"{"string\u0056alue":"escaped name"}"#, false),
+        (br#"{"doubleValue": 0.2}"#, false),
+        (br#"{}"#, false),
+        ("{\"stringValue\":\"漢字 é\"}".as_bytes(), true),
     ];
-    for raw in cases {
-        let fast = otlp_scalar(raw);
+    for (raw, fast) in cases {
         let text = std::str::from_utf8(raw).unwrap();
         let Ok(obj) = serde_json::from_str::<serde_json::Map<String, Value>>(text) else {
             panic!("{text}")
@@ -61,7 +67,16 @@ fn compact_otlp_scalars_read_as_serde_reads_them() {
             let t = i.as_str().map_or(i.to_string(), str::to_owned);
             Some(t.parse::<i64>().map_or(Value::String(t), Value::from))
         });
-        assert_eq!(fast, want, "{text}");
+        let want = want.or_else(|| obj.get("doubleValue").cloned());
+        assert_eq!(otlp_scalar(raw), want, "{text}");
+        let compact = otlp_scalar_compact(raw);
+        assert_eq!(compact.is_some(), fast, "read without serde_json: {text}");
+        if fast {
+            assert_eq!(compact, want, "{text}");
+            let s = otlp_compact_str(raw).map(|s| Value::String(s.to_owned()));
+            let string = want.filter(|_| obj.contains_key("stringValue"));
+            assert_eq!(s, string, "{text}");
+        }
     }
 }
 
@@ -135,61 +150,64 @@ fn langfuse_level_error_and_python_repr_usage() {
     assert_eq!(r.tokens.total, Some(45));
 }
 
+/// JSON-in-string attribute values (MLflow's encoding), and a few that are not.
+const JSON_IN_STRING: [&str; 48] = [
+    r#""\"AGENT\"""#,
+    r#""\"CHAT_MODEL\"""#,
+    r#""\"gpt-4o\"""#,
+    r#""\"\"""#,
+    r#""\"""#,
+    r#""\"error\"""#,
+    r#""\" ERROR \"""#,
+    r#""\"caf\u00e9\"""#,
+    r#""\"a\\\"b\"""#,
+    r#""\"x\" ""#,
+    r#""\"{\"""#,
+    r#""AGENT""#,
+    r#""gpt-4o-mini""#,
+    r#""""#,
+    r#""20""#,
+    r#""1.5""#,
+    r#"" {\"a\": 1}""#,
+    r#""{\"input_tokens\": 3, \"output_tokens\": 4}""#,
+    r#""[1, 2]""#,
+    r#""{oops""#,
+    r#""[oops""#,
+    r#"" [""#,
+    r#""tab\tin""#,
+    r#""true""#,
+    r#""null""#,
+    "\"ca\u{e9}f\u{e9}\"",
+    "\"\\\"\u{1F600}\\\"\"",
+    r#"20"#,
+    r#"null"#,
+    r#"{"a": 1}"#,
+    r#"["\"LLM\""]"#,
+    r#""unterminated"#,
+    // Usage and cost objects (read through typed fields when serde can type them).
+    r#""{\"input_tokens\": 57, \"output_tokens\": 17, \"total_tokens\": 74, \"cache_read_input_tokens\": 0}""#,
+    r#""{\"input_cost\": 8.55e-06, \"output_cost\": 1.02e-05, \"total_cost\": 1.8e-05}""#,
+    r#""{\"input_tokens\": 1, \"input_tokens\": 2}""#,
+    r#""{\"total_cost\": 1, \"total_cost\": 2}""#,
+    r#""{\"input_tokens\": \"12\", \"output\": 3.0, \"total\": -1}""#,
+    r#""{\"input_tokens\": null, \"input\": 5, \"completion_tokens\": 2}""#,
+    r#""{\"prompt_tokens\": 4294967296, \"completion_tokens\": 1.5, \"total\": 1e2}""#,
+    r#""{\"input\u005ftokens\": 9, \"total\u005fcost\": 0.25}""#,
+    r#""{'input': 39, 'output': 6, 'total': 45}""#,
+    r#""\"{\\\"input_tokens\\\": 3}\"""#,
+    r#""{\"total\": 10, \"total_cost\": 0.5}""#,
+    r#""{\"total\": \"1e3\", \"total_cost\": \"NaN\"}""#,
+    r#""{\"input_tokens\": 3} trailing""#,
+    r#""{\"input_tokens\": [1], \"input\": {\"a\": 1}, \"prompt_tokens\": 7}""#,
+    r#""  {\"output_tokens\": 4}  ""#,
+    r#"{"input_tokens": 3, "total_cost": 1}"#,
+];
+
 /// MLflow's JSON-in-string attribute values read by `json_str_json_compact` give what
 /// decoding them into a `Value` first gives, for every role.
 #[test]
 fn json_in_string_roles_read_without_values_as_with_them() {
-    let raws = [
-        r#""\"AGENT\"""#,
-        r#""\"CHAT_MODEL\"""#,
-        r#""\"gpt-4o\"""#,
-        r#""\"\"""#,
-        r#""\"""#,
-        r#""\"error\"""#,
-        r#""\" ERROR \"""#,
-        r#""\"caf\u00e9\"""#,
-        r#""\"a\\\"b\"""#,
-        r#""\"x\" ""#,
-        r#""\"{\"""#,
-        r#""AGENT""#,
-        r#""gpt-4o-mini""#,
-        r#""""#,
-        r#""20""#,
-        r#""1.5""#,
-        r#"" {\"a\": 1}""#,
-        r#""{\"input_tokens\": 3, \"output_tokens\": 4}""#,
-        r#""[1, 2]""#,
-        r#""{oops""#,
-        r#""[oops""#,
-        r#"" [""#,
-        r#""tab\tin""#,
-        r#""true""#,
-        r#""null""#,
-        "\"ca\u{e9}f\u{e9}\"",
-        "\"\\\"\u{1F600}\\\"\"",
-        r#"20"#,
-        r#"null"#,
-        r#"{"a": 1}"#,
-        r#"["\"LLM\""]"#,
-        r#""unterminated"#,
-        // Usage and cost objects (read through typed fields when serde can type them).
-        r#""{\"input_tokens\": 57, \"output_tokens\": 17, \"total_tokens\": 74, \"cache_read_input_tokens\": 0}""#,
-        r#""{\"input_cost\": 8.55e-06, \"output_cost\": 1.02e-05, \"total_cost\": 1.8e-05}""#,
-        r#""{\"input_tokens\": 1, \"input_tokens\": 2}""#,
-        r#""{\"total_cost\": 1, \"total_cost\": 2}""#,
-        r#""{\"input_tokens\": \"12\", \"output\": 3.0, \"total\": -1}""#,
-        r#""{\"input_tokens\": null, \"input\": 5, \"completion_tokens\": 2}""#,
-        r#""{\"prompt_tokens\": 4294967296, \"completion_tokens\": 1.5, \"total\": 1e2}""#,
-        r#""{\"input\u005ftokens\": 9, \"total\u005fcost\": 0.25}""#,
-        r#""{'input': 39, 'output': 6, 'total': 45}""#,
-        r#""\"{\\\"input_tokens\\\": 3}\"""#,
-        r#""{\"total\": 10, \"total_cost\": 0.5}""#,
-        r#""{\"total\": \"1e3\", \"total_cost\": \"NaN\"}""#,
-        r#""{\"input_tokens\": 3} trailing""#,
-        r#""{\"input_tokens\": [1], \"input\": {\"a\": 1}, \"prompt_tokens\": 7}""#,
-        r#""  {\"output_tokens\": 4}  ""#,
-        r#"{"input_tokens": 3, "total_cost": 1}"#,
-    ];
+    let raws = JSON_IN_STRING;
     let roles = [
         Role::Kind(0),
         Role::Model(1),
@@ -232,4 +250,50 @@ fn json_in_string_roles_read_without_values_as_with_them() {
     assert_eq!(objects.len(), 12, "{objects:?}");
     assert!(typed(raws[33], true) && !typed(raws[35], true));
     assert!(!typed(raws[34], false) && !typed(raws[41], false) && !typed(raws[40], false));
+}
+
+/// The same texts as OTLP string values (Langfuse writes its usage and cost details so),
+/// compact and spaced: the typed reading of usage and cost objects gives what decoding
+/// the value into a `Value` gives, for every role.
+#[test]
+fn otlp_string_values_read_without_values_as_with_them() {
+    let roles = [
+        Role::Model(1),
+        Role::InTokens(0),
+        Role::UsageObject,
+        Role::CostObject,
+    ];
+    let mut typed = 0;
+    // Valid JSON strings only, as values cut from a parsed document are.
+    let strings = JSON_IN_STRING
+        .iter()
+        .filter(|r| serde_json::from_str::<String>(r).is_ok());
+    for raw in strings {
+        for otlp in [
+            format!(r#"{{"stringValue":{raw}}}"#),
+            format!("{{ \"stringValue\": {raw} }}"),
+        ] {
+            let text = TextRef::new(0, 0, otlp.len(), Enc::OtlpAny);
+            for role in roles {
+                let mut fast = Semantics::default();
+                let mut slow = Semantics::default();
+                for _ in 0..2 {
+                    fast.observe_role(Some(role), otlp.as_bytes(), text);
+                    let v = otlp_scalar(otlp.as_bytes()).expect("a string value");
+                    slow.observe_value(role, &v);
+                }
+                // Only what was read is compared, not how many values took serde_json.
+                fast.slow_otlp_values = 0;
+                assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{role:?} {otlp}");
+            }
+            let literal = otlp_string_literal(otlp.as_bytes()).expect("a string literal");
+            typed += usize::from(Semantics::default().observe_object_text(literal, false));
+        }
+    }
+    // The twelve objects the MLflow test reads so, in both layouts.
+    assert_eq!(
+        typed,
+        2 * 12,
+        "objects read through typed fields, both layouts"
+    );
 }
