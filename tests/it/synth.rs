@@ -152,6 +152,51 @@ fn fan_out_of_5000_and_30_deep_tree_load() {
     assert_eq!(s.subtree_end as usize - wide - 1, 5_000);
 }
 
+/// More spans than one window of the arena's gather (65,536), with traces across the
+/// window boundaries: every trace is one pre-order run of the arena, in start order.
+#[test]
+fn arena_gathered_in_several_windows_is_pre_order_trace_after_trace() {
+    let (set, _) = roundtrip(&opts(100_000, GenFormat::Otlp));
+    let mut covered = 0;
+    for (t, trace) in set.traces.iter().enumerate() {
+        let (start, end) = (trace.span_start as usize, trace.span_end as usize);
+        assert_eq!(start, covered, "trace {t} follows the one before it");
+        covered = end;
+        let mut roots = 0;
+        for i in start..end {
+            let s = &set.spans[i];
+            assert_eq!(s.trace as usize, t, "span {i}");
+            assert!(
+                i < s.subtree_end as usize && s.subtree_end as usize <= end,
+                "span {i}"
+            );
+            match s.parent() {
+                None => {
+                    assert_eq!(s.depth, 0, "span {i}");
+                    roots += 1;
+                }
+                Some(p) => {
+                    let (p, ps) = (p.0 as usize, &set.spans[p.0 as usize]);
+                    assert!(start <= p && p < i, "span {i}: parent {p} before it");
+                    assert!(
+                        i < ps.subtree_end as usize,
+                        "span {i} in its parent's subtree"
+                    );
+                    assert!(s.subtree_end <= ps.subtree_end, "span {i}");
+                    assert_eq!(s.depth, ps.depth + 1, "span {i}");
+                }
+            }
+        }
+        assert_eq!(roots, trace.roots, "trace {t}");
+    }
+    assert_eq!(covered, set.spans.len());
+    assert!(
+        set.traces
+            .windows(2)
+            .all(|w| w[0].start_ns <= w[1].start_ns)
+    );
+}
+
 #[test]
 fn exact_trace_count_and_span_total() {
     let o = GenOptions {

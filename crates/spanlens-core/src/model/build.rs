@@ -168,13 +168,9 @@ fn arrange(set: &mut TraceSet, spans: &mut Loaded) -> Copies {
     }
     // The copies are counted before the gather frees the loaded spans they name.
     let copies = Copies::of(&trees, spans, set.files.len());
-    let slots: Vec<(u32, u32)> = trees
-        .iter()
-        .enumerate()
-        .flat_map(|(t, tree)| (0..tree.nodes.len() as u32).map(move |pos| (t as u32, pos)))
-        .collect();
+    let sources = |w| in_window(&trees, &bases, w);
     let raw = |&(t, pos): &(u32, u32)| trees[t as usize].nodes[pos as usize].raw;
-    let arena = spans.gather(&slots, raw, |spans, &(t, pos)| {
+    let arena = spans.gather(base as usize, sources, raw, |spans, &(t, pos)| {
         let (tree, base) = (&trees[t as usize], bases[t as usize]);
         let node = tree.nodes[pos as usize];
         let mut s = *tree.span(spans, node.raw);
@@ -200,6 +196,22 @@ fn arrange(set: &mut TraceSet, spans: &mut Loaded) -> Copies {
     traces.par_iter_mut().for_each(|t| summarise(t, &set.spans));
     set.traces = traces;
     copies
+}
+
+/// The (tree, position) of each span at the arena positions `w`, where tree `t` starts at
+/// `bases[t]`.
+fn in_window(trees: &[TraceTree], bases: &[u32], w: std::ops::Range<usize>) -> Vec<(u32, u32)> {
+    let mut t = bases
+        .partition_point(|&b| b as usize <= w.start)
+        .saturating_sub(1);
+    let mut out = Vec::with_capacity(w.len());
+    for i in w {
+        while i - bases[t] as usize >= trees[t].nodes.len() {
+            t += 1;
+        }
+        out.push((t as u32, (i - bases[t] as usize) as u32));
+    }
+    out
 }
 
 /// Copies of spans merged away (see `model::copies`): how many, and what each file held

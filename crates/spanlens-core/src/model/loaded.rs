@@ -3,6 +3,7 @@
 
 use super::span::Span;
 use rayon::prelude::*;
+use std::ops::Range;
 
 /// The spans as loaded, batch by batch (not concatenated: the arena is gathered from
 /// here in its final order, so the spans are copied once).
@@ -51,26 +52,29 @@ impl Loaded {
         self.parts.iter().map(Vec::as_slice)
     }
 
-    /// The arena: `make(self, s)` for each of `sources` in order, where `raw(s)` is the
-    /// raw index `make` reads. Each batch's spans are freed once the last window that reads
-    /// from them is written.
+    /// The arena of `len` spans, window by window: `sources(w)` says what to gather into
+    /// the positions `w`, `raw(s)` the raw index `make(self, s)` reads to make the span.
+    /// Each batch's spans are freed once the last window that reads from them is written.
     ///
     /// PERF: gathering the whole arena at once held every span twice at its peak (240 MB
     /// more at a million spans, most of `summary`'s peak memory). Exports list traces
     /// roughly in time order, the arena's order, so batches are freed about as fast as the
-    /// arena fills; a file in another order peaks as before, never higher.
-    pub(super) fn gather<S: Sync>(
+    /// arena fills; a file in another order peaks as before, never higher. The sources
+    /// are made window by window (8 MB less than a list of them all at 1M spans).
+    pub(super) fn gather<S: Send>(
         &mut self,
-        sources: &[S],
+        len: usize,
+        sources: impl Fn(Range<usize>) -> Vec<S> + Sync,
         raw: impl Fn(&S) -> u32 + Sync,
         make: impl Fn(&Loaded, &S) -> Span + Sync,
     ) -> Vec<Span> {
-        let last = self.last_reads(sources, &raw);
-        let mut arena: Vec<Span> = Vec::with_capacity(sources.len());
-        for (w, window) in sources.chunks(WINDOW).enumerate() {
+        let last = self.last_reads(len, |w| sources(w).iter().map(&raw).collect());
+        let mut arena: Vec<Span> = Vec::with_capacity(len);
+        for (w, window) in windows(len).enumerate() {
+            let window = sources(window);
             crate::memory::prefault_next(&mut arena, window.len());
             let this = &*self;
-            arena.par_extend(window.par_iter().map(|s| make(this, s)));
+            arena.par_extend(window.into_par_iter().map(|s| make(this, &s)));
             for (part, _) in last.iter().enumerate().filter(|(_, l)| **l == Some(w)) {
                 self.parts[part] = Vec::new();
             }
@@ -78,17 +82,18 @@ impl Loaded {
         arena
     }
 
-    /// For each part, the last window of `sources` that reads from it (`None`: none does).
-    fn last_reads<S: Sync>(
+    /// For each part, the last window of an arena of `len` spans that reads from it
+    /// (`None`: none does), where `raws(w)` are the raw indices read into window `w`.
+    fn last_reads(
         &self,
-        sources: &[S],
-        raw: &(impl Fn(&S) -> u32 + Sync),
+        len: usize,
+        raws: impl Fn(Range<usize>) -> Vec<u32> + Sync,
     ) -> Vec<Option<usize>> {
-        let per_window: Vec<Vec<u32>> = (sources.par_chunks(WINDOW))
+        let windows: Vec<Range<usize>> = windows(len).collect();
+        let per_window: Vec<Vec<u32>> = (windows.into_par_iter())
             .map(|window| {
-                let mut parts: Vec<u32> = window
-                    .iter()
-                    .map(|s| self.part_of[raw(s) as usize])
+                let mut parts: Vec<u32> = (raws(window).iter())
+                    .map(|&i| self.part_of[i as usize])
                     .collect();
                 parts.sort_unstable();
                 parts.dedup();
@@ -103,6 +108,13 @@ impl Loaded {
         }
         last
     }
+}
+
+/// The windows of an arena of `len` spans, in order.
+fn windows(len: usize) -> impl Iterator<Item = Range<usize>> {
+    (0..len)
+        .step_by(WINDOW)
+        .map(move |a| a..(a + WINDOW).min(len))
 }
 
 #[cfg(test)]
@@ -134,7 +146,12 @@ mod tests {
     }
 
     fn gathered(l: &mut Loaded, order: &[u32]) -> Vec<u64> {
-        let arena = l.gather(order, |&i| i, |l, &i| l[i as usize]);
+        let arena = l.gather(
+            order.len(),
+            |w| order[w].to_vec(),
+            |&i| i,
+            |l, &i| l[i as usize],
+        );
         arena.iter().map(|s| s.seq).collect()
     }
 
@@ -172,10 +189,10 @@ mod tests {
         let mut l = loaded(&[10, n - 10]);
         let mut order: Vec<u32> = (5..n as u32).collect();
         order.extend(0..5);
-        let last = l.last_reads(&order, &|&i| i);
+        let last = l.last_reads(n, |w| order[w].to_vec());
         assert_eq!(last, [Some(1), Some(1)]);
         let early: Vec<u32> = (0..n as u32).collect();
-        assert_eq!(l.last_reads(&early, &|&i| i), [Some(0), Some(1)]);
+        assert_eq!(l.last_reads(n, |w| early[w].to_vec()), [Some(0), Some(1)]);
         assert_eq!(gathered(&mut l, &order).len(), n);
     }
 
