@@ -29,16 +29,18 @@ pub fn map(file: &std::fs::File) -> std::io::Result<memmap2::Mmap> {
 }
 
 /// Gives back the mapped pages from the one holding `from` up to the one holding `to`
-/// (excluded); they stay in the page cache. The caller is done with every byte before
-/// `to`: text references into a file are offsets, not pointers, so later reads go through
-/// `pread`.
+/// (excluded); they stay in the page cache. Text references into a file are offsets, not
+/// pointers, so later reads go through `pread`. A caller may also release bytes it will
+/// read again through the map (a document split into elements first, parsed after): a
+/// page touched again is mapped back in from the page cache, with the same bytes.
 pub fn release(map: &memmap2::Mmap, from: usize, to: usize) {
     let page = page_size();
     let start = from / page * page;
     let end = to.min(map.len()) / page * page;
     if end > start {
-        // SAFETY: on a shared read-only file map, DONTNEED only unmaps the pages; the
-        // caller guarantees no slice into `[from, to)` is alive.
+        // SAFETY: on a shared read-only file map, DONTNEED only unmaps the pages: a read
+        // after it faults the page back in from the file, so slices into the range still
+        // read the same bytes (a file changed meanwhile is `map`'s caveat, not a new one).
         let _ = unsafe {
             map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
         };

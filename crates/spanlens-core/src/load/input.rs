@@ -429,6 +429,16 @@ pub enum Whole {
     Shared(Arc<Vec<u8>>),
 }
 
+impl Whole {
+    /// Gives back the mapped pages lying wholly inside `[from, to)`; nothing for bytes
+    /// on the heap. Read again, they come back from the page cache (`memory::release`).
+    pub fn release_inside(&self, from: usize, to: usize) {
+        if let Whole::Mapped(map) = self {
+            crate::memory::release_inside(map, from, to);
+        }
+    }
+}
+
 impl std::ops::Deref for Whole {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
