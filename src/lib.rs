@@ -8,4 +8,4 @@
 pub mod cli;
 pub mod tui;
 
-pub use spanlens_core::{diff, feedback, inert, load, model, search, stats, timing};
+pub use spanlens_core::{diff, feedback, inert, load, memory, model, search, stats, timing};

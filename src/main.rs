@@ -5,6 +5,7 @@ use clap::Parser;
 use spanlens::cli::{self, Cli, Command, Failure};
 
 fn main() {
+    spanlens::memory::return_big_blocks();
     let args = Cli::parse();
     if let Err(f) = run(args) {
         if !f.message.is_empty() {
