@@ -16,9 +16,7 @@ use std::borrow::Cow;
 mod objects;
 mod raw;
 
-use raw::{
-    json_str_json_compact, otlp_compact_str, otlp_scalar, otlp_scalar_compact, otlp_string_literal,
-};
+use raw::{json_str_json_compact, otlp_member, otlp_scalar_serde};
 
 /// What an attribute key means for the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,9 +163,12 @@ impl Semantics {
             Role::StatusMessage => self.status_message = Some(text),
             _ => {
                 // PERF: OTLP scalars (`{"stringValue": "chat"}`) decode without building a
-                // JSON object; everything else goes through the general decoder.
-                if text.enc == Enc::OtlpAny
-                    && let Some(s) = otlp_compact_str(raw)
+                // JSON object; everything else goes through the general decoder. The one
+                // member of the value is found once, for each reading below.
+                let member = (text.enc == Enc::OtlpAny)
+                    .then(|| otlp_member(raw))
+                    .flatten();
+                if let Some(s) = member.and_then(|m| m.plain_string())
                     && self.observe_str(role, s)
                 {
                     return;
@@ -180,28 +181,25 @@ impl Semantics {
                 {
                     return;
                 }
-                // PERF: and its usage and cost objects, through typed fields.
-                if text.enc == Enc::JsonStrJson
-                    && matches!(role, Role::UsageObject | Role::CostObject)
-                    && self.observe_object_text(raw, role == Role::CostObject)
-                {
-                    return;
-                }
-                // PERF: and Langfuse's usage and cost details, the same objects in an OTLP
-                // string (428,574 values decoded twice into `Value`s at 1M spans).
-                if text.enc == Enc::OtlpAny
-                    && matches!(role, Role::UsageObject | Role::CostObject)
-                    && let Some(s) = otlp_string_literal(raw)
-                    && self.observe_object_text(s, role == Role::CostObject)
+                // PERF: and its usage and cost objects, through typed fields; so too
+                // Langfuse's usage and cost details, the same objects in an OTLP string
+                // (428,574 values decoded twice into `Value`s at 1M spans).
+                let object_text = match text.enc {
+                    Enc::JsonStrJson => Some(raw),
+                    _ => member.and_then(|m| m.string_literal()),
+                };
+                if matches!(role, Role::UsageObject | Role::CostObject)
+                    && let Some(t) = object_text
+                    && self.observe_object_text(t, role == Role::CostObject)
                 {
                     return;
                 }
                 let v = match text.enc {
-                    Enc::OtlpAny => match otlp_scalar_compact(raw) {
+                    Enc::OtlpAny => match member.and_then(|m| m.scalar()) {
                         Some(v) => v,
                         None => {
                             self.slow_otlp_values += 1;
-                            otlp_scalar(raw).unwrap_or_else(|| decode_value(raw, text.enc))
+                            otlp_scalar_serde(raw).unwrap_or_else(|| decode_value(raw, text.enc))
                         }
                     },
                     enc => decode_value(raw, enc),

@@ -4,11 +4,9 @@
 
 use serde_json::Value;
 
-/// An OTLP `AnyValue` holding a string, integer, double or boolean, decoded directly.
-pub(super) fn otlp_scalar(raw: &[u8]) -> Option<Value> {
-    if let Some(v) = otlp_scalar_compact(raw) {
-        return Some(v);
-    }
+/// An OTLP `AnyValue` holding a string, integer, double or boolean, decoded by serde_json
+/// (for the values `Member::scalar` does not read).
+pub(super) fn otlp_scalar_serde(raw: &[u8]) -> Option<Value> {
     #[derive(serde::Deserialize)]
     struct Any<'a> {
         #[serde(borrow, default, rename = "stringValue")]
@@ -35,47 +33,21 @@ pub(super) fn otlp_scalar(raw: &[u8]) -> Option<Value> {
     any.double.map(Value::from).or(any.boolean.map(Value::Bool))
 }
 
-/// `{"stringValue":"..."}` without escapes and `{"intValue":"..."}` (or a bare integer),
-/// read without serde_json (PERF: a third of the cost of a span's semantics was this
-/// parse). Compact as the Collector writes them, or with white space between the tokens as
-/// Python's `json` and protobuf's `MessageToJson` write them: that form was 3 values a span
-/// decoded by serde_json in real-shape base64-id OTLP.
-pub(super) fn otlp_scalar_compact(raw: &[u8]) -> Option<Value> {
-    let (name, value) = single_member(raw)?;
-    match name {
-        b"stringValue" => string_text(value).map(|s| Value::String(s.to_owned())),
-        b"intValue" => {
-            let t = string_text(value).or_else(|| integer_text(value))?;
-            Some(
-                t.parse::<i64>()
-                    .map_or_else(|_| Value::String(t.to_owned()), Value::from),
-            )
-        }
-        _ => None,
-    }
+/// The one member of an OTLP `AnyValue`, `{"stringValue": "chat"}`: its name and its
+/// value's text, found once and read by the methods below without serde_json. Compact as
+/// the Collector writes it, or with white space between the tokens as Python's `json` and
+/// protobuf's `MessageToJson` write it (3 values a span of real-shape base64-id OTLP went
+/// to serde_json when only the compact form was read).
+#[derive(Clone, Copy)]
+pub(super) struct Member<'a> {
+    name: &'a [u8],
+    value: &'a [u8],
 }
 
-/// The text of a `{"stringValue":"..."}` without escapes (compact or spaced).
-pub(super) fn otlp_compact_str(raw: &[u8]) -> Option<&str> {
-    match single_member(raw)? {
-        (b"stringValue", value) => string_text(value),
-        _ => None,
-    }
-}
-
-/// The JSON string literal of a `{"stringValue": "..."}` (escapes and all), as written.
-pub(super) fn otlp_string_literal(raw: &[u8]) -> Option<&[u8]> {
-    match single_member(raw)? {
-        (b"stringValue", value) if value.starts_with(b"\"") => Some(value),
-        _ => None,
-    }
-}
-
-/// The name and the value text of an object of one member, `{"name": value}`, where `raw`
-/// is valid JSON (a slice of a parsed document); `None` for any other shape, and for a name
-/// with an escape. A value with a second member after it is returned whole (`"a","b":1`),
-/// which the callers' checks refuse.
-fn single_member(raw: &[u8]) -> Option<(&[u8], &[u8])> {
+/// The one member of `raw`, where `raw` is valid JSON (a slice of a parsed document);
+/// `None` for any other shape, and for a name with an escape. A value with a second member
+/// after it is kept whole (`"a","b":1`), which the readers below refuse.
+pub(super) fn otlp_member(raw: &[u8]) -> Option<Member<'_>> {
     let inner = trim(trim(raw).strip_prefix(b"{")?.strip_suffix(b"}")?);
     let rest = inner.strip_prefix(b"\"")?;
     let close = memchr::memchr(b'"', rest)?;
@@ -83,7 +55,36 @@ fn single_member(raw: &[u8]) -> Option<(&[u8], &[u8])> {
     if name.contains(&b'\\') {
         return None;
     }
-    Some((name, trim(trim(rest).strip_prefix(b":")?)))
+    let value = trim(trim(rest).strip_prefix(b":")?);
+    Some(Member { name, value })
+}
+
+impl<'a> Member<'a> {
+    /// The text of a `stringValue` without escapes.
+    pub(super) fn plain_string(self) -> Option<&'a str> {
+        (self.name == b"stringValue").then(|| string_text(self.value))?
+    }
+
+    /// The JSON string literal of a `stringValue` (escapes and all), as written.
+    pub(super) fn string_literal(self) -> Option<&'a [u8]> {
+        (self.name == b"stringValue" && self.value.starts_with(b"\"")).then_some(self.value)
+    }
+
+    /// A `stringValue` without escapes, or an `intValue` (a string or a bare integer), as
+    /// serde reads them (PERF: a third of the cost of a span's semantics was this parse).
+    pub(super) fn scalar(self) -> Option<Value> {
+        match self.name {
+            b"stringValue" => self.plain_string().map(|s| Value::String(s.to_owned())),
+            b"intValue" => {
+                let t = string_text(self.value).or_else(|| integer_text(self.value))?;
+                Some(
+                    t.parse::<i64>()
+                        .map_or_else(|_| Value::String(t.to_owned()), Value::from),
+                )
+            }
+            _ => None,
+        }
+    }
 }
 
 /// JSON white space trimmed from both ends.
