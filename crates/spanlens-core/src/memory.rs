@@ -82,7 +82,7 @@ pub fn release_inside(map: &memmap2::Mmap, from: usize, to: usize) {
 /// PERF: at a million spans first writes took 260,000 page faults, costly on a virtual
 /// machine; populating ahead leaves 96,000 (`summary` 1.63 s to 1.54–1.58 s). Room reserved
 /// but never filled is paid for, so only vectors sized closely are populated.
-pub fn prefault<T>(v: &mut Vec<T>) {
+pub fn prefault<T: Send>(v: &mut Vec<T>) {
     let n = v.capacity() - v.len();
     prefault_next(v, n);
 }
@@ -90,28 +90,11 @@ pub fn prefault<T>(v: &mut Vec<T>) {
 /// `prefault` for the next `n` unused slots of `v` only (all of them if it has fewer): for
 /// a vector filled piece by piece while other memory is freed, so that its pages come in
 /// as the pieces are written rather than all at once.
-pub fn prefault_next<T>(v: &mut Vec<T>, n: usize) {
-    #[cfg(target_os = "linux")]
-    {
-        let spare = v.spare_capacity_mut();
-        let n = n.min(spare.len());
-        let spare = &mut spare[..n];
-        let start = spare.as_mut_ptr() as usize;
-        let end = start + std::mem::size_of_val(spare);
-        let page = page_size();
-        let (a, b) = (start.div_ceil(page) * page, end / page * page);
-        let chunk = 8 << 20;
-        let pieces = b.saturating_sub(a).div_ceil(chunk);
-        (0..pieces).into_par_iter().for_each(|k| {
-            let from = a + k * chunk;
-            let len = chunk.min(b - from);
-            // SAFETY: the range lies inside memory `v` owns and does not use yet;
-            // populating maps pages in and changes no byte anyone reads.
-            unsafe { libc::madvise(from as *mut libc::c_void, len, libc::MADV_POPULATE_WRITE) };
-        });
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = (v, n);
+pub fn prefault_next<T: Send>(v: &mut Vec<T>, n: usize) {
+    let spare = v.spare_capacity_mut();
+    let n = n.min(spare.len());
+    let per_piece = ((8 << 20) / std::mem::size_of::<T>().max(1)).max(1);
+    spare[..n].par_chunks_mut(per_piece).for_each(populate);
 }
 
 /// The first `len` free slots of `out`, cut into consecutive pieces of `lens`. Panics
@@ -162,7 +145,8 @@ pub fn append_all<T: Send>(out: &mut Vec<T>, mut parts: Vec<&mut Vec<T>>) {
     unsafe { out.set_len(old + len) };
 }
 
-/// Faults in the pages lying wholly inside `slots`, on this thread (see `prefault`).
+/// Faults in the pages lying wholly inside `slots`, on this thread (see `prefault`); the
+/// pages at either end, shared with a neighbour, fault in when written.
 fn populate<T>(slots: &mut [std::mem::MaybeUninit<T>]) {
     #[cfg(target_os = "linux")]
     {
@@ -171,7 +155,8 @@ fn populate<T>(slots: &mut [std::mem::MaybeUninit<T>]) {
         let page = page_size();
         let (a, b) = (start.div_ceil(page) * page, end / page * page);
         if b > a {
-            // SAFETY: as in `prefault_next`: memory the caller owns and has not written.
+            // SAFETY: the range lies inside memory the caller owns and does not use yet;
+            // populating maps pages in and changes no byte anyone reads.
             unsafe { libc::madvise(a as *mut libc::c_void, b - a, libc::MADV_POPULATE_WRITE) };
         }
     }

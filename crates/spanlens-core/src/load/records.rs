@@ -320,9 +320,8 @@ fn load_elements(
                 }
                 dispatch(fmt, &mut part, ctx, el, seq);
             }
-            if let (Some(first), Some(last)) = (elements.get(range.start), range.end.checked_sub(1))
-            {
-                let last = elements[last];
+            let run = &elements[range.clone()];
+            if let (Some(first), Some(last)) = (run.first(), run.last()) {
                 release(offset(ctx, first), offset(ctx, last) + last.get().len());
             }
             part

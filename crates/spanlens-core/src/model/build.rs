@@ -72,16 +72,16 @@ pub fn build(loads: Vec<FileLoad>, mut diagnostics: Vec<Diagnostic>) -> TraceSet
     // PERF: one allocation each, filled on the pool as the batches' lists are freed
     // (`append_all`): appending batch by batch regrew and recopied a vector of 570,000
     // assessments (150 MB) at 1M MLflow 3 spans, and even one serial copy took 88 ms.
-    let (mut assessments, mut ids, mut attrs) = (vec![], vec![], vec![]);
+    let (mut assessment_lists, mut id_lists, mut attr_lists) = (vec![], vec![], vec![]);
     for b in batches.iter_mut().map(|p| &mut p.batch) {
-        assessments.push(&mut b.assessments);
-        ids.push(&mut b.ids);
-        attrs.push(&mut b.attrs);
+        assessment_lists.push(&mut b.assessments);
+        id_lists.push(&mut b.ids);
+        attr_lists.push(&mut b.attrs);
     }
     debug_assert!(set.ids.is_empty() && set.attrs.is_empty());
-    crate::memory::append_all(&mut set.assessments, assessments);
-    crate::memory::append_all(&mut set.ids, ids);
-    crate::memory::append_all(&mut set.attrs, attrs);
+    crate::memory::append_all(&mut set.assessments, assessment_lists);
+    crate::memory::append_all(&mut set.ids, id_lists);
+    crate::memory::append_all(&mut set.attrs, attr_lists);
     // PERF: the rest of each batch (its symbols above all) is freed on the pool.
     let mut loaded = Loaded::new(batches.into_par_iter().map(|p| p.batch.spans).collect());
     drop(merge);

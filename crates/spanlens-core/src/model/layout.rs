@@ -9,9 +9,10 @@ use std::collections::HashMap;
 
 /// The pre-order layout of one trace, in local positions.
 ///
-/// PERF: one allocation per trace (`nodes`), and none for the rare merged copies: with
-/// five lists and an inline `Merged`, the trees of 142,858 seven-span traces held 60 MB
-/// while the arena was gathered, at the peak of `summary`'s memory.
+/// PERF: one allocation per trace (`nodes`), and none for the rare merged copies: five
+/// lists and an inline `Merged` were held while the arena was gathered, at the peak of
+/// `summary`'s memory. With the groups freed early too, 1M Langfuse spans (142,858
+/// seven-span traces) peaked 34 MiB lower.
 pub(super) struct TraceTree {
     /// Copies of spans merged into one (see `copies`), when the trace had some.
     merged: Option<Box<Merged>>,

@@ -60,7 +60,8 @@ impl Loaded {
     /// more at a million spans, most of `summary`'s peak memory). Exports list traces
     /// roughly in time order, the arena's order, so batches are freed about as fast as the
     /// arena fills; a file in another order peaks as before, never higher. The sources
-    /// are made window by window (8 MB less than a list of them all at 1M spans).
+    /// are made window by window, twice (once to find the last reads, once to gather):
+    /// cheap next to the copy, and 8 MB less than a list of them all at 1M spans.
     pub(super) fn gather<S: Send>(
         &mut self,
         len: usize,
