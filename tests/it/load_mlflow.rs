@@ -293,3 +293,61 @@ fn one_big_array_of_traces_loads_in_parallel_runs_like_its_lines() {
     assert_eq!(span_view(&doc), span_view(&lines));
     assert_eq!(doc.traces.len(), lines.traces.len());
 }
+
+/// `search_traces` rows hold each trace as a JSON string. Read from a file, that text is
+/// left escaped in the file, not kept decoded in memory, and decoded again when read:
+/// every span reads as the same trace written as a `to_json` line, in both row forms (one
+/// array, JSON Lines) and with non-ASCII written as `\uXXXX` escapes (Python's default).
+#[test]
+fn trace_strings_left_escaped_in_the_file_read_as_the_traces_they_hold() {
+    let text = String::from_utf8(generated(600, spanlens_synth::GenFormat::Mlflow)).unwrap();
+    let mut docs: Vec<String> = text.lines().map(str::to_owned).collect();
+    docs.push(V3.replace('\n', " "));
+    let lines = docs.join("\n");
+    let want = load_text("traces.mlflow.jsonl", lines.as_bytes());
+    assert!(want.spans.len() > 600);
+    let row = |doc: &str, ascii: bool| {
+        let mut s = serde_json::to_string(doc).unwrap();
+        if ascii {
+            s = ascii_escaped(&s);
+        }
+        format!(r#"{{"trace_id": "tr-x", "trace": {s}, "state": "OK", "request_time": 0}}"#)
+    };
+    for ascii in [false, true] {
+        let rows: Vec<String> = docs.iter().map(|d| row(d, ascii)).collect();
+        let forms = [
+            ("rows.json", format!("[{}]", rows.join(",\n"))),
+            ("rows.jsonl", rows.join("\n")),
+        ];
+        for (name, file) in forms {
+            let got = load_text(name, file.as_bytes());
+            assert!(got.files[0].format.contains("search"), "{name}");
+            assert!(got.diagnostics.is_empty(), "{name}: {:?}", got.diagnostics);
+            // The decoded traces were most of the file; what stays in memory is not.
+            let held = got.sources.memory_bytes();
+            assert!(held < lines.len() / 50, "{name}: {held} bytes held");
+            assert_eq!(span_view(&got), span_view(&want), "{name} ascii={ascii}");
+            for ix in (0..got.spans.len() as u32).map(spanlens::model::SpanIx) {
+                let detail = |set| spanlens::model::detail::span_json(set, ix);
+                assert_eq!(detail(&got), detail(&want), "{name} ascii={ascii}");
+            }
+        }
+    }
+}
+
+/// The JSON text `s` with every non-ASCII character written as `\uXXXX` escapes, as
+/// Python's `json.dumps` writes it by default.
+fn ascii_escaped(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        }
+    }
+    out
+}

@@ -11,7 +11,7 @@ mod tokens;
 mod unescape;
 
 pub use tokens::Tokens;
-pub use unescape::unescape;
+pub use unescape::{Shifts, unescape, unescape_mapped};
 
 use std::cell::RefCell;
 use std::sync::OnceLock;

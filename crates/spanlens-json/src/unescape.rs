@@ -7,11 +7,24 @@
 /// surrogate escape without its pair (serde_json decodes strings strictly, though it
 /// accepts lone surrogates in strings it only skips).
 pub fn unescape(s: &str) -> Option<String> {
+    decode(s, |_, _| {})
+}
+
+/// `unescape`, and where each decoded byte was in `s` (see `Shifts`).
+pub fn unescape_mapped(s: &str) -> Option<(String, Shifts)> {
+    let mut marks = Vec::new();
+    let out = decode(s, |d, e| marks.push((d, e)))?;
+    let decoded_len = out.len();
+    Some((out, Shifts { marks, decoded_len }))
+}
+
+/// Decodes `s`, calling `mark(decoded, escaped)` with the offsets just after each escape.
+fn decode(s: &str, mut mark: impl FnMut(usize, usize)) -> Option<String> {
     let b = s.as_bytes();
     let mut out = String::with_capacity(s.len());
     let mut i = 0;
     while i < b.len() {
-        let Some(j) = b[i..].iter().position(|&c| c == b'\\') else {
+        let Some(j) = memchr::memchr(b'\\', &b[i..]) else {
             out.push_str(s.get(i..)?);
             break;
         };
@@ -30,14 +43,45 @@ pub fn unescape(s: &str) -> Option<String> {
                 let (c, used) = unicode(b, i + 1)?;
                 out.push(c);
                 i += 1 + used;
+                mark(out.len(), i);
                 continue;
             }
             _ => return None,
         };
         out.push(c);
         i += 1;
+        mark(out.len(), i);
     }
     Some(out)
+}
+
+/// Where each decoded byte of a JSON string's contents was in the escaped text: a mark
+/// after every escape, so a range of the decoded text (a value inside a string that holds
+/// JSON) can be referenced in the escaped text it came from, and decoded again when read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Shifts {
+    /// (decoded offset, escaped offset) just after each escape, in order.
+    marks: Vec<(usize, usize)>,
+    decoded_len: usize,
+}
+
+impl Shifts {
+    /// The length of the decoded text.
+    pub fn decoded_len(&self) -> usize {
+        self.decoded_len
+    }
+
+    /// The offset in the escaped text of decoded offset `at`, which must fall between
+    /// two decoded characters (a JSON token boundary always does).
+    pub fn escaped_at(&self, at: usize) -> usize {
+        match self.marks.partition_point(|&(d, _)| d <= at) {
+            0 => at,
+            k => {
+                let (d, e) = self.marks[k - 1];
+                e + (at - d)
+            }
+        }
+    }
 }
 
 /// The character of the `\u` escape whose hex digits start at `at`, and how many bytes it
@@ -73,7 +117,7 @@ fn hex4(b: &[u8], at: usize) -> Option<u32> {
 
 #[cfg(test)]
 mod tests {
-    use super::unescape;
+    use super::{unescape, unescape_mapped};
     use std::borrow::Cow;
 
     /// What serde_json decodes the string literal `lit` (with quotes) to, if anything.
@@ -126,5 +170,57 @@ mod tests {
             let lit = format!("\"{s}\"");
             assert_eq!(unescape(&s), serde(&lit), "{lit}");
         }
+    }
+
+    /// Every range of the decoded text between two characters is the decoding of the
+    /// escaped range `Shifts` gives for it; strings `unescape` refuses have no shifts.
+    #[test]
+    fn shifts_map_decoded_ranges_to_the_escaped_text_they_came_from() {
+        let pieces = [
+            "a",
+            "{",
+            "é",
+            "\\\"",
+            "\\\\",
+            "\\/",
+            "\\n",
+            "\\u00e9",
+            "\\u0041",
+            "\\u263a",
+            "\\ud83d\\ude00",
+            "\\ud83d",
+            "\\x",
+            "漢",
+            "\\\\\\\"",
+        ];
+        let mut seed = 7u64;
+        let (mut decoded_ok, mut refused) = (0, 0);
+        for _ in 0..5_000 {
+            let mut s = String::new();
+            for _ in 0..8 {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                s.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            let mapped = unescape_mapped(&s);
+            assert_eq!(mapped.as_ref().map(|m| &m.0), unescape(&s).as_ref(), "{s}");
+            let Some((decoded, shifts)) = mapped else {
+                refused += 1;
+                continue;
+            };
+            decoded_ok += 1;
+            assert_eq!(shifts.decoded_len(), decoded.len(), "{s}");
+            let cuts: Vec<usize> = (0..=decoded.len())
+                .filter(|&c| decoded.is_char_boundary(c))
+                .collect();
+            for &a in &cuts {
+                for &b in cuts.iter().filter(|&&b| b >= a) {
+                    let (ea, eb) = (shifts.escaped_at(a), shifts.escaped_at(b));
+                    assert_eq!(unescape(&s[ea..eb]).as_deref(), Some(&decoded[a..b]), "{s}");
+                }
+            }
+        }
+        assert!(decoded_ok > 1_000 && refused > 1_000, "{decoded_ok} {refused}");
     }
 }

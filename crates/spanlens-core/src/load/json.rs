@@ -185,6 +185,10 @@ pub struct Ctx<'a> {
     pub by_offset: bool,
     /// Lines of the document before `buf` (a repaired copy of part of it).
     pub line0: u64,
+    /// `buf` is the input's own bytes (source 0, at `base`), read to load the whole file:
+    /// a string holding a whole trace may then be left there, escaped, instead of kept
+    /// decoded in memory (`mlflow::kept`). Not for repaired copies or live chunks.
+    pub in_place: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -197,6 +201,7 @@ impl<'a> Ctx<'a> {
             path,
             by_offset: false,
             line0: 0,
+            in_place: false,
         }
     }
 
@@ -236,6 +241,7 @@ impl<'a> Ctx<'a> {
             buf: copy,
             base: self.base + off as u64,
             line0: self.line0 + lines,
+            in_place: false,
             ..*self
         }
     }

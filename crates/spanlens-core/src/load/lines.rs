@@ -37,6 +37,7 @@ pub fn read_lines(
         Input::Memory { bytes, .. } => {
             let ctx = Ctx {
                 by_offset: true,
+                in_place: true,
                 ..Ctx::new(bytes, 0, 0, path)
             };
             let mut sinks = parse_lines_parallel(&ctx, f, FIRST_PIECE_SRC);
@@ -129,6 +130,7 @@ fn stream_map(map: &memmap2::Mmap, path: &str, f: &LineFn, progress: Report) -> 
         };
         let ctx = Ctx {
             by_offset: true,
+            in_place: true,
             ..Ctx::new(&map[off..end], off as u64, 0, path)
         };
         // PERF: unmapping a block takes 3 ms; done on the pool beside the next block's
@@ -207,6 +209,7 @@ fn stream_file(feed: &Feed, path: &str, f: &LineFn, progress: Report) -> io::Res
             let block = block?;
             let ctx = Ctx {
                 by_offset: true,
+                in_place: true,
                 ..Ctx::new(&block.buf[..block.len], block.off, 0, path)
             };
             let fresh = parse_lines_parallel(&ctx, f, FIRST_PIECE_SRC + sinks.len());
@@ -381,6 +384,7 @@ fn not_utf8(
             let sub = Ctx {
                 buf: &r.text,
                 base: at,
+                in_place: false,
                 ..*ctx
             };
             let original = Ctx { buf: bytes, ..sub };

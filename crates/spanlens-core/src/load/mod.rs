@@ -7,6 +7,7 @@
 mod attrmap;
 mod console;
 mod fast_fields;
+mod in_input;
 #[cfg(test)]
 mod mutate;
 pub use spanlens_json as fastjson;

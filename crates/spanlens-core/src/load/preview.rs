@@ -58,6 +58,7 @@ fn answer(peek: &Peek, input: &Input, format: &str, parts: &[Sink]) -> Option<Ar
                 arena: p.arena.clone(),
                 src: p.src,
                 cells: p.cells.clone(),
+                in_input: p.in_input,
             },
             None => Sink {
                 src: p.src,

@@ -115,7 +115,10 @@ pub(super) fn load_document(
     let buf = input.whole().map_err(|e| format!("cannot read: {e}"))?;
     let bom = if buf.starts_with(BOM) { BOM.len() } else { 0 };
     // Offsets stay those of the file: text references resolve against the input itself.
-    let ctx = Ctx::new(&buf[bom..], bom as u64, 0, path);
+    let ctx = Ctx {
+        in_place: true,
+        ..Ctx::new(&buf[bom..], bom as u64, 0, path)
+    };
     let release = |a: usize, b: usize| buf.release_inside(bom + a, bom + b);
     load_text(input, opts, &ctx, suffix, Some(&release))
 }
@@ -197,6 +200,7 @@ fn load_repaired(
     let repaired = salvage::repair(ctx.buf, first, salvage::check_json)?;
     let fixed = Ctx {
         buf: &repaired.text,
+        in_place: false,
         ..*ctx
     };
     let mut load = match load_text(input, opts, &fixed, suffix, None) {

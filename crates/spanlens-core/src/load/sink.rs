@@ -1,6 +1,7 @@
 //! Where loaders put what they read: a batch of spans, and an arena for text they have to
 //! synthesise; and how a file's batches and arenas become its `FileLoad`.
 
+use super::in_input::InputCells;
 use super::input::Input;
 use crate::model::{Batch, Cells, FileLoad, Source, SourceData};
 use std::sync::Arc;
@@ -15,6 +16,9 @@ pub struct Sink {
     pub src: u16,
     /// Where references marked `KEPT` point: cells left in the input file.
     pub cells: Option<Arc<dyn Cells>>,
+    /// References marked `KEPT` name escaped text in the input (`in_input`); the cells
+    /// that read them are made when the file's sources are (they need the input).
+    pub in_input: bool,
 }
 
 impl Default for Sink {
@@ -24,6 +28,7 @@ impl Default for Sink {
             arena: Vec::new(),
             src: ARENA_SRC,
             cells: None,
+            in_input: false,
         }
     }
 }
@@ -64,6 +69,12 @@ impl Sink {
     ) -> FileLoad {
         // Parts were loaded apart: a loader's once-per-run note must not repeat at each.
         super::phoenix::join_annotation_runs(&mut parts);
+        let cells_of = |sink_cells: Option<Arc<dyn Cells>>, in_input: bool| match sink_cells {
+            None if in_input => {
+                Some(Arc::new(InputCells::new(input.source().data)) as Arc<dyn Cells>)
+            }
+            cells => cells,
+        };
         let memory = |arena: Vec<u8>, cells: Option<Arc<dyn Cells>>| Source {
             path: input.path().to_owned(),
             data: match cells {
@@ -77,11 +88,11 @@ impl Sink {
         let mut sources = crate::model::Sources::default();
         sources.add(input.source());
         if !self.arena.is_empty() || !parts.is_empty() {
-            sources.add(memory(self.arena, self.cells));
+            sources.add(memory(self.arena, cells_of(self.cells, self.in_input)));
         }
         for (i, part) in parts.into_iter().enumerate() {
             debug_assert_eq!(part.src as usize, ARENA_SRC as usize + 1 + i);
-            sources.add(memory(part.arena, part.cells));
+            sources.add(memory(part.arena, cells_of(part.cells, part.in_input)));
             batches.push(part.batch);
         }
         batches.push(self.batch);

@@ -16,7 +16,7 @@ mod usage;
 use super::format::Format;
 use super::input::Input;
 use super::json::{CowStr, Ctx, RawObject, is_null, raw_array};
-use super::{ARENA_SRC, Sink, short_error};
+use super::{ARENA_SRC, Sink, in_input, short_error};
 use crate::model::{Assessment, Enc, FileLoad, Pos, Status, TraceInfo, ids};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -283,20 +283,31 @@ fn load_row(sink: &mut Sink, ctx: &Ctx, o: &RawObject, raw: &RawValue, seq: u64)
     }
 }
 
-/// A trace serialised into a string column: unescape it, then load it as a cell.
+/// A trace serialised into a string column: unescape it, then load it as a cell. Read from
+/// the input itself, the decoded copy is dropped once loaded (`in_input`).
 fn load_trace_string(sink: &mut Sink, ctx: &Ctx, t: &RawValue, seq: u64) {
-    let text: String = match serde_json::from_str(t.get()) {
-        Ok(s) => s,
-        Err(e) => {
-            sink.batch.diag(
-                ctx.path,
-                ctx.line_of(t),
-                format!("row skipped: {}", short_error(&e)),
-            );
-            return;
-        }
+    let literal = t.get();
+    // The raw value is a valid JSON string (no control characters), whose contents
+    // `unescape_mapped` decodes exactly as serde_json does, or refuses.
+    let mapped = (ctx.in_place && literal.len() >= 2)
+        .then(|| spanlens_json::unescape_mapped(&literal[1..literal.len() - 1]))
+        .flatten();
+    let (text, shifts) = match mapped {
+        Some((text, shifts)) => (text, Some(shifts)),
+        None => match serde_json::from_str::<String>(literal) {
+            Ok(s) => (s, None),
+            Err(e) => {
+                let msg = format!("row skipped: {}", short_error(&e));
+                return sink.batch.diag(ctx.path, ctx.line_of(t), msg);
+            }
+        },
     };
+    let before = in_input::Before::of(sink);
     load_trace_cell(sink, ctx.path, &text, || ctx.line_of(t), seq);
+    drop(text);
+    if let Some(shifts) = shifts {
+        in_input::leave_in_input(sink, before, ctx, literal, &shifts);
+    }
 }
 
 /// The text of a `trace` cell (a whole `Trace.to_json()`): copied to the arena and parsed
