@@ -221,6 +221,9 @@ mod tests {
                 }
             }
         }
-        assert!(decoded_ok > 1_000 && refused > 1_000, "{decoded_ok} {refused}");
+        assert!(
+            decoded_ok > 1_000 && refused > 1_000,
+            "{decoded_ok} {refused}"
+        );
     }
 }
