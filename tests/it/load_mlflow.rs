@@ -253,7 +253,7 @@ fn a_trace_read_in_one_pass_equals_the_same_trace_read_level_by_level() {
 
 /// Every span of `set` as one line: ids, name, kind, status, times, tokens, payloads and
 /// attributes, decoded.
-fn span_view(set: &spanlens::model::TraceSet) -> Vec<String> {
+pub(crate) fn span_view(set: &spanlens::model::TraceSet) -> Vec<String> {
     use spanlens::model::SpanIx;
     (0..set.spans.len() as u32)
         .map(SpanIx)
@@ -326,10 +326,18 @@ fn trace_strings_left_escaped_in_the_file_read_as_the_traces_they_hold() {
             // The decoded traces were most of the file; what stays in memory is not.
             let held = got.sources.memory_bytes();
             assert!(held < lines.len() / 50, "{name}: {held} bytes held");
-            assert_eq!(span_view(&got), span_view(&want), "{name} ascii={ascii}");
+            let (a, b) = (span_view(&got), span_view(&want));
+            assert_eq!(a.len(), b.len(), "{name}");
+            for (a, b) in a.iter().zip(&b) {
+                assert!(a == b, "{name} ascii={ascii}: {a:.300} against {b:.300}");
+            }
             for ix in (0..got.spans.len() as u32).map(spanlens::model::SpanIx) {
                 let detail = |set| spanlens::model::detail::span_json(set, ix);
-                assert_eq!(detail(&got), detail(&want), "{name} ascii={ascii}");
+                assert!(
+                    detail(&got) == detail(&want),
+                    "{name} ascii={ascii}: span {}",
+                    ix.0
+                );
             }
         }
     }

@@ -439,3 +439,76 @@ fn corpus_annotation_parquet_attaches_to_the_corpus_spans() {
     names.sort();
     assert_eq!(names, ["helpfulness", "relevance"]);
 }
+
+/// MLflow `search_traces` saved as parquet: each span's text stays in its row's `trace`
+/// cell in the file and is decoded when read. Every span reads as it does with all text
+/// held in memory (`hold_text`), for generated traces (several pages, two row groups) and
+/// the corpus exports, and the held text is gone.
+#[test]
+fn mlflow_trace_cells_left_in_the_file_read_as_held_ones() {
+    let text = String::from_utf8(generated(3_000, spanlens_synth::GenFormat::Mlflow)).unwrap();
+    let docs: Vec<&str> = text.lines().collect();
+    let ids: Vec<String> = (0..docs.len()).map(|i| format!("tr-{i:032x}")).collect();
+    let batch = RecordBatch::try_from_iter([
+        (
+            "trace_id",
+            strings(&ids.iter().map(|s| Some(s.as_str())).collect::<Vec<_>>()),
+        ),
+        (
+            "trace",
+            large(&docs.iter().map(|d| Some(*d)).collect::<Vec<_>>()),
+        ),
+        (
+            "request_time",
+            Arc::new(Int64Array::from(vec![0i64; docs.len()])) as ArrayRef,
+        ),
+    ])
+    .unwrap();
+    let props = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(docs.len() / 2 + 1))
+        .set_data_page_size_limit(64 << 10)
+        .build();
+    let mut buf = Vec::new();
+    let mut w = ArrowWriter::try_new(&mut buf, batch.schema(), Some(props)).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let mut files = vec![temp_file("gen.search_traces.parquet", &buf)];
+    if let Some(c) = corpus() {
+        files.push(c.join("generated/mlflow-v3/mlflow-3.17.2_search_traces.parquet"));
+        files.push(c.join("generated/mlflow-v2/mlflow-2.22.5_search_traces.parquet"));
+    }
+    for path in files {
+        let load = |hold_text| {
+            let opts = LoadOptions {
+                hold_text,
+                ..Default::default()
+            };
+            load::load(std::slice::from_ref(&path), &opts, &|_| {}).unwrap()
+        };
+        let (kept, held) = (load(false), load(true));
+        assert!(kept.diagnostics.is_empty(), "{:?}", warnings(&kept));
+        let (a, b) = (
+            crate::load_mlflow::span_view(&kept),
+            crate::load_mlflow::span_view(&held),
+        );
+        assert_eq!(a.len(), b.len(), "{}", path.display());
+        for (a, b) in a.iter().zip(&b) {
+            assert!(a == b, "{}: {a:.300} against {b:.300}", path.display());
+        }
+        for ix in (0..kept.spans.len() as u32).map(spanlens::model::SpanIx) {
+            let detail = |set| spanlens::model::detail::span_json(set, ix);
+            assert!(
+                detail(&kept) == detail(&held),
+                "{}: span {}",
+                path.display(),
+                ix.0
+            );
+        }
+        let (k, h) = (kept.sources.memory_bytes(), held.sources.memory_bytes());
+        assert!(
+            k * 10 < h,
+            "{}: {k} bytes held, against {h}",
+            path.display()
+        );
+    }
+}

@@ -13,21 +13,22 @@ use std::os::unix::fs::FileExt;
 
 /// Reads references marked `KEPT` of a sink whose text was left in the input. A reference
 /// keeps the length of the decoded text (sizes in `stats` do not depend on where the text
-/// is); its cell is the offset of the escaped text in the input, in the low `OFF_BITS`,
-/// and how many bytes longer the escaped text is, above them.
+/// is); its cell is the offset of the escaped text in the input, in the high bits, and
+/// how many bytes longer the escaped text is, in the low `EXTRA_BITS`. Cells then sort in
+/// file order, as offsets do (search breaks ties between hits by offset).
 #[derive(Debug)]
 pub struct InputCells {
     input: SourceData,
 }
 
-/// Bits of a cell that hold the input offset (inputs up to 1 TiB).
-const OFF_BITS: u32 = 40;
-/// Escaped text longer than its decoded text by this much or more is not left in the input.
-const MAX_EXTRA: usize = 1 << (63 - OFF_BITS);
+/// Bits of a cell that hold how much longer the escaped text is: escaped text longer than
+/// its decoded text by 8 MiB or more is not left in the input. Inputs up to 1 TiB.
+const EXTRA_BITS: u32 = 23;
 
 /// The cell of escaped text at input offset `off`, `extra` bytes longer than decoded.
 fn cell(off: u64, extra: usize) -> Option<u64> {
-    (off < 1 << OFF_BITS && extra < MAX_EXTRA).then_some((extra as u64) << OFF_BITS | off)
+    let fits = off >> (63 - EXTRA_BITS) == 0 && extra >> EXTRA_BITS == 0;
+    fits.then_some(off << EXTRA_BITS | extra as u64)
 }
 
 impl InputCells {
@@ -37,8 +38,8 @@ impl InputCells {
 
     /// The escaped bytes of `cell`, whose decoded text is `len` long.
     fn escaped(&self, cell: u64, len: u32) -> std::io::Result<Cow<'_, [u8]>> {
-        let off = cell & ((1 << OFF_BITS) - 1);
-        let len = len as usize + (cell >> OFF_BITS) as usize;
+        let off = cell >> EXTRA_BITS;
+        let len = len as usize + (cell & ((1 << EXTRA_BITS) - 1)) as usize;
         match &self.input {
             SourceData::File(file) => {
                 let mut buf = vec![0u8; len];
@@ -88,53 +89,53 @@ impl Before {
 }
 
 /// After the trace in the JSON string `literal` (borrowed from `ctx.buf`, quotes included)
-/// was decoded (with `shifts`) to the arena at `before.arena` and loaded: points every reference into that
-/// copy at the escaped text in the input instead, and drops the copy. Leaves all as it is
-/// when `ctx` is not the input's own bytes, or when the load wrote anything else to the
-/// arena or referenced text outside the copy.
+/// was decoded (with `shifts`) to the arena at `before.arena` and loaded: points every
+/// reference into that copy at the escaped text in the input instead, and drops the copy.
+/// Leaves all as it is when `ctx` is not the input's own bytes (see `move_out`).
 pub fn leave_in_input(sink: &mut Sink, before: Before, ctx: &Ctx, literal: &str, shifts: &Shifts) {
-    let decoded = before.arena..sink.arena.len();
     let Some(at) = ctx.offset_of(literal) else {
         return;
     };
-    if !ctx.in_place || ctx.src != 0 || (sink.cells.is_some() && !sink.in_input) {
-        return;
-    }
-    let (lo, hi) = (decoded.start as u64, decoded.end as u64);
-    let mut inside = shifts.decoded_len() == decoded.len();
-    each_ref(sink, before, &mut |off, len| {
-        inside &= *off >= lo && *off + u64::from(len) <= hi;
-    });
-    if !inside {
+    let own_cells = sink.cells.is_some() && !sink.in_input;
+    let decoded = sink.arena.len() - before.arena.min(sink.arena.len());
+    if !ctx.in_place || ctx.src != 0 || own_cells || shifts.decoded_len() != decoded {
         return;
     }
     let start = ctx.base + at as u64 + 1;
-    let place = |off: u64, len: u32| {
-        let a = (off - decoded.start as u64) as usize;
+    let place = |a: usize, len: u32| {
         let (ea, eb) = (shifts.escaped_at(a), shifts.escaped_at(a + len as usize));
-        cell(start + ea as u64, eb - ea - len as usize).map(|c| KEPT | c)
+        cell(start + ea as u64, eb - ea - len as usize)
     };
-    if !rewrite(sink, before, &place) {
-        return;
+    if move_out(sink, before, &place) {
+        sink.in_input = true;
     }
-    sink.arena.truncate(decoded.start);
-    sink.in_input = true;
 }
 
-/// Moves every arena reference made since `before` to the cell `place` gives it (the
-/// length stays that of the decoded text). Checks first that every one has a cell, and
-/// moves none if not.
-fn rewrite(sink: &mut Sink, before: Before, place: &dyn Fn(u64, u32) -> Option<u64>) -> bool {
-    let mut ok = true;
+/// Moves every reference made since `before` into the arena's text after `before.arena`
+/// to the cell `place(offset in that text, length)` gives it, marked `KEPT` (its length
+/// stays that of the text), and drops that text. Moves nothing, and says so, when the load
+/// referenced anything else in the arena, or `place` has no cell for some reference.
+pub fn move_out(
+    sink: &mut Sink,
+    before: Before,
+    place: &dyn Fn(usize, u32) -> Option<u64>,
+) -> bool {
+    let (lo, hi) = (before.arena as u64, sink.arena.len() as u64);
+    let mut ok = lo <= hi;
     each_ref(sink, before, &mut |off, len| {
-        ok &= place(*off, len).is_some()
+        ok &=
+            *off >= lo && *off + u64::from(len) <= hi && place((*off - lo) as usize, len).is_some();
     });
-    if ok {
-        each_ref(sink, before, &mut |off, len| {
-            *off = place(*off, len).unwrap_or(*off);
-        });
+    if !ok {
+        return false;
     }
-    ok
+    each_ref(sink, before, &mut |off, len| {
+        if let Some(c) = place((*off - lo) as usize, len) {
+            *off = KEPT | c;
+        }
+    });
+    sink.arena.truncate(before.arena);
+    true
 }
 
 /// Calls `f` with the offset and length of every reference into the sink's arena made

@@ -154,20 +154,22 @@ fn column_names(schema: &arrow_schema::Schema) -> Vec<String> {
     schema.fields().iter().map(|f| f.name().clone()).collect()
 }
 
-/// The long text cells of a Phoenix span table, left in the file (`cells`).
+/// The long text cells of a Phoenix span table, or MLflow's `trace` column, left in the
+/// file (`cells`).
 fn kept_cells(
     fmt: Format,
     reader: &Reader,
     meta: &ArrowReaderMetadata,
     names: &[String],
 ) -> Option<Arc<cells::FileCells>> {
-    if fmt != Format::PhoenixSpans {
-        return None;
-    }
-    let text: Vec<&str> = (names.iter())
-        .filter(|n| columns::is_attribute_column(n))
-        .map(String::as_str)
-        .collect();
+    let text: Vec<&str> = match fmt {
+        Format::PhoenixSpans => (names.iter())
+            .filter(|n| columns::is_attribute_column(n))
+            .map(String::as_str)
+            .collect(),
+        Format::MlflowSearchTraces => vec!["trace"],
+        _ => return None,
+    };
     let _t = crate::timing::phase("parquet: locate pages");
     cells::FileCells::locate(reader, meta, &text).map(Arc::new)
 }
@@ -351,7 +353,10 @@ fn load_group(
                     columns::load_batch(&mut part, path, batch, *first_row, kept);
                     part.cells = cells.map(|c| Arc::clone(c) as Arc<dyn crate::model::Cells>);
                 }
-                _ => load_records(&mut part, fmt, path, batch, *first_row),
+                _ => {
+                    let kept = cells.filter(|c| c.kept("trace") == Some(0));
+                    load_records(&mut part, (fmt, path), batch, *first_row, kept);
+                }
             }
             part
         })
@@ -364,19 +369,37 @@ fn load_group(
 
 /// Loads the rows of a batch; `first_row` rows come before it. An MLflow row with a
 /// `trace` text cell is loaded from the cell itself; any other row as its JSON record.
+/// With `kept` (the file's `trace` column, its first kept one), each span's text is then
+/// read from the file when shown, not held.
 ///
 /// PERF: the row's JSON record held the `trace` cell escaped, and was stashed in the
 /// arena beside the unescaped copy the MLflow loader parses: at 1M spans 2.2 GB held
-/// for nothing, and the escaping and unescaping were a third of the load.
-fn load_records(part: &mut Sink, fmt: Format, path: &str, batch: &RecordBatch, first_row: u64) {
+/// for nothing, and the escaping and unescaping were a third of the load. The copy of the
+/// cell itself was then most of what was left (1.9 GB).
+fn load_records(
+    part: &mut Sink,
+    (fmt, path): (Format, &str),
+    batch: &RecordBatch,
+    first_row: u64,
+    kept: Option<&Arc<cells::FileCells>>,
+) {
     let names = column_names(&batch.schema());
     let trace = trace_column(fmt, &names, batch);
     let mut buf = Vec::new();
     for r in 0..batch.num_rows() {
         let row_no = first_row + r as u64 + 1;
-        match trace.filter(|(a, _)| !a.is_null(r)) {
-            Some((_, text)) => load_trace_cell(part, path, text.value(r), row_no),
-            None => load_row(part, fmt, path, (&names, batch, r), row_no, &mut buf),
+        let Some((_, text)) = trace.filter(|(a, _)| !a.is_null(r)) else {
+            load_row(part, fmt, path, (&names, batch, r), row_no, &mut buf);
+            continue;
+        };
+        let before = super::in_input::Before::of(part);
+        load_trace_cell(part, path, text.value(r), row_no);
+        // Row `row_no` counts from 1; the file's rows from 0.
+        let place = |off: usize, _| cells::FileCells::part_of_cell(row_no - 1, off);
+        if let Some(kept) = kept
+            && super::in_input::move_out(part, before, &place)
+        {
+            part.cells = Some(Arc::clone(kept) as Arc<dyn crate::model::Cells>);
         }
     }
 }

@@ -42,6 +42,14 @@ const LONG: u64 = INLINE as u64;
 /// Bits of a cell number that hold its row; the kept column's number is above them.
 const ROW_BITS: u32 = 44;
 
+/// Marks a cell that is part of a cell (`part_of_cell`): its row is in the bits from 32
+/// up, its offset in the cell below them. Whole cells never have it (`ROW_BITS` rows, and
+/// far fewer than 2^18 columns).
+const PART: u64 = 1 << 62;
+
+/// Bits of a part's cell that hold its row.
+const PART_ROW_BITS: u32 = 30;
+
 /// Decoded pages kept for reuse (a span's input and output, on each core).
 const CACHED: usize = 8;
 
@@ -124,6 +132,14 @@ impl FileCells {
     /// `KEPT`; files of 2^ROW_BITS rows or more keep nothing in the file).
     pub fn cell(k: usize, row: u64) -> u64 {
         ((k as u64) << ROW_BITS) | row
+    }
+
+    /// The cell of the bytes at `off` in the cell of the first kept column at `row` (of
+    /// the file): a part of an MLflow `trace` cell, which one span's text is. `None` past
+    /// 2^30 rows or 4 GiB cells.
+    pub fn part_of_cell(row: u64, off: usize) -> Option<u64> {
+        let off = u32::try_from(off).ok()?;
+        (row >> PART_ROW_BITS == 0).then_some(PART | row << 32 | u64::from(off))
     }
 
     /// The decoded page of kept column `k` holding `row` (of the file), and the row's
@@ -224,13 +240,27 @@ impl std::fmt::Debug for FileCells {
 
 impl crate::model::Cells for FileCells {
     fn with_bytes(&self, cell: u64, len: u32, f: &mut dyn FnMut(&[u8])) -> io::Result<()> {
-        let (k, row) = ((cell >> ROW_BITS) as usize, cell & ((1 << ROW_BITS) - 1));
-        let (page, i) = self.page_of(k, row)?;
+        let (k, row, part) = match cell & PART {
+            0 => (cell >> ROW_BITS, cell & ((1 << ROW_BITS) - 1), None),
+            _ => (
+                0,
+                (cell & !PART) >> 32,
+                Some((cell & u64::from(u32::MAX)) as usize),
+            ),
+        };
+        let (page, i) = self.page_of(k as usize, row)?;
         let present = i < page.len() && !page.is_null(i);
-        let bytes = match page.as_binary_view_opt() {
+        let whole = match page.as_binary_view_opt() {
             Some(b) if present => b.value(i),
             _ => &[],
         };
+        let bytes = match part {
+            None => Some(whole),
+            Some(off) => off
+                .checked_add(len as usize)
+                .and_then(|end| whole.get(off..end)),
+        };
+        let bytes = bytes.unwrap_or_default();
         if bytes.len() != len as usize {
             return Err(io::Error::other(
                 "the parquet file changed since it was loaded",

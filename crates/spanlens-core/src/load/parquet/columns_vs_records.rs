@@ -73,7 +73,13 @@ fn assert_same(batch: &RecordBatch, first_row: u64) -> Vec<Seen> {
         src: 2,
         ..Sink::default()
     };
-    load_records(&mut json, Format::PhoenixSpans, "t", batch, first_row);
+    load_records(
+        &mut json,
+        (Format::PhoenixSpans, "t"),
+        batch,
+        first_row,
+        None,
+    );
     let mut cols = Sink {
         src: 2,
         ..Sink::default()

@@ -35,13 +35,8 @@ fn assert_same(batch: &RecordBatch, first_row: u64) -> usize {
     };
     let (mut json, mut cells) = (part(), part());
     load_records_as_json(&mut json, Format::MlflowSearchTraces, "t", batch, first_row);
-    load_records(
-        &mut cells,
-        Format::MlflowSearchTraces,
-        "t",
-        batch,
-        first_row,
-    );
+    let fmt = (Format::MlflowSearchTraces, "t");
+    load_records(&mut cells, fmt, batch, first_row, None);
     let (want, got) = (seen(&json), seen(&cells));
     for (w, g) in want.iter().zip(&got) {
         assert_eq!(w, g);
@@ -126,7 +121,13 @@ fn damaged_and_odd_trace_cells_load_the_same_both_ways() {
         let batch = odd_rows(trace);
         assert_eq!(assert_same(&batch, 40), 1);
         let mut sink = Sink::default();
-        load_records(&mut sink, Format::MlflowSearchTraces, "t", &batch, 40);
+        load_records(
+            &mut sink,
+            (Format::MlflowSearchTraces, "t"),
+            &batch,
+            40,
+            None,
+        );
         let at: Vec<String> = (sink.batch.diagnostics.iter())
             .map(|d| format!("{:?}", d.pos))
             .collect();
