@@ -343,6 +343,31 @@ fn trace_strings_left_escaped_in_the_file_read_as_the_traces_they_hold() {
     }
 }
 
+/// A document of one pretty-printed row loads into the file's own part, not a run's: its
+/// trace's text is read back from the file all the same (it was once left with no source
+/// to read it from, and search panicked).
+#[test]
+fn one_pretty_printed_row_reads_its_trace_text_from_the_file() {
+    let doc = V3.replace('\n', " ");
+    let row = serde_json::json!({"trace_id": "tr-x", "trace": doc, "request_time": 0});
+    let pretty = serde_json::to_string_pretty(&row).unwrap();
+    assert!(pretty.lines().count() > 3);
+    let got = load_text("row.json", pretty.as_bytes());
+    let want = load_text("trace.mlflow.jsonl", doc.as_bytes());
+    assert!(
+        got.files[0].format.contains("search"),
+        "{}",
+        got.files[0].format
+    );
+    assert!(got.sources.memory_bytes() < doc.len() / 4);
+    assert_eq!(span_view(&got), span_view(&want));
+    let q = spanlens::search::Query::parse("'flaky tool failed").unwrap();
+    let index = spanlens::search::Index::default();
+    let all = spanlens::search::Scope::All;
+    let found = spanlens::search::run(&got, &index, &q, all, 10, &|| false, &mut |_| {});
+    assert!(!found.hits.is_empty());
+}
+
 /// The JSON text `s` with every non-ASCII character written as `\uXXXX` escapes, as
 /// Python's `json.dumps` writes it by default.
 fn ascii_escaped(s: &str) -> String {

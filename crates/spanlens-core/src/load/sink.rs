@@ -87,7 +87,7 @@ impl Sink {
         };
         let mut sources = crate::model::Sources::default();
         sources.add(input.source());
-        if !self.arena.is_empty() || !parts.is_empty() {
+        if !self.arena.is_empty() || !parts.is_empty() || self.in_input {
             sources.add(memory(self.arena, cells_of(self.cells, self.in_input)));
         }
         for (i, part) in parts.into_iter().enumerate() {
