@@ -383,7 +383,8 @@ fn one_pretty_printed_row_reads_its_trace_text_from_the_file() {
 }
 
 /// The JSON text `s` with every non-ASCII character written as `\uXXXX` escapes, as
-/// Python's `json.dumps` writes it by default.
+/// Python's `json.dumps` writes it by default. (Search has the same function for its
+/// patterns; the test keeps an oracle of its own.)
 fn ascii_escaped(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {

@@ -127,6 +127,25 @@ mod tests {
             .map(Cow::into_owned)
     }
 
+    /// `n` strings of `len` pieces each, drawn from `pieces` (seeded, reproducible).
+    fn random_strings<'p>(
+        pieces: &'p [&str],
+        mut seed: u64,
+        n: usize,
+        len: usize,
+    ) -> impl Iterator<Item = String> + 'p {
+        (0..n).map(move |_| {
+            let mut s = String::new();
+            for _ in 0..len {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                s.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            s
+        })
+    }
+
     #[test]
     fn decodes_as_serde_json_decodes() {
         let cases = [
@@ -156,15 +175,7 @@ mod tests {
             "a", "é", "\\\"", "\\\\", "\\/", "\\n", "\\u00e9", "\\ud83d", "\\ude00", "\\uDBFF",
             "\\uDFFF", "\\u0041", "\\x", "\\u12", "漢",
         ];
-        let mut seed = 3u64;
-        for _ in 0..20_000 {
-            let mut s = String::new();
-            for _ in 0..6 {
-                seed = seed
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                s.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
-            }
+        for s in random_strings(&pieces, 3, 20_000, 6) {
             // No lone backslash or quote among the pieces: `s` is what can stand
             // between two quotes.
             let lit = format!("\"{s}\"");
@@ -193,16 +204,8 @@ mod tests {
             "漢",
             "\\\\\\\"",
         ];
-        let mut seed = 7u64;
         let (mut decoded_ok, mut refused) = (0, 0);
-        for _ in 0..5_000 {
-            let mut s = String::new();
-            for _ in 0..8 {
-                seed = seed
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                s.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
-            }
+        for s in random_strings(&pieces, 7, 5_000, 8) {
             let mapped = unescape_mapped(&s);
             assert_eq!(mapped.as_ref().map(|m| &m.0), unescape(&s).as_ref(), "{s}");
             let Some((decoded, shifts)) = mapped else {
