@@ -281,3 +281,28 @@ fn mutated_documents_are_read_the_same_or_left_to_serde() {
         "{fast} of {total} mutations read fast"
     );
 }
+
+/// A `search_traces` row's `trace` found over the token index is the member
+/// `RawObject::get` finds (the first of that key), or nothing where that reader gives up.
+#[test]
+fn a_row_trace_found_fast_is_the_one_raw_object_finds() {
+    let rows = [
+        r#"{"trace_id": "tr-1", "trace": "{\"info\": {}}", "state": "OK"}"#,
+        r#"{"trace": "first", "trace": "second"}"#,
+        r#"{ "trace" : "spaced" , "n": [1, {"trace": "inner"}] }"#,
+        r#"{"trace": null, "x": 1}"#,
+        r#"{"trace": {"info": {}}}"#,
+        r#"{"spans": "[]", "trace_id": "tr-2"}"#,
+        r#"{}"#,
+    ];
+    for row in rows {
+        let fast = super::row_trace(row);
+        let raw: &serde_json::value::RawValue = serde_json::from_str(row).unwrap();
+        let slow = crate::load::json::RawObject::parse(raw).and_then(|o| o.get("trace"));
+        assert_eq!(fast, slow.map(|v| v.get()), "{row}");
+    }
+    // Left to `RawObject`: a key with an escape (serde decodes it to `trace`), not an object.
+    for row in [r#"{"tr\u0061ce": "x"}"#, r#"["trace"]"#, r#"{"trace": "x""#] {
+        assert_eq!(super::row_trace(row), None, "{row}");
+    }
+}
