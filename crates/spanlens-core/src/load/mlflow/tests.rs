@@ -296,13 +296,13 @@ fn a_row_trace_found_fast_is_the_one_raw_object_finds() {
         r#"{}"#,
     ];
     for row in rows {
-        let fast = super::row_trace(row);
+        let fast = super::rows::row_trace(row);
         let raw: &serde_json::value::RawValue = serde_json::from_str(row).unwrap();
         let slow = crate::load::json::RawObject::parse(raw).and_then(|o| o.get("trace"));
         assert_eq!(fast, slow.map(|v| v.get()), "{row}");
     }
     // Left to `RawObject`: a key with an escape (serde decodes it to `trace`), not an object.
     for row in [r#"{"tr\u0061ce": "x"}"#, r#"["trace"]"#, r#"{"trace": "x""#] {
-        assert_eq!(super::row_trace(row), None, "{row}");
+        assert_eq!(super::rows::row_trace(row), None, "{row}");
     }
 }
