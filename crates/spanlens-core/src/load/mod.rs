@@ -4,6 +4,7 @@
 //!
 //! Loaders never import the UI.
 
+mod arrays;
 mod attrmap;
 mod console;
 mod fast_fields;
