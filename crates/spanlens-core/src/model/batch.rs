@@ -227,12 +227,11 @@ impl Batch {
         if !ids::is_present(raw) {
             return IdRef::default();
         }
-        let norm = ids::normalize(raw);
         let off = self.ids.len() as u32;
-        self.ids.extend_from_slice(norm.as_bytes());
+        ids::normalize_into(raw, &mut self.ids);
         IdRef {
             off,
-            len: norm.len() as u32,
+            len: self.ids.len() as u32 - off,
         }
     }
 
