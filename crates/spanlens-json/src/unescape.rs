@@ -10,6 +10,36 @@ pub fn unescape(s: &str) -> Option<String> {
     decode(s, |_, _| {})
 }
 
+/// The JSON text `raw`, one string literal with JSON white space around it allowed,
+/// decoded as `serde_json::from_slice::<String>` decodes it: `None` where serde_json
+/// refuses it (not one string, a raw quote or control character inside, an escape it
+/// refuses, bytes that are not UTF-8).
+///
+/// PERF: serde_json decodes into a scratch buffer that grows as it goes and then copies
+/// it out; this sizes the output once. MLflow's usage and cost objects (a JSON object in a
+/// string on every LLM span) were decoded this way: 5% of an MLflow load's instructions.
+pub fn string_literal(raw: &[u8]) -> Option<String> {
+    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let start = raw.iter().position(|b| !space(b))?;
+    let end = raw.iter().rposition(|b| !space(b))? + 1;
+    let t = raw.get(start..end)?;
+    let inner = t.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    // Every quote inside must be escaped (else the string ends early and text follows),
+    // and no byte may be a control character.
+    let mut escaped = false;
+    for &b in inner {
+        if b < 0x20 || (b == b'"' && !escaped) {
+            return None;
+        }
+        escaped = b == b'\\' && !escaped;
+    }
+    if escaped {
+        // The closing quote is escaped: the string never ends.
+        return None;
+    }
+    unescape(std::str::from_utf8(inner).ok()?)
+}
+
 /// `unescape`, and where each decoded byte was in `s` (see `Shifts`).
 pub fn unescape_mapped(s: &str) -> Option<(String, Shifts)> {
     let mut marks = Vec::new();
@@ -113,6 +143,76 @@ fn hex4(b: &[u8], at: usize) -> Option<u32> {
         return None;
     }
     u32::from_str_radix(s, 16).ok()
+}
+
+#[cfg(test)]
+mod literal_tests {
+    use super::string_literal;
+
+    #[test]
+    fn string_literals_decode_as_serde_json_decodes_them() {
+        let pieces: [&[u8]; 22] = [
+            b"\"",
+            b"\\",
+            b"\\\"",
+            b"\\\\",
+            b"\\u00e9",
+            b"\\ud83d\\ude00",
+            b"\\ud83d",
+            b"\\ude00",
+            b"\\u12",
+            b"\\x",
+            b"\\n",
+            b"\\/",
+            b"a",
+            b"{",
+            b"\t",
+            b"\x01",
+            b" ",
+            b"\n",
+            "é".as_bytes(),
+            b"\xe9",
+            b"\xff",
+            b"0",
+        ];
+        let mut seed = 3u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        let (mut agreed, mut decoded) = (0, 0);
+        for _ in 0..40_000 {
+            let mut raw = Vec::new();
+            for _ in 0..next() % 4 {
+                raw.push(b" \t\n"[next() % 3]);
+            }
+            raw.push(b'"');
+            for _ in 0..next() % 8 {
+                raw.extend_from_slice(pieces[next() % pieces.len()]);
+            }
+            if next() % 8 != 0 {
+                raw.push(b'"');
+            }
+            for _ in 0..next() % 3 {
+                raw.extend_from_slice(pieces[next() % pieces.len()]);
+            }
+            let serde = serde_json::from_slice::<String>(&raw).ok();
+            assert_eq!(
+                string_literal(&raw),
+                serde,
+                "{:?}",
+                String::from_utf8_lossy(&raw)
+            );
+            agreed += 1;
+            decoded += serde.is_some() as usize;
+        }
+        assert!(
+            decoded > 2_000,
+            "only {decoded} of {agreed} texts were strings"
+        );
+    }
 }
 
 #[cfg(test)]

@@ -64,7 +64,8 @@ impl Fields<'_> {
 /// `None` sends the value to the `Value` reading (not a string, no object inside, deep
 /// nesting: serde_json stops at 128 levels, where the two readings could differ).
 fn inner_object(raw: &[u8]) -> Option<String> {
-    let inner = serde_json::from_slice::<String>(raw).ok()?;
+    // As `serde_json::from_slice::<String>`, sized once (see `string_literal`).
+    let inner = spanlens_json::string_literal(raw)?;
     let t = inner.trim_start();
     let deep = t.bytes().filter(|b| matches!(b, b'{' | b'[')).count() > 100;
     (t.starts_with('{') && !deep).then_some(inner)
