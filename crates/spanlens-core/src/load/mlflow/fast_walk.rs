@@ -328,6 +328,6 @@ pub(super) fn walked_assessment(text: &str) -> Option<(bool, Option<crate::model
         };
         let a = w.assessment()?;
         w.t.done().then_some(())?;
-        Some((a.fields.is_some(), a.read()))
+        Some((a.fields.is_some(), a.read(None)))
     })
 }

@@ -59,16 +59,23 @@ pub(super) struct AssessmentText<'a> {
 
 impl AssessmentText<'_> {
     /// The assessment: from the walked fields when there are some, else from the text.
-    pub fn read(&self) -> Option<Assessment> {
+    /// `trace`: the id its trace's `info` gives, as written and canonical.
+    pub fn read(&self, trace: Option<super::assessment::Known>) -> Option<Assessment> {
         match self.fields {
-            Some(fields) => super::assessment::read_fields(self.text, fields),
+            Some(fields) => super::assessment::read_fields(self.text, fields, trace),
             None => super::assessment::read(self.text),
         }
     }
 }
 
+/// `t.trim() == "null"`. PERF: called for every field of every span; a text that starts
+/// with an ASCII byte other than `n` or white space cannot be `null`, so most are told
+/// apart by their first byte without trimming.
 fn is_null(t: &str) -> bool {
-    t.trim() == "null"
+    match t.as_bytes().first() {
+        Some(&b) if b.is_ascii() && b != b'n' && !b.is_ascii_whitespace() && b != 0x0b => false,
+        _ => t.trim() == "null",
+    }
 }
 
 /// The first text present and not null (`RawObject::any`).
@@ -86,14 +93,15 @@ pub(super) fn record_info(sink: &mut Sink, ctx: &Ctx, f: &InfoFields) -> String 
     let original = str_of(&f.trace_id).unwrap_or_default().into_owned();
     let trace_id = ids::normalize(&original).into_owned();
     let state = str_of(&f.state).map(|s| Status::from_label(&s));
+    let known = Some((original.as_str(), trace_id.as_str()));
+    let read = f.assessments.iter().filter_map(|a| a.read(known));
+    sink.batch.assessments.extend(read);
     sink.batch.infos.push(TraceInfo {
         trace_id: trace_id.clone(),
         original_id: Some(original),
         state,
         info: ctx.at_opt_text(f.raw, Enc::Json),
     });
-    let read = f.assessments.iter().filter_map(AssessmentText::read);
-    sink.batch.assessments.extend(read);
     trace_id
 }
 
@@ -167,4 +175,30 @@ pub(super) fn raw_attrs<'a, 'o>(
     attrs: &'o [(CowStr<'a>, &'a serde_json::value::RawValue)],
 ) -> impl Iterator<Item = (&'o str, &'a str)> {
     attrs.iter().map(|(k, v)| (&**k, v.get()))
+}
+
+#[cfg(test)]
+mod null_tests {
+    #[test]
+    fn null_is_told_by_its_first_byte_as_by_trimming() {
+        let mut texts: Vec<String> = vec![
+            "null".into(),
+            "nul".into(),
+            "nullx".into(),
+            "\"null\"".into(),
+            String::new(),
+        ];
+        // Every white space `trim` removes, and other leading characters, ASCII or not.
+        let around = (0..0x3001u32).filter_map(char::from_u32).filter(|c| {
+            c.is_whitespace() || c.is_ascii() || matches!(c, '\u{a0}' | 'é' | '\u{feff}')
+        });
+        for c in around {
+            texts.push(format!("{c}null"));
+            texts.push(format!("{c}null{c}"));
+            texts.push(format!("{c}"));
+        }
+        for t in &texts {
+            assert_eq!(super::is_null(t), t.trim() == "null", "{t:?}");
+        }
+    }
 }
