@@ -5,12 +5,34 @@
 //! JSON Lines are split into pieces on line boundaries; a file that is one document (a
 //! one-line pandas records array, or pretty-printed JSON) is parsed whole on one thread.
 //!
-//! Usage: cargo run --release --example json-baseline -- FILE
+//! `READER` (JSON Lines only) swaps serde_json for a stage of spanlens's own fast reader,
+//! on the same lines and threads, to see how much of a load is reading JSON at all:
+//! `index` builds the SIMD token index of each line; `walk` also walks every token with
+//! serde_json's checks (`spanlens_json::reads_whole`), building nothing. `summary` minus
+//! `walk` is what building the model costs (docs/real-shape.md, "The reader's floor").
+//!
+//! Usage: cargo run --release --example json-baseline -- FILE [serde|index|walk]
 
 use rayon::prelude::*;
 
 fn main() {
-    let path = std::env::args().nth(1).expect("usage: json-baseline FILE");
+    let path = std::env::args()
+        .nth(1)
+        .expect("usage: json-baseline FILE [READER]");
+    let reader = std::env::args().nth(2).unwrap_or_else(|| "serde".into());
+    let read: fn(&[u8]) = match reader.as_str() {
+        "serde" => |line| {
+            let _: serde::de::IgnoredAny = serde_json::from_slice(line).expect("valid JSON");
+        },
+        "index" => |line| {
+            spanlens_json::count_tokens(line).expect("indexable");
+        },
+        "walk" => |line| {
+            let text = std::str::from_utf8(line).expect("UTF-8");
+            assert!(spanlens_json::reads_whole(text), "read whole");
+        },
+        other => panic!("unknown reader {other}: serde, index or walk"),
+    };
     let bytes = std::fs::read(&path).expect("read");
     // A pretty-printed document is not JSON Lines: its first line is not a value. It is
     // then parsed whole, on one thread, as a one-line document (a pandas records array) is.
@@ -44,7 +66,7 @@ fn main() {
                 .split(|b| *b == b'\n')
                 .filter(|l| !l.is_empty())
             {
-                let _: serde::de::IgnoredAny = serde_json::from_slice(line).expect("valid JSON");
+                read(line);
                 n += 1;
             }
             n
@@ -52,7 +74,7 @@ fn main() {
         .sum();
     let secs = start.elapsed().as_secs_f64();
     eprintln!(
-        "{lines} lines, {:.1} MB parsed in {secs:.3} s ({:.0} MB/s) on {} threads",
+        "{lines} lines, {:.1} MB read by {reader} in {secs:.3} s ({:.0} MB/s) on {} threads",
         bytes.len() as f64 / 1e6,
         bytes.len() as f64 / 1e6 / secs,
         rayon::current_num_threads()
