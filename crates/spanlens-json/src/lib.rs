@@ -100,47 +100,11 @@ pub fn reads_whole(text: &str) -> bool {
     .is_some()
 }
 
-/// The members of `text`, one JSON object, whose keys are in `keys`: the JSON text of each
-/// one's value in the same slot of `out`, as a serde derive of a struct with a
-/// `deserialize_with` raw-text field per key (unknown keys skipped) reads it. `None` where
-/// that reading could differ or fail: not exactly one object, a key given twice, a key
-/// with an escape (serde decodes it before matching), or text stage 2 will not read.
-///
-/// PERF: a serde derive reading of a small object (an MLflow assessment's `feedback` or
-/// `source`) costs about 2,000 instructions, most of it setting up and checking; a walk
-/// of its tokens costs a fraction of that.
-pub fn object_fields<'a>(text: &'a str, keys: &[&str], out: &mut [Option<&'a str>]) -> Option<()> {
-    with_index(text.as_bytes(), |idx| {
-        let mut t = Tokens::new(text, idx);
-        if t.open(b'{', b'}')? {
-            loop {
-                let key = t.key()?;
-                let (a, b) = t.value()?;
-                if let Some(k) = keys.iter().position(|k| *k == key) {
-                    let slot = out.get_mut(k)?;
-                    if slot.is_some() {
-                        return None;
-                    }
-                    *slot = Some(text.get(a as usize..b as usize)?);
-                }
-                if !t.next_member(b'}')? {
-                    break;
-                }
-            }
-        }
-        t.done().then_some(())
-    })
-}
-
 /// The number of tokens in `text`, or `None` when stage 2 would not read it (see
 /// `index::build`). For benchmarks of stage 1.
 pub fn count_tokens(text: &[u8]) -> Option<usize> {
     with_index(text, |idx| Some(idx.len()))
 }
-
-#[cfg(test)]
-#[path = "object_fields_tests.rs"]
-mod object_fields_tests;
 
 #[cfg(test)]
 mod whole_tests {

@@ -149,68 +149,17 @@ fn string(t: &str) -> Option<Cow<'_, str>> {
 /// value is no object (as `Value::get` finds nothing in it), `None` (give up) when the
 /// object does not fit `T`. Only objects are parsed: serde would read an array as a struct.
 ///
-/// PERF: read by a walk of the object's tokens (`object_fields`), which promises serde's
-/// reading; serde reads what the walk leaves (escaped keys, keys given twice, damage).
-/// Through serde each of these small objects cost about 2,000 instructions, two or three
-/// per assessment: 7% of an MLflow 3 load's instructions.
-fn fields<'a, T: Nested<'a>>(raw: Option<&'a str>) -> Option<Option<T>> {
+/// Tried: reading these small objects by a walk of their tokens instead (an index of
+/// each, then the walk). It cost as many instructions as serde's derive (about 900
+/// against 1,000 a call, with the index built), so serde stays.
+fn fields<'a, T: Deserialize<'a> + Default>(raw: Option<&'a str>) -> Option<Option<T>> {
     let Some(raw) = raw else {
         return Some(None);
     };
     if !raw.starts_with('{') {
         return Some(Some(T::default()));
     }
-    let mut slots = [None; 3];
-    let slots = &mut slots[..T::KEYS.len()];
-    if spanlens_json::object_fields(raw, T::KEYS, slots).is_some() {
-        return Some(Some(T::of(slots)));
-    }
     serde_json::from_str(raw).ok().map(Some)
-}
-
-/// A nested object read by its keys, in the order of `KEYS`.
-trait Nested<'a>: Deserialize<'a> + Default {
-    const KEYS: &'static [&'static str];
-    /// The struct of the keys' texts (`slots[i]` for `KEYS[i]`).
-    fn of(slots: &[Option<&'a str>]) -> Self;
-}
-
-impl<'a> Nested<'a> for Body<'a> {
-    const KEYS: &'static [&'static str] = &["value", "serialized_value", "error"];
-    fn of(s: &[Option<&'a str>]) -> Self {
-        Body {
-            value: s[0],
-            serialized_value: s[1],
-            error: s[2],
-        }
-    }
-}
-
-impl<'a> Nested<'a> for Serialized<'a> {
-    const KEYS: &'static [&'static str] = &["value"];
-    fn of(s: &[Option<&'a str>]) -> Self {
-        Serialized { value: s[0] }
-    }
-}
-
-impl<'a> Nested<'a> for ErrorFields<'a> {
-    const KEYS: &'static [&'static str] = &["error_code", "error_message"];
-    fn of(s: &[Option<&'a str>]) -> Self {
-        ErrorFields {
-            error_code: s[0],
-            error_message: s[1],
-        }
-    }
-}
-
-impl<'a> Nested<'a> for SourceFields<'a> {
-    const KEYS: &'static [&'static str] = &["source_type", "source_id"];
-    fn of(s: &[Option<&'a str>]) -> Self {
-        SourceFields {
-            source_type: s[0],
-            source_id: s[1],
-        }
-    }
 }
 
 /// A field's JSON text when its key is there, `null` included: the `Value` reading counts
