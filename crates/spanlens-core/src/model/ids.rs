@@ -70,14 +70,10 @@ fn padded_base64(s: &[u8], buf: &mut [u8; 16]) -> Option<usize> {
     let mut bits = 0;
     let mut n = 0;
     for &c in &s[..digits] {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
+        let v = BASE64[c as usize];
+        if v == NOT_BASE64 {
+            return None;
+        }
         acc = acc << 6 | u32::from(v);
         bits += 6;
         if bits >= 8 {
@@ -90,13 +86,28 @@ fn padded_base64(s: &[u8], buf: &mut [u8; 16]) -> Option<usize> {
     (n == bytes && acc == 0).then_some(n)
 }
 
-/// Appends the lowercase hex of `bytes` to `out`.
+/// The value of each standard-alphabet base64 digit; `NOT_BASE64` for other bytes.
+const BASE64: [u8; 256] = {
+    let mut t = [NOT_BASE64; 256];
+    let mut i = 0;
+    while i < 64 {
+        t[b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[i] as usize] =
+            i as u8;
+        i += 1;
+    }
+    t
+};
+const NOT_BASE64: u8 = 0xff;
+
+/// Appends the lowercase hex of `bytes` (at most 16) to `out`, in one copy.
 fn hex_into(bytes: &[u8], out: &mut Vec<u8>) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for &b in bytes {
-        out.push(DIGITS[(b >> 4) as usize]);
-        out.push(DIGITS[(b & 15) as usize]);
+    let mut hex = [0u8; 32];
+    for (pair, &b) in hex.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[(b >> 4) as usize];
+        pair[1] = DIGITS[(b & 15) as usize];
     }
+    out.extend_from_slice(&hex[..bytes.len() * 2]);
 }
 
 /// Returns true when `raw` looks like an id, not a placeholder for "none".
