@@ -110,12 +110,27 @@ pub fn format_iso_ms(ns: i64) -> String {
     let ms = ns.rem_euclid(1_000_000_000) / 1_000_000;
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let rem = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{ms:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let (h, min, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    if !(0..=9999).contains(&y) {
+        return format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{ms:03}Z");
+    }
+    // PERF: digits written by hand: `format!` took 3,000 instructions a time, and
+    // `summary` writes one or two per trace.
+    let mut out = *b"0000-00-00T00:00:00.000Z";
+    let mut put = |at: usize, width: usize, mut v: i64| {
+        for k in (at..at + width).rev() {
+            out[k] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, y);
+    put(5, 2, m);
+    put(8, 2, d);
+    put(11, 2, h);
+    put(14, 2, min);
+    put(17, 2, s);
+    put(20, 3, ms);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Formats a duration compactly: `812ns`, `4.2µs`, `35ms`, `1.24s`, `3m05s`, `2h10m`.
@@ -204,6 +219,30 @@ mod tests {
             Some(1_795_896_411_910_624_978)
         );
         assert_eq!(parse_nanos("-5"), None);
+    }
+
+    #[test]
+    fn times_written_by_hand_are_those_format_writes() {
+        let by_format = |ns: i64| {
+            let secs = ns.div_euclid(1_000_000_000);
+            let ms = ns.rem_euclid(1_000_000_000) / 1_000_000;
+            let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+            let rem = secs.rem_euclid(86_400);
+            let (h, min, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+            format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{ms:03}Z")
+        };
+        let mut seed = 9u64;
+        let mut times = vec![0, -1, 1, i64::MAX, i64::MIN, 253_402_300_799_999_999];
+        for _ in 0..20_000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            times.push(seed as i64);
+            times.push((seed >> 4) as i64 % 4_000_000_000_000_000_000);
+        }
+        for ns in times {
+            assert_eq!(format_iso_ms(ns), by_format(ns), "{ns}");
+        }
     }
 
     #[test]
