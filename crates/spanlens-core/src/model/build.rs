@@ -7,7 +7,7 @@
 
 use super::batch::{Diagnostic, FileLoad, TraceInfo};
 use super::intern::Sym;
-use super::layout::{TraceTree, build_tree};
+use super::layout::{Scratch, TraceTree, build_tree};
 use super::loaded::Loaded;
 use super::span::{NO_PARENT, Span, Trace};
 use super::{FileReport, TraceSet};
@@ -151,7 +151,9 @@ fn arrange(set: &mut TraceSet, spans: &mut Loaded) -> Copies {
     let ids = &set.ids;
     let mut trees: Vec<TraceTree> = by_trace
         .par_iter()
-        .map(|g| build_tree(spans, ids, g))
+        .map_init(Scratch::default, |scratch, g| {
+            build_tree(spans, ids, g, scratch)
+        })
         .collect();
     // PERF: freed before the gather, whose start is the peak of the load's memory.
     drop(by_trace);

@@ -51,29 +51,76 @@ impl TraceTree {
     }
 }
 
+/// Buffers a thread reuses from trace to trace while it builds trees.
+///
+/// PERF: building a tree took a dozen allocations (flags, the id map, parents, child
+/// lists, the pre-order lists), 166,667 traces' worth at a million OTLP spans. Only
+/// `nodes`, the tree itself, is allocated per trace now.
+#[derive(Default)]
+pub(super) struct Scratch<'i> {
+    flags: Vec<u16>,
+    by_id: HashMap<&'i [u8], u32, foldhash::fast::FixedState>,
+    parent: Vec<u32>,
+    state: Vec<u8>,
+    path: Vec<u32>,
+    start: Vec<u32>,
+    items: Vec<u32>,
+    order: Vec<u32>,
+    parent_pos: Vec<u32>,
+    depth: Vec<u32>,
+    end: Vec<u32>,
+    stack: Vec<(u32, u32, u32)>,
+}
+
+/// Ids a scratch map may keep room for: clearing a map costs its capacity, so after a
+/// huge trace the map is dropped rather than cleared for every small one after it.
+const KEEP_IDS: usize = 1 << 12;
+
+impl Scratch<'_> {
+    fn clear_ids(&mut self) {
+        if self.by_id.capacity() > KEEP_IDS {
+            self.by_id = HashMap::default();
+        } else {
+            self.by_id.clear();
+        }
+    }
+}
+
 /// Builds the tree of one trace. `members` are raw span indices, in input order.
-pub(super) fn build_tree(spans: &Loaded, ids: &[u8], members: &[u32]) -> TraceTree {
-    build_merged(spans, ids, members, Merged::default())
+pub(super) fn build_tree<'i>(
+    spans: &Loaded,
+    ids: &'i [u8],
+    members: &[u32],
+    scratch: &mut Scratch<'i>,
+) -> TraceTree {
+    build_merged(spans, ids, members, Merged::default(), scratch)
 }
 
 /// Builds the tree of `members` as `merged` left them. A first pass that finds an id
 /// twice looks for copies of one span from several files and, if any, starts again on
 /// the merged spans.
-fn build_merged(spans: &Loaded, ids: &[u8], members: &[u32], merged: Merged) -> TraceTree {
+fn build_merged<'i>(
+    spans: &Loaded,
+    ids: &'i [u8],
+    members: &[u32],
+    merged: Merged,
+    sc: &mut Scratch<'i>,
+) -> TraceTree {
     let n = members.len();
     let raw = |i: u32| merged.get(spans, i);
     let span = |k: usize| raw(members[k]);
     let id_of = |r: super::span::IdRef| &ids[r.off as usize..(r.off + r.len) as usize];
-    let mut flags = vec![0u16; n];
-    let mut by_id: HashMap<&[u8], u32, foldhash::fast::FixedState> =
-        HashMap::with_capacity_and_hasher(n, Default::default());
+    sc.flags.clear();
+    sc.flags.resize(n, 0);
+    sc.clear_ids();
+    sc.by_id.reserve(n);
     let mut duplicates = false;
-    for (k, f) in flags.iter_mut().enumerate() {
+    for k in 0..n {
         let s = span(k);
         if s.span_id.is_none() {
-            *f |= Flags::MISSING_ID;
-        } else if by_id.insert(id_of(s.span_id), k as u32).is_some() {
-            *f |= Flags::DUPLICATE_ID;
+            sc.flags[k] |= Flags::MISSING_ID;
+        } else if sc.by_id.insert(id_of(s.span_id), k as u32).is_some() {
+            sc.flags[k] |= Flags::DUPLICATE_ID;
             duplicates = true;
         }
     }
@@ -82,48 +129,53 @@ fn build_merged(spans: &Loaded, ids: &[u8], members: &[u32], merged: Merged) -> 
         && let Some(m) = super::copies::merge(spans, ids, members)
     {
         let kept = m.members.clone();
-        return build_merged(spans, ids, &kept, m);
+        return build_merged(spans, ids, &kept, m, sc);
     }
     // Keep the first span with an id as the target of parent links (PERF: a second pass
     // only when some id was seen twice).
     for k in (0..n).rev().filter(|_| duplicates) {
         let s = span(k);
-        if !s.span_id.is_none() && flags[k] & Flags::DUPLICATE_ID == 0 {
-            by_id.insert(id_of(s.span_id), k as u32);
+        if !s.span_id.is_none() && sc.flags[k] & Flags::DUPLICATE_ID == 0 {
+            sc.by_id.insert(id_of(s.span_id), k as u32);
         }
     }
-    let mut parent: Vec<u32> = (0..n)
-        .map(|k| {
-            let s = span(k);
-            if s.parent_id.is_none() {
-                return NO_PARENT;
-            }
-            match by_id.get(id_of(s.parent_id)) {
+    sc.parent.clear();
+    for k in 0..n {
+        let s = span(k);
+        let p = if s.parent_id.is_none() {
+            NO_PARENT
+        } else {
+            match sc.by_id.get(id_of(s.parent_id)) {
                 Some(&p) if p as usize != k => p,
                 Some(_) => {
-                    flags[k] |= Flags::CYCLE;
+                    sc.flags[k] |= Flags::CYCLE;
                     NO_PARENT
                 }
                 None => {
-                    flags[k] |= Flags::ORPHAN;
+                    sc.flags[k] |= Flags::ORPHAN;
                     NO_PARENT
                 }
             }
-        })
-        .collect();
-    cut_cycles(&mut parent, &mut flags);
-    let children = child_lists(&parent, |k| {
-        let s = span(k);
-        (s.start_ns, s.file, s.seq)
-    });
-    let (order_local, parent_pos, depth, end, roots) = preorder(&parent, &children);
-    let mut nodes: Vec<Node> = (order_local.iter().enumerate())
+        };
+        sc.parent.push(p);
+    }
+    cut_cycles(&mut sc.parent, &mut sc.flags, (&mut sc.state, &mut sc.path));
+    child_lists(
+        &sc.parent,
+        |k| {
+            let s = span(k);
+            (s.start_ns, s.file, s.seq)
+        },
+        (&mut sc.start, &mut sc.items),
+    );
+    let roots = preorder(sc);
+    let mut nodes: Vec<Node> = (sc.order.iter().enumerate())
         .map(|(pos, &k)| Node {
             raw: members[k as usize],
-            parent: parent_pos[pos],
-            depth: depth[pos],
-            end: end[pos],
-            flags: flags[k as usize],
+            parent: sc.parent_pos[pos],
+            depth: sc.depth[pos],
+            end: sc.end[pos],
+            flags: sc.flags[k as usize],
         })
         .collect();
     for pos in 0..n {
@@ -158,12 +210,14 @@ fn build_merged(spans: &Loaded, ids: &[u8], members: &[u32], merged: Merged) -> 
 }
 
 /// Cuts every parent cycle at the span where the walk found it, so the rest is a forest.
-fn cut_cycles(parent: &mut [u32], flags: &mut [u16]) {
+/// `state` and `path` are scratch.
+fn cut_cycles(parent: &mut [u32], flags: &mut [u16], (state, path): (&mut Vec<u8>, &mut Vec<u32>)) {
     const NEW: u8 = 0;
     const ON_PATH: u8 = 1;
     const DONE: u8 = 2;
-    let mut state = vec![NEW; parent.len()];
-    let mut path = Vec::new();
+    state.clear();
+    state.resize(parent.len(), NEW);
+    path.clear();
     for start in 0..parent.len() {
         let mut cur = start as u32;
         while cur != NO_PARENT && state[cur as usize] == NEW {
@@ -181,8 +235,13 @@ fn cut_cycles(parent: &mut [u32], flags: &mut [u16]) {
     }
 }
 
-/// Children of each node (and the roots, at index n), each list sorted by `key`.
-fn child_lists<K: Ord>(parent: &[u32], key: impl Fn(usize) -> K) -> (Vec<u32>, Vec<u32>) {
+/// Children of each node (and the roots, at index n), each list sorted by `key`, into
+/// `start` and `items`: node i's children are `items[start[i]..start[i + 1]]`.
+fn child_lists<K: Ord>(
+    parent: &[u32],
+    key: impl Fn(usize) -> K,
+    (start, items): (&mut Vec<u32>, &mut Vec<u32>),
+) {
     let n = parent.len();
     let slot = |k: usize| {
         if parent[k] == NO_PARENT {
@@ -191,14 +250,16 @@ fn child_lists<K: Ord>(parent: &[u32], key: impl Fn(usize) -> K) -> (Vec<u32>, V
             parent[k] as usize
         }
     };
-    let mut start = vec![0u32; n + 3];
+    start.clear();
+    start.resize(n + 3, 0);
     for k in 0..n {
         start[slot(k) + 2] += 1;
     }
     for i in 2..start.len() {
         start[i] += start[i - 1];
     }
-    let mut items = vec![0u32; n];
+    items.clear();
+    items.resize(n, 0);
     for k in 0..n {
         let s = slot(k) + 1;
         items[start[s] as usize] = k as u32;
@@ -211,22 +272,25 @@ fn child_lists<K: Ord>(parent: &[u32], key: impl Fn(usize) -> K) -> (Vec<u32>, V
             list.sort_by_key(|&k| key(k as usize));
         }
     }
-    (start, items)
 }
 
-type Preorder = (Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>, u32);
-
-/// Iterative pre-order walk: order, parent position, depth and subtree end per position.
-fn preorder(parent: &[u32], (start, items): &(Vec<u32>, Vec<u32>)) -> Preorder {
-    let n = parent.len();
+/// Iterative pre-order walk of `sc.parent` over the child lists in `sc.start` and
+/// `sc.items`: fills the order, parent position, depth and subtree end per position, and
+/// gives the number of roots.
+fn preorder(sc: &mut Scratch) -> u32 {
+    let n = sc.parent.len();
+    let (start, items) = (&sc.start, &sc.items);
     let kids = |i: usize| &items[start[i] as usize..start[i + 1] as usize];
-    let mut order = Vec::with_capacity(n);
-    let mut parent_pos = Vec::with_capacity(n);
-    let mut depth = Vec::with_capacity(n);
-    let mut end = vec![0u32; n];
+    let (order, parent_pos, depth) = (&mut sc.order, &mut sc.parent_pos, &mut sc.depth);
+    order.clear();
+    parent_pos.clear();
+    depth.clear();
+    sc.end.clear();
+    sc.end.resize(n, 0);
     let roots = kids(n);
     // Stack of (node, its position, index of the next child to visit).
-    let mut stack: Vec<(u32, u32, u32)> = Vec::new();
+    let stack = &mut sc.stack;
+    stack.clear();
     for &root in roots {
         order.push(root);
         parent_pos.push(NO_PARENT);
@@ -241,12 +305,12 @@ fn preorder(parent: &[u32], (start, items): &(Vec<u32>, Vec<u32>)) -> Preorder {
                 depth.push(stack.len() as u32);
                 stack.push((child, order.len() as u32 - 1, 0));
             } else {
-                end[pos as usize] = order.len() as u32;
+                sc.end[pos as usize] = order.len() as u32;
                 stack.pop();
             }
         }
     }
-    (order, parent_pos, depth, end, roots.len() as u32)
+    roots.len() as u32
 }
 
 #[cfg(test)]
@@ -256,21 +320,29 @@ mod tests {
     #[test]
     fn preorder_of_a_small_forest() {
         // 0 <- 1 <- 2, 0 <- 3, and 4 alone.
-        let parent = vec![NO_PARENT, 0, 1, 0, NO_PARENT];
-        let children = child_lists(&parent, |k| k);
-        let (order, ppos, depth, end, roots) = preorder(&parent, &children);
-        assert_eq!(order, vec![0, 1, 2, 3, 4]);
-        assert_eq!(ppos, vec![NO_PARENT, 0, 1, 0, NO_PARENT]);
-        assert_eq!(depth, vec![0, 1, 2, 1, 0]);
-        assert_eq!(end, vec![4, 3, 3, 4, 5]);
+        let mut sc = Scratch {
+            parent: vec![NO_PARENT, 0, 1, 0, NO_PARENT],
+            ..Scratch::default()
+        };
+        child_lists(&sc.parent.clone(), |k| k, (&mut sc.start, &mut sc.items));
+        let roots = preorder(&mut sc);
+        assert_eq!(sc.order, vec![0, 1, 2, 3, 4]);
+        assert_eq!(sc.parent_pos, vec![NO_PARENT, 0, 1, 0, NO_PARENT]);
+        assert_eq!(sc.depth, vec![0, 1, 2, 1, 0]);
+        assert_eq!(sc.end, vec![4, 3, 3, 4, 5]);
         assert_eq!(roots, 2);
+        // The same scratch, reused for a smaller tree, holds nothing of the first.
+        sc.parent = vec![NO_PARENT, 0];
+        child_lists(&sc.parent.clone(), |k| k, (&mut sc.start, &mut sc.items));
+        assert_eq!(preorder(&mut sc), 1);
+        assert_eq!((sc.order.clone(), sc.end.clone()), (vec![0, 1], vec![2, 2]));
     }
 
     #[test]
     fn cycles_are_cut_once() {
         let mut parent = vec![1, 2, 0, NO_PARENT];
         let mut flags = vec![0u16; 4];
-        cut_cycles(&mut parent, &mut flags);
+        cut_cycles(&mut parent, &mut flags, (&mut vec![], &mut vec![]));
         assert_eq!(parent.iter().filter(|&&p| p == NO_PARENT).count(), 2);
         assert_eq!(flags.iter().filter(|&&f| f & Flags::CYCLE != 0).count(), 1);
     }
