@@ -282,6 +282,17 @@ impl Tokens<'_> {
         self.idx.get(self.i).copied()
     }
 
+    /// Steps over the next `n` tokens when the last of them starts at byte `last`: a value
+    /// whose text is byte for byte one read before (with `n` tokens, ending at `last`) has
+    /// the same tokens, so it need not be walked again. `false`, and nothing read, when
+    /// the index says otherwise.
+    #[inline(always)]
+    pub fn skip_known(&mut self, n: usize, last: u32) -> bool {
+        let yes = n > 0 && self.idx.get(self.i + n - 1) == Some(&last);
+        self.i += if yes { n } else { 0 };
+        yes
+    }
+
     /// Just after the last token read: after a closing bracket, the end of its container.
     #[inline(always)]
     pub fn end_of_last(&self) -> Option<u32> {

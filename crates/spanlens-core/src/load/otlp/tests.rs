@@ -182,3 +182,50 @@ fn mutated_requests_are_read_the_same_or_left_to_serde() {
     }
     assert!(fast > total / 10, "{fast} of {total} mutations read fast");
 }
+
+#[test]
+fn a_resource_read_again_is_read_as_the_first_time() {
+    let span = r#"{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"n","startTimeUnixNano":"1"}"#;
+    let request = |resource: &str| {
+        format!(
+            r#"{{"resourceSpans":[{{"resource":{resource},"scopeSpans":[{{"spans":[{span}]}}]}}]}}"#
+        )
+    };
+    let attrs = r#"{"attributes":[{"key":"service.name","value":{"stringValue":"a"}}]}"#;
+    let resources = [
+        attrs.to_owned(),
+        attrs.to_owned(),
+        attrs.replace("\"a\"", "\"b\""),
+        // The remembered text followed by more members: a longer value.
+        format!(
+            r#"{},"droppedAttributesCount":0}}"#,
+            &attrs[..attrs.len() - 1]
+        ),
+        format!(
+            r#"{},"droppedAttributesCount":0}}"#,
+            &attrs[..attrs.len() - 1]
+        ),
+        // The remembered text, then text that is not JSON.
+        format!("{attrs}}}"),
+        attrs.to_owned(),
+        "1".into(),
+        "12".into(),
+        "null".into(),
+        "[1]".into(),
+        "[1,2]".into(),
+        "[1]".into(),
+        r#"{"attributes":[]}"#.into(),
+        r#"{"attributes":[]}  "#.into(),
+    ];
+    let mut remembered = 0;
+    for r in &resources {
+        // `why_slow` panics wherever the two readers disagree.
+        let slow = why_slow(&request(r));
+        let (text, tokens) = fast_walk::last_resource();
+        if slow.is_none() && r.trim_end().as_bytes() == text.as_slice() {
+            assert!(tokens > 0);
+            remembered += 1;
+        }
+    }
+    assert!(remembered >= 10, "only {remembered} resources remembered");
+}
