@@ -105,7 +105,17 @@ impl<'a> RawObject<'a> {
 
 /// Returns true when the raw value is `null`.
 pub fn is_null(raw: &RawValue) -> bool {
-    raw.get().trim() == "null"
+    is_null_text(raw.get())
+}
+
+/// `t.trim() == "null"`, for JSON texts. PERF: the readers ask this of every field of
+/// every span; a text that starts with an ASCII byte other than `n` or white space
+/// cannot be `null`, so most are told apart by their first byte without trimming.
+pub fn is_null_text(t: &str) -> bool {
+    match t.as_bytes().first() {
+        Some(&b) if b.is_ascii() && b != b'n' && !b.is_ascii_whitespace() && b != 0x0b => false,
+        _ => t.trim() == "null",
+    }
 }
 
 /// A raw value as a string: strings unescaped, numbers and booleans as written.
@@ -413,6 +423,29 @@ mod tests {
             string_text(r#""plain""#),
             Some(Cow::Borrowed("plain"))
         ));
+    }
+
+    #[test]
+    fn null_is_told_by_its_first_byte_as_by_trimming() {
+        let mut texts: Vec<String> = vec![
+            "null".into(),
+            "nul".into(),
+            "nullx".into(),
+            "\"null\"".into(),
+            String::new(),
+        ];
+        // Every white space `trim` removes, and other leading characters, ASCII or not.
+        let around = (0..0x3001u32).filter_map(char::from_u32).filter(|c| {
+            c.is_whitespace() || c.is_ascii() || matches!(c, '\u{a0}' | 'é' | '\u{feff}')
+        });
+        for c in around {
+            texts.push(format!("{c}null"));
+            texts.push(format!("{c}null{c}"));
+            texts.push(format!("{c}"));
+        }
+        for t in &texts {
+            assert_eq!(is_null_text(t), t.trim() == "null", "{t:?}");
+        }
     }
 
     #[test]

@@ -28,7 +28,8 @@ pub(super) fn load_run(sink: &mut Sink, ctx: &Ctx, text: &str, seq: u64) -> Resu
             text,
             why: "unusual JSON",
             f: RunFields::default(),
-            attrs: Vec::new(),
+            // PERF: room for a run's metadata up front, not grown from nothing per run.
+            attrs: Vec::with_capacity(32),
             extra_seen: false,
         };
         let start = w.t.next_offset().unwrap_or(0) as usize;

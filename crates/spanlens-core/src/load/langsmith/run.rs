@@ -47,7 +47,7 @@ pub(super) struct RunFields<'a> {
 }
 
 pub(super) fn is_null(t: &str) -> bool {
-    t.trim() == "null"
+    crate::load::json::is_null_text(t)
 }
 
 /// The first text present and not null (`RawObject::any`).
