@@ -335,6 +335,43 @@ fn summary_json_written_in_parts_on_the_pool_is_the_same_document() {
     assert_eq!(String::from_utf8(streamed).unwrap(), whole);
 }
 
+/// `write_json` (rows written by hand) against `render(to_json)` (rows through serde's
+/// derive) on one set.
+fn rows_written_as_serde_writes_them(set: &spanlens::model::TraceSet) {
+    let mut streamed = Vec::new();
+    spanlens::cli::summary::write_json(set, &mut streamed).expect("write");
+    let whole = spanlens::cli::json::render(&spanlens::cli::summary::to_json(set)) + "\n";
+    assert_eq!(String::from_utf8(streamed).unwrap(), whole);
+}
+
+#[test]
+fn summary_rows_are_written_as_serde_writes_them_whatever_they_hold() {
+    // Hostile names and ids (controls, C1, bidi, quotes, non-ASCII), a path that needs
+    // escaping, a negative duration and a span that starts before the epoch.
+    let line = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"t\u001b[31m\"x","spanId":"a","name":"n\u009b2J \u202e é \\ \"q\"","startTimeUnixNano":"2000","endTimeUnixNano":"1000"},{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"b","name":"","startTimeUnixNano":"-5"}]}]}]}"#;
+    let set = load_text("we\"ird\u{9b}.jsonl", format!("{line}\n").as_bytes());
+    assert_eq!(set.traces.len(), 2);
+    rows_written_as_serde_writes_them(&set);
+    // MLflow traces carry original ids, states and costs; the corpus MLflow 3 exports.
+    let Some(corpus) = corpus() else {
+        eprintln!("skipped the corpus part: ../shared/corpus is absent");
+        return;
+    };
+    for name in [
+        "mlflow-3.17.2_trace_agent.to_json.json",
+        "mlflow-3.17.2_trace_error.to_json.json",
+        "mlflow-3.17.2_search_traces.records.json",
+    ] {
+        let set = load_paths(&[corpus.join("generated/mlflow-v3").join(name)]);
+        let rich = set
+            .traces
+            .iter()
+            .any(|t| t.cost.is_some() || t.state.is_some());
+        assert!(rich, "{name}");
+        rows_written_as_serde_writes_them(&set);
+    }
+}
+
 /// The OTLP files the SDKs and the Collector wrote, in the corpus.
 const CORPUS_OTLP: [&str; 6] = [
     "generated/otlp-genai/otel_genai_latest.otlp.jsonl",
