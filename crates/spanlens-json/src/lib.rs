@@ -11,7 +11,7 @@ mod tokens;
 mod unescape;
 
 pub use tokens::Tokens;
-pub use unescape::{Shifts, string_literal, unescape, unescape_mapped};
+pub use unescape::{Shifts, decodes_to_itself, string_literal, unescape, unescape_mapped};
 
 use std::cell::RefCell;
 use std::sync::OnceLock;
