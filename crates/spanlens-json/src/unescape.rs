@@ -38,6 +38,7 @@ fn plain(s: &[u8]) -> bool {
 /// Whether `s`, a JSON string's contents, has no quote, no byte below 0x20 and (unless
 /// `backslash_ok`) no backslash: with `backslash_ok` false, contents that decode to
 /// themselves. PERF: eight bytes at a time.
+#[inline]
 pub fn decodes_to_itself(s: &[u8], backslash_ok: bool) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = ONES << 7;
