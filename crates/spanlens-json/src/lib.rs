@@ -9,6 +9,7 @@ mod index;
 mod simd;
 mod tokens;
 mod unescape;
+mod words;
 
 pub use tokens::Tokens;
 pub use unescape::{Shifts, decodes_to_itself, string_literal, unescape, unescape_mapped};

@@ -301,20 +301,12 @@ impl Tokens<'_> {
     }
 }
 
-/// Whether `s` holds a backslash. PERF: eight bytes at a time; these strings (keys, ids,
+/// Whether `s` holds a backslash. PERF: a word at a time; these strings (keys, ids,
 /// names) are short, and memchr's setup costs more than the scan.
 #[inline(always)]
 fn has_backslash(s: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    let mut words = s.chunks_exact(8);
-    for w in &mut words {
-        let x = u64::from_le_bytes(w.try_into().unwrap_or_default()) ^ (ONES * b'\\' as u64);
-        // A zero byte in `x` (a backslash in `w`) sets that byte's high bit.
-        if x.wrapping_sub(ONES) & !x & (ONES << 7) != 0 {
-            return true;
-        }
-    }
-    words.remainder().contains(&b'\\')
+    use super::words::{all, has_zero, splat};
+    !all(s, |x| !has_zero(x ^ splat(b'\\')), |b| b != b'\\')
 }
 
 /// `true`, `false`, `null` or a JSON number.

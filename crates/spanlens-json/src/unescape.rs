@@ -40,23 +40,16 @@ fn plain(s: &[u8]) -> bool {
 /// themselves. PERF: eight bytes at a time.
 #[inline]
 pub fn decodes_to_itself(s: &[u8], backslash_ok: bool) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = ONES << 7;
-    // Exact word tests: some byte is zero; some byte is below 0x20 (bytes compared
-    // unsigned; 0x20 <= 0x80 keeps the trick exact).
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
-    let below_space = |x: u64| x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0;
-    let mut words = s.chunks_exact(8);
-    for w in &mut words {
-        let x = u64::from_le_bytes(w.try_into().unwrap_or_default());
-        if below_space(x)
-            || zero(x ^ (ONES * b'"' as u64))
-            || (!backslash_ok && zero(x ^ (ONES * b'\\' as u64)))
-        {
-            return false;
-        }
-    }
-    (words.remainder().iter()).all(|&b| b >= 0x20 && b != b'"' && (backslash_ok || b != b'\\'))
+    use super::words::{all, has_control, has_zero, splat};
+    all(
+        s,
+        |x| {
+            !has_control(x)
+                && !has_zero(x ^ splat(b'"'))
+                && (backslash_ok || !has_zero(x ^ splat(b'\\')))
+        },
+        |b| b >= 0x20 && b != b'"' && (backslash_ok || b != b'\\'),
+    )
 }
 
 /// `unescape`, and where each decoded byte was in `s` (see `Shifts`).

@@ -99,15 +99,14 @@ const BASE64: [u8; 256] = {
 };
 const NOT_BASE64: u8 = 0xff;
 
-/// Appends the lowercase hex of `bytes` (at most 16) to `out`, in one copy.
+/// Appends the lowercase hex of `bytes` to `out`. PERF: pairs of digits from a table,
+/// room made once.
 fn hex_into(bytes: &[u8], out: &mut Vec<u8>) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut hex = [0u8; 32];
-    for (pair, &b) in hex.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = DIGITS[(b >> 4) as usize];
-        pair[1] = DIGITS[(b & 15) as usize];
+    out.reserve(bytes.len() * 2);
+    for &b in bytes {
+        out.extend_from_slice(&[DIGITS[(b >> 4) as usize], DIGITS[(b & 15) as usize]]);
     }
-    out.extend_from_slice(&hex[..bytes.len() * 2]);
 }
 
 /// Returns true when `raw` looks like an id, not a placeholder for "none".
@@ -153,13 +152,10 @@ fn base64_id(s: &str, buf: &mut [u8; 24]) -> Option<usize> {
 
 /// Lowercase hex of `bytes`.
 pub fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 15) as usize] as char);
-    }
-    out
+    let mut out = Vec::new();
+    hex_into(bytes, &mut out);
+    // Only ASCII digits were written.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]

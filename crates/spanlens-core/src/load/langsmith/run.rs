@@ -46,9 +46,7 @@ pub(super) struct RunFields<'a> {
     pub params_model: [Option<&'a str>; 2],
 }
 
-pub(super) fn is_null(t: &str) -> bool {
-    crate::load::json::is_null_text(t)
-}
+pub(super) use crate::load::json::is_null_text as is_null;
 
 /// The first text present and not null (`RawObject::any`).
 fn any<'a>(texts: &[Option<&'a str>]) -> Option<&'a str> {

@@ -5,6 +5,7 @@
 //! give the very same batch.
 
 use super::usage;
+use crate::load::json::is_null_text as is_null;
 use crate::load::json::{Ctx, text_i64, text_str};
 use crate::load::{Sink, json::CowStr};
 use crate::model::{Assessment, Enc, Pos, Status, TraceInfo, ids};
@@ -66,10 +67,6 @@ impl AssessmentText<'_> {
             None => super::assessment::read(self.text),
         }
     }
-}
-
-fn is_null(t: &str) -> bool {
-    crate::load::json::is_null_text(t)
 }
 
 /// The first text present and not null (`RawObject::any`).
