@@ -11,6 +11,7 @@ pub mod inert;
 pub mod load;
 pub mod memory;
 pub mod model;
+mod runs;
 pub mod search;
 pub mod stats;
 pub mod timing;

@@ -183,20 +183,8 @@ const MAX_RUN: usize = 64 << 20;
 
 /// Splits `elements` into at most `n` runs of about the same number of bytes.
 fn even_runs(elements: &[&RawValue], n: usize) -> Vec<std::ops::Range<usize>> {
-    let total: usize = elements.iter().map(|e| e.get().len()).sum();
-    let step = (total / n.max(1)).max(1);
-    let (mut runs, mut start, mut size) = (Vec::new(), 0, 0);
-    for (i, e) in elements.iter().enumerate() {
-        size += e.get().len();
-        if size >= step {
-            runs.push(start..i + 1);
-            (start, size) = (i + 1, 0);
-        }
-    }
-    if start < elements.len() {
-        runs.push(start..elements.len());
-    }
-    runs
+    let bytes = || elements.iter().map(|e| e.get().len());
+    crate::runs::by_weight(bytes(), (bytes().sum::<usize>() / n.max(1)).max(1))
 }
 
 #[cfg(test)]

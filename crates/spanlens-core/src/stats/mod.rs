@@ -387,25 +387,9 @@ pub fn all_traces(set: &TraceSet) -> Vec<TraceIx> {
 /// Contiguous runs of `traces` with about the same number of spans each, one per task, so
 /// work spreads over the pool and results merge back in order.
 fn chunks(set: &TraceSet, traces: &[TraceIx]) -> Vec<std::ops::Range<usize>> {
-    let total: usize = traces
-        .iter()
-        .map(|&t| set.trace(t).span_count() as usize)
-        .sum();
+    let spans = || traces.iter().map(|&t| set.trace(t).span_count() as usize);
     let want = (rayon::current_num_threads() * 4).max(1);
-    let per = (total / want).max(1024);
-    let mut out = Vec::new();
-    let (mut start, mut acc) = (0, 0);
-    for (i, &t) in traces.iter().enumerate() {
-        acc += set.trace(t).span_count() as usize;
-        if acc >= per {
-            out.push(start..i + 1);
-            (start, acc) = (i + 1, 0);
-        }
-    }
-    if start < traces.len() {
-        out.push(start..traces.len());
-    }
-    out
+    crate::runs::by_weight(spans(), (spans().sum::<usize>() / want).max(1024))
 }
 
 #[cfg(test)]
