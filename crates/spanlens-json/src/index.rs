@@ -18,16 +18,25 @@
 pub const MAX_LEN: usize = 1 << 28;
 
 /// Builds the index of `text` into `out` (cleared first). `None`: see the module docs.
+/// (Loaders go through `repeat::Index::build`, which may start after a repeated head.)
+#[cfg(test)]
 pub fn build(text: &[u8], out: &mut Vec<u32>) -> Option<()> {
     out.clear();
+    build_from(text, 0, out)
+}
+
+/// Indexes `text[from..]`, appending to `out`, which must hold the index of `text[..from]`
+/// already; `from` is 0 or just after a `{ } [ ] : ,` outside a string, where no string,
+/// escape or scalar is open, so the rest is indexed as if from the start.
+pub(crate) fn build_from(text: &[u8], from: usize, out: &mut Vec<u32>) -> Option<()> {
     if text.len() > MAX_LEN {
         return None;
     }
     #[cfg(target_arch = "x86_64")]
-    if let Some(r) = super::simd::build(text, out) {
+    if let Some(r) = super::simd::build(text, from, out) {
         return r;
     }
-    scalar(text, out)
+    scalar_from(text, from, out)
 }
 
 /// Bit masks of one 64-byte block, one bit per byte.
@@ -190,22 +199,29 @@ fn prefix_xor_shifts(mut x: u64) -> u64 {
 }
 
 /// The reference version: the same blocks, masks computed one byte at a time.
+#[cfg(test)]
 pub fn scalar(text: &[u8], out: &mut Vec<u32>) -> Option<()> {
     out.clear();
+    scalar_from(text, 0, out)
+}
+
+/// `build_from` with the reference version.
+fn scalar_from(text: &[u8], from: usize, out: &mut Vec<u32>) -> Option<()> {
     let mut carry = Carry::default();
-    for (n, chunk) in text.chunks(64).enumerate() {
+    for (n, chunk) in text.get(from..)?.chunks(64).enumerate() {
+        let at = from + n * 64;
         let bytes = padded(chunk);
         let m = scalar_masks(&bytes);
         let (quote, escaped) = quotes(&m, &mut carry);
         if escaped != 0 {
             let (escapable, u) = scalar_escapable(&bytes);
-            escapes_valid(escaped, escapable, u, n * 64, text)?;
+            escapes_valid(escaped, escapable, u, at, text)?;
         }
         block(
             &m,
             quote,
             prefix_xor_shifts(quote),
-            (n * 64) as u32,
+            at as u32,
             &mut carry,
             out,
         )?;

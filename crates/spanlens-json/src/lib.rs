@@ -5,6 +5,7 @@
 //! messages. Text this reader accepts is text serde_json accepts.
 
 mod index;
+mod repeat;
 #[cfg(target_arch = "x86_64")]
 mod simd;
 mod tokens;
@@ -45,7 +46,7 @@ pub fn has_vector_kernel() -> bool {
 const KEEP: usize = 4 << 20;
 
 thread_local! {
-    static INDEX: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+    static INDEX: RefCell<repeat::Index> = RefCell::new(repeat::Index::default());
 }
 
 /// Runs `f` on the token index of `text` (a buffer reused per thread); `None` when the
@@ -77,15 +78,17 @@ pub fn try_with_index<R>(text: &[u8], f: impl FnOnce(&[u32]) -> R) -> Result<R, 
     if text.len() > index::MAX_LEN {
         return Err(NoIndex::TooLong);
     }
-    let mut idx = INDEX.with(|c| std::mem::take(&mut *c.borrow_mut()));
-    let r = match index::build(text, &mut idx) {
-        Some(()) => Ok(f(&idx)),
+    // Taken out while `f` runs: `f` may index other texts (JSON in a string), on a
+    // buffer of their own.
+    let mut index = INDEX.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    let r = match index.build(text) {
+        Some(()) => Ok(f(&index.idx)),
         None => Err(NoIndex::BadString),
     };
-    if idx.capacity() > KEEP {
-        idx = Vec::new();
+    if index.idx.capacity() > KEEP {
+        index = repeat::Index::default();
     }
-    INDEX.with(|c| *c.borrow_mut() = idx);
+    INDEX.with(|c| *c.borrow_mut() = index);
     r
 }
 

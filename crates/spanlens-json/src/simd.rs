@@ -41,13 +41,14 @@ pub fn has_kernel() -> bool {
     kernel() != Kernel::None
 }
 
-/// Indexes `text` with the best kernel the CPU has; `None` when it has none of them.
-pub fn build(text: &[u8], out: &mut Vec<u32>) -> Option<Option<()>> {
+/// Indexes `text[from..]` with the best kernel the CPU has (see `index::build_from`);
+/// `None` when it has none of them.
+pub fn build(text: &[u8], from: usize, out: &mut Vec<u32>) -> Option<Option<()>> {
     match kernel() {
         // SAFETY: picked only when the CPU has AVX-512 and the base features.
-        Kernel::Avx512 => Some(unsafe { avx512::build(text, out) }),
+        Kernel::Avx512 => Some(unsafe { avx512::build(text, from, out) }),
         // SAFETY: picked only when the CPU has AVX2 and the base features.
-        Kernel::Avx2 => Some(unsafe { avx2::build(text, out) }),
+        Kernel::Avx2 => Some(unsafe { avx2::build(text, from, out) }),
         Kernel::None => None,
     }
 }
@@ -112,10 +113,10 @@ macro_rules! kernel {
         }
 
         #[target_feature(enable = $features)]
-        pub fn build(text: &[u8], out: &mut Vec<u32>) -> Option<()> {
+        pub fn build(text: &[u8], from: usize, out: &mut Vec<u32>) -> Option<()> {
             let mut carry = Carry::default();
-            let mut chunks = text.chunks_exact(64);
-            let mut at = 0;
+            let mut chunks = text.get(from..)?.chunks_exact(64);
+            let mut at = from;
             for chunk in &mut chunks {
                 step(chunk.try_into().ok()?, at, text, &mut carry, out)?;
                 at += 64;
@@ -244,10 +245,10 @@ mod avx2 {
 #[cfg(test)]
 pub fn each_kernel(text: &[u8]) -> Vec<(&'static str, Option<Vec<u32>>)> {
     let mut all = Vec::new();
-    let mut run = |name, f: unsafe fn(&[u8], &mut Vec<u32>) -> Option<()>| {
+    let mut run = |name, f: unsafe fn(&[u8], usize, &mut Vec<u32>) -> Option<()>| {
         let mut out = Vec::new();
         // SAFETY: only called below for kernels whose features the CPU has.
-        let r = unsafe { f(text, &mut out) };
+        let r = unsafe { f(text, 0, &mut out) };
         all.push((name, r.map(|()| out)));
     };
     if has_avx512() {
