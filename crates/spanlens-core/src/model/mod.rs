@@ -18,6 +18,7 @@ mod loaded;
 mod lookup;
 pub mod messages;
 pub mod meta;
+pub mod parts;
 pub mod slow;
 pub mod span;
 pub mod text;
@@ -54,7 +55,8 @@ pub struct TraceSet {
     pub ids: Vec<u8>,
     pub traces: Vec<Trace>,
     pub spans: Vec<Span>,
-    pub attrs: Vec<AttrRef>,
+    /// Attribute references, as the loaders' pieces wrote them (`Span::attr_range`).
+    pub attrs: parts::Parts<AttrRef>,
     pub assessments: Vec<Assessment>,
     /// For each assessment: the trace and span it attaches to, when they were loaded.
     pub assessment_targets: Vec<(Option<TraceIx>, Option<SpanIx>)>,
