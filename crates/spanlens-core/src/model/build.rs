@@ -353,6 +353,10 @@ fn summarise(t: &mut Trace, spans: &[Span]) {
 
 /// Attaches trace-level records (ids as the source wrote them, state, info) to traces.
 fn apply_infos(set: &mut TraceSet, infos: Vec<TraceInfo>) {
+    if infos.is_empty() {
+        // PERF: no map of every trace to build for nothing.
+        return;
+    }
     let by_id: HashMap<Sym, usize, foldhash::fast::FixedState> = (set.traces.iter().enumerate())
         .map(|(i, t)| (t.id, i))
         .collect();
