@@ -190,6 +190,39 @@ impl<'a> Tokens<'a> {
     /// offsets instead of the general walk.
     #[inline(always)]
     pub fn otlp_attribute(&mut self) -> Option<(&'a str, Range)> {
+        let found = (self.compact_attribute()).or_else(|| self.spaced_attribute())?;
+        self.i += 18;
+        Some(found)
+    }
+
+    /// `otlp_attribute` written without white space, as exporters write it: its bytes
+    /// are checked at four entries, which fix where the other fourteen are (a correct
+    /// index holds every quote and structural outside strings, and nothing inside).
+    /// PERF: a third of the instructions of checking the eighteen bytes one by one.
+    #[inline(always)]
+    pub(crate) fn compact_attribute(&self) -> Option<(&'a str, Range)> {
+        let idx = self.idx.get(self.i..self.i + 18)?;
+        let bytes = self.text.as_bytes();
+        let at = |k: usize, lit: &[u8]| {
+            (bytes.get(idx[k] as usize..idx[k] as usize + lit.len())) == Some(lit)
+        };
+        if !(at(0, b"{\"key\":\"")
+            && at(5, b"\",\"value\":{\"")
+            && at(12, b"\":\"")
+            && at(15, b"\"}}"))
+        {
+            return None;
+        }
+        let key = self.text.get(idx[4] as usize + 1..idx[5] as usize)?;
+        if has_backslash(key.as_bytes()) {
+            return None;
+        }
+        Some((key, (idx[10], idx[16] + 1)))
+    }
+
+    /// `otlp_attribute` in any spacing, checked entry by entry; nothing read.
+    #[inline(always)]
+    pub(crate) fn spaced_attribute(&self) -> Option<(&'a str, Range)> {
         // { "key" : "K" , "value" : { "T" : "V" } }: 18 entries, quotes in pairs.
         let idx = self.idx.get(self.i..self.i + 18)?;
         let bytes = self.text.as_bytes();
@@ -210,7 +243,6 @@ impl<'a> Tokens<'a> {
         if has_backslash(key.as_bytes()) {
             return None;
         }
-        self.i += 18;
         Some((key, (idx[10], idx[16] + 1)))
     }
 

@@ -145,6 +145,52 @@ fn an_otlp_attribute_is_read_at_fixed_offsets() {
 }
 
 #[test]
+fn a_compact_attribute_reads_as_the_entry_by_entry_check_does() {
+    // Compact and spaced, keys and types escaped or not, near misses of every literal,
+    // and text cut at every byte.
+    let mut texts: Vec<String> = vec![
+        r#"{"key":"k.a","value":{"stringValue":"v"}}"#.into(),
+        r#"{"key":"k","value":{"intValue":"12"}}"#.into(),
+        r#"{"key":"","value":{"":""}}"#.into(),
+        r#"{"key":"k\"q","value":{"stringValue":"v"}}"#.into(),
+        r#"{"key":"k","value":{"string\u0056alue":"v\"}"}}"#.into(),
+        r#"{ "key":"k","value":{"stringValue":"v"}}"#.into(),
+        r#"{"key" :"k","value":{"stringValue":"v"}}"#.into(),
+        r#"{"key":"k", "value":{"stringValue":"v"}}"#.into(),
+        r#"{"key":"k","value":{"stringValue":"v"} }"#.into(),
+        r#"{"key":"k","value":{"stringValue":"v"}, "x":1}"#.into(),
+        r#"{"kez":"k","value":{"stringValue":"v"}}"#.into(),
+        r#"{"key":"k","valuf":{"stringValue":"v"}}"#.into(),
+        r#"{"key":"k","value":{"stringValue":1}}"#.into(),
+        r#"{"key":"k","value":{"doubleValue":0.5}}"#.into(),
+        r#"{"key":"k","value":{"stringValue":"v","x":"y"}}"#.into(),
+        r#"{"key":["k"],"value":{"stringValue":"v"}}"#.into(),
+    ];
+    let whole = texts[0].clone();
+    texts.extend((1..whole.len()).map(|n| format!("{}]", &whole[..n])));
+    let mut compact = 0;
+    for text in texts {
+        let mut idx = Vec::new();
+        if super::super::index::build(text.as_bytes(), &mut idx).is_none() {
+            continue;
+        }
+        let t = Tokens::new(&text, &idx);
+        let fast = t.compact_attribute();
+        compact += usize::from(fast.is_some());
+        if fast.is_some() {
+            assert_eq!(fast, t.spaced_attribute(), "{text}");
+        }
+        let want = t.spaced_attribute();
+        let mut t = Tokens::new(&text, &idx);
+        assert_eq!(t.otlp_attribute(), want, "{text}");
+    }
+    assert_eq!(
+        compact, 4,
+        "the four compact attributes without a key escape"
+    );
+}
+
+#[test]
 fn deep_nesting_is_left_to_serde() {
     let deep = format!("{}{}", "[".repeat(150), "]".repeat(150));
     assert!(read(&deep).is_none());
