@@ -129,16 +129,25 @@ pub struct SpanDraft {
 }
 
 impl Batch {
-    /// An empty batch with room for about `spans` spans.
+    /// An empty batch with room for about `spans` spans, ten attributes and two 16-byte
+    /// ids each.
     pub fn with_capacity(spans: usize) -> Batch {
+        Batch::with_room(spans, spans * 10, spans * 32)
+    }
+
+    /// An empty batch with room for `spans` spans, `attrs` attribute references and
+    /// `ids` bytes of span ids, and an eighth more of each in case.
+    pub fn with_room(spans: usize, attrs: usize, ids: usize) -> Batch {
+        let more = |n: usize| n + n / 8;
         let mut b = Batch {
-            spans: Vec::with_capacity(spans),
-            attrs: Vec::with_capacity(spans * 10),
-            ids: Vec::with_capacity(spans * 32),
+            spans: Vec::with_capacity(more(spans)),
+            attrs: Vec::with_capacity(more(attrs)),
+            ids: Vec::with_capacity(more(ids)),
             ..Batch::default()
         };
-        // The span list is sized closely; the others are rough guesses, left to fault in.
-        crate::memory::prefault(&mut b.spans);
+        // The spans expected are faulted in at once; the rest of the room, and the other
+        // lists, fault in as they are written (room never written costs no memory).
+        crate::memory::prefault_next(&mut b.spans, spans);
         b
     }
 
