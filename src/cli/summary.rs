@@ -158,12 +158,12 @@ impl TraceRow<'_> {
     ///
     /// PERF: through serde's derive a row cost about 8,500 instructions (a map of eight
     /// anomaly counts, the path escaped again on every row, numbers through `Serialize`),
-    /// 4-5% of the instructions of `summary --json`. Strings still go through
-    /// `json::write`, which escapes what a terminal would act on.
+    /// 4-5% of the instructions of `summary --json`. Strings go through
+    /// `json::write_str`, which escapes what a terminal would act on.
     fn write(&self, out: &mut Vec<u8>, path: &[u8]) {
         let text = |out: &mut Vec<u8>, key: &[u8], v: &str| {
             out.extend_from_slice(key);
-            super::json::write(out, &v);
+            super::json::write_str(out, v);
         };
         text(out, b"{\"trace_id\":", self.trace_id);
         text(out, b",\"root\":", self.root);
