@@ -302,4 +302,38 @@ mod tests {
         }
         eprintln!("{kernels} kernel runs compared");
     }
+
+    #[test]
+    fn every_kernel_started_after_a_structural_gives_the_whole_index() {
+        // The start `repeat` uses: just after a `{ } [ ] : ,` outside a string, with the
+        // entries before it kept. Blocks then fall at other offsets than from 0.
+        let texts = [
+            r#"{"k":"v\\","n":-1.5e3,"t":[true,null],"s":"\"{q}\"","u":"\u00e9"}"#.repeat(5),
+            format!(
+                "[{}]",
+                r#"{"key":"a","value":{"stringValue":"x y"}}, "#.repeat(8) + "1"
+            ),
+        ];
+        let mut starts = 0;
+        for t in &texts {
+            let t = t.as_bytes();
+            let mut whole = Vec::new();
+            scalar(t, &mut whole).expect("indexable");
+            for (k, &at) in whole.iter().enumerate() {
+                if !matches!(t[at as usize], b'{' | b'}' | b'[' | b']' | b':' | b',') {
+                    continue;
+                }
+                let from = at as usize + 1;
+                let mut got = whole[..=k].to_vec();
+                scalar_from(t, from, &mut got).expect("indexable");
+                assert_eq!(got, whole, "portable, from {from}");
+                #[cfg(target_arch = "x86_64")]
+                for (name, got) in super::super::simd::each_kernel_from(t, from, &whole[..=k]) {
+                    assert_eq!(got.as_ref(), Some(&whole), "{name}, from {from}");
+                }
+                starts += 1;
+            }
+        }
+        assert!(starts > 100, "{starts}");
+    }
 }

@@ -244,11 +244,22 @@ mod avx2 {
 /// The index of `text` by every kernel this CPU can run, named (for tests).
 #[cfg(test)]
 pub fn each_kernel(text: &[u8]) -> Vec<(&'static str, Option<Vec<u32>>)> {
+    each_kernel_from(text, 0, &[])
+}
+
+/// `index::build_from(text, from, ..)` by every kernel this CPU can run, starting from
+/// the entries `before` (for tests).
+#[cfg(test)]
+pub fn each_kernel_from(
+    text: &[u8],
+    from: usize,
+    before: &[u32],
+) -> Vec<(&'static str, Option<Vec<u32>>)> {
     let mut all = Vec::new();
     let mut run = |name, f: unsafe fn(&[u8], usize, &mut Vec<u32>) -> Option<()>| {
-        let mut out = Vec::new();
+        let mut out = before.to_vec();
         // SAFETY: only called below for kernels whose features the CPU has.
-        let r = unsafe { f(text, 0, &mut out) };
+        let r = unsafe { f(text, from, &mut out) };
         all.push((name, r.map(|()| out)));
     };
     if has_avx512() {
