@@ -90,9 +90,34 @@ fn integers_read_as_the_general_parser_reads_them() {
         r#""1e3""#,
         " 42 ",
         "\"12\" ",
+        r#""999999999999999999""#,
+        r#""000000000000000001""#,
+        r#""12a4""#,
+        r#""1/2""#,
+        r#""-""#,
+        r#"" 12""#,
     ] {
         let general = t.trim().trim_matches('"').parse::<i64>().ok();
         assert_eq!(text_i64(t), general, "{t}");
+    }
+    // Every length up to 20 digits, and each with one byte swapped for its neighbours.
+    let mut seed = 9u64;
+    for len in 1..=20 {
+        for _ in 0..200 {
+            let mut d: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    b'0' + (seed >> 60) as u8 % 10
+                })
+                .collect();
+            if seed.is_multiple_of(3) {
+                let at = (seed >> 20) as usize % len;
+                d[at] = [b'/', b':', b'a', b' ', b'-'][(seed >> 40) as usize % 5];
+            }
+            let t = format!("\"{}\"", String::from_utf8(d).unwrap());
+            let general = t.trim().trim_matches('"').parse::<i64>().ok();
+            assert_eq!(text_i64(&t), general, "{t}");
+        }
     }
 }
 
