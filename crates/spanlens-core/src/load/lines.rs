@@ -6,14 +6,14 @@
 
 use super::input::Input;
 use super::json::Ctx;
+use super::piece_shape::LAST_SHAPE;
 use super::preview::{Peek, with_preview};
 use super::salvage::{self, Problem};
 use super::{ARENA_SRC, Progress, Sink};
-use crate::model::{Batch, Pos};
+use crate::model::Pos;
 use rayon::prelude::*;
 use std::io;
 use std::os::unix::fs::FileExt;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 /// Block size for streaming. Large enough to amortise the parallel split, small enough
@@ -360,55 +360,6 @@ fn parse_lines_parallel_then(
             sink
         })
         .collect()
-}
-
-/// What a piece of lines held, per byte: sizes the next piece's batch.
-///
-/// PERF: the guess it replaces (a span per 2 KB, ten attributes each) was short on
-/// collector OTLP (a span per 1.8 KB, seventeen attributes): each piece's span and
-/// attribute lists were copied as they grew, 1.4% of `summary`'s instructions, and the
-/// span list kept up to twice the room it used. Only a hint: pieces of other files
-/// parsed meanwhile may mix their sizes in, which costs at most a regrown list.
-struct Shape {
-    bytes: AtomicUsize,
-    spans: AtomicUsize,
-    attrs: AtomicUsize,
-    ids: AtomicUsize,
-}
-
-static LAST_SHAPE: Shape = Shape {
-    bytes: AtomicUsize::new(0),
-    spans: AtomicUsize::new(0),
-    attrs: AtomicUsize::new(0),
-    ids: AtomicUsize::new(0),
-};
-
-impl Shape {
-    /// A batch for a piece of `len` bytes: the last piece's sizes scaled, or the fixed
-    /// guess before any piece was parsed.
-    fn batch_for(&self, len: usize) -> Batch {
-        let [bytes, spans, attrs, ids] = [&self.bytes, &self.spans, &self.attrs, &self.ids]
-            .map(|a| a.load(Ordering::Relaxed) as u128);
-        if bytes == 0 || spans == 0 {
-            return Batch::with_capacity(len / 2048);
-        }
-        let scale = |n: u128| (n * len as u128 / bytes) as usize;
-        Batch::with_room(scale(spans), scale(attrs), scale(ids))
-    }
-
-    /// Remembers what a piece of `len` bytes held (pieces without spans say nothing).
-    fn remember(&self, len: usize, batch: &Batch) {
-        if batch.spans.is_empty() {
-            return;
-        }
-        let sizes = [len, batch.spans.len(), batch.attrs.len(), batch.ids.len()];
-        for (a, n) in [&self.bytes, &self.spans, &self.attrs, &self.ids]
-            .iter()
-            .zip(sizes)
-        {
-            a.store(n, Ordering::Relaxed);
-        }
-    }
 }
 
 /// A line that is not valid UTF-8. Cut inside a character (the last line of a cut file),

@@ -24,6 +24,7 @@ mod mlflow;
 pub mod otlp;
 mod parquet;
 mod phoenix;
+mod piece_shape;
 pub mod preview;
 mod records;
 pub mod salvage;

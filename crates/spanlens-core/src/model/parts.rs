@@ -25,16 +25,7 @@ impl<T> Default for Parts<T> {
 }
 
 impl<T> Parts<T> {
-    /// The pieces, in order; an item's index counts the items of the pieces before it.
-    pub fn new(parts: Vec<Vec<T>>) -> Parts<T> {
-        let mut all = Parts::default();
-        for p in parts {
-            all.push(p);
-        }
-        all
-    }
-
-    /// Adds a piece after the others.
+    /// Adds a piece after the others; its first item's index is the items before it.
     pub fn push(&mut self, part: Vec<T>) {
         let end = self.len() + part.len();
         self.parts.push(part);
@@ -73,9 +64,15 @@ impl<T> Index<Range<usize>> for Parts<T> {
 mod tests {
     use super::*;
 
+    fn parts(pieces: Vec<Vec<u32>>) -> Parts<u32> {
+        let mut p = Parts::default();
+        pieces.into_iter().for_each(|v| p.push(v));
+        p
+    }
+
     #[test]
     fn ranges_are_found_in_their_piece_across_empty_ones() {
-        let p = Parts::new(vec![
+        let p = parts(vec![
             vec![0, 1, 2],
             vec![],
             vec![3],
@@ -87,6 +84,9 @@ mod tests {
             p.iter().copied().collect::<Vec<_>>(),
             (0..8).collect::<Vec<_>>()
         );
+        for i in 0..8 {
+            assert_eq!(&p[i..i + 1], &[i as u32], "item {i}");
+        }
         for (r, want) in [
             (0..3, &[0, 1, 2][..]),
             (1..2, &[1]),
@@ -104,7 +104,7 @@ mod tests {
     #[test]
     #[should_panic]
     fn a_range_across_pieces_is_refused() {
-        let p = Parts::new(vec![vec![0, 1], vec![2, 3]]);
+        let p = parts(vec![vec![0, 1], vec![2, 3]]);
         let _ = &p[1..3];
     }
 }
