@@ -167,12 +167,14 @@ pub fn raw_i64(raw: &RawValue) -> Option<i64> {
 
 /// The JSON text `t` as i64, as `raw_i64` says.
 pub fn text_i64(t: &str) -> Option<i64> {
-    // PERF: the common case, a quoted run of digits (OTLP's nanosecond times), without
-    // trimming or the general parser.
-    if let Some(d) = t.strip_prefix('"').and_then(|t| t.strip_suffix('"'))
-        && !d.is_empty()
-        && d.bytes().all(|b| b.is_ascii_digit())
-    {
+    // PERF: the common cases, a run of digits quoted (OTLP's nanosecond times) or not
+    // (MLflow 3's), without trimming or the general parser: `str::parse` after two trims
+    // was 3% of the instructions of a real-shape MLflow 3 load.
+    let d = t
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(t);
+    if !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) {
         let digit = |n: i64, b: u8| n.checked_mul(10)?.checked_add(i64::from(b - b'0'));
         return d.bytes().try_fold(0, digit);
     }

@@ -96,6 +96,13 @@ fn integers_read_as_the_general_parser_reads_them() {
         r#""1/2""#,
         r#""-""#,
         r#"" 12""#,
+        "1700000000000000000",
+        "9223372036854775808",
+        "007",
+        "-5",
+        "12\"",
+        "\"12",
+        "",
     ] {
         let general = t.trim().trim_matches('"').parse::<i64>().ok();
         assert_eq!(text_i64(t), general, "{t}");
@@ -114,9 +121,12 @@ fn integers_read_as_the_general_parser_reads_them() {
                 let at = (seed >> 20) as usize % len;
                 d[at] = [b'/', b':', b'a', b' ', b'-'][(seed >> 40) as usize % 5];
             }
-            let t = format!("\"{}\"", String::from_utf8(d).unwrap());
-            let general = t.trim().trim_matches('"').parse::<i64>().ok();
-            assert_eq!(text_i64(&t), general, "{t}");
+            let digits = String::from_utf8(d).unwrap();
+            // Quoted (OTLP) and bare (MLflow 3).
+            for t in [format!("\"{digits}\""), digits] {
+                let general = t.trim().trim_matches('"').parse::<i64>().ok();
+                assert_eq!(text_i64(&t), general, "{t}");
+            }
         }
     }
 }
