@@ -13,7 +13,9 @@ mod unescape;
 mod words;
 
 pub use tokens::Tokens;
-pub use unescape::{Shifts, decodes_to_itself, string_literal, unescape, unescape_mapped};
+pub use unescape::{
+    Shifts, decodes_to_itself, plain_ascii, string_literal, unescape, unescape_mapped,
+};
 
 use std::cell::RefCell;
 use std::sync::OnceLock;

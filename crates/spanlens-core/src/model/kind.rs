@@ -4,8 +4,9 @@
 const LABEL_MAX: usize = 24;
 
 /// `label` trimmed of space and quotes, in one case, in `buf`; `None` when too long to be
-/// a known label. PERF: no allocation; a label is read for every span.
-fn folded<'b>(label: &str, buf: &'b mut [u8; LABEL_MAX], upper: bool) -> Option<&'b str> {
+/// a known label. PERF: no allocation, and bytes compared as bytes (no UTF-8 check); a
+/// label is read for every span.
+fn folded<'b>(label: &str, buf: &'b mut [u8; LABEL_MAX], upper: bool) -> Option<&'b [u8]> {
     let l = label.trim().trim_matches('"').as_bytes();
     let out = buf.get_mut(..l.len())?;
     out.copy_from_slice(l);
@@ -14,7 +15,7 @@ fn folded<'b>(label: &str, buf: &'b mut [u8; LABEL_MAX], upper: bool) -> Option<
     } else {
         out.make_ascii_lowercase();
     }
-    std::str::from_utf8(out).ok()
+    Some(out)
 }
 
 /// What a span does in an LLM pipeline. One enum for every export format.
@@ -54,21 +55,21 @@ impl SpanKind {
     /// operation name, Langfuse observation type, LangSmith run type, Traceloop kind).
     pub fn from_label(label: &str) -> Option<SpanKind> {
         let mut buf = [0; LABEL_MAX];
-        Some(match folded(label, &mut buf, false).unwrap_or("?") {
-            "agent" | "invoke_agent" | "create_agent" => SpanKind::Agent,
-            "chain" | "workflow" | "task" | "invoke_workflow" | "prompt" | "span" => {
+        Some(match folded(label, &mut buf, false).unwrap_or(b"?") {
+            b"agent" | b"invoke_agent" | b"create_agent" => SpanKind::Agent,
+            b"chain" | b"workflow" | b"task" | b"invoke_workflow" | b"prompt" | b"span" => {
                 SpanKind::Chain
             }
-            "llm" | "chat_model" | "chat" | "generation" | "generate_content"
-            | "text_completion" | "completion" | "chat_completion" => SpanKind::Llm,
-            "tool" | "execute_tool" | "function" => SpanKind::Tool,
-            "retriever" | "retrieval" => SpanKind::Retriever,
-            "embedding" | "embeddings" => SpanKind::Embedding,
-            "reranker" => SpanKind::Reranker,
-            "parser" | "output_parser" => SpanKind::Parser,
-            "guardrail" => SpanKind::Guardrail,
-            "evaluator" => SpanKind::Evaluator,
-            "unknown" | "memory" | "event" | "" => SpanKind::Unknown,
+            b"llm" | b"chat_model" | b"chat" | b"generation" | b"generate_content"
+            | b"text_completion" | b"completion" | b"chat_completion" => SpanKind::Llm,
+            b"tool" | b"execute_tool" | b"function" => SpanKind::Tool,
+            b"retriever" | b"retrieval" => SpanKind::Retriever,
+            b"embedding" | b"embeddings" => SpanKind::Embedding,
+            b"reranker" => SpanKind::Reranker,
+            b"parser" | b"output_parser" => SpanKind::Parser,
+            b"guardrail" => SpanKind::Guardrail,
+            b"evaluator" => SpanKind::Evaluator,
+            b"unknown" | b"memory" | b"event" | b"" => SpanKind::Unknown,
             _ => return None,
         })
     }
@@ -123,9 +124,9 @@ impl Status {
     /// Parses a status code given as a number or a name in any format's spelling.
     pub fn from_label(label: &str) -> Status {
         let mut buf = [0; LABEL_MAX];
-        match folded(label, &mut buf, true).unwrap_or("?") {
-            "2" | "ERROR" | "STATUS_CODE_ERROR" | "STATUSCODE.ERROR" => Status::Error,
-            "1" | "OK" | "STATUS_CODE_OK" | "STATUSCODE.OK" | "SUCCESS" => Status::Ok,
+        match folded(label, &mut buf, true).unwrap_or(b"?") {
+            b"2" | b"ERROR" | b"STATUS_CODE_ERROR" | b"STATUSCODE.ERROR" => Status::Error,
+            b"1" | b"OK" | b"STATUS_CODE_OK" | b"STATUSCODE.OK" | b"SUCCESS" => Status::Ok,
             _ => Status::Unset,
         }
     }
