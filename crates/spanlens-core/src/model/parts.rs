@@ -54,14 +54,13 @@ impl<T> Parts<T> {
 
     /// Adds one item after the others (to the last piece).
     pub fn push(&mut self, item: T) {
-        if self.parts.is_empty() {
-            self.push_piece(Vec::new());
+        match (self.parts.last_mut(), self.ends.last_mut()) {
+            (Some(part), Some(end)) => {
+                part.push(item);
+                *end += 1;
+            }
+            _ => self.push_piece(vec![item]),
         }
-        self.parts
-            .last_mut()
-            .unwrap_or_else(|| unreachable!())
-            .push(item);
-        *self.ends.last_mut().unwrap_or_else(|| unreachable!()) += 1;
     }
 
     /// Keeps the items for which `keep` is true, in order.
