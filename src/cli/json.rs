@@ -31,9 +31,9 @@ pub fn write(out: &mut Vec<u8>, value: &impl Serialize) {
 /// Appends `render(&s)` to `out`: a string of printable ASCII without quotes or
 /// backslashes (ids, names, times) is copied between quotes as it is, anything else goes
 /// through `write`. PERF: serde's string writer cost 350 instructions a string, and
-/// `summary --json` writes ten per trace.
+/// `summary --json` writes ten per trace; the check is a word at a time.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
-    if plain(s.as_bytes()) {
+    if spanlens_json::plain_ascii(s.as_bytes()).is_some() {
         out.reserve(s.len() + 2);
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
@@ -41,35 +41,6 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     } else {
         write(out, &s);
     }
-}
-
-/// True when every byte is printable ASCII other than a quote or a backslash (false may
-/// also come for some texts that are, which then only take the longer way).
-///
-/// PERF: eight bytes at a time (the bit tricks of "Bit Twiddling Hacks": a byte below
-/// `n`, above `n`, equal to `c`): a byte at a time cost about four instructions a byte,
-/// a fifth of writing `summary --json`'s rows.
-fn plain(b: &[u8]) -> bool {
-    const ONES: u64 = u64::MAX / 255;
-    const HIGH: u64 = ONES * 0x80;
-    let bad = |x: u64| {
-        let below_space = x.wrapping_sub(ONES * 0x20) & !x;
-        let del_or_above = x.wrapping_add(ONES) | x;
-        let zero = |y: u64| y.wrapping_sub(ONES) & !y;
-        (below_space
-            | del_or_above
-            | zero(x ^ (ONES * b'"' as u64))
-            | zero(x ^ (ONES * b'\\' as u64)))
-            & HIGH
-            != 0
-    };
-    let mut chunks = b.chunks_exact(8);
-    for c in &mut chunks {
-        if bad(u64::from_le_bytes(c.try_into().unwrap_or_default())) {
-            return false;
-        }
-    }
-    (chunks.remainder().iter()).all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
 }
 
 /// Returns true when `c` must be written as an escape.
@@ -126,7 +97,7 @@ mod tests {
             .collect();
         texts.extend((0u8..0x80).map(|b| format!("ab{}cd", b as char)));
         // Every ASCII byte and some longer characters at every place of the first two
-        // eight-byte words and the remainder (`plain` reads words).
+        // eight-byte words and the remainder (`plain_ascii` reads words).
         let odd = ['é', '\u{7ff}', '\u{9b}', '\u{202e}', '\u{ffff}'];
         for c in (0u8..0x80).map(char::from).chain(odd) {
             for at in 0..19 {

@@ -213,23 +213,18 @@ fn number(out: &mut Vec<u8>, key: &[u8], n: i128) {
         at -= 1;
         digits[at] = b'0' + d;
     };
-    match u64::try_from(n.unsigned_abs()) {
-        Ok(mut m) => loop {
-            digit((m % 10) as u8);
-            m /= 10;
-            if m == 0 {
-                break;
-            }
-        },
-        Err(_) => {
-            let mut m = n.unsigned_abs();
-            loop {
-                digit((m % 10) as u8);
-                m /= 10;
-                if m == 0 {
-                    break;
-                }
-            }
+    // The low digits of a value beyond `u64` (never a count or a duration) in `u128`.
+    let mut wide = n.unsigned_abs();
+    while wide > u128::from(u64::MAX) {
+        digit((wide % 10) as u8);
+        wide /= 10;
+    }
+    let mut m = wide as u64;
+    loop {
+        digit((m % 10) as u8);
+        m /= 10;
+        if m == 0 {
+            break;
         }
     }
     if n < 0 {

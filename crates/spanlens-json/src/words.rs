@@ -24,6 +24,12 @@ pub(crate) fn has_control(x: u64) -> bool {
     x.wrapping_sub(splat(0x20)) & !x & HIGH != 0
 }
 
+/// Whether some byte of `x` is 0x80 or above (not ASCII).
+#[inline(always)]
+pub(crate) fn has_high(x: u64) -> bool {
+    x & HIGH != 0
+}
+
 /// Whether every byte of `s` passes: `word_ok` judges eight bytes at once, `byte_ok` the
 /// few left at the end. The two must agree.
 #[inline(always)]

@@ -389,10 +389,7 @@ fn apply_infos(set: &mut TraceSet, infos: Vec<TraceInfo>) {
         // PERF: no list of every trace to build for nothing.
         return;
     }
-    let mut by_sym = vec![u32::MAX; set.syms.len()];
-    for (i, t) in set.traces.iter().enumerate() {
-        by_sym[t.id.0 as usize] = i as u32;
-    }
+    let by_sym = super::lookup::traces_by_symbol(set, |t| Some(t.id));
     let syms = &set.syms;
     let found: Vec<Option<usize>> = (infos.par_iter())
         .map(|info| {

@@ -5,7 +5,7 @@
 //! MLflow 3 export has a few assessments per trace, so 100,000 spans took 7 s of the 9 s
 //! `summary` spent, and a million spans would have taken most of an hour.
 
-use super::{SpanIx, TraceIx, TraceSet, ids};
+use super::{SpanIx, Sym, Trace, TraceIx, TraceSet, ids};
 use std::sync::OnceLock;
 
 /// Sorted `(id, index)` pairs: the first index of an id is the first pair with it.
@@ -30,6 +30,18 @@ fn with_prefix<'v, 'a>(v: &'v Sorted<'a>, prefix: &str) -> &'v [(&'a str, u32)] 
     &v[from..from + len]
 }
 
+/// By symbol, the first trace whose id (`id(trace)`, when it has one) is that symbol
+/// (`u32::MAX`: none).
+pub(crate) fn traces_by_symbol(set: &TraceSet, id: impl Fn(&Trace) -> Option<Sym>) -> Vec<u32> {
+    let mut first = vec![u32::MAX; set.syms.len()];
+    for (i, t) in set.traces.iter().enumerate() {
+        if let Some(slot) = id(t).and_then(|sym| first.get_mut(sym.0 as usize)) {
+            *slot = (*slot).min(i as u32);
+        }
+    }
+    first
+}
+
 /// Traces by canonical and by original id.
 ///
 /// PERF: exact hits (nearly every assessment) come from lists indexed by symbol: the id
@@ -49,19 +61,10 @@ pub(crate) struct TraceLookup<'a> {
 
 impl<'a> TraceLookup<'a> {
     pub(crate) fn new(set: &'a TraceSet) -> Self {
-        let mut canonical = vec![u32::MAX; set.syms.len()];
-        let mut original = vec![u32::MAX; set.syms.len()];
-        let first = |list: &mut Vec<u32>, sym: super::Sym, i: usize| {
-            if let Some(slot) = list.get_mut(sym.0 as usize) {
-                *slot = (*slot).min(i as u32);
-            }
-        };
-        for (i, t) in set.traces.iter().enumerate() {
-            first(&mut canonical, t.id, i);
-            if !t.original_id.is_empty() {
-                first(&mut original, t.original_id, i);
-            }
-        }
+        let canonical = traces_by_symbol(set, |t| Some(t.id));
+        let original = traces_by_symbol(set, |t| {
+            (!t.original_id.is_empty()).then_some(t.original_id)
+        });
         TraceLookup {
             set,
             canonical,

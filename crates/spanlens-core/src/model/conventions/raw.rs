@@ -127,7 +127,7 @@ pub(super) fn json_str_json_compact(raw: &[u8]) -> Option<&str> {
 
 /// `t` as text if it holds no quote or backslash (so it needs no unescaping).
 fn plain(t: &[u8]) -> Option<&str> {
-    // PERF: nearly every role value is ASCII without quote, backslash or control byte,
+    // PERF: nearly every role value is printable ASCII without quote or backslash,
     // checked a word at a time; a UTF-8 check cost a hundred instructions a value.
     if let Some(t) = spanlens_json::plain_ascii(t) {
         return Some(t);
