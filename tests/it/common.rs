@@ -94,7 +94,10 @@ pub fn run_spanlens(args: &[&str], env: &[(&str, &str)]) -> std::process::Output
 pub fn temp_file(name: &str, text: &[u8]) -> PathBuf {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    SWEPT.call_once(|| sweep_scratch(root));
+    let dir = root.join(format!(
         "t{}-{}",
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
@@ -103,6 +106,29 @@ pub fn temp_file(name: &str, text: &[u8]) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     path
+}
+
+/// Removes the scratch directories (`t<pid>-<n>`) of test runs whose process is gone.
+/// The harness has no hook at exit, so each run clears what earlier ones left: they once
+/// piled up to 15 GB in `target/tmp` and filled the disk under a CI build.
+fn sweep_scratch(root: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return; // no way to tell a live process here; leave everything
+    }
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let pid = name
+            .to_str()
+            .and_then(|n| n.strip_prefix('t'))
+            .and_then(|n| n.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok());
+        if pid.is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists()) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// The first span named `name`.
