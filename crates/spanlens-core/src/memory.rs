@@ -1,10 +1,13 @@
 //! Memory the loaders manage by hand: read-only maps of input files, pages given back once
-//! read, fresh vectors faulted in ahead, a parallel copy into fresh memory, and two system
-//! queries (CPU time, free disk space). This is the one module of the crate allowed
-//! `unsafe`; each block says why it is sound.
+//! read, fresh vectors faulted in ahead or given the pages of freed ones (`supply`), a
+//! parallel copy into fresh memory, and two system queries (CPU time, free disk space).
+//! This is the one module of the crate allowed `unsafe`; each block says why it is sound.
 #![allow(unsafe_code)]
 
 use rayon::prelude::*;
+
+mod supply;
+pub use supply::PageSupply;
 
 /// Bytes in a memory page, from the system (4 KiB on x86-64 Linux, up to 64 KiB on some
 /// aarch64 kernels).
@@ -93,8 +96,13 @@ pub fn prefault<T: Send>(v: &mut Vec<T>) {
 pub fn prefault_next<T: Send>(v: &mut Vec<T>, n: usize) {
     let spare = v.spare_capacity_mut();
     let n = n.min(spare.len());
+    populate_in_pieces(&mut spare[..n]);
+}
+
+/// `populate` in 8 MB pieces on the pool.
+fn populate_in_pieces<T: Send>(slots: &mut [std::mem::MaybeUninit<T>]) {
     let per_piece = ((8 << 20) / std::mem::size_of::<T>().max(1)).max(1);
-    spare[..n].par_chunks_mut(per_piece).for_each(populate);
+    slots.par_chunks_mut(per_piece).for_each(populate);
 }
 
 /// The first `len` free slots of `out`, cut into consecutive pieces of `lens`. Panics
