@@ -196,6 +196,9 @@ fn arrange(set: &mut TraceSet, spans: &mut Loaded) -> Copies {
     set.spans = arena;
     traces.par_iter_mut().for_each(|t| summarise(t, &set.spans));
     set.traces = traces;
+    // PERF: a list of nodes per trace (167,000 at 1M collector OTLP spans, 4 ms to free
+    // one by one), freed on the pool while the set is finished here.
+    rayon::spawn(move || drop((trees, bases)));
     copies
 }
 
