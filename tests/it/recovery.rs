@@ -335,6 +335,26 @@ fn a_cut_mlflow_json_lines_file_keeps_the_whole_spans_of_its_last_line() {
     assert!(placed(&set).iter().any(|w| w.contains("ends early")));
 }
 
+#[test]
+fn an_mlflow_document_cut_inside_its_info_says_so_and_where() {
+    // `Trace.to_json()` writes `info` before `data`; cut inside `info`, no span is left.
+    let trace = mlflow_traces().swap_remove(0);
+    let info = serde_json::to_string_pretty(&trace["info"]).unwrap();
+    let data = serde_json::to_string_pretty(&trace["data"]).unwrap();
+    let doc = format!("{{\n\"info\": {info},\n\"data\": {data}\n}}\n");
+    let cut = doc.find("\"data\"").unwrap() / 2;
+    let err = try_load("cut.mlflow.json", &doc.as_bytes()[..cut]).unwrap_err();
+    assert!(!err.contains("not a trace format"), "{err}");
+    assert!(err.contains("no `data`"), "{err}");
+    assert!(err.contains(&format!("cut at byte {cut}")), "{err}");
+    // Whole, the same document loads every span.
+    let set = try_load("whole.mlflow.json", doc.as_bytes()).unwrap();
+    assert_eq!(
+        set.spans.len(),
+        trace["data"]["spans"].as_array().unwrap().len()
+    );
+}
+
 // ---- 6. Nothing vanishes without a warning ----
 
 fn otlp_line(spans_key: &str, spans: &str) -> String {

@@ -102,6 +102,14 @@ pub fn classify(o: &RawObject) -> Option<Format> {
     if o.has("info") && o.has("data") {
         return Some(Format::MlflowTrace);
     }
+    // A `Trace.to_json()` document cut short before its `data`: the info alone, still an
+    // MLflow trace (its loader says the spans are missing).
+    if o.0.len() == 1
+        && o.obj("info")
+            .is_some_and(|i| i.has("trace_id") || i.has("request_id"))
+    {
+        return Some(Format::MlflowTrace);
+    }
     if o.has("spans") && !o.has("trace") && !o.has("trace_id") && !o.has("request_id") {
         return Some(Format::MlflowTraceData);
     }
