@@ -11,6 +11,9 @@ use super::page_size;
 
 /// Where the pages given to one vector end, as it is filled.
 pub struct PageSupply {
+    /// The vector's buffer: when it changes (another vector, or this one moved by
+    /// growing), nothing supplied before counts.
+    base: usize,
     /// Address up to which the vector's spare capacity has pages: moved in, or faulted in
     /// ahead of a write. Page aligned; 0 before anything was supplied.
     backed: usize,
@@ -24,7 +27,18 @@ impl Default for PageSupply {
 
 impl PageSupply {
     pub fn new() -> PageSupply {
-        PageSupply { backed: 0 }
+        PageSupply { base: 0, backed: 0 }
+    }
+
+    /// Forgets what was supplied when `into` is not the buffer it was supplied to: pages
+    /// given to one buffer say nothing of another's. (A move lands inside `into`'s spare
+    /// capacity whatever `backed` says; a stale one would only leave pages unsupplied.)
+    fn follow<T>(&mut self, into: &[T]) -> usize {
+        let base = into.as_ptr() as usize;
+        if base != self.base {
+            (self.base, self.backed) = (base, 0);
+        }
+        base
     }
 
     /// Frees `from`, first moving the whole pages holding its items into `into`'s spare
@@ -34,7 +48,7 @@ impl PageSupply {
     pub fn donate<T: Copy>(&mut self, mut from: Vec<T>, into: &mut Vec<T>) {
         let size = std::mem::size_of::<T>();
         let page = page_size();
-        let base = into.as_ptr() as usize;
+        let base = self.follow(into.as_slice());
         let written = base + into.len() * size;
         // Never onto a page holding a written item: a move replaces the page.
         let dst = self.backed.max(written.next_multiple_of(page));
@@ -61,7 +75,7 @@ impl PageSupply {
     /// supplied (see `super::prefault_next`).
     pub fn prefault_next<T: Send>(&mut self, into: &mut Vec<T>, n: usize) {
         let size = std::mem::size_of::<T>();
-        let base = into.as_ptr() as usize;
+        let base = self.follow(into.as_slice());
         let written = base + into.len() * size;
         let end = base + (into.len() + n).min(into.capacity()) * size;
         let from = self.backed.clamp(written, end);
@@ -84,10 +98,11 @@ fn move_pages(src: usize, dst: usize, n: usize) -> bool {
     // pages, so the allocator that owns it frees it as usual.
     const MREMAP_DONTUNMAP: libc::c_int = 4;
     let flags = libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED | MREMAP_DONTUNMAP;
-    // SAFETY: both ranges are whole pages of private memory the caller owns; the source's
-    // bytes are never read again and the destination's were never written, so replacing
-    // the one with the other's pages changes nothing anyone reads. On failure the kernel
-    // leaves both as they were.
+    // SAFETY: both ranges are whole pages inside two buffers of the global allocator
+    // (private anonymous memory), owned by the caller; the source's bytes are never read
+    // again and the destination's were never written, so replacing the one with the
+    // other's pages changes nothing anyone reads. On failure the kernel leaves both as
+    // they were.
     let got = unsafe {
         libc::mremap(
             src as *mut libc::c_void,
@@ -138,6 +153,22 @@ mod tests {
         let before = supply.backed;
         supply.donate(numbered(0, 2), &mut into);
         assert_eq!(supply.backed, before);
+    }
+
+    #[test]
+    fn a_supply_moved_to_another_vector_forgets_the_first() {
+        let page = page_size();
+        let per_page = page / std::mem::size_of::<[u64; 4]>();
+        let mut supply = PageSupply::new();
+        let mut first: Vec<[u64; 4]> = Vec::with_capacity(64 * per_page);
+        supply.prefault_next(&mut first, 60 * per_page);
+        first.extend(numbered(0, 3));
+        // What was supplied to `first` does not count for `second`.
+        let mut second: Vec<[u64; 4]> = Vec::with_capacity(8 * per_page);
+        supply.donate(numbered(1 << 40, 8 * per_page), &mut second);
+        second.extend(numbered(100, 8 * per_page));
+        assert!(second == numbered(100, 8 * per_page));
+        assert!(first == numbered(0, 3));
     }
 
     /// Linux 5.7 or later, where `MREMAP_DONTUNMAP` exists.
