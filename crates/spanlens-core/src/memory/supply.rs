@@ -10,6 +10,7 @@
 use super::page_size;
 
 /// Where the pages given to one vector end, as it is filled.
+#[derive(Default)]
 pub struct PageSupply {
     /// The vector's buffer: when it changes (another vector, or this one moved by
     /// growing), nothing supplied before counts.
@@ -19,17 +20,7 @@ pub struct PageSupply {
     backed: usize,
 }
 
-impl Default for PageSupply {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl PageSupply {
-    pub fn new() -> PageSupply {
-        PageSupply { base: 0, backed: 0 }
-    }
-
     /// Forgets what was supplied when `into` is not the buffer it was supplied to: pages
     /// given to one buffer say nothing of another's. (A move lands inside `into`'s spare
     /// capacity whatever `backed` says; a stale one would only leave pages unsupplied.)
@@ -135,7 +126,7 @@ mod tests {
         let per_page = page / std::mem::size_of::<[u64; 4]>();
         let total = 40 * per_page;
         let mut into: Vec<[u64; 4]> = Vec::with_capacity(total);
-        let mut supply = PageSupply::new();
+        let mut supply = PageSupply::default();
         // A first stretch, written on pages faulted in as written, ending inside a page.
         into.extend(numbered(0, 5 * per_page + 3));
         // Two donors; their pages hold other numbers, which must never show through.
@@ -159,7 +150,7 @@ mod tests {
     fn a_supply_moved_to_another_vector_forgets_the_first() {
         let page = page_size();
         let per_page = page / std::mem::size_of::<[u64; 4]>();
-        let mut supply = PageSupply::new();
+        let mut supply = PageSupply::default();
         let mut first: Vec<[u64; 4]> = Vec::with_capacity(64 * per_page);
         supply.prefault_next(&mut first, 60 * per_page);
         first.extend(numbered(0, 3));
@@ -184,7 +175,7 @@ mod tests {
     fn donations_move_pages_where_the_kernel_can() {
         let page = page_size();
         let mut into: Vec<u8> = Vec::with_capacity(64 * page);
-        let mut supply = PageSupply::new();
+        let mut supply = PageSupply::default();
         supply.donate(vec![7u8; 16 * page], &mut into);
         supply.donate(vec![8u8; 16 * page], &mut into);
         // 15 whole pages at least lie inside a 16-page donor, whatever its alignment.

@@ -78,7 +78,7 @@ impl Loaded {
     ) -> Vec<Span> {
         let last = self.last_reads(len, |w| sources(w).iter().map(&raw).collect());
         let mut arena: Vec<Span> = Vec::with_capacity(len);
-        let mut pages = crate::memory::PageSupply::new();
+        let mut pages = crate::memory::PageSupply::default();
         for (w, window) in windows(len).enumerate() {
             let window = sources(window);
             pages.prefault_next(&mut arena, window.len());

@@ -84,7 +84,7 @@ impl<'a> TraceLookup<'a> {
     }
 
     /// The trace `list` gives for the symbol of `id`, if `id` is a symbol at all.
-    fn by_sym(&self, list: &[u32], sym: Option<super::Sym>) -> Option<u32> {
+    fn by_sym(&self, list: &[u32], sym: Option<Sym>) -> Option<u32> {
         let i = *list.get(sym?.0 as usize)?;
         (i != u32::MAX).then_some(i)
     }

@@ -43,7 +43,7 @@ impl<T> Parts<T> {
     }
 
     /// Every item, in order.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> {
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
         self.parts.iter().flatten()
     }
 
@@ -81,14 +81,6 @@ impl<T> Index<usize> for Parts<T> {
         let p = self.ends.partition_point(|&e| e <= i);
         let start = if p == 0 { 0 } else { self.ends[p - 1] };
         &self.parts[p][i - start]
-    }
-}
-
-impl<T> From<Vec<T>> for Parts<T> {
-    fn from(v: Vec<T>) -> Self {
-        let mut p = Parts::default();
-        p.push_piece(v);
-        p
     }
 }
 
