@@ -197,6 +197,56 @@ fn arena_gathered_in_several_windows_is_pre_order_trace_after_trace() {
     );
 }
 
+/// Traces whose lines come in reverse start order are laid out in start order, and each
+/// keeps its own totals (counted while its tree is built, before that sort): recounted
+/// here from the spans the arena gives it.
+#[test]
+fn totals_follow_their_traces_when_the_input_is_out_of_start_order() {
+    let (bytes, report) = run(&opts(6_000, GenFormat::Otlp));
+    let text = String::from_utf8(bytes).expect("UTF-8");
+    let reversed: Vec<&str> = text.lines().rev().collect();
+    let set = load_text("reversed.otlp.jsonl", reversed.join("\n").as_bytes());
+    assert_eq!(set.traces.len(), report.traces);
+    assert!(set.traces.len() > 10);
+    for (t, trace) in set.traces.iter().enumerate() {
+        let spans = &set.spans[trace.spans()];
+        let first = &spans[0];
+        assert_eq!(
+            (trace.id, trace.name),
+            (first.trace_id, first.name),
+            "trace {t}"
+        );
+        let start = spans.iter().map(|s| s.start_ns).min();
+        let end = (spans.iter())
+            .map(|s| s.end_ns.unwrap_or(s.start_ns).max(s.start_ns))
+            .max();
+        assert_eq!(
+            (Some(trace.start_ns), Some(trace.end_ns)),
+            (start, end),
+            "trace {t}"
+        );
+        let errors = spans.iter().filter(|s| s.is_error()).count();
+        assert_eq!(trace.errors as usize, errors, "trace {t}");
+        // Usage of spans that have no span with usage below them.
+        let has = |s: &spanlens::model::Span| !s.tokens.is_empty() || s.cost.is_some();
+        let leaf_usage = |i: usize| {
+            let below = &spans[i + 1..spans[i].subtree_end as usize - trace.span_start as usize];
+            !below.iter().any(has)
+        };
+        let input: u64 = (0..spans.len())
+            .filter(|&i| leaf_usage(i))
+            .map(|i| u64::from(spans[i].tokens.input.unwrap_or(0)))
+            .sum();
+        assert_eq!(trace.input_tokens, input, "trace {t}");
+    }
+    assert!(set.traces.iter().any(|t| t.input_tokens > 0));
+    assert!(
+        set.traces
+            .windows(2)
+            .all(|w| w[0].start_ns <= w[1].start_ns)
+    );
+}
+
 #[test]
 fn exact_trace_count_and_span_total() {
     let o = GenOptions {

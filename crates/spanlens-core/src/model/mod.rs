@@ -242,9 +242,23 @@ impl TraceSet {
             };
             (trace, span)
         };
+        // PERF: an export lists a trace's assessments together (four a trace in MLflow 3),
+        // so the trace of the one before is reused when the id is the same: one lookup
+        // of the id (normalised, hashed, compared) a trace instead of one an assessment.
+        // Linking 570,000 at 1M MLflow 3 spans took 78-84 ms, 65-69 ms with this.
         let mut targets: Vec<(Option<TraceIx>, Option<SpanIx>)> =
             (self.assessments.pieces().par_iter())
-                .flat_map_iter(|piece| piece.iter().map(|a| target(a, trace(a, None))))
+                .flat_map_iter(|piece| {
+                    let mut last: Option<(&str, Option<TraceIx>)> = None;
+                    piece.iter().map(move |a| {
+                        let t = match last {
+                            Some((id, t)) if id == a.trace_id && !id.is_empty() => t,
+                            _ => trace(a, None),
+                        };
+                        last = Some((&a.trace_id, t));
+                        target(a, t)
+                    })
+                })
                 .collect();
         if by_span_only.load(std::sync::atomic::Ordering::Relaxed) {
             let spans = lookup::SpanLookup::new(self);
