@@ -9,7 +9,7 @@ use super::batch::{Diagnostic, FileLoad, TraceInfo};
 use super::intern::Sym;
 use super::layout::{Scratch, TraceTree, build_tree};
 use super::loaded::Loaded;
-use super::span::{Flags, NO_PARENT, Span, Trace};
+use super::span::{Flags, NO_PARENT, Trace};
 use super::{FileReport, TraceSet};
 use rayon::prelude::*;
 
@@ -56,6 +56,7 @@ pub fn build(loads: Vec<FileLoad>, mut diagnostics: Vec<Diagnostic>) -> TraceSet
                 src_base,
                 id_base: 0,
                 attr_base: 0,
+                traces: Vec::new(),
             });
         }
     }
@@ -82,10 +83,14 @@ pub fn build(loads: Vec<FileLoad>, mut diagnostics: Vec<Diagnostic>) -> TraceSet
     debug_assert!(set.ids.is_empty());
     crate::memory::append_all(&mut set.ids, id_lists);
     // PERF: the rest of each batch (its symbols above all) is freed on the pool.
-    let mut loaded = Loaded::new(batches.into_par_iter().map(|p| p.batch.spans).collect());
+    let (parts, traces) = batches
+        .into_par_iter()
+        .map(|p| (p.batch.spans, p.traces))
+        .unzip();
+    let mut loaded = Loaded::new(parts);
     drop(merge);
     let t = crate::timing::phase("arrange trees");
-    let copies = arrange(&mut set, &mut loaded);
+    let copies = arrange(&mut set, &mut loaded, traces);
     // PERF: what is left of the loaded spans (batches still read at the end of the
     // gather) is freed on the pool while the rest of the set is finished here.
     rayon::spawn(move || drop(loaded));
@@ -109,6 +114,8 @@ struct Placed {
     src_base: u16,
     id_base: u32,
     attr_base: u32,
+    /// The trace symbol of each span, in the set's numbering (filled by `rebase`).
+    traces: Vec<u32>,
 }
 
 impl Placed {
@@ -121,8 +128,13 @@ impl Placed {
         }
         let (id_base, attr_base, src_base, file) =
             (self.id_base, self.attr_base, self.src_base, self.file);
+        // PERF: the trace symbols are noted here, for `group_by_trace`, while each span is
+        // in the cache: reading them out of the spans afterwards was a second pass over
+        // 256 MB at 1M OTLP spans.
+        self.traces.reserve_exact(self.batch.spans.len());
         for s in &mut self.batch.spans {
             s.trace_id = sym(s.trace_id);
+            self.traces.push(s.trace_id.0);
             s.name = sym(s.name);
             s.model = sym(s.model);
             s.tool = sym(s.tool);
@@ -145,8 +157,10 @@ impl Placed {
 
 /// Groups spans by trace, builds each tree in parallel and lays the arena out in
 /// pre-order, trace after trace (start order).
-fn arrange(set: &mut TraceSet, spans: &mut Loaded) -> Copies {
-    let by_trace = group_by_trace(spans, set.syms.len());
+/// `traces` holds the trace symbol of every span, part after part.
+fn arrange(set: &mut TraceSet, spans: &mut Loaded, traces: Vec<Vec<u32>>) -> Copies {
+    let by_trace = group_by_trace(&traces, set.syms.len());
+    drop(traces);
     let ids = &set.ids;
     // PERF: each trace's totals are counted as its tree is built, while its spans are in
     // the cache: a pass over the arena afterwards read 256 MB again at 1M OTLP spans
@@ -320,20 +334,17 @@ impl Groups {
     }
 }
 
-fn group_by_trace(spans: &Loaded, syms: usize) -> Groups {
-    // PERF: the trace symbols are gathered first, in parallel, so the serial passes
-    // below read 4 bytes per span instead of a span's cache lines.
-    let parts: Vec<&[Span]> = spans.parts().collect();
-    let traces: Vec<u32> = (parts.par_iter())
-        .flat_map_iter(|p| p.iter().map(|s| s.trace_id.0))
-        .collect();
+/// The groups of the spans whose trace symbols `traces` lists, part after part (so a
+/// span's place in the lists is its raw index); `syms` bounds the symbols.
+fn group_by_trace(traces: &[Vec<u32>], syms: usize) -> Groups {
+    let traces = || traces.iter().flatten().copied();
     // Per symbol: its span count, then where its group's next member goes.
     let mut next = vec![0u32; syms];
-    for &t in &traces {
+    for t in traces() {
         next[t as usize] += 1;
     }
     let mut bounds = vec![0u32];
-    for &t in &traces {
+    for t in traces() {
         let n = &mut next[t as usize];
         // A count not yet turned into a position: the first member of a new group.
         if *n & SLOT == 0 {
@@ -342,8 +353,8 @@ fn group_by_trace(spans: &Loaded, syms: usize) -> Groups {
             *n = start | SLOT;
         }
     }
-    let mut members = vec![0u32; traces.len()];
-    for (i, &t) in traces.iter().enumerate() {
+    let mut members = vec![0u32; bounds.last().copied().unwrap_or(0) as usize];
+    for (i, t) in traces().enumerate() {
         let n = &mut next[t as usize];
         members[(*n & !SLOT) as usize] = i as u32;
         *n += 1;
@@ -445,16 +456,8 @@ mod tests {
 
     #[test]
     fn spans_are_grouped_by_trace_in_input_order_across_parts() {
-        let span = |t: u32| Span {
-            trace_id: Sym(t),
-            ..Span::default()
-        };
-        let parts = vec![
-            [3, 1, 3].map(span).to_vec(),
-            vec![],
-            [2, 1, 3, 0].map(span).to_vec(),
-        ];
-        let groups = group_by_trace(&Loaded::new(parts), 5);
+        let parts = vec![vec![3, 1, 3], vec![], vec![2, 1, 3, 0]];
+        let groups = group_by_trace(&parts, 5);
         let all: Vec<&[u32]> = (0..groups.len()).map(|g| groups.get(g)).collect();
         assert_eq!(all, [&[0, 2, 5][..], &[1, 4], &[3], &[6]]);
     }

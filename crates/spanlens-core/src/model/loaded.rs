@@ -50,7 +50,8 @@ impl Loaded {
         loaded
     }
 
-    /// Spans loaded, each batch's in a row.
+    /// Spans loaded, each batch's in a row (for tests).
+    #[cfg(test)]
     pub(super) fn parts(&self) -> impl Iterator<Item = &[Span]> {
         self.parts.iter().map(Vec::as_slice)
     }
