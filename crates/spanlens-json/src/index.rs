@@ -94,6 +94,14 @@ pub(super) fn block(
     carry: &mut Carry,
     out: &mut Vec<u32>,
 ) -> Option<()> {
+    push_bits(block_bits(m, quote, inside, carry)?, at, out);
+    Some(())
+}
+
+/// The bits of a block's index entries (see `block`), for a kernel that appends them
+/// its own way.
+#[inline(always)]
+pub(super) fn block_bits(m: &Masks, quote: u64, inside: u64, carry: &mut Carry) -> Option<u64> {
     let in_string = inside ^ carry.in_string;
     carry.in_string = ((in_string as i64) >> 63) as u64;
     if m.control & in_string != 0 {
@@ -102,8 +110,7 @@ pub(super) fn block(
     let scalar = !(m.structural | m.space | m.quote) & !in_string;
     let scalar_starts = scalar & !(scalar << 1 | carry.scalar);
     carry.scalar = scalar >> 63;
-    push_bits((m.structural & !in_string) | quote | scalar_starts, at, out);
-    Some(())
+    Some((m.structural & !in_string) | quote | scalar_starts)
 }
 
 /// Checks the bytes that follow a backslash (bits of `escaped`, block at `at`): each must
@@ -134,7 +141,7 @@ pub(super) fn escapes_valid(
 /// Appends `at + i` for every set bit `i`. PERF: eight at a time without a branch per
 /// bit (simdjson's flattening); slots past the last bit get junk and are not kept.
 #[inline(always)]
-fn push_bits(mut bits: u64, at: u32, out: &mut Vec<u32>) {
+pub(super) fn push_bits(mut bits: u64, at: u32, out: &mut Vec<u32>) {
     let len = out.len();
     let count = bits.count_ones() as usize;
     out.reserve(64);

@@ -7,7 +7,7 @@
 //! (`cargo bench --bench pieces`, the second with `SPANLENS_NO_AVX512=1`); the portable
 //! path (`SPANLENS_JSON_KERNEL=portable`) is measured in docs/real-shape.md.
 
-use super::index::{Carry, Masks, block, escapes_valid, padded, quotes};
+use super::index::{Carry, Masks, block_bits, escapes_valid, padded, push_bits, quotes};
 use std::arch::x86_64::*;
 use std::sync::OnceLock;
 
@@ -83,10 +83,10 @@ fn table(x: [i8; 16]) -> __m128i {
     unsafe { _mm_loadu_si128(x.as_ptr() as *const __m128i) }
 }
 
-/// The block loop, the same for every kernel: `$load` reads a block, `masks` and
-/// `escapable` are the kernel's own.
+/// The block loop, the same for every kernel: `$load` reads a block, `$push` appends a
+/// block's entries; `masks` and `escapable` are the kernel's own.
 macro_rules! kernel {
-    ($features:literal, $vec:ty, $load:path) => {
+    ($features:literal, $vec:ty, $load:path, $push:path) => {
         #[target_feature(enable = $features)]
         fn prefix_xor(x: u64) -> u64 {
             let v = _mm_clmulepi64_si128(_mm_set_epi64x(0, x as i64), _mm_set1_epi8(-1), 0);
@@ -109,7 +109,9 @@ macro_rules! kernel {
                 let (escapable, u) = escapable(v);
                 escapes_valid(escaped, escapable, u, at, text)?;
             }
-            block(&m, quote, prefix_xor(quote), at as u32, carry, out)
+            let bits = block_bits(&m, quote, prefix_xor(quote), carry)?;
+            $push(bits, at as u32, out);
+            Some(())
         }
 
         #[target_feature(enable = $features)]
@@ -133,7 +135,43 @@ macro_rules! kernel {
 mod avx512 {
     use super::*;
 
-    kernel!("avx512f,avx512bw,pclmulqdq,popcnt,bmi1", __m512i, load);
+    kernel!(
+        "avx512f,avx512bw,pclmulqdq,popcnt,bmi1",
+        __m512i,
+        load,
+        push
+    );
+
+    /// Appends `at + i` for every set bit `i` of `bits`, sixteen bits at a time: the
+    /// positions of a quarter are packed into one register and stored whole.
+    ///
+    /// PERF: the scalar `push_bits` spends a bit scan, a clear and a store on each entry;
+    /// the collector's OTLP lines hold about one entry in six bytes, and appending them
+    /// was a third of the index's instructions.
+    #[inline]
+    #[target_feature(enable = "avx512f,popcnt")]
+    fn push(bits: u64, at: u32, out: &mut Vec<u32>) {
+        let len = out.len();
+        out.reserve(64);
+        let spare = out.spare_capacity_mut()[..64].as_mut_ptr() as *mut u32;
+        let iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        let mut n = 0;
+        for q in 0..4 {
+            let quarter = (bits >> (16 * q)) as u16;
+            let first = at.wrapping_add(16 * q) as i32;
+            let packed = _mm512_maskz_compress_epi32(
+                quarter,
+                _mm512_add_epi32(iota, _mm512_set1_epi32(first)),
+            );
+            // SAFETY: `n <= 16 * q`, so the sixteen slots written end at most 64 slots
+            // into the spare room, which holds 64. Slots past the set bits get junk and
+            // are not kept.
+            unsafe { _mm512_storeu_si512(spare.add(n) as *mut _, packed) };
+            n += quarter.count_ones() as usize;
+        }
+        // SAFETY: the first `n` spare slots were written (`n` is the count of set bits).
+        unsafe { out.set_len(len + n) };
+    }
 
     #[inline]
     #[target_feature(enable = "avx512f,avx512bw")]
@@ -177,7 +215,7 @@ mod avx2 {
     /// A block as two 32-byte halves.
     type Pair = (__m256i, __m256i);
 
-    kernel!("avx2,pclmulqdq,popcnt,bmi1", Pair, load);
+    kernel!("avx2,pclmulqdq,popcnt,bmi1", Pair, load, push_bits);
 
     #[inline]
     #[target_feature(enable = "avx2")]
