@@ -1,6 +1,7 @@
 //! Stage 1 of the JSON reader (the SIMD token index) against serde_json validating the
 //! same lines into `IgnoredAny`, both on one core, over generated OTLP JSON Lines
-//! (`SPANLENS_BENCH_SPANS`, 200,000 by default). `SPANLENS_NO_AVX512=1` times the AVX2
+//! (`SPANLENS_BENCH_SPANS`, 200,000 by default), or over the lines of a file
+//! (`SPANLENS_BENCH_FILE`: a real-shape export). `SPANLENS_NO_AVX512=1` times the AVX2
 //! kernel, `SPANLENS_JSON_KERNEL=portable` the scalar path other architectures take.
 //! Nothing is asserted: the differential tests check what the reader accepts.
 
@@ -12,18 +13,29 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(200_000);
-    let mut bytes = Vec::new();
-    let opts = GenOptions {
-        spans,
-        ..GenOptions::default()
+    let file = std::env::var_os("SPANLENS_BENCH_FILE");
+    let bytes = match &file {
+        Some(path) => std::fs::read(path).expect("read SPANLENS_BENCH_FILE"),
+        None => {
+            let mut bytes = Vec::new();
+            let opts = GenOptions {
+                spans,
+                ..GenOptions::default()
+            };
+            generate(&opts, &mut bytes).expect("generate");
+            bytes
+        }
     };
-    generate(&opts, &mut bytes).expect("generate");
     let lines: Vec<&[u8]> = bytes
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
         .collect();
+    let input = match &file {
+        Some(path) => format!("{}", std::path::Path::new(path).display()),
+        None => format!("{spans} generated spans of OTLP JSON Lines"),
+    };
     println!(
-        "spanlens-json stage 1 ({spans} generated spans, {:.0} MB of OTLP JSON Lines)",
+        "spanlens-json stage 1 ({input}, {:.0} MB)",
         bytes.len() as f64 / 1e6
     );
     let mut tokens = 0;
