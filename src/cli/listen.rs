@@ -105,6 +105,10 @@ pub fn run(args: ListenArgs) -> Result<(), Failure> {
         })?)),
         None => None,
     };
+    // Signals are watched before the address is announced: a supervisor (or a test)
+    // that sends SIGTERM as soon as it reads the address would otherwise end the process
+    // by the default action, without the final report and with a failing status.
+    let signals = watch_signals()?;
     let (feed_tx, feed_rx) = mpsc::channel();
     let sink = FeedSink {
         save: save.clone(),
@@ -113,7 +117,6 @@ pub fn run(args: ListenArgs) -> Result<(), Failure> {
     let receiver = Receiver::start(config(&args), Arc::new(sink))
         .map_err(|e| Failure::new(1, e.to_string()))?;
     announce(&receiver, save.as_deref());
-    let signals = watch_signals()?;
     match settings {
         None => headless(&receiver, signals, &args),
         Some((keymap, theme)) => {

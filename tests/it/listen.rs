@@ -134,6 +134,27 @@ fn listen_headless_saves_everything_acknowledged_and_sigterm_flushes() {
     assert_eq!(common::load_paths(&[save]).spans.len(), 2003);
 }
 
+/// SIGTERM sent the moment the address is printed stops the receiver cleanly: the
+/// signals are watched before the address is announced (they were watched after, and a
+/// quick supervisor killed the process by the default action, exit status failing).
+#[test]
+fn sigterm_as_soon_as_the_address_is_printed_stops_cleanly() {
+    let save = temp("quick.jsonl");
+    let save_arg = save.to_str().unwrap();
+    for _ in 0..5 {
+        let args = ["--addr", "127.0.0.1:0", "--headless", "--save", save_arg];
+        let (child, mut out, _) = spawn(&args);
+        // Straight from this process, not through `kill(1)`: the race is microseconds.
+        // SAFETY: kill(2) on our own child's pid touches no memory.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+        let mut rest = String::new();
+        out.read_to_string(&mut rest).unwrap();
+        let status = child.wait_with_output().unwrap().status;
+        assert!(status.success(), "exit {status:?}; stdout {rest}");
+        assert!(rest.contains("stopping on SIGTERM"), "{rest}");
+    }
+}
+
 #[test]
 fn listen_reports_a_port_in_use_and_warns_off_loopback() {
     let save = temp("inuse.jsonl");
