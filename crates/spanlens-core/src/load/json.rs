@@ -174,12 +174,54 @@ pub fn text_i64(t: &str) -> Option<i64> {
         .strip_prefix('"')
         .and_then(|t| t.strip_suffix('"'))
         .unwrap_or(t);
+    if let Some(n) = digits_u64(d.as_bytes()) {
+        return i64::try_from(n).ok();
+    }
     if !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) {
         let digit = |n: i64, b: u8| n.checked_mul(10)?.checked_add(i64::from(b - b'0'));
         return d.bytes().try_fold(0, digit);
     }
     let t = t.trim().trim_matches('"');
     t.parse::<i64>().ok()
+}
+
+/// The value of 1 to 19 ASCII digits (which always fit a `u64`), eight at a time;
+/// `None` for anything else, which the caller reads the long way.
+///
+/// PERF: OTLP writes each span's two times as 19 quoted digits; checked one digit at a
+/// time they cost about 130 instructions each.
+fn digits_u64(d: &[u8]) -> Option<u64> {
+    if d.is_empty() || d.len() > 19 {
+        return None;
+    }
+    let (head, rest) = d.split_at(d.len() % 8);
+    let mut n = 0u64;
+    for &b in head {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u64::from(b - b'0');
+    }
+    for eight in rest.chunks_exact(8) {
+        n = n * 100_000_000 + eight_digits(eight.try_into().ok()?)?;
+    }
+    Some(n)
+}
+
+/// The value of eight ASCII digits, the first the most significant (SWAR: the digits'
+/// pairs, then quads, then the whole, combined in one register).
+fn eight_digits(b: [u8; 8]) -> Option<u64> {
+    let v = u64::from_le_bytes(b);
+    // Every byte is 0x30..=0x39: its high nibble is 3, and adding 6 keeps it 3.
+    let high = 0xF0F0_F0F0_F0F0_F0F0;
+    let threes = 0x3030_3030_3030_3030;
+    if v & high != threes || (v.wrapping_add(0x0606_0606_0606_0606) & high) != threes {
+        return None;
+    }
+    let v = v - threes;
+    let v = (v * 10 + (v >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let v = (v * 100 + (v >> 16)) & 0x0000_FFFF_0000_FFFF;
+    Some((v * 10_000 + (v >> 32)) & 0xFFFF_FFFF)
 }
 
 /// A raw value as f64 (numbers or numeric strings).

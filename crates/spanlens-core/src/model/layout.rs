@@ -21,8 +21,6 @@ pub(super) struct TraceTree {
     /// The spans in pre-order.
     pub(super) nodes: Vec<Node>,
     pub(super) roots: u32,
-    /// The trace's group: its position in the order traces were first seen.
-    pub(super) group: u32,
 }
 
 /// One span of a tree, at its pre-order position.
@@ -93,12 +91,9 @@ pub(super) fn build_tree<'i>(
     spans: &Loaded,
     ids: &'i [u8],
     members: &[u32],
-    group: u32,
     scratch: &mut Scratch<'i>,
 ) -> TraceTree {
-    let mut tree = build_merged(spans, ids, members, Merged::default(), scratch);
-    tree.group = group;
-    tree
+    build_merged(spans, ids, members, Merged::default(), scratch)
 }
 
 /// Builds the tree of `members` as `merged` left them. A first pass that finds an id
@@ -211,7 +206,6 @@ fn build_merged<'i>(
         start_ns,
         nodes,
         roots,
-        group: 0,
     }
 }
 
