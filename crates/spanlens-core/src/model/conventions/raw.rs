@@ -52,7 +52,13 @@ pub(super) fn otlp_member(raw: &[u8]) -> Option<Member<'_>> {
     let rest = inner.strip_prefix(b"\"")?;
     let close = memchr::memchr(b'"', rest)?;
     let (name, rest) = (&rest[..close], &rest[close + 1..]);
-    if name.contains(&b'\\') {
+    // PERF: the names OTLP writes hold no backslash; scanning each one for it was about
+    // 1% of a collector OTLP load's instructions.
+    let known = matches!(
+        name,
+        b"stringValue" | b"intValue" | b"boolValue" | b"doubleValue"
+    );
+    if !known && name.contains(&b'\\') {
         return None;
     }
     let value = trim(trim(rest).strip_prefix(b":")?);
