@@ -198,8 +198,7 @@ fn arena_gathered_in_several_windows_is_pre_order_trace_after_trace() {
 }
 
 /// Traces whose lines come in reverse start order are laid out in start order, and each
-/// keeps its own totals (counted while its tree is built, before that sort): recounted
-/// here from the spans the arena gives it.
+/// keeps its own totals: recounted here from the spans the arena gives it.
 #[test]
 fn totals_follow_their_traces_when_the_input_is_out_of_start_order() {
     let (bytes, report) = run(&opts(6_000, GenFormat::Otlp));
