@@ -16,6 +16,7 @@ pub use tokens::Tokens;
 pub use unescape::{
     Shifts, decodes_to_itself, plain_ascii, string_literal, unescape, unescape_mapped,
 };
+pub use words::lower_hex;
 
 use std::cell::RefCell;
 use std::sync::OnceLock;

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 /// Canonical form of an id: lowercase hex where the id is bytes, the original otherwise.
 pub fn normalize(raw: &str) -> Cow<'_, str> {
     // PERF: the common case (OTLP, lowercase hex of 16 or 32 digits) in one pass.
-    if (raw.len() == 16 || raw.len() == 32) && lower_hex(raw.as_bytes()) {
+    if (raw.len() == 16 || raw.len() == 32) && spanlens_json::lower_hex(raw.as_bytes()) {
         return Cow::Borrowed(raw);
     }
     let s = raw.trim();
@@ -38,28 +38,6 @@ pub fn normalize(raw: &str) -> Cow<'_, str> {
         return Cow::Owned(to_hex(&buf[..n]));
     }
     Cow::Borrowed(s)
-}
-
-/// Whether every byte of `s` (a multiple of 8 long) is `0-9` or `a-f`, eight bytes at a
-/// time. PERF: each span has two or three such ids; byte by byte they cost about 100
-/// instructions each.
-fn lower_hex(s: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    s.len().is_multiple_of(8)
-        && s.chunks_exact(8).all(|c| {
-            let x = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
-            // With every byte below 0x80, adding a constant below 0x80 carries into no
-            // other byte, and its high bit tells whether the byte reached a bound.
-            if x & HIGH != 0 {
-                return false;
-            }
-            let at_least = |lo: u64| x + (0x80 - lo) * ONES;
-            let above = |hi: u64| x + (0x7f - hi) * ONES;
-            let digit = at_least(0x30) & !above(0x39);
-            let letter = at_least(0x61) & !above(0x66);
-            (digit | letter) & HIGH == HIGH
-        })
 }
 
 /// Appends the canonical form of `raw` (`normalize`) to `out`.
@@ -249,31 +227,6 @@ mod tests {
             by_table += super::padded_base64(t.as_bytes(), &mut [0; 16]).is_some() as usize;
         }
         assert!(by_table > 4_000, "only {by_table} ids took the table");
-    }
-
-    #[test]
-    fn hex_checked_eight_bytes_at_a_time_as_byte_by_byte() {
-        let bytes = b"0123456789abcdefABCDEF/:`g@G \x7f\x80\xff-";
-        let mut seed = 3u64;
-        for len in [8usize, 16, 24, 32] {
-            for _ in 0..20_000 {
-                let s: Vec<u8> = (0..len)
-                    .map(|_| {
-                        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-                        // Mostly hex digits, so that whole runs pass.
-                        let pick = (seed >> 33) as usize;
-                        if pick.is_multiple_of(8) {
-                            bytes[pick / 8 % bytes.len()]
-                        } else {
-                            bytes[pick % 16]
-                        }
-                    })
-                    .collect();
-                let by_byte = s.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-                assert_eq!(super::lower_hex(&s), by_byte, "{s:?}");
-            }
-        }
-        assert!(!super::lower_hex(b"0123456"));
     }
 
     #[test]

@@ -45,22 +45,17 @@ pub(super) struct Member<'a> {
 }
 
 /// The one member of `raw`, where `raw` is valid JSON (a slice of a parsed document);
-/// `None` for any other shape, and for a name with an escape. A value with a second member
-/// after it is kept whole (`"a","b":1`), which the readers below refuse.
+/// `None` for any other shape. A value with a second member after it is kept whole
+/// (`"a","b":1`), which the readers below refuse. A name with an escape is kept as
+/// written: the readers accept only names spelled exactly (`stringValue`, `intValue`),
+/// which an escaped one never is, and its closing quote cannot be an escaped one either
+/// when the name ends in a letter. PERF: no scan of every name for a backslash (about 1%
+/// of a collector OTLP load's instructions).
 pub(super) fn otlp_member(raw: &[u8]) -> Option<Member<'_>> {
     let inner = trim(trim(raw).strip_prefix(b"{")?.strip_suffix(b"}")?);
     let rest = inner.strip_prefix(b"\"")?;
     let close = memchr::memchr(b'"', rest)?;
     let (name, rest) = (&rest[..close], &rest[close + 1..]);
-    // PERF: the names OTLP writes hold no backslash; scanning each one for it was about
-    // 1% of a collector OTLP load's instructions.
-    let known = matches!(
-        name,
-        b"stringValue" | b"intValue" | b"boolValue" | b"doubleValue"
-    );
-    if !known && name.contains(&b'\\') {
-        return None;
-    }
     let value = trim(trim(rest).strip_prefix(b":")?);
     Some(Member { name, value })
 }
