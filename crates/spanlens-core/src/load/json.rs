@@ -177,10 +177,7 @@ pub fn text_i64(t: &str) -> Option<i64> {
     if let Some(n) = digits_u64(d.as_bytes()) {
         return i64::try_from(n).ok();
     }
-    if !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) {
-        let digit = |n: i64, b: u8| n.checked_mul(10)?.checked_add(i64::from(b - b'0'));
-        return d.bytes().try_fold(0, digit);
-    }
+    // Anything else (a sign, white space, 20 digits or more) the general way.
     let t = t.trim().trim_matches('"');
     t.parse::<i64>().ok()
 }
