@@ -227,6 +227,49 @@ fn same_as_whole_load(path: &Path) {
     };
     assert_eq!(names(&set), names(&whole), "{}", path.display());
     assert_eq!(set.anomalies(), whole.anomalies(), "{}", path.display());
+    assert_eq!(judged(&set), judged(&whole), "{}", path.display());
+}
+
+/// Each assessment, decoded, with the trace and span it is linked to (sorted).
+fn judged(s: &TraceSet) -> Vec<(String, Option<String>, String, String)> {
+    let mut v: Vec<_> = (s.assessments.iter().zip(&s.assessment_targets))
+        .map(|(a, (t, sp))| {
+            let trace = t.map(|t| s.trace_id(t).to_owned()).unwrap_or_default();
+            let span = sp.map(|sp| s.span_id(sp).to_owned());
+            (trace, span, a.name.clone(), a.value.to_string())
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn mlflow_assessments_pushed_in_chunks_read_as_in_the_whole_file() {
+    let doc: serde_json::Value = serde_json::from_str(crate::feedback::MLFLOW).unwrap();
+    let mut text = String::new();
+    for i in 0..40 {
+        let mut t = doc.clone();
+        let id = format!("tr-dd42dfe8cd59ca4d9fcb04b98f8aa9{i:02x}");
+        t["info"]["trace_id"] = id.clone().into();
+        let a = &mut t["info"]["assessments"][0];
+        a["trace_id"] = id.into();
+        a["feedback"]["value"] = format!("verdict {i}").into();
+        text.push_str(&t.to_string());
+        text.push('\n');
+    }
+    let path = common::temp_file("live-mlflow3.jsonl", text.as_bytes());
+    let whole = common::load_paths(std::slice::from_ref(&path));
+    let all = judged(&whole);
+    assert_eq!(all.len(), 40);
+    assert!(
+        all.iter().all(|(t, s, _, _)| !t.is_empty() && s.is_some()),
+        "{all:?}"
+    );
+    assert!(
+        all.iter().any(|(_, _, _, v)| v == "\"verdict 39\""),
+        "{all:?}"
+    );
+    same_as_whole_load(&path);
 }
 
 #[test]

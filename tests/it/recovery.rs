@@ -594,3 +594,22 @@ fn seeded_mutations_inside_a_span_cost_at_most_that_span() {
         }
     }
 }
+
+#[test]
+fn an_mlflow_assessment_mended_of_a_stray_byte_reads_as_the_clean_one() {
+    let doc = crate::feedback::MLFLOW.as_bytes();
+    let at = find(doc, br#"{"value": "no"}"#).unwrap() + 15;
+    let mut bad = doc.to_vec();
+    bad.insert(at, b'#');
+    let set = try_load("stray-assessment.mlflow.json", &bad).unwrap();
+    assert!(placed(&set).join("\n").contains("stray byte"));
+    // The assessment is read from the mended copy, not again from the file as it is.
+    let a: Vec<_> = set.assessments.iter().collect();
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].value, json!("no"), "{:?}", a[0]);
+    assert_eq!(
+        a[0].rationale.as_deref(),
+        Some("retrieved the Lyon document")
+    );
+    assert!(a[0].error.is_none(), "{:?}", a[0]);
+}

@@ -158,14 +158,17 @@ fn write_once(mut file: &std::fs::File, path: &Path, line: &[u8]) -> Result<(), 
 /// targets; the new ones are linked through one map of trace ids (O(traces + records)).
 pub fn attach(set: &mut TraceSet, sidecars: Vec<(PathBuf, Loaded)>) {
     let retired: HashSet<&String> = sidecars.iter().flat_map(|(_, l)| &l.retired).collect();
-    let keep: Vec<bool> = (set.assessments.iter())
-        .map(|a| !a.id.as_ref().is_some_and(|id| retired.contains(id)))
-        .collect();
-    let mut k = keep.iter();
-    set.assessments.retain(|_| *k.next().unwrap_or(&true));
-    let mut k = keep.iter();
-    set.assessment_targets
-        .retain(|_| *k.next().unwrap_or(&true));
+    // Only an edit that retired something needs the export's assessments decoded.
+    if !retired.is_empty() {
+        let keep: Vec<bool> = (set.assessments.iter())
+            .map(|a| !a.id.as_ref().is_some_and(|id| retired.contains(id)))
+            .collect();
+        let mut k = keep.iter();
+        set.assessments.retain(|_| *k.next().unwrap_or(&true));
+        let mut k = keep.iter();
+        set.assessment_targets
+            .retain(|_| *k.next().unwrap_or(&true));
+    }
     let traces: HashMap<String, TraceIx> = (0..set.traces.len() as u32)
         .map(TraceIx)
         .map(|t| (set.trace_id(t).to_owned(), t))

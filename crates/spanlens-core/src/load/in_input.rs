@@ -75,6 +75,7 @@ impl Cells for InputCells {
 pub struct Before {
     spans: usize,
     infos: usize,
+    assessments: usize,
     arena: usize,
 }
 
@@ -83,6 +84,7 @@ impl Before {
         Before {
             spans: sink.batch.spans.len(),
             infos: sink.batch.infos.len(),
+            assessments: sink.batch.assessments.len(),
             arena: sink.arena.len(),
         }
     }
@@ -154,8 +156,9 @@ fn each_ref(sink: &mut Sink, before: Before, f: &mut dyn FnMut(&mut u64, u32)) {
         }
     }
     let infos = b.infos[before.infos..].iter_mut();
-    for t in infos
-        .filter_map(|i| i.info.as_mut())
+    let kept = b.assessments[before.assessments..].iter_mut();
+    for t in (infos.filter_map(|i| i.info.as_mut()))
+        .chain(kept.filter_map(|a| a.text_ref_mut()))
         .filter(|t| t.src == src)
     {
         f(&mut t.off, t.len);

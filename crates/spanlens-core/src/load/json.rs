@@ -247,6 +247,10 @@ pub struct Ctx<'a> {
     /// a string holding a whole trace may then be left there, escaped, instead of kept
     /// decoded in memory (`mlflow::kept`). Not for repaired copies or live chunks.
     pub in_place: bool,
+    /// `buf` is a repaired copy: where something was mended its bytes are not those the
+    /// text references read later, so what must read as it was read now (a kept
+    /// assessment) is decoded now instead.
+    pub repaired: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -260,6 +264,7 @@ impl<'a> Ctx<'a> {
             by_offset: false,
             line0: 0,
             in_place: false,
+            repaired: false,
         }
     }
 
@@ -300,6 +305,7 @@ impl<'a> Ctx<'a> {
             base: self.base + off as u64,
             line0: self.line0 + lines,
             in_place: false,
+            repaired: true,
             ..*self
         }
     }

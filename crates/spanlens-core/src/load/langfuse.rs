@@ -330,20 +330,23 @@ fn add_score(batch: &mut Batch, o: &RawObject, trace_fallback: Option<&str>) {
     let span = o
         .str(&["observationId", "observation_id"])
         .filter(|s| ids::is_present(s));
-    batch.assessments.push(Assessment {
-        trace_id: ids::normalize(tid).into_owned(),
-        span_id: span.map(|s| ids::normalize(&s).into_owned()),
-        name: o.str(&["name"]).unwrap_or_default().into_owned(),
-        kind: "score".into(),
-        value: score_value(o),
-        rationale: non_empty(o.str(&["comment"])),
-        source: non_empty(o.str(&["source"])),
-        error: None,
-        id: non_empty(o.str(&["id"])),
-        time_ns: o
-            .str(&["timestamp", "createdAt", "created_at"])
-            .and_then(|t| time::parse_iso(&t)),
-    });
+    batch.assessments.push(
+        Assessment {
+            trace_id: ids::normalize(tid).into_owned(),
+            span_id: span.map(|s| ids::normalize(&s).into_owned()),
+            name: o.str(&["name"]).unwrap_or_default().into_owned(),
+            kind: "score".into(),
+            value: score_value(o),
+            rationale: non_empty(o.str(&["comment"])),
+            source: non_empty(o.str(&["source"])),
+            error: None,
+            id: non_empty(o.str(&["id"])),
+            time_ns: o
+                .str(&["timestamp", "createdAt", "created_at"])
+                .and_then(|t| time::parse_iso(&t)),
+        }
+        .into(),
+    );
 }
 
 /// The value a score carries: a number, a boolean (stored as 1/0) or a category or text

@@ -387,6 +387,7 @@ fn not_utf8(
                 buf: &r.text,
                 base: at,
                 in_place: false,
+                repaired: true,
                 ..*ctx
             };
             let original = Ctx { buf: bytes, ..sub };

@@ -11,7 +11,7 @@ use super::format::Format;
 use super::json::{Ctx, RawObject, is_null, raw_array, raw_str};
 use super::otlp;
 use crate::model::time::parse_iso;
-use crate::model::{Assessment, Enc, SpanDraft, SpanKind, Status, ids};
+use crate::model::{Assessment, Enc, SpanDraft, SpanKind, Status, Stored, ids};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -195,7 +195,7 @@ const NO_SPAN_ID: &str = "annotations have no span_id (the DataFrame index was n
 /// of rows without span ids that crosses into the next part is still one run, so the note
 /// that part starts with is dropped.
 pub(super) fn join_annotation_runs(parts: &mut [Sink]) {
-    let lacks = |a: Option<&Assessment>| a.is_some_and(|a| a.span_id.is_none());
+    let lacks = |a: Option<&Stored>| a.is_some_and(|a| a.span_id().is_none());
     let mut run_open = false;
     for part in parts.iter_mut() {
         let b = &mut part.batch;
@@ -226,7 +226,7 @@ fn load_annotation(sink: &mut Sink, ctx: &Ctx, o: &RawObject, raw: &RawValue) {
         .batch
         .assessments
         .last()
-        .is_none_or(|a| a.span_id.is_some());
+        .is_none_or(|a| a.span_id().is_some());
     if span_id.is_none() && after_attached {
         sink.batch.diag(ctx.path, ctx.line_of(raw), NO_SPAN_ID);
     }
@@ -236,17 +236,20 @@ fn load_annotation(sink: &mut Sink, ctx: &Ctx, o: &RawObject, raw: &RawValue) {
     };
     let (value, rationale) = annotation_result(o);
     let trace_id = text(&["trace_id", "context.trace_id"]).unwrap_or_default();
-    sink.batch.assessments.push(Assessment {
-        trace_id: ids::normalize(&trace_id).into_owned(),
-        span_id: span_id.map(|s| ids::normalize(&s).into_owned()),
-        name: text(&["annotation_name", "name"]).unwrap_or_default(),
-        kind: "annotation".into(),
-        value,
-        rationale,
-        source,
-        error: None,
-        ..Assessment::default()
-    });
+    sink.batch.assessments.push(
+        Assessment {
+            trace_id: ids::normalize(&trace_id).into_owned(),
+            span_id: span_id.map(|s| ids::normalize(&s).into_owned()),
+            name: text(&["annotation_name", "name"]).unwrap_or_default(),
+            kind: "annotation".into(),
+            value,
+            rationale,
+            source,
+            error: None,
+            ..Assessment::default()
+        }
+        .into(),
+    );
 }
 
 /// The value (`{label, score}`, or whichever of them is set) and the explanation, from

@@ -201,6 +201,7 @@ fn load_repaired(
     let fixed = Ctx {
         buf: &repaired.text,
         in_place: false,
+        repaired: true,
         ..*ctx
     };
     let mut load = match load_text(input, opts, &fixed, suffix, None) {

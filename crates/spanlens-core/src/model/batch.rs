@@ -87,7 +87,7 @@ pub struct Batch {
     pub spans: Vec<Span>,
     pub attrs: Vec<AttrRef>,
     pub infos: Vec<TraceInfo>,
-    pub assessments: Vec<Assessment>,
+    pub assessments: Vec<super::Stored>,
     pub diagnostics: Vec<Diagnostic>,
     /// Inputs of this batch that took a slow path, by reason.
     pub slow: super::slow::SlowPaths,
@@ -193,7 +193,7 @@ impl Batch {
             .cloned()
             .collect();
         out.assessments = (self.assessments.iter())
-            .filter(|a| ours(&a.trace_id))
+            .filter(|a| ours(a.trace_id()))
             .cloned()
             .collect();
         (!out.spans.is_empty() || !out.infos.is_empty()).then_some(out)

@@ -80,6 +80,7 @@ pub fn build(loads: Vec<FileLoad>, mut diagnostics: Vec<Diagnostic>) -> TraceSet
         set.assessments
             .push_piece(std::mem::take(&mut b.assessments));
     }
+    set.assessments.set_sources(set.sources.clone());
     debug_assert!(set.ids.is_empty());
     crate::memory::append_all(&mut set.ids, id_lists);
     // PERF: the rest of each batch (its symbols above all) is freed on the pool.
@@ -149,6 +150,11 @@ impl Placed {
             s.src += src_base;
             s.file = file;
             for t in s.text_refs_mut() {
+                t.src += src_base;
+            }
+        }
+        for a in &mut self.batch.assessments {
+            if let Some(t) = a.text_ref_mut() {
                 t.src += src_base;
             }
         }

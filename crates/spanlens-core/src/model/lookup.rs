@@ -242,13 +242,15 @@ mod tests {
             span.trace = u32::from(i == 2);
         }
         // Over two pieces; the one named by its span alone comes before the others.
-        s.assessments
-            .push_piece(vec![assessment(a, None), assessment("", Some(s2))]);
         s.assessments.push_piece(vec![
-            assessment("", None),
-            assessment(b, Some("0x00000000000000B1")),
-            assessment("cccc", Some(s0)),
-            assessment(a, Some(s1)),
+            assessment(a, None).into(),
+            assessment("", Some(s2)).into(),
+        ]);
+        s.assessments.push_piece(vec![
+            assessment("", None).into(),
+            assessment(b, Some("0x00000000000000B1")).into(),
+            assessment("cccc", Some(s0)).into(),
+            assessment(a, Some(s1)).into(),
         ]);
         s.resolve_assessments();
         let (t0, t1) = (Some(TraceIx(0)), Some(TraceIx(1)));

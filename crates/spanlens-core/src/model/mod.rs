@@ -4,6 +4,7 @@
 //! subtree of span `i` is exactly `i + 1 .. spans[i].subtree_end`. Views, search and diff
 //! rely on this. The model never imports the UI.
 
+pub mod assessments;
 pub mod batch;
 pub mod build;
 pub mod conventions;
@@ -24,6 +25,7 @@ pub mod span;
 pub mod text;
 pub mod time;
 
+pub use assessments::{Assessments, Stored};
 pub use batch::{Assessment, Batch, Diagnostic, FileLoad, Pos, SpanDraft, TraceInfo};
 pub use intern::{Interner, Sym};
 pub use kind::{SpanKind, Status};
@@ -57,7 +59,7 @@ pub struct TraceSet {
     pub spans: Vec<Span>,
     /// Attribute references, as the loaders' pieces wrote them (`Span::attr_range`).
     pub attrs: parts::Parts<AttrRef>,
-    pub assessments: parts::Parts<Assessment>,
+    pub assessments: Assessments,
     /// For each assessment: the trace and span it attaches to, when they were loaded.
     pub assessment_targets: Vec<(Option<TraceIx>, Option<SpanIx>)>,
     pub diagnostics: Vec<Diagnostic>,
@@ -224,19 +226,19 @@ impl TraceSet {
         // find out whether there are any read all 570,000 assessments (150 MB) on one
         // thread at 1M MLflow spans.
         let by_span_only = std::sync::atomic::AtomicBool::new(false);
-        let trace = |a: &Assessment, spans: Option<&lookup::SpanLookup>| {
-            if !a.trace_id.is_empty() {
-                return traces.find(&a.trace_id);
+        let trace = |a: &Stored, spans: Option<&lookup::SpanLookup>| {
+            if !a.trace_id().is_empty() {
+                return traces.find(a.trace_id());
             }
-            let span = a.span_id.as_deref()?;
+            let span = a.span_id()?;
             let Some(spans) = spans else {
                 by_span_only.store(true, std::sync::atomic::Ordering::Relaxed);
                 return None;
             };
             spans.find(span).map(|s| self.trace_of(s))
         };
-        let target = |a: &Assessment, trace: Option<TraceIx>| {
-            let span = match (trace, a.span_id.as_deref()) {
+        let target = |a: &Stored, trace: Option<TraceIx>| {
+            let span = match (trace, a.span_id()) {
                 (Some(t), Some(s)) => self.find_span(t, s),
                 _ => None,
             };
@@ -252,35 +254,34 @@ impl TraceSet {
                     let mut last: Option<(&str, Option<TraceIx>)> = None;
                     piece.iter().map(move |a| {
                         let t = match last {
-                            Some((id, t)) if id == a.trace_id && !id.is_empty() => t,
+                            Some((id, t)) if id == a.trace_id() && !id.is_empty() => t,
                             _ => trace(a, None),
                         };
-                        last = Some((&a.trace_id, t));
+                        last = Some((a.trace_id(), t));
                         target(a, t)
                     })
                 })
                 .collect();
         if by_span_only.load(std::sync::atomic::Ordering::Relaxed) {
             let spans = lookup::SpanLookup::new(self);
-            let all: Vec<&Assessment> = self.assessments.iter().collect();
+            let all: Vec<&Stored> = self.assessments.stored().collect();
             (targets.par_iter_mut().zip(all))
-                .filter(|(_, a)| a.trace_id.is_empty())
+                .filter(|(_, a)| a.trace_id().is_empty())
                 .for_each(|(t, a)| *t = target(a, trace(a, Some(&spans))));
         }
         self.assessment_targets = targets;
     }
 
-    /// Assessments attached to a trace (and, with `span`, to that span only).
+    /// Assessments attached to a trace (and, with `span`, to that span only). Only these
+    /// are decoded.
     pub fn assessments_for(
         &self,
         trace: TraceIx,
         span: Option<SpanIx>,
     ) -> impl Iterator<Item = &Assessment> + '_ {
-        self.assessments
-            .iter()
-            .zip(&self.assessment_targets)
+        (self.assessment_targets.iter().enumerate())
             .filter(move |(_, (t, s))| *t == Some(trace) && (span.is_none() || *s == span))
-            .map(|(a, _)| a)
+            .map(|(i, _)| &self.assessments[i])
     }
 
     fn count_per_file(&mut self) {

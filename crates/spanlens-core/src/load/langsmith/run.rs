@@ -147,21 +147,24 @@ fn feedback_stats(batch: &mut Batch, f: &RunFields, links: &Links) {
     for (name, st) in keys {
         let value = st.get("avg").filter(|v| !v.is_null()).cloned();
         let n = st.get("n").and_then(Value::as_u64);
-        batch.assessments.push(crate::model::Assessment {
-            trace_id: norm(&links.trace),
-            span_id: links.id.as_ref().map(|_| norm(&links.id)),
-            name,
-            kind: "feedback".into(),
-            value: value.unwrap_or(st),
-            rationale: n.map(|n| {
-                format!(
-                    "average of {n} feedback record{}",
-                    if n == 1 { "" } else { "s" }
-                )
-            }),
-            source: Some("LangSmith feedback_stats".into()),
-            ..Default::default()
-        });
+        batch.assessments.push(
+            crate::model::Assessment {
+                trace_id: norm(&links.trace),
+                span_id: links.id.as_ref().map(|_| norm(&links.id)),
+                name,
+                kind: "feedback".into(),
+                value: value.unwrap_or(st),
+                rationale: n.map(|n| {
+                    format!(
+                        "average of {n} feedback record{}",
+                        if n == 1 { "" } else { "s" }
+                    )
+                }),
+                source: Some("LangSmith feedback_stats".into()),
+                ..Default::default()
+            }
+            .into(),
+        );
     }
 }
 

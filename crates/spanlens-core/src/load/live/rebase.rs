@@ -76,7 +76,8 @@ pub(super) fn move_sources(b: &mut Batch, to: &dyn Fn(u16) -> (u16, u64)) {
             (t.src, t.off) = (src, t.off.wrapping_add(add));
         }
     }
-    for t in b.infos.iter_mut().filter_map(|i| i.info.as_mut()) {
+    let kept = b.assessments.iter_mut().filter_map(|a| a.text_ref_mut());
+    for t in (b.infos.iter_mut().filter_map(|i| i.info.as_mut())).chain(kept) {
         let (src, add) = to(t.src);
         (t.src, t.off) = (src, t.off.wrapping_add(add));
     }

@@ -1,12 +1,14 @@
 //! MLflow 3 assessments read from their JSON text through borrowed typed fields, with the
 //! `Value` reading (`super::assessment`) kept for anything unusual, so both give the same
-//! assessment. The top-level fields come from serde (`read`) or from the fast reader's
-//! token walk (`read_fields`). PERF: parsing every assessment into a `serde_json::Value`
-//! (a map per object, a `String` per key and value) was a fifth of loading real-shape
-//! MLflow 3 lines; parsing each again with serde, after the token walk had read past it,
-//! was still a tenth.
+//! assessment. The fast reader's token walk reads only the top-level fields that link an
+//! assessment (`keep`); the rest is decoded from the text when something reads it
+//! (`read`, through `model::Stored`).
+//!
+//! PERF: parsing every assessment into a `serde_json::Value` (a map per object, a
+//! `String` per key and value) was a fifth of loading real-shape MLflow 3 lines; typed
+//! fields, with the walk's top-level fields, still a sixth (about 1.1 us an assessment).
 
-use crate::model::{Assessment, ids};
+use crate::model::{Assessment, Stored, TextRef, ids};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -17,19 +19,32 @@ pub(super) fn read(text: &str) -> Option<Assessment> {
     typed(text).unwrap_or_else(|| by_value(text))
 }
 
-/// The assessment of `text`, an object whose top-level `fields` were read by a walk of
-/// its tokens (each the first occurrence of its key; no key given twice).
+/// The assessment at `at`, an object whose top-level `fields` were read by a walk of its
+/// tokens (each the first occurrence of its key; no key given twice), kept to be decoded
+/// by `read` when needed: `None` when it is no assessment (no body), as `read` would say.
+/// The ids are those `read` gives: both readings take them from the same fields.
 ///
-/// PERF: no `too_deep` scan here. The walk reads each field's value to at most 100 levels
-/// (`Tokens::value`), so the object is at most 101 deep, under serde_json's 128: the two
-/// readings cannot part on depth. The scan read every byte of 570,000 assessments at 1M
-/// MLflow spans (about 1% of the load's CPU) to find that out again.
+/// The walk reads each field's value to at most 100 levels (`Tokens::value`), so the
+/// object is at most 101 deep, under serde_json's 128: `read` parses what was kept.
 ///
 /// `trace` is the trace id its `info` gives, as written and canonical: an assessment
 /// naming the same id takes the canonical one without normalising it again (PERF: four
 /// assessments a trace in MLflow 3 exports).
-pub(super) fn read_fields(text: &str, fields: Fields, trace: Option<Known>) -> Option<Assessment> {
-    from_fields(fields, trace).unwrap_or_else(|| by_value(text))
+pub(super) fn keep(at: TextRef, fields: Fields, trace: Option<Known>) -> Option<Stored> {
+    let bodies = [
+        ("feedback", fields.feedback),
+        ("expectation", fields.expectation),
+        ("issue", fields.issue),
+    ];
+    let kind = bodies.into_iter().find(|(_, b)| b.is_some())?.0;
+    let span_id = (fields.span_id.and_then(string)).map(|id| ids::normalize(&id).into_owned());
+    let trace_id = canonical_trace(fields.trace_id, trace);
+    Some(Stored::kept(trace_id, span_id, kind, at, decode))
+}
+
+/// `read` of bytes the load checked were UTF-8 (the kept text of an assessment).
+fn decode(bytes: &[u8]) -> Option<Assessment> {
+    read(std::str::from_utf8(bytes).ok()?)
 }
 
 /// A trace id as written and its canonical form (`ids::normalize` of the first).

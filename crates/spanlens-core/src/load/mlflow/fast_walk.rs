@@ -342,6 +342,16 @@ pub(super) fn walked_assessment(text: &str) -> Option<(bool, Option<crate::model
         };
         let a = w.assessment()?;
         w.t.done().then_some(())?;
-        Some((a.fields.is_some(), a.read(None)))
+        let ctx = crate::load::json::Ctx::new(text.as_bytes(), 0, 0, "t.json");
+        let read = a.read(&ctx, None).map(|s| {
+            let b = text.as_bytes();
+            let at = |r: crate::model::TextRef| &b[r.off as usize..][..r.len as usize];
+            let got = s.read_with(|r| Ok(at(r).into())).clone();
+            // The ids the load links it by are those its decoding gives.
+            assert_eq!(s.trace_id(), got.trace_id, "{text}");
+            assert_eq!(s.span_id(), got.span_id.as_deref(), "{text}");
+            got
+        });
+        Some((a.fields.is_some(), read))
     })
 }

@@ -366,7 +366,7 @@ pub(crate) fn load_dir(dir: &Path) -> Result<FileLoad, String> {
         ),
     }
     for a in read_assessments(&dir.join("assessments"), &mut sink) {
-        sink.batch.assessments.push(a);
+        sink.batch.assessments.push(a.into());
     }
     let mut load = sink.into_load(&input, "mlflow-dir".into(), Vec::new());
     load.path = dir.display().to_string();

@@ -8,7 +8,7 @@ use super::usage;
 use crate::load::json::is_null_text as is_null;
 use crate::load::json::{Ctx, text_i64, text_str};
 use crate::load::{Sink, json::CowStr};
-use crate::model::{Assessment, Enc, Pos, Status, TraceInfo, ids};
+use crate::model::{Enc, Pos, Status, Stored, TraceInfo, ids};
 use std::borrow::Cow;
 
 /// The JSON texts of a span dict's fields: each the first occurrence of its key (as
@@ -59,12 +59,15 @@ pub(super) struct AssessmentText<'a> {
 }
 
 impl AssessmentText<'_> {
-    /// The assessment: from the walked fields when there are some, else from the text.
-    /// `trace`: the id its trace's `info` gives, as written and canonical.
-    pub fn read(&self, trace: Option<super::assessment::Known>) -> Option<Assessment> {
+    /// The assessment: kept as its text, with the ids the walked fields give, when there
+    /// are some and the text is the source's own; else read from the text now. `trace`:
+    /// the id its trace's `info` gives, as written and canonical.
+    pub fn read(&self, ctx: &Ctx, trace: Option<super::assessment::Known>) -> Option<Stored> {
         match self.fields {
-            Some(fields) => super::assessment::read_fields(self.text, fields, trace),
-            None => super::assessment::read(self.text),
+            Some(fields) if !ctx.repaired => {
+                super::assessment::keep(ctx.at_text(self.text, Enc::Json), fields, trace)
+            }
+            _ => super::assessment::read(self.text).map(Stored::from),
         }
     }
 }
@@ -85,7 +88,7 @@ pub(super) fn record_info(sink: &mut Sink, ctx: &Ctx, f: &InfoFields) -> String 
     let trace_id = ids::normalize(&original).into_owned();
     let state = str_of(&f.state).map(|s| Status::from_label(&s));
     let known = Some((original.as_str(), trace_id.as_str()));
-    let read = f.assessments.iter().filter_map(|a| a.read(known));
+    let read = f.assessments.iter().filter_map(|a| a.read(ctx, known));
     sink.batch.assessments.extend(read);
     sink.batch.infos.push(TraceInfo {
         trace_id: trace_id.clone(),

@@ -20,6 +20,7 @@ fn agree(text: &str) -> bool {
     let took = load_text_serde(&mut slow, &ctx, text, 0);
     match read {
         Ok(()) => {
+            decode_kept(&mut fast.batch, text);
             assert!(
                 took,
                 "fast read what the serde reader does not take: {text}"
@@ -41,6 +42,18 @@ fn agree(text: &str) -> bool {
             );
             false
         }
+    }
+}
+
+/// Decodes the assessments the fast reader kept as text (as the trace set would when they
+/// are read), checking that the ids it linked them by are those the decoding gives.
+pub(super) fn decode_kept(batch: &mut crate::model::Batch, text: &str) {
+    let at = |r: crate::model::TextRef| &text.as_bytes()[r.off as usize..][..r.len as usize];
+    for s in &mut batch.assessments {
+        let a = s.read_with(|r| Ok(at(r).into())).clone();
+        assert_eq!(s.trace_id(), a.trace_id, "{text}");
+        assert_eq!(s.span_id(), a.span_id.as_deref(), "{text}");
+        *s = a.into();
     }
 }
 

@@ -1,0 +1,379 @@
+//! Assessments as the loaders leave them: decoded, or kept as a reference to their JSON
+//! text (MLflow 3 `info.assessments`) and decoded the first time something reads them.
+//!
+//! PERF: decoding the 570,000 assessments of 1M real-shape MLflow 3 spans at load (seven
+//! strings, a `Value` and a time each) was a fifth of the load's CPU, for a `summary` that
+//! only counts them. The load now reads only what links an assessment to its trace and
+//! span; the detail pane decodes the few it shows, and whatever reads them all (the trace
+//! list's verdicts, search, diff, `feedback`) decodes them all at once, on the pool.
+
+use super::batch::Assessment;
+use super::parts::Parts;
+use super::text::{SourceData, Sources, TextRef};
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Index;
+use std::sync::OnceLock;
+
+/// Decodes an assessment's JSON text: the loader's own reading, passed as a function so
+/// the model does not depend on the loaders.
+pub type Decode = fn(&[u8]) -> Option<Assessment>;
+
+/// One assessment, decoded or kept.
+#[derive(Clone)]
+pub struct Stored(Form);
+
+#[derive(Clone)]
+enum Form {
+    Read(Box<Assessment>),
+    Kept(Kept),
+}
+
+/// What the load read of a kept assessment, and where the rest is.
+#[derive(Clone)]
+struct Kept {
+    trace_id: String,
+    span_id: Option<String>,
+    /// `feedback`, `expectation` or `issue`: known at load, since a body must be there
+    /// for the text to be an assessment at all.
+    kind: &'static str,
+    at: TextRef,
+    decode: Decode,
+    read: OnceLock<Box<Assessment>>,
+}
+
+impl From<Assessment> for Stored {
+    fn from(a: Assessment) -> Self {
+        Stored(Form::Read(Box::new(a)))
+    }
+}
+
+impl Stored {
+    /// An assessment whose canonical ids and kind were read at load, and whose JSON text
+    /// at `at` gives the rest through `decode`.
+    pub fn kept(
+        trace_id: String,
+        span_id: Option<String>,
+        kind: &'static str,
+        at: TextRef,
+        decode: Decode,
+    ) -> Stored {
+        Stored(Form::Kept(Kept {
+            trace_id,
+            span_id,
+            kind,
+            at,
+            decode,
+            read: OnceLock::new(),
+        }))
+    }
+
+    /// Canonical trace id (may be empty when the source only names a span).
+    pub fn trace_id(&self) -> &str {
+        match &self.0 {
+            Form::Read(a) => &a.trace_id,
+            Form::Kept(k) => &k.trace_id,
+        }
+    }
+
+    /// Canonical span id when the assessment targets a span.
+    pub fn span_id(&self) -> Option<&str> {
+        match &self.0 {
+            Form::Read(a) => a.span_id.as_deref(),
+            Form::Kept(k) => k.span_id.as_deref(),
+        }
+    }
+
+    /// The reference to a kept assessment's text (to renumber its source).
+    pub fn text_ref_mut(&mut self) -> Option<&mut TextRef> {
+        match &mut self.0 {
+            Form::Read(_) => None,
+            Form::Kept(k) => Some(&mut k.at),
+        }
+    }
+
+    /// The assessment, decoded from the bytes `bytes` gives for its text the first time.
+    pub fn read_with<'b>(
+        &self,
+        bytes: impl FnOnce(TextRef) -> std::io::Result<Cow<'b, [u8]>>,
+    ) -> &Assessment {
+        match &self.0 {
+            Form::Read(a) => a,
+            Form::Kept(k) => k.read.get_or_init(|| Box::new(k.decoded(bytes(k.at)))),
+        }
+    }
+
+    fn is_pending(&self) -> bool {
+        matches!(&self.0, Form::Kept(k) if k.read.get().is_none())
+    }
+}
+
+impl Kept {
+    /// The decoded assessment. The ids and kind stay those the load linked it by; text
+    /// that no longer reads (the file changed on disk) says so in `error`.
+    fn decoded(&self, bytes: std::io::Result<Cow<[u8]>>) -> Assessment {
+        let read = bytes.map_err(|e| e.to_string()).and_then(|b| {
+            (self.decode)(&b).ok_or_else(|| "its text is no longer an assessment".to_owned())
+        });
+        let mut a = read.unwrap_or_else(|why| Assessment {
+            error: Some(format!("unreadable: {why}")),
+            ..Assessment::default()
+        });
+        debug_assert!(a.error.is_some() || a.trace_id == self.trace_id && a.kind == self.kind);
+        a.trace_id.clone_from(&self.trace_id);
+        a.span_id.clone_from(&self.span_id);
+        if a.kind != self.kind {
+            self.kind.clone_into(&mut a.kind);
+        }
+        a
+    }
+}
+
+impl fmt::Debug for Stored {
+    /// A kept assessment shows what the load read and how long its text is, not where the
+    /// text is: two readings of the same input compare equal however it was cut.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Form::Read(a) => a.fmt(f),
+            Form::Kept(k) => f
+                .debug_struct("Kept")
+                .field("trace_id", &k.trace_id)
+                .field("span_id", &k.span_id)
+                .field("kind", &k.kind)
+                .field("len", &k.at.len)
+                .finish(),
+        }
+    }
+}
+
+/// Every assessment of a trace set, in load order, as the loaders' pieces held them.
+#[derive(Clone, Debug, Default)]
+pub struct Assessments {
+    parts: Parts<Stored>,
+    /// Where kept assessments' text is (the set's sources).
+    sources: Sources,
+    /// Set once every kept assessment is decoded.
+    all_read: OnceLock<()>,
+}
+
+impl Assessments {
+    /// Adds a loader's piece after the others.
+    pub fn push_piece(&mut self, piece: Vec<Stored>) {
+        self.parts.push_piece(piece);
+        self.all_read = OnceLock::new();
+    }
+
+    /// Where kept assessments' text is to be read from.
+    pub fn set_sources(&mut self, sources: Sources) {
+        self.sources = sources;
+    }
+
+    pub fn len(&self) -> usize {
+        self.parts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    /// The pieces as stored (ids without decoding, for linking on the pool).
+    pub fn pieces(&self) -> &[Vec<Stored>] {
+        self.parts.pieces()
+    }
+
+    /// Every assessment as stored, in order.
+    pub fn stored(&self) -> impl Iterator<Item = &Stored> {
+        self.parts.iter()
+    }
+
+    /// Assessment `i`, decoded now if it was kept.
+    pub fn get(&self, i: usize) -> &Assessment {
+        self.parts[i].read_with(|r| self.sources.bytes(r))
+    }
+
+    /// Every assessment, decoded, in order (all kept ones are decoded first, on the pool).
+    pub fn iter(&self) -> impl Iterator<Item = &Assessment> {
+        self.read_all();
+        self.parts
+            .iter()
+            .map(|s| s.read_with(|r| self.sources.bytes(r)))
+    }
+
+    /// Adds a decoded assessment after the others.
+    pub fn push(&mut self, a: Assessment) {
+        self.parts.push(a.into());
+    }
+
+    /// Keeps the assessments for which `keep` is true, in order.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Assessment) -> bool) {
+        self.read_all();
+        let sources = &self.sources;
+        self.parts
+            .retain(|s| keep(s.read_with(|r| sources.bytes(r))));
+    }
+
+    /// Decodes every kept assessment not read yet, piece by piece on the pool, each file
+    /// mapped once (PERF: a `pread` per assessment cost more than decoding it). The pages
+    /// a piece read are given back after it: the texts lie across the whole file, and
+    /// mapped they stayed resident (a 196 MB file's worth for 57,000 assessments).
+    pub fn read_all(&self) {
+        use rayon::prelude::*;
+        self.all_read.get_or_init(|| {
+            if !self.stored().any(Stored::is_pending) {
+                return;
+            }
+            let maps: Vec<Option<memmap2::Mmap>> = (0..self.sources.len())
+                .map(|i| match self.sources.get(i as u16).map(|s| &s.data) {
+                    Some(SourceData::File(f)) => crate::memory::map(f).ok(),
+                    _ => None,
+                })
+                .collect();
+            let bytes = |r: TextRef| {
+                let mapped = maps.get(r.src as usize).and_then(Option::as_ref);
+                let off = usize::try_from(r.off).ok();
+                let slice = mapped
+                    .zip(off)
+                    .and_then(|(m, off)| m.get(off..off.checked_add(r.len as usize)?));
+                match slice {
+                    Some(b) => Ok(Cow::Borrowed(b)),
+                    None => self.sources.bytes(r),
+                }
+            };
+            self.pieces().par_iter().for_each(|piece| {
+                let mut spans = vec![(u64::MAX, 0u64); maps.len()];
+                for s in piece.iter().filter(|s| s.is_pending()) {
+                    s.read_with(bytes);
+                    let Form::Kept(k) = &s.0 else { continue };
+                    if let Some(span) = spans.get_mut(k.at.src as usize) {
+                        let end = k.at.off.saturating_add(u64::from(k.at.len));
+                        *span = (span.0.min(k.at.off), span.1.max(end));
+                    }
+                }
+                for (map, (lo, hi)) in maps.iter().zip(spans) {
+                    if let (Some(m), Ok(lo), Ok(hi)) =
+                        (map, usize::try_from(lo), usize::try_from(hi))
+                    {
+                        crate::memory::release(m, lo, hi);
+                    }
+                }
+            });
+        });
+    }
+}
+
+impl Index<usize> for Assessments {
+    type Output = Assessment;
+
+    fn index(&self, i: usize) -> &Assessment {
+        self.get(i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Enc, Source};
+    use std::sync::Arc;
+
+    /// `{"v": N}` texts decode to an assessment named after N.
+    fn decode(b: &[u8]) -> Option<Assessment> {
+        let v: serde_json::Value = serde_json::from_slice(b).ok()?;
+        Some(Assessment {
+            trace_id: "t1".into(),
+            kind: "feedback".into(),
+            name: format!("n{}", v["v"].as_i64()?),
+            ..Assessment::default()
+        })
+    }
+
+    fn set_of(text: &str, offsets: &[(u64, usize)]) -> Assessments {
+        let data = SourceData::Memory(Arc::new(text.as_bytes().to_vec()));
+        set_over(data, offsets)
+    }
+
+    fn set_over(data: SourceData, offsets: &[(u64, usize)]) -> Assessments {
+        let mut sources = Sources::default();
+        sources.add(Source {
+            path: "t".into(),
+            data,
+        });
+        let kept = offsets
+            .iter()
+            .map(|&(off, len)| {
+                let at = TextRef::new(0, off, len, Enc::Json);
+                Stored::kept("t1".into(), None, "feedback", at, decode)
+            })
+            .collect();
+        let mut all = Assessments::default();
+        all.push_piece(kept);
+        all.push(Assessment {
+            trace_id: "t2".into(),
+            name: "eager".into(),
+            ..Assessment::default()
+        });
+        all.set_sources(sources);
+        all
+    }
+
+    #[test]
+    fn kept_assessments_decode_when_read_and_keep_their_load_ids() {
+        let text = r#"{"v": 1} {"v": 22} {"v": "x"}"#;
+        let all = set_of(text, &[(0, 8), (9, 9), (19, 10)]);
+        assert_eq!(all.len(), 4);
+        assert!(all.stored().take(3).all(Stored::is_pending));
+        // One read decodes only that one.
+        assert_eq!(all[1].name, "n22");
+        assert!(all.stored().next().unwrap().is_pending());
+        let names: Vec<&str> = all.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["n1", "n22", "", "eager"]);
+        assert!(!all.stored().any(Stored::is_pending));
+        // Text that no longer decodes keeps its ids and says why.
+        assert_eq!(all[2].trace_id, "t1");
+        assert_eq!(all[2].kind, "feedback");
+        assert!(all[2].error.as_deref().unwrap().starts_with("unreadable"));
+        assert_eq!(all[3].trace_id, "t2");
+    }
+
+    #[test]
+    fn retain_and_push_see_decoded_assessments() {
+        let text = r#"{"v": 1} {"v": 2}"#;
+        let mut all = set_of(text, &[(0, 8), (9, 8)]);
+        all.retain(|a| a.name != "n1");
+        all.push(Assessment {
+            name: "late".into(),
+            ..Assessment::default()
+        });
+        let names: Vec<&str> = all.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["n2", "eager", "late"]);
+        assert_eq!(
+            all.stored().map(Stored::trace_id).collect::<Vec<_>>(),
+            ["t1", "t2", ""]
+        );
+    }
+
+    #[test]
+    fn kept_text_in_a_file_is_read_through_its_map_and_one_at_a_time() {
+        let path = std::env::temp_dir().join(format!("spanlens-kept-{}.json", std::process::id()));
+        // Texts a page apart, so the map's pages are given back between them.
+        let mut text = String::from(r#"{"v": 7}"#);
+        text.push_str(&" ".repeat(5000));
+        text.push_str(r#"{"v": 8}"#);
+        std::fs::write(&path, &text).unwrap();
+        let file = Arc::new(std::fs::File::open(&path).unwrap());
+        let offsets = [(0, 8), (5008, 8)];
+        let one = set_over(SourceData::File(file.clone()), &offsets);
+        assert_eq!(one[1].name, "n8");
+        let all = set_over(SourceData::File(file), &offsets);
+        let names: Vec<&str> = all.iter().map(|a| a.name.as_str()).collect();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(names, ["n7", "n8", "eager"]);
+    }
+
+    #[test]
+    fn a_reference_past_the_text_is_an_error_not_a_panic() {
+        let all = set_of(r#"{"v": 1}"#, &[(4, 100)]);
+        assert!(all[0].error.as_deref().unwrap().contains("out of range"));
+        let shown = format!("{:?}", all.stored().next().unwrap());
+        assert!(shown.contains("len: 100"), "{shown}");
+    }
+}
