@@ -13,7 +13,7 @@ use super::text::{SourceData, Sources, TextRef};
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Index;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// Decodes an assessment's JSON text: the loader's own reading, passed as a function so
 /// the model does not depend on the loaders.
@@ -32,8 +32,9 @@ enum Form {
 /// What the load read of a kept assessment, and where the rest is.
 #[derive(Clone)]
 struct Kept {
-    trace_id: String,
-    span_id: Option<String>,
+    /// Shared by a trace's assessments (PERF: one allocation a trace, not one each).
+    trace_id: Arc<str>,
+    span_id: Option<Box<str>>,
     /// `feedback`, `expectation` or `issue`: known at load, since a body must be there
     /// for the text to be an assessment at all.
     kind: &'static str,
@@ -52,8 +53,8 @@ impl Stored {
     /// An assessment whose canonical ids and kind were read at load, and whose JSON text
     /// at `at` gives the rest through `decode`.
     pub fn kept(
-        trace_id: String,
-        span_id: Option<String>,
+        trace_id: Arc<str>,
+        span_id: Option<Box<str>>,
         kind: &'static str,
         at: TextRef,
         decode: Decode,
@@ -119,9 +120,13 @@ impl Kept {
             error: Some(format!("unreadable: {why}")),
             ..Assessment::default()
         });
-        debug_assert!(a.error.is_some() || a.trace_id == self.trace_id && a.kind == self.kind);
-        a.trace_id.clone_from(&self.trace_id);
-        a.span_id.clone_from(&self.span_id);
+        debug_assert!(a.error.is_some() || *a.trace_id == *self.trace_id && a.kind == self.kind);
+        if *a.trace_id != *self.trace_id {
+            a.trace_id = self.trace_id.to_string();
+        }
+        if a.span_id.as_deref() != self.span_id.as_deref() {
+            a.span_id = self.span_id.as_deref().map(str::to_owned);
+        }
         if a.kind != self.kind {
             self.kind.clone_into(&mut a.kind);
         }
@@ -273,7 +278,6 @@ impl Index<usize> for Assessments {
 mod tests {
     use super::*;
     use crate::model::{Enc, Source};
-    use std::sync::Arc;
 
     /// `{"v": N}` texts decode to an assessment named after N.
     fn decode(b: &[u8]) -> Option<Assessment> {
@@ -301,7 +305,7 @@ mod tests {
             .iter()
             .map(|&(off, len)| {
                 let at = TextRef::new(0, off, len, Enc::Json);
-                Stored::kept("t1".into(), None, "feedback", at, decode)
+                Stored::kept(Arc::from("t1"), None, "feedback", at, decode)
             })
             .collect();
         let mut all = Assessments::default();

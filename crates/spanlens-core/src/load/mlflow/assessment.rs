@@ -13,6 +13,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// An assessment from the JSON text of one element of `info.assessments`.
 pub(super) fn read(text: &str) -> Option<Assessment> {
@@ -37,8 +38,12 @@ pub(super) fn keep(at: TextRef, fields: Fields, trace: Option<Known>) -> Option<
         ("issue", fields.issue),
     ];
     let kind = bodies.into_iter().find(|(_, b)| b.is_some())?.0;
-    let span_id = (fields.span_id.and_then(string)).map(|id| ids::normalize(&id).into_owned());
-    let trace_id = canonical_trace(fields.trace_id, trace);
+    let span_id = (fields.span_id.and_then(string)).map(|id| ids::normalize(&id).into());
+    let written = fields.trace_id.and_then(string).unwrap_or_default();
+    let trace_id = match trace {
+        Some((as_written, canonical)) if *written == *as_written => Arc::clone(canonical),
+        _ => ids::normalize(&written).into(),
+    };
     Some(Stored::kept(trace_id, span_id, kind, at, decode))
 }
 
@@ -48,7 +53,7 @@ fn decode(bytes: &[u8]) -> Option<Assessment> {
 }
 
 /// A trace id as written and its canonical form (`ids::normalize` of the first).
-pub(super) type Known<'a> = (&'a str, &'a str);
+pub(super) type Known<'a> = (&'a str, &'a Arc<str>);
 
 fn by_value(text: &str) -> Option<Assessment> {
     let v = serde_json::from_str(text).unwrap_or(Value::Null);
@@ -68,11 +73,11 @@ fn typed(text: &str) -> Option<Option<Assessment>> {
     if !t.starts_with('{') || too_deep(t) {
         return None;
     }
-    from_fields(serde_json::from_str(t).ok()?, None)
+    from_fields(serde_json::from_str(t).ok()?)
 }
 
 /// The assessment of its top-level fields (see `typed`).
-fn from_fields(doc: Fields, trace: Option<Known>) -> Option<Option<Assessment>> {
+fn from_fields(doc: Fields) -> Option<Option<Assessment>> {
     let bodies = [
         ("feedback", doc.feedback),
         ("expectation", doc.expectation),
@@ -110,7 +115,7 @@ fn from_fields(doc: Fields, trace: Option<Known>) -> Option<Option<Assessment>> 
     });
     let owned = |f: Option<&str>| f.and_then(string).map(Cow::into_owned);
     Some(Some(Assessment {
-        trace_id: canonical_trace(doc.trace_id, trace),
+        trace_id: canonical_trace(doc.trace_id),
         span_id: doc
             .span_id
             .and_then(string)
@@ -131,12 +136,8 @@ fn from_fields(doc: Fields, trace: Option<Known>) -> Option<Option<Assessment>> 
 }
 
 /// The canonical id of the trace an assessment names (empty when it names none).
-fn canonical_trace(text: Option<&str>, known: Option<Known>) -> String {
-    let written = text.and_then(string).unwrap_or_default();
-    match known {
-        Some((as_written, canonical)) if *written == *as_written => canonical.to_owned(),
-        _ => ids::normalize(&written).into_owned(),
-    }
+fn canonical_trace(text: Option<&str>) -> String {
+    ids::normalize(&text.and_then(string).unwrap_or_default()).into_owned()
 }
 
 /// `format!("{kind} {id}").trim()`, as the `Value` reading writes a source, made with one

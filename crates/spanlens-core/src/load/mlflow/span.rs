@@ -87,9 +87,12 @@ pub(super) fn record_info(sink: &mut Sink, ctx: &Ctx, f: &InfoFields) -> String 
     let original = str_of(&f.trace_id).unwrap_or_default().into_owned();
     let trace_id = ids::normalize(&original).into_owned();
     let state = str_of(&f.state).map(|s| Status::from_label(&s));
-    let known = Some((original.as_str(), trace_id.as_str()));
-    let read = f.assessments.iter().filter_map(|a| a.read(ctx, known));
-    sink.batch.assessments.extend(read);
+    if !f.assessments.is_empty() {
+        let shared: std::sync::Arc<str> = trace_id.as_str().into();
+        let known = Some((original.as_str(), &shared));
+        let read = f.assessments.iter().filter_map(|a| a.read(ctx, known));
+        sink.batch.assessments.extend(read);
+    }
     sink.batch.infos.push(TraceInfo {
         trace_id: trace_id.clone(),
         original_id: Some(original),
