@@ -129,6 +129,8 @@ pub struct App {
     /// The filter and session jobs waited for.
     pub(super) traces_pending: Option<u64>,
     pub(super) sessions_pending: Option<u64>,
+    /// The verdict count job waited for (see `count_verdicts`).
+    pub(super) tallies_pending: Option<u64>,
     /// Set when the explorer follows a live source (`--follow`, the OTLP receiver).
     pub live: Option<super::live::LiveState>,
 }
@@ -176,6 +178,7 @@ impl App {
             trace_query: None,
             traces_pending: None,
             sessions_pending: None,
+            tallies_pending: None,
             live: None,
         }
     }
@@ -218,7 +221,7 @@ impl App {
         self.set = set;
         self.traces = TraceList::new(&self.set);
         self.headline = super::headline::Headline::of(&self.set);
-        self.tallies = crate::feedback::verdict::tallies(&self.set);
+        self.count_verdicts();
         self.overlay_lines = None;
         self.steps = None;
         self.trace_query = None;

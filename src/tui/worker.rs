@@ -88,6 +88,7 @@ impl super::app::App {
                 }
                 self.traces_pending = None;
                 self.sessions_pending = None;
+                self.tallies_pending = None;
             }
         }
         self.status = Some(format!(

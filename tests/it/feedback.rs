@@ -843,3 +843,77 @@ fn a_directory_reads_each_files_sidecar_as_feedback_not_as_traces() {
         "the sidecar is not a bad trace file"
     );
 }
+
+/// Runs the stats jobs the app asked for, each answered in the order they were asked.
+fn stats_jobs(app: &mut App) -> Vec<spanlens::tui::steps::job::StatsJob> {
+    (std::mem::take(&mut app.effects).into_iter())
+        .filter_map(|e| match e {
+            Effect::Stats(job) => Some(job),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn many_kept_assessments_are_counted_off_the_ui_thread_and_a_mark_meanwhile_counts() {
+    // Two MLflow 3 traces in JSON Lines, whose assessments load kept as text: the first
+    // judged more times than the UI thread counts (good, bad, good, …), the second once.
+    let doc: Value = serde_json::from_str(MLFLOW).unwrap();
+    let many = spanlens::tui::feedback::tally::COUNTED_HERE + 1;
+    let mut text = String::new();
+    for (t, count) in [(0, many), (1, 1)] {
+        let mut d = doc.clone();
+        let id = format!("tr-dd42dfe8cd59ca4d9fcb04b98f8aa9{t:02x}");
+        d["info"]["trace_id"] = id.clone().into();
+        let one = d["info"]["assessments"][0].clone();
+        let list: Vec<Value> = (0..count)
+            .map(|i| {
+                let mut a = one.clone();
+                a["trace_id"] = id.clone().into();
+                a["assessment_id"] = format!("a-{t}-{i}").into();
+                a["feedback"]["value"] = json!(i % 2 == 0);
+                a
+            })
+            .collect();
+        d["info"]["assessments"] = list.into();
+        text.push_str(&d.to_string());
+        text.push('\n');
+    }
+    let input = export_copy("many.mlflow.jsonl", text.as_bytes());
+    let mut app = app_with_sidecar(&input, None);
+    assert_eq!(app.screen, Screen::Traces);
+    assert!(app.tallies.is_empty(), "not counted on the UI thread");
+    let first = stats_jobs(&mut app);
+    assert_eq!(first.len(), 1, "{first:?}");
+
+    // A mark while the count runs decodes the set (it looks for what the mark replaces),
+    // so the count is made again at once, and the job's answer, from before the mark, is
+    // dropped.
+    let row = app.traces.order.iter().position(|&t| {
+        app.set
+            .trace_id(spanlens::model::TraceIx(t))
+            .ends_with("01")
+    });
+    for _ in 0..row.unwrap() {
+        press(&mut app, "j");
+    }
+    type_keys(&mut app, "+");
+    assert!(
+        status(&app).starts_with("recorded thumbs up"),
+        "{}",
+        status(&app)
+    );
+    assert!(stats_jobs(&mut app).is_empty());
+    let counted_at_once = app.tallies.clone();
+    for job in first {
+        app.on_stats_done(job.run());
+    }
+    assert_eq!(app.tallies, counted_at_once);
+    let mut counted: Vec<(u32, u32)> = app.tallies.iter().map(|t| (t.good, t.bad)).collect();
+    counted.sort();
+    // `many` is odd: one more good than bad; the other trace: its one (good) and the mark.
+    let half = many as u32 / 2;
+    assert_eq!(counted, vec![(2, 0), (half + 1, half)]);
+    let list = screen_text(&render(&mut app, 120, 6)).join("\n");
+    assert!(list.contains(&format!("+{} -", half + 1)), "{list}");
+}

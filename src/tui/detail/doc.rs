@@ -315,13 +315,9 @@ fn payload(b: &mut Builder, title: &str, v: Option<&Value>) {
 fn feedback(b: &mut Builder, set: &TraceSet, ix: SpanIx) {
     let trace = set.trace_of(ix);
     let is_root = set.span(ix).parent().is_none();
-    let items: Vec<_> = set
-        .assessments
-        .iter()
-        .zip(&set.assessment_targets)
-        .filter(|(_, (t, s))| *t == Some(trace) && (*s == Some(ix) || (is_root && s.is_none())))
-        .map(|(a, _)| a)
-        .collect();
+    let on =
+        move |t, s: Option<SpanIx>| t == Some(trace) && (s == Some(ix) || (is_root && s.is_none()));
+    let items: Vec<_> = set.assessments_on(on).map(|(_, a)| a).collect();
     if items.is_empty() {
         return;
     }

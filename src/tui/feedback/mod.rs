@@ -4,6 +4,7 @@
 //! column and search see it at once.
 
 pub mod editor;
+pub mod tally;
 
 use super::action::Action;
 use super::app::{App, Effect, Screen};
@@ -161,18 +162,10 @@ impl App {
     fn mine(&self, target: Target, user: &str) -> Vec<usize> {
         let source = format!("HUMAN {user}");
         let set = &self.set;
-        (set.assessments
-            .iter()
-            .zip(&set.assessment_targets)
-            .enumerate())
-        .filter(|(_, (a, (t, s)))| {
-            *t == Some(target.trace)
-                && *s == target.span
-                && a.id.is_some()
-                && a.source.as_deref() == Some(source.as_str())
-        })
-        .map(|(i, _)| i)
-        .collect()
+        (set.assessments_on(move |t, s| t == Some(target.trace) && s == target.span))
+            .filter(|(_, a)| a.id.is_some() && a.source.as_deref() == Some(source.as_str()))
+            .map(|(i, _)| i)
+            .collect()
     }
 
     /// Puts `rec` into the shown set: what it overrides or removes goes, and a valid
@@ -202,6 +195,10 @@ impl App {
         }
         if let Some(slot) = self.tallies.get_mut(target.trace.0 as usize) {
             *slot = tally;
+        }
+        if self.tallies_pending.is_some() {
+            // The job counts the set from before this mark: ask again.
+            self.count_verdicts();
         }
         self.detail.invalidate();
     }

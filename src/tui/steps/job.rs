@@ -1,5 +1,5 @@
 //! Work for the stats worker: the step table (with the icicle) for a set of traces, and the
-//! trace list's filter and session grouping. Each job runs on a thread of its own and
+//! trace list's filter, session grouping and verdict counts. Each job runs on a thread of its own and
 //! answers over the main channel; a generation number drops answers the user no longer
 //! waits for, so no key ever waits on a computation over every span.
 
@@ -26,12 +26,15 @@ pub enum StatsJob {
         sessions: bool,
         generation: u64,
     },
+    /// The judgements of every trace, counted (decoding every assessment).
+    Tallies { set: Arc<TraceSet>, generation: u64 },
 }
 
 /// What a job answers.
 pub enum StatsDone {
     Steps(u64, Arc<Computed>),
     Traces(u64, TracesDone),
+    Tallies(u64, Vec<crate::feedback::verdict::Tally>),
     /// The job panicked: the screen says so instead of waiting forever.
     Failed(u64, String),
 }
@@ -48,7 +51,9 @@ pub struct TracesDone {
 impl StatsJob {
     pub fn generation(&self) -> u64 {
         match self {
-            StatsJob::Steps { generation, .. } | StatsJob::Traces { generation, .. } => *generation,
+            StatsJob::Steps { generation, .. }
+            | StatsJob::Traces { generation, .. }
+            | StatsJob::Tallies { generation, .. } => *generation,
         }
     }
 
@@ -103,6 +108,9 @@ impl StatsJob {
                 });
                 StatsDone::Traces(generation, TracesDone { kept, sessions })
             }
+            StatsJob::Tallies { set, generation } => {
+                StatsDone::Tallies(generation, crate::feedback::verdict::tallies(&set))
+            }
         }
     }
 }
@@ -116,6 +124,7 @@ impl std::fmt::Debug for StatsJob {
             StatsJob::Traces {
                 filter, generation, ..
             } => write!(f, "StatsJob::Traces #{generation} {filter:?}"),
+            StatsJob::Tallies { generation, .. } => write!(f, "StatsJob::Tallies #{generation}"),
         }
     }
 }

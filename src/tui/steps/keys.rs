@@ -76,6 +76,7 @@ impl App {
                 }
             }
             StatsDone::Traces(generation, r) => self.on_traces_done(generation, r),
+            StatsDone::Tallies(generation, t) => self.on_tallies_done(generation, t),
             StatsDone::Failed(generation, why) => {
                 if let Some(view) = self
                     .steps
@@ -84,7 +85,12 @@ impl App {
                 {
                     view.pending = None;
                 }
-                for p in [&mut self.traces_pending, &mut self.sessions_pending] {
+                let pending = [
+                    &mut self.traces_pending,
+                    &mut self.sessions_pending,
+                    &mut self.tallies_pending,
+                ];
+                for p in pending {
                     if *p == Some(generation) {
                         *p = None;
                     }

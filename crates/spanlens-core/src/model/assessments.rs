@@ -186,6 +186,11 @@ impl Assessments {
         self.parts.pieces()
     }
 
+    /// Whether none is left to decode (reading them all costs no decoding).
+    pub fn all_decoded(&self) -> bool {
+        self.all_read.get().is_some() || !self.stored().any(Stored::is_pending)
+    }
+
     /// Every assessment as stored, in order.
     pub fn stored(&self) -> impl Iterator<Item = &Stored> {
         self.parts.iter()
@@ -227,6 +232,7 @@ impl Assessments {
             if !self.stored().any(Stored::is_pending) {
                 return;
             }
+            let _t = crate::timing::phase("decode assessments");
             let maps: Vec<Option<memmap2::Mmap>> = (0..self.sources.len())
                 .map(|i| match self.sources.get(i as u16).map(|s| &s.data) {
                     Some(SourceData::File(f)) => crate::memory::map(f).ok(),
