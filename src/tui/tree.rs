@@ -259,7 +259,7 @@ impl SpanTree {
         let start = sub.iter().map(|s| s.start_ns).min().unwrap_or(0);
         let end = sub
             .iter()
-            .map(|s| s.end_ns.unwrap_or(s.start_ns))
+            .map(|s| s.end_ns().unwrap_or(s.start_ns))
             .max()
             .unwrap_or(start);
         self.zoom = Some(Zoom {

@@ -120,7 +120,7 @@ fn each_copy_adds_what_the_other_lacks() {
         s.start_ns, 1_795_896_721_377_618_854,
         "the precise times win"
     );
-    assert_eq!(s.end_ns, Some(1_795_896_721_387_993_083));
+    assert_eq!(s.end_ns(), Some(1_795_896_721_387_993_083));
     assert!(!s.flags.has(Flags::DUPLICATE_ID));
     assert_eq!(merged_note(&set).len(), 1);
 }

@@ -77,7 +77,7 @@ fn console_exporter_objects_back_to_back_form_one_tree() {
         spanlens::model::time::parse_iso("2026-11-28T20:16:32.663570Z")
     );
     assert_eq!(set.span(root).kind, SpanKind::Agent);
-    assert_eq!(set.span(root).tokens.input, Some(57));
+    assert_eq!(set.span(root).tokens.input(), Some(57));
     assert_eq!(set.span(root).links, None);
     assert!(set.span(root).resource.is_some());
     assert!(warnings(&set).is_empty(), "{:?}", warnings(&set));
@@ -121,7 +121,7 @@ fn js_readable_spans_read_hrtime_parents_and_vercel_attributes() {
     let tool = span_named(&set, "ai.toolCall");
     let r = set.span(root);
     assert_eq!(r.start_ns, 1_770_131_992_241_000_000);
-    assert_eq!(r.end_ns, Some(1_770_131_994_022_541_000));
+    assert_eq!(r.end_ns(), Some(1_770_131_994_022_541_000));
     assert_eq!(r.otel_kind, 1, "JS INTERNAL = 0 is OTLP INTERNAL = 1");
     assert_eq!(r.kind, SpanKind::Chain);
     assert_eq!(set.str(r.scope), "ai", "instrumentationLibrary");
@@ -135,7 +135,7 @@ fn js_readable_spans_read_hrtime_parents_and_vercel_attributes() {
     assert_eq!(g.otel_kind, 3, "JS CLIENT = 2 is OTLP CLIENT = 3");
     assert_eq!(g.kind, SpanKind::Llm);
     assert_eq!(set.str(g.model), "gpt-4o-mini-2024-07-18");
-    assert_eq!((g.tokens.input, g.tokens.output), (Some(14), Some(20)));
+    assert_eq!((g.tokens.input(), g.tokens.output()), (Some(14), Some(20)));
     assert_eq!(g.status, Status::Error);
     assert_eq!(set.sources.text(g.status_msg.unwrap()), "overloaded");
     assert_eq!(
@@ -182,8 +182,8 @@ fn an_attribute_map_is_one_span_named_after_its_operation() {
     let s = set.span(ix);
     assert_eq!(s.kind, SpanKind::Llm);
     assert_eq!(set.str(s.model), "gpt-4-0613");
-    assert_eq!((s.tokens.input, s.tokens.output), (Some(97), Some(52)));
-    assert_eq!((s.start_ns, s.end_ns), (0, Some(0)));
+    assert_eq!((s.tokens.input(), s.tokens.output()), (Some(97), Some(52)));
+    assert_eq!((s.start_ns, s.end_ns()), (0, Some(0)));
     assert_eq!(set.attrs_of(ix).count(), 6, "every key is an attribute");
     assert_eq!(
         set.attr_value(ix, "gen_ai.response.finish_reasons"),
@@ -213,7 +213,7 @@ fn two_attribute_maps_stay_two_traces_and_plain_input_output_are_payloads() {
     );
     let o = set.span(span_named(&set, "LLM gpt-4-0613"));
     assert_eq!(o.kind, SpanKind::Llm);
-    assert_eq!(o.tokens.total, Some(149));
+    assert_eq!(o.tokens.total(), Some(149));
     assert_eq!(set.sources.text(o.input.unwrap()), "Weather in Paris?");
 }
 

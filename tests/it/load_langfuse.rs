@@ -88,7 +88,7 @@ fn level_error_is_an_error_with_its_status_message_and_warning_is_not() {
 fn an_event_without_end_time_is_a_point_not_in_progress() {
     let set = load_text("dump.json", dump().as_bytes());
     let event = set.span(span_named(&set, "user feedback"));
-    assert_eq!(event.end_ns, Some(event.start_ns));
+    assert_eq!(event.end_ns(), Some(event.start_ns));
     assert!(!event.flags.has(Flags::IN_PROGRESS));
     assert_eq!(set.trace(TraceIx(0)).anomalies.in_progress, 0);
 }
@@ -99,16 +99,20 @@ fn usage_details_win_and_unpriced_spans_get_no_tokens_or_cost() {
     let chat = set.span(span_named(&set, "chat"));
     assert_eq!(set.str(chat.model), "gpt-4o-mini");
     assert_eq!(
-        chat.tokens.input,
+        chat.tokens.input(),
         Some(57),
         "usageDetails beats legacy usage"
     );
-    assert_eq!(chat.tokens.output, Some(17));
-    assert_eq!(chat.tokens.total, Some(74));
-    assert_eq!(chat.cost, Some(0.0021));
+    assert_eq!(chat.tokens.output(), Some(17));
+    assert_eq!(chat.tokens.total(), Some(74));
+    assert_eq!(chat.cost(), Some(0.0021));
     let root = set.span(span_named(&set, "agent run"));
     assert!(root.tokens.is_empty(), "{:?}", root.tokens);
-    assert_eq!(root.cost, None, "a zero cost without usage means unpriced");
+    assert_eq!(
+        root.cost(),
+        None,
+        "a zero cost without usage means unpriced"
+    );
     let t = set.trace(TraceIx(0));
     assert_eq!((t.input_tokens, t.output_tokens), (57, 17));
 }
@@ -252,21 +256,29 @@ fn legacy_usage_flat_usage_and_cost_fallbacks() {
     let legacy = set.span(span_named(&set, "legacy"));
     assert_eq!(
         (
-            legacy.tokens.input,
-            legacy.tokens.output,
-            legacy.tokens.total
+            legacy.tokens.input(),
+            legacy.tokens.output(),
+            legacy.tokens.total()
         ),
         (Some(5), Some(6), Some(11))
     );
-    assert_eq!(legacy.cost, Some(0.5));
+    assert_eq!(legacy.cost(), Some(0.5));
     let flat = set.span(span_named(&set, "flat"));
     assert_eq!(
-        (flat.tokens.input, flat.tokens.output, flat.tokens.total),
+        (
+            flat.tokens.input(),
+            flat.tokens.output(),
+            flat.tokens.total()
+        ),
         (Some(7), Some(8), Some(15))
     );
-    assert_eq!(flat.cost, Some(0.25));
+    assert_eq!(flat.cost(), Some(0.25));
     let zero = set.span(span_named(&set, "priced at zero"));
-    assert_eq!(zero.cost, Some(0.0), "a zero beside usage is a real price");
+    assert_eq!(
+        zero.cost(),
+        Some(0.0),
+        "a zero beside usage is a real price"
+    );
 }
 
 #[test]
@@ -285,7 +297,7 @@ fn blob_export_rows_in_snake_case_with_space_separated_utc_times() {
     assert!(!r.flags.has(Flags::ORPHAN), "\"\" means root");
     let start = spanlens::model::time::parse_iso("2025-06-06T14:40:28.562Z").unwrap();
     assert_eq!(r.start_ns, start);
-    assert_eq!(r.end_ns, Some(start + 1_438_001_000));
+    assert_eq!(r.end_ns(), Some(start + 1_438_001_000));
     assert_eq!(r.status_msg, None, "an empty status message is none");
     assert_eq!(r.output, None, "an empty output is none");
     assert_eq!(set.sources.value(r.input.unwrap())["q"], "hi");
@@ -295,8 +307,8 @@ fn blob_export_rows_in_snake_case_with_space_separated_utc_times() {
     assert_eq!(set.str(gen_.model), "gpt-4o");
     assert_eq!(gen_.status, Status::Error);
     assert_eq!(set.sources.text(gen_.status_msg.unwrap()), "rate limited");
-    assert_eq!(gen_.tokens.total, Some(15));
-    assert_eq!(gen_.cost, Some(0.003));
+    assert_eq!(gen_.tokens.total(), Some(15));
+    assert_eq!(gen_.cost(), Some(0.003));
 }
 
 #[test]
@@ -329,7 +341,8 @@ fn a_rest_trace_with_full_details_and_an_api_page() {
     let tool = set.span(span_named(&set, "page tool"));
     assert_eq!(tool.parent(), Some(span_named(&set, "page root")));
     assert_eq!(
-        tool.end_ns, None,
+        tool.end_ns(),
+        None,
         "a tool without end time is still running"
     );
     assert!(tool.flags.has(Flags::IN_PROGRESS));

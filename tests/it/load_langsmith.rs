@@ -38,7 +38,7 @@ fn runs_from_list_runs_build_a_tree_with_kinds_tokens_model_cost_and_errors() {
     assert_eq!(a.kind, SpanKind::Chain);
     assert_eq!(a.status, Status::Ok);
     assert_eq!(
-        a.end_ns.unwrap() - a.start_ns,
+        a.end_ns().unwrap() - a.start_ns,
         14_654_000,
         "ISO with Z and +00:00"
     );
@@ -52,10 +52,10 @@ fn runs_from_list_runs_build_a_tree_with_kinds_tokens_model_cost_and_errors() {
     assert_eq!(llm.kind, SpanKind::Llm);
     assert_eq!(set.str(llm.model), "gpt-4o-mini");
     assert_eq!(
-        (llm.tokens.input, llm.tokens.output, llm.tokens.total),
+        (llm.tokens.input(), llm.tokens.output(), llm.tokens.total()),
         (Some(57), Some(17), Some(74))
     );
-    assert_eq!(llm.cost, Some(0.00123), "Decimal costs arrive as strings");
+    assert_eq!(llm.cost(), Some(0.00123), "Decimal costs arrive as strings");
 
     let tool = set.span(span_named(&set, "flaky_tool"));
     assert_eq!(tool.parent(), Some(agent));
@@ -133,7 +133,7 @@ fn a_batch_merges_patches_into_posts_by_id_and_points_at_the_merged_record() {
     assert_eq!(set.total_spans(), 2, "a patch is not a run of its own");
     let agent = span_named(&set, "agent");
     let a = set.span(agent);
-    assert_eq!(a.end_ns.unwrap() - a.start_ns, 1_118_333_000);
+    assert_eq!(a.end_ns().unwrap() - a.start_ns, 1_118_333_000);
     assert_eq!(a.status, Status::Error);
     assert_eq!(set.sources.text(a.status_msg.unwrap()), "boom");
     assert_eq!(
@@ -158,7 +158,7 @@ fn a_batch_merges_patches_into_posts_by_id_and_points_at_the_merged_record() {
 
     let open = set.span(span_named(&set, "still running"));
     assert_eq!(open.parent(), Some(agent));
-    assert_eq!(open.end_ns, None);
+    assert_eq!(open.end_ns(), None);
     assert!(open.flags.has(Flags::IN_PROGRESS));
     assert_eq!(open.src, 0, "an unpatched post is read in place");
 }
@@ -186,13 +186,13 @@ fn js_batches_without_patch_ids_match_by_trace_and_dotted_order_with_epoch_ms_ti
     assert_eq!(set.total_spans(), 2);
     let p = span_named(&set, "pipeline");
     assert_eq!(set.span(p).start_ns, 1_728_803_137_170_000_000);
-    assert_eq!(set.span(p).end_ns, Some(1_728_803_138_300_000_000));
+    assert_eq!(set.span(p).end_ns(), Some(1_728_803_138_300_000_000));
     let llm = set.span(span_named(&set, "ChatOpenAI"));
     assert_eq!(llm.parent(), Some(p), "parent read from dotted_order");
-    assert_eq!(llm.end_ns.unwrap() - llm.start_ns, 1_085_000_000);
+    assert_eq!(llm.end_ns().unwrap() - llm.start_ns, 1_085_000_000);
     assert_eq!(set.str(llm.model), "gpt-4o-mini");
     assert_eq!(
-        (llm.tokens.input, llm.tokens.output, llm.tokens.total),
+        (llm.tokens.input(), llm.tokens.output(), llm.tokens.total()),
         (Some(9), Some(4), Some(13))
     );
 }
@@ -218,7 +218,7 @@ fn run_level_token_fields_win_and_ids_come_from_dotted_order_when_missing() {
     let line = r#"{"name":"llm","run_type":"llm","start_time":"2024-01-01T00:00:00Z","end_time":"2024-01-01T00:00:01Z","dotted_order":"20240101T000000000000Zaaaa-root.20240101T000000100000Zbbbb-self","prompt_tokens":100,"completion_tokens":20,"total_tokens":120,"outputs":{"usage_metadata":{"input_tokens":1,"output_tokens":1,"total_tokens":2}}}"#;
     let set = load_text("one.jsonl", line.as_bytes());
     let s = set.span(span_named(&set, "llm"));
-    assert_eq!((s.tokens.input, s.tokens.total), (Some(100), Some(120)));
+    assert_eq!((s.tokens.input(), s.tokens.total()), (Some(100), Some(120)));
     assert_eq!(set.id_str(s.span_id), "bbbb-self");
     assert_eq!(set.id_str(s.parent_id), "aaaa-root");
     assert_eq!(set.trace_id(TraceIx(0)), "aaaa-root");

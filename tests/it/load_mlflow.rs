@@ -102,7 +102,7 @@ fn mlflow2_context_ids_and_usage_from_the_response() {
     assert_eq!(set.span(llm).parent(), Some(span_named(&set, "root")));
     assert_eq!(set.span_id(llm), "eb114cc7139eec04");
     assert_eq!(set.str(set.span(llm).model), "gpt-4o-mini");
-    assert_eq!(set.span(llm).tokens.total, Some(74));
+    assert_eq!(set.span(llm).tokens.total(), Some(74));
     assert_eq!(
         set.sources.text(set.span(llm).status_msg.unwrap()),
         "rate limited"
@@ -271,7 +271,7 @@ pub(crate) fn span_view(set: &spanlens::model::TraceSet) -> Vec<String> {
                 s.kind,
                 s.status,
                 s.start_ns,
-                s.end_ns,
+                s.end_ns(),
                 s.tokens,
                 text(s.input),
                 text(s.output),

@@ -47,10 +47,10 @@ fn dataframe_records_link_parents_and_read_attribute_columns() {
     assert_eq!(s.kind, SpanKind::Llm);
     assert_eq!(s.status, Status::Error);
     assert_eq!(set.sources.text(s.status_msg.unwrap()), "rate limited");
-    assert_eq!(s.tokens.input, Some(97), "float token counts are read");
-    assert_eq!(s.tokens.output, Some(20));
+    assert_eq!(s.tokens.input(), Some(97), "float token counts are read");
+    assert_eq!(s.tokens.output(), Some(20));
     assert_eq!(set.str(s.model), "gpt-4o-mini-2024-07-18");
-    assert_eq!(s.end_ns, None, "a null end time is an in-progress span");
+    assert_eq!(s.end_ns(), None, "a null end time is an in-progress span");
     assert_eq!(
         s.start_ns,
         spanlens::model::time::parse_iso("2026-11-28T20:12:01.423Z").unwrap()
@@ -124,7 +124,7 @@ fn rest_pages_use_span_kind_and_flat_dotted_attributes() {
         "span_kind stands in for the removed attribute"
     );
     assert_eq!(set.str(s.tool), "get_weather");
-    assert_eq!(s.tokens.input, Some(12));
+    assert_eq!(s.tokens.input(), Some(12));
     assert_eq!(s.status, Status::Error);
     assert_eq!(s.duration_ns(), 499_000);
     assert_eq!(set.attr_value(tool, "metadata.env"), Some(json!("test")));
@@ -187,7 +187,7 @@ fn otlpv1_pages_read_snake_case_spans_with_null_members() {
     let s = set.span(chat);
     assert_eq!(s.parent(), Some(span_named(&set, "weather_agent")));
     assert_eq!(s.kind, SpanKind::Llm);
-    assert_eq!(s.tokens.input, Some(97));
+    assert_eq!(s.tokens.input(), Some(97));
     assert_eq!(s.status, Status::Error);
     assert_eq!(s.otel_kind, 1);
     assert_eq!(s.start_ns, 1_795_896_721_401_405_184);

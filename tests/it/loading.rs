@@ -274,7 +274,7 @@ fn first_spans_of(set: &TraceSet, id: &str, n: usize) -> TraceSet {
             set.span_id(s),
             set.str(span.name),
             span.start_ns,
-            span.end_ns.unwrap_or(span.start_ns),
+            span.end_ns().unwrap_or(span.start_ns),
         ));
         lines.push('\n');
     }

@@ -43,9 +43,9 @@ fn expected_steps(set: &TraceSet) -> BTreeMap<String, Expected> {
             let e = out.entry(key.clone()).or_default();
             e.calls += 1;
             e.errors += u64::from(s.is_error());
-            e.input_tokens += u64::from(s.tokens.input.unwrap_or(0));
-            e.output_tokens += u64::from(s.tokens.output.unwrap_or(0));
-            if let Some(end) = s.end_ns.filter(|e| *e >= s.start_ns) {
+            e.input_tokens += u64::from(s.tokens.input().unwrap_or(0));
+            e.output_tokens += u64::from(s.tokens.output().unwrap_or(0));
+            if let Some(end) = s.end_ns().filter(|e| *e >= s.start_ns) {
                 e.durations.push(end - s.start_ns);
             }
             *in_trace.entry(key).or_default() += 1;

@@ -217,7 +217,7 @@ fn totals_follow_their_traces_when_the_input_is_out_of_start_order() {
         );
         let start = spans.iter().map(|s| s.start_ns).min();
         let end = (spans.iter())
-            .map(|s| s.end_ns.unwrap_or(s.start_ns).max(s.start_ns))
+            .map(|s| s.end_ns().unwrap_or(s.start_ns).max(s.start_ns))
             .max();
         assert_eq!(
             (Some(trace.start_ns), Some(trace.end_ns)),
@@ -227,14 +227,14 @@ fn totals_follow_their_traces_when_the_input_is_out_of_start_order() {
         let errors = spans.iter().filter(|s| s.is_error()).count();
         assert_eq!(trace.errors as usize, errors, "trace {t}");
         // Usage of spans that have no span with usage below them.
-        let has = |s: &spanlens::model::Span| !s.tokens.is_empty() || s.cost.is_some();
+        let has = |s: &spanlens::model::Span| !s.tokens.is_empty() || s.cost().is_some();
         let leaf_usage = |i: usize| {
             let below = &spans[i + 1..spans[i].subtree_end as usize - trace.span_start as usize];
             !below.iter().any(has)
         };
         let input: u64 = (0..spans.len())
             .filter(|&i| leaf_usage(i))
-            .map(|i| u64::from(spans[i].tokens.input.unwrap_or(0)))
+            .map(|i| u64::from(spans[i].tokens.input().unwrap_or(0)))
             .sum();
         assert_eq!(trace.input_tokens, input, "trace {t}");
     }

@@ -87,7 +87,7 @@ fn zoom_scales_the_timeline_to_the_subtree_and_back() {
     let tool = app.selected_span().unwrap();
     let zoomed = app.tree.as_ref().unwrap().window(&app.set);
     let s = app.set.span(tool);
-    assert_eq!(zoomed, (s.start_ns, s.end_ns.unwrap()));
+    assert_eq!(zoomed, (s.start_ns, s.end_ns().unwrap()));
     assert!(zoomed.1 - zoomed.0 < whole.1 - whole.0);
     press(&mut app, "esc");
     assert_eq!(

@@ -140,7 +140,7 @@ fn timing(b: &mut Builder, set: &TraceSet, ix: SpanIx) {
             b.theme.muted(),
         ),
     ];
-    match s.end_ns {
+    match s.end_ns() {
         Some(_) => {
             f.push((
                 "duration",
@@ -174,13 +174,13 @@ fn usage(b: &mut Builder, set: &TraceSet, ix: SpanIx) {
             "tokens",
             format!(
                 "{} in / {} out / {total} total",
-                n(s.tokens.input),
-                n(s.tokens.output)
+                n(s.tokens.input()),
+                n(s.tokens.output())
             ),
             Style::new(),
         ));
     }
-    if let Some(c) = s.cost {
+    if let Some(c) = s.cost() {
         f.push(("cost", crate::tui::view::money(c), Style::new()));
     }
     if !f.is_empty() {

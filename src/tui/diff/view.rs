@@ -204,7 +204,7 @@ fn side(
     let dur = format!("{:>8}", format_duration(s.duration_ns()));
     buf.set_stringn(x + name_w as u16, y, dur, dur_w as usize, dur_style);
     if bar_w > 0 {
-        let end = s.end_ns.unwrap_or(s.start_ns).max(s.start_ns);
+        let end = s.end_ns().unwrap_or(s.start_ns).max(s.start_ns);
         let cells = bars::cells(s.start_ns, end, window, bar_w as usize);
         let style = if s.is_error() {
             theme.error()

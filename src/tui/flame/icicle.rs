@@ -165,7 +165,7 @@ mod tests {
             set.spans.push(Span {
                 name,
                 start_ns: 0,
-                end_ns: Some(100),
+                end: spanlens_core::model::MaybeNs::new(Some(100)),
                 parent: u32::MAX,
                 subtree_end: base + 2,
                 trace: t,
@@ -174,7 +174,7 @@ mod tests {
             set.spans.push(Span {
                 name: child,
                 start_ns: 0,
-                end_ns: Some(50),
+                end: spanlens_core::model::MaybeNs::new(Some(50)),
                 parent: base,
                 depth: 1,
                 subtree_end: base + 2,

@@ -51,7 +51,7 @@ pub struct FlameChart {
 /// A span's end for drawing: in-progress spans and negative durations end where they start.
 pub fn end_of(set: &TraceSet, ix: SpanIx) -> i64 {
     let s = set.span(ix);
-    s.end_ns.unwrap_or(s.start_ns).max(s.start_ns)
+    s.end_ns().unwrap_or(s.start_ns).max(s.start_ns)
 }
 
 impl FlameChart {
@@ -87,7 +87,7 @@ impl FlameChart {
         // Spans may end after the trace's recorded end (clock skew): widen to fit them.
         let end = set.spans[t.spans()]
             .iter()
-            .map(|s| s.end_ns.unwrap_or(s.start_ns))
+            .map(|s| s.end_ns().unwrap_or(s.start_ns))
             .fold(t.end_ns, i64::max);
         let mut chart = FlameChart {
             trace,
@@ -247,7 +247,7 @@ mod tests {
         let mut push = |start, end, depth, parent: u32, subtree_end| {
             let s = Span {
                 start_ns: start,
-                end_ns: Some(end),
+                end: spanlens_core::model::MaybeNs::new(Some(end)),
                 depth,
                 parent,
                 subtree_end,

@@ -281,7 +281,7 @@ fn spans(
             Cell::from(trace),
             Cell::from(format_iso_ms(s.start_ns)[..23].replace('T', " ")),
             Cell::from(format!("+{}", format_duration(s.start_ns - t.start_ns))),
-            Cell::from(match s.end_ns {
+            Cell::from(match s.end_ns() {
                 Some(_) => format_duration(s.duration_ns()),
                 None => "running".into(),
             }),

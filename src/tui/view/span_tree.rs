@@ -52,7 +52,7 @@ pub fn render(frame: &mut Frame, app: &mut App, area: Rect, focused: bool) {
             });
         }
         buf.set_line(area.x, y, &line, name_w as u16);
-        let dur = match s.end_ns {
+        let dur = match s.end_ns() {
             Some(_) => format_duration(s.duration_ns()),
             None => "running".into(),
         };
@@ -69,7 +69,7 @@ pub fn render(frame: &mut Frame, app: &mut App, area: Rect, focused: bool) {
             dur_style,
         );
         if bar_w > 0 {
-            let end = s.end_ns.unwrap_or(window.1).max(s.start_ns);
+            let end = s.end_ns().unwrap_or(window.1).max(s.start_ns);
             let cells = bars::cells(s.start_ns, end, window, bar_w as usize);
             let style = if s.is_error() {
                 theme.error()

@@ -191,8 +191,8 @@ pub fn compare(left: &TraceSet, l: SpanIx, right: &TraceSet, r: SpanIx) -> Vec<C
 /// total, another only input and output; one records embedding usage, another none).
 fn tokens_differ(a: crate::model::Tokens, b: crate::model::Tokens) -> bool {
     let both = |x: Option<u32>, y: Option<u32>| matches!((x, y), (Some(x), Some(y)) if x != y);
-    both(a.input, b.input)
-        || both(a.output, b.output)
+    both(a.input(), b.input())
+        || both(a.output(), b.output())
         || matches!((a.sum(), b.sum()), (Some(x), Some(y)) if x != y)
 }
 

@@ -146,7 +146,7 @@ fn close_subtrees(rows: &mut [Row], left: &TraceSet, right: &TraceSet) {
     let own = |set: &TraceSet, s: Option<SpanIx>| {
         s.map_or((0, 0.0), |s| {
             let sp = set.span(s);
-            (sp.tokens.sum().unwrap_or(0), sp.cost.unwrap_or(0.0))
+            (sp.tokens.sum().unwrap_or(0), sp.cost().unwrap_or(0.0))
         })
     };
     for i in (0..n).rev() {

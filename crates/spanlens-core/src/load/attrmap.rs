@@ -37,7 +37,7 @@ pub fn load(sink: &mut Sink, ctx: &Ctx, raw: &RawValue, seq: u64) {
     let mut d = sink.batch.begin(ctx.src, Enc::Json, seq);
     d.span.trace_id = sink.batch.trace_id(&format!("file:{file}"));
     d.span.name = sink.batch.sym(&span_name(&o));
-    d.span.end_ns = Some(0);
+    d.span.set_end_ns(Some(0));
     for (key, v) in &o.0 {
         let at = ctx.at(v, Enc::Json);
         sink.batch.attr(&mut d, key, v.get().as_bytes(), at);

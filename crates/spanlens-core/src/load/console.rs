@@ -68,7 +68,7 @@ fn python_fields(sink: &mut Sink, o: &RawObject, d: &mut SpanDraft) -> Option<i6
     d.span.status = status
         .str(&["status_code"])
         .map_or(Status::Unset, |c| Status::from_label(&c));
-    d.span.end_ns = o.get("end_time").and_then(time_ns);
+    d.span.set_end_ns(o.get("end_time").and_then(time_ns));
     o.get("start_time").and_then(time_ns)
 }
 
@@ -95,10 +95,11 @@ fn js_fields(sink: &mut Sink, o: &RawObject, d: &mut SpanDraft) -> Option<i64> {
         .str(&["code"])
         .map_or(Status::Unset, |c| Status::from_label(&c));
     let start = o.get("startTime").and_then(hr_time);
-    d.span.end_ns = o.get("endTime").and_then(hr_time).or_else(|| {
+    let end = o.get("endTime").and_then(hr_time).or_else(|| {
         let dur = o.get("duration").and_then(hr_time)?;
         start?.checked_add(dur)
     });
+    d.span.set_end_ns(end);
     start
 }
 

@@ -200,7 +200,7 @@ fn times(
     let end = o
         .any(&["endTime", "end_time"])
         .filter(|e| e.get() != "\"\"");
-    d.span.end_ns = match end {
+    let end_ns = match end {
         Some(e) => {
             let t = parse_time(e);
             if t.is_none() {
@@ -212,6 +212,7 @@ fn times(
         None if is_event => Some(d.span.start_ns),
         None => None,
     };
+    d.span.set_end_ns(end_ns);
 }
 
 fn parse_time(raw: &RawValue) -> Option<i64> {

@@ -143,7 +143,7 @@ fn span_fields(sink: &mut Sink, ctx: &Ctx, o: &RawObject, raw: &RawValue, d: &mu
             "span has no valid start time; shown at 0",
         ),
     }
-    d.span.end_ns = o.get("end_time").and_then(time_ns);
+    d.span.set_end_ns(o.get("end_time").and_then(time_ns));
     d.span.status = o
         .str(&["status_code"])
         .map_or(Status::Unset, |c| Status::from_label(&c));

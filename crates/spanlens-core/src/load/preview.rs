@@ -131,7 +131,7 @@ pub fn tally<'a>(batches: impl IntoIterator<Item = &'a Batch>) -> Vec<TraceTally
             t.spans += 1;
             t.errors += u32::from(s.is_error());
             t.start_ns = t.start_ns.min(s.start_ns);
-            t.end_ns = t.end_ns.max(s.end_ns.unwrap_or(s.start_ns));
+            t.end_ns = t.end_ns.max(s.end_ns().unwrap_or(s.start_ns));
             t.tokens += s.tokens.sum().unwrap_or(0);
             if s.parent_id.is_none() && t.root.is_empty() {
                 t.root = b.syms.get(s.name).to_owned();

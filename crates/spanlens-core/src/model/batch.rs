@@ -329,7 +329,7 @@ impl Batch {
             span.tool = self.syms.intern(&t);
         }
         span.tokens = r.tokens;
-        span.cost = r.cost;
+        span.set_cost(r.cost);
         span.input = span.input.or(r.input);
         span.output = span.output.or(r.output);
         span.status_msg = span.status_msg.or(r.status_message);

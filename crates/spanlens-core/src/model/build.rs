@@ -379,7 +379,7 @@ fn summarise(t: &mut Trace, spans: &[Span], usage_below: &mut Vec<bool>) {
     t.start_ns = local.iter().map(|s| s.start_ns).min().unwrap_or(0);
     t.end_ns = local
         .iter()
-        .map(|s| s.end_ns.unwrap_or(s.start_ns).max(s.start_ns))
+        .map(|s| s.end_ns().unwrap_or(s.start_ns).max(s.start_ns))
         .max()
         .unwrap_or(t.start_ns);
     usage_below.clear();
@@ -390,12 +390,12 @@ fn summarise(t: &mut Trace, spans: &[Span], usage_below: &mut Vec<bool>) {
         if s.is_error() {
             t.errors += 1;
         }
-        let has_usage = !s.tokens.is_empty() || s.cost.is_some();
+        let has_usage = !s.tokens.is_empty() || s.cost().is_some();
         if !usage_below[i] {
-            t.input_tokens += u64::from(s.tokens.input.unwrap_or(0));
-            t.output_tokens += u64::from(s.tokens.output.unwrap_or(0));
+            t.input_tokens += u64::from(s.tokens.input().unwrap_or(0));
+            t.output_tokens += u64::from(s.tokens.output().unwrap_or(0));
             t.total_tokens += s.tokens.sum().unwrap_or(0);
-            if let Some(c) = s.cost {
+            if let Some(c) = s.cost() {
                 cost = Some(cost.unwrap_or(0.0) + c);
             }
         }

@@ -104,7 +104,7 @@ fn clusters<'a>(group: &[usize], span: &impl Fn(usize) -> &'a Span) -> Vec<Vec<u
 fn same_span(a: &Span, b: &Span) -> bool {
     a.name == b.name
         && same_time(a.start_ns, b.start_ns)
-        && match (a.end_ns, b.end_ns) {
+        && match (a.end_ns(), b.end_ns()) {
             (Some(x), Some(y)) => same_time(x, y),
             (None, None) => true,
             _ => false,
@@ -138,7 +138,7 @@ fn coarseness(s: &Span) -> u32 {
         }
         z
     };
-    zeros(s.start_ns).max(s.end_ns.map_or(0, zeros))
+    zeros(s.start_ns).max(s.end_ns().map_or(0, zeros))
 }
 
 /// One span from a set of copies. The base is the copy with the most attributes (they live
@@ -155,7 +155,7 @@ fn combine<'a>(cluster: &[usize], span: &impl Fn(usize) -> &'a Span) -> (usize, 
         .min_by_key(|&&k| (coarseness(span(k)), k != base, k))
         .map(|&k| span(k))
         .expect("a cluster has members");
-    (m.start_ns, m.end_ns) = (finest.start_ns, finest.end_ns);
+    (m.start_ns, m.end) = (finest.start_ns, finest.end);
     for &k in cluster.iter().filter(|&&k| k != base) {
         fill(&mut m, span(k));
     }
@@ -184,10 +184,8 @@ fn fill(m: &mut Span, other: &Span) {
     if m.parent_id.is_none() {
         m.parent_id = other.parent_id;
     }
-    m.tokens.input = m.tokens.input.or(other.tokens.input);
-    m.tokens.output = m.tokens.output.or(other.tokens.output);
-    m.tokens.total = m.tokens.total.or(other.tokens.total);
-    m.cost = m.cost.or(other.cost);
+    m.tokens = m.tokens.or(other.tokens);
+    m.set_cost(m.cost().or(other.cost()));
     for (mine, theirs) in [
         (&mut m.status_msg, other.status_msg),
         (&mut m.input, other.input),

@@ -183,7 +183,7 @@ fn build_merged<'i>(
         let parent = nodes[pos].parent;
         let parent = (parent != NO_PARENT).then(|| raw(nodes[parent as usize].raw));
         let f = &mut nodes[pos].flags;
-        match s.end_ns {
+        match s.end_ns() {
             None => *f |= Flags::IN_PROGRESS,
             Some(e) if e < s.start_ns => *f |= Flags::NEGATIVE_DURATION,
             Some(_) => {}
@@ -192,7 +192,7 @@ fn build_merged<'i>(
             if s.start_ns < p.start_ns {
                 *f |= Flags::STARTS_BEFORE_PARENT;
             }
-            if let (Some(e), Some(pe)) = (s.end_ns, p.end_ns)
+            if let (Some(e), Some(pe)) = (s.end_ns(), p.end_ns())
                 && e > pe
             {
                 *f |= Flags::ENDS_AFTER_PARENT;

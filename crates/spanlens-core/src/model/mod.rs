@@ -31,7 +31,9 @@ pub use intern::{Interner, Sym};
 pub use kind::{SpanKind, Status};
 pub use meta::{MetaKeys, TraceMeta};
 pub use slow::{SlowPath, SlowPaths};
-pub use span::{Anomalies, AttrRef, Flags, IdRef, Span, SpanIx, Tokens, Trace, TraceIx};
+pub use span::{
+    Anomalies, AttrRef, Flags, IdRef, MaybeF64, MaybeNs, Span, SpanIx, Tokens, Trace, TraceIx,
+};
 pub use text::{Cells, Enc, KEPT, Source, SourceData, Sources, TextRef};
 
 use serde_json::Value;
@@ -117,14 +119,14 @@ impl TraceSet {
     /// Duration not covered by any child (children may overlap when they run in parallel).
     pub fn self_time_ns(&self, ix: SpanIx) -> i64 {
         let s = self.span(ix);
-        let Some(end) = s.end_ns else { return 0 };
+        let Some(end) = s.end_ns() else { return 0 };
         let mut spans: Vec<(i64, i64)> = Vec::new();
         let mut c = ix.0 + 1;
         while c < s.subtree_end {
             let child = &self.spans[c as usize];
             let (a, z) = (
                 child.start_ns.max(s.start_ns),
-                child.end_ns.unwrap_or(child.start_ns).min(end),
+                child.end_ns().unwrap_or(child.start_ns).min(end),
             );
             if z > a {
                 spans.push((a, z));

@@ -22,12 +22,12 @@ use crate::model::{Span, TraceIx, TraceSet};
 /// A span's usable end: its end, or its start when it has none or ends before it starts
 /// (as `model::build` computes trace ends).
 pub fn end_of(s: &Span) -> i64 {
-    s.end_ns.unwrap_or(s.start_ns).max(s.start_ns)
+    s.end_ns().unwrap_or(s.start_ns).max(s.start_ns)
 }
 
 /// Returns true when the span has a duration to count (an end at or after its start).
 pub fn has_duration(s: &Span) -> bool {
-    s.end_ns.is_some_and(|e| e >= s.start_ns)
+    s.end_ns().is_some_and(|e| e >= s.start_ns)
 }
 
 /// Per span of one trace (index = arena index − the trace's first span): self time and

@@ -71,11 +71,13 @@ fn finish(
     spans: &[SpanIx],
     reads: Vec<Read>,
 ) -> PromptStats {
-    let with_tokens = spans.iter().any(|&ix| set.span(ix).tokens.input.is_some());
+    let with_tokens = spans
+        .iter()
+        .any(|&ix| set.span(ix).tokens.input().is_some());
     let size = |ix: SpanIx| -> Option<i64> {
         let s = set.span(ix);
         if with_tokens {
-            s.tokens.input.map(i64::from)
+            s.tokens.input().map(i64::from)
         } else {
             Some(s.input.map_or(0, |t| i64::from(t.len)))
         }

@@ -107,12 +107,12 @@ fn accumulate(set: &TraceSet, traces: &[TraceIx], groups: &Groups, n: usize) -> 
                 a.unknown_durations += 1;
             }
             a.critical += times.critical_ns[i - base];
-            a.input_tokens += u64::from(s.tokens.input.unwrap_or(0));
-            a.output_tokens += u64::from(s.tokens.output.unwrap_or(0));
+            a.input_tokens += u64::from(s.tokens.input().unwrap_or(0));
+            a.output_tokens += u64::from(s.tokens.output().unwrap_or(0));
             if s.tokens.is_empty() && matches!(s.kind, SpanKind::Llm | SpanKind::Embedding) {
                 a.unknown_tokens += 1;
             }
-            a.cost = add_cost(a.cost, s.cost);
+            a.cost = add_cost(a.cost, s.cost());
             if per_trace[g as usize] == 0 {
                 touched.push(g);
             }

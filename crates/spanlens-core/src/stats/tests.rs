@@ -22,7 +22,7 @@ fn tree(nodes: &[(Option<usize>, i64, Option<i64>)]) -> Vec<crate::model::Span> 
         .map(|&(parent, start, end)| crate::model::Span {
             parent: parent.map_or(NO_PARENT, |p| p as u32),
             start_ns: start,
-            end_ns: end,
+            end: crate::model::MaybeNs::new(end),
             ..Default::default()
         })
         .collect();

@@ -207,8 +207,8 @@ fn times(batch: &mut Batch, ctx: &Ctx, f: &RunFields, d: &mut SpanDraft, pos: Wh
         ),
     }
     let end = any(&[f.end_time]);
-    d.span.end_ns = end.and_then(parse_time);
-    if end.is_some() && d.span.end_ns.is_none() {
+    d.span.set_end_ns(end.and_then(parse_time));
+    if end.is_some() && d.span.end_ns().is_none() {
         batch.diag(
             ctx.path,
             pos.pos(ctx),

@@ -127,7 +127,7 @@ pub(super) fn load_span<'a, 'k>(
             sink.batch.diag(ctx.path, pos, msg);
         }
     }
-    d.span.end_ns = any(&f.end).and_then(text_i64);
+    d.span.set_end_ns(any(&f.end).and_then(text_i64));
     d.span.status = str_of(&f.code).map_or(Status::Unset, |c| Status::from_label(&c));
     d.span.status_msg = ctx.at_opt_text(f.message, Enc::JsonStr);
     let mut request_id = None;

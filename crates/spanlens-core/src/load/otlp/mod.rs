@@ -298,7 +298,7 @@ impl Out<'_, '_> {
         match key {
             SpanKey::Kind => span.otel_kind = raw.map_or(0, otel_kind_text),
             SpanKey::Start => r.start = raw,
-            SpanKey::End => span.end_ns = raw.and_then(text_i64).filter(|&e| e != 0),
+            SpanKey::End => span.set_end_ns(raw.and_then(text_i64).filter(|&e| e != 0)),
             SpanKey::Events => span.events = non_empty(raw).map(|e| self.ctx.at_text(e, Enc::Json)),
             SpanKey::Links => span.links = non_empty(raw).map(|e| self.ctx.at_text(e, Enc::Json)),
             _ => debug_assert!(false, "not a raw field"),

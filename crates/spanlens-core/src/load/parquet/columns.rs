@@ -364,7 +364,7 @@ fn span_fields(sink: &mut Sink, cols: &Columns, path: &str, at: (usize, u64), d:
             "span has no valid start time; shown at 0",
         ),
     }
-    d.span.end_ns = cols.time(Field::End, r);
+    d.span.set_end_ns(cols.time(Field::End, r));
     d.span.status = cols
         .str(Field::StatusCode, r)
         .map_or(Status::Unset, |c| Status::from_label(&c));

@@ -47,10 +47,10 @@ pub(super) fn seen(sink: &Sink) -> Vec<Seen> {
             ids: [sym(s.trace_id), id(s.span_id), id(s.parent_id)],
             name: sym(s.name),
             kind: format!("{:?}", s.kind),
-            times: (s.start_ns, s.end_ns),
+            times: (s.start_ns, s.end_ns()),
             status: format!("{:?}", s.status),
             model_tool: (sym(s.model), sym(s.tool)),
-            usage: format!("{:?} {:?}", s.tokens, s.cost),
+            usage: format!("{:?} {:?}", s.tokens, s.cost()),
             texts: [s.status_msg, s.input, s.output, s.events]
                 .into_iter()
                 .map(text)

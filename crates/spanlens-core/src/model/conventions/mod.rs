@@ -332,11 +332,11 @@ impl Semantics {
             kind,
             model: self.model.map(|(_, m)| m),
             tool: self.tool,
-            tokens: Tokens {
-                input: self.tokens[0].map(|t| t.1),
-                output: self.tokens[1].map(|t| t.1),
-                total: self.tokens[2].map(|t| t.1),
-            },
+            tokens: Tokens::new(
+                self.tokens[0].map(|t| t.1),
+                self.tokens[1].map(|t| t.1),
+                self.tokens[2].map(|t| t.1),
+            ),
             cost: self.cost.map(|c| c.1),
             input: self.input.map(|t| t.1),
             output: self.output.map(|t| t.1),

@@ -121,7 +121,7 @@ fn ranks_pick_the_best_key_in_any_order() {
     );
     let r = s.resolve();
     assert_eq!(r.model.as_deref(), Some("gpt-4-0613"));
-    assert_eq!(r.tokens.input, Some(57));
+    assert_eq!(r.tokens.input(), Some(57));
     assert_eq!(r.kind, Some(SpanKind::Llm));
 }
 
@@ -137,7 +137,7 @@ fn mlflow_json_encoded_values() {
     );
     let r = s.resolve();
     assert_eq!(r.kind, Some(SpanKind::Tool));
-    assert_eq!(r.tokens.total, Some(13));
+    assert_eq!(r.tokens.total(), Some(13));
 }
 
 #[test]
@@ -155,7 +155,7 @@ fn langfuse_level_error_and_python_repr_usage() {
     );
     let r = s.resolve();
     assert_eq!(r.status, Some(Status::Error));
-    assert_eq!(r.tokens.total, Some(45));
+    assert_eq!(r.tokens.total(), Some(45));
 }
 
 /// JSON-in-string attribute values (MLflow's encoding), and a few that are not.
