@@ -157,7 +157,7 @@ pub struct Assessments {
     parts: Parts<Stored>,
     /// Where kept assessments' text is (the set's sources).
     sources: Sources,
-    /// Set once every kept assessment is decoded.
+    /// Set once every kept assessment is decoded (see `read_all`).
     all_read: OnceLock<()>,
 }
 
@@ -226,48 +226,55 @@ impl Assessments {
     /// mapped once (PERF: a `pread` per assessment cost more than decoding it). The pages
     /// a piece read are given back after it: the texts lie across the whole file, and
     /// mapped they stayed resident (a 196 MB file's worth for 57,000 assessments).
+    ///
+    /// The flag that says all are read is set after the pass, never waited on: two
+    /// callers at once both pass, and each assessment is decoded once under its own cell,
+    /// so no thread (of the pool above all) waits for another's whole pass.
     pub fn read_all(&self) {
+        if self.all_read.get().is_some() {
+            return;
+        }
+        if self.stored().any(Stored::is_pending) {
+            self.decode_pending();
+        }
+        let _ = self.all_read.set(());
+    }
+
+    fn decode_pending(&self) {
         use rayon::prelude::*;
-        self.all_read.get_or_init(|| {
-            if !self.stored().any(Stored::is_pending) {
-                return;
+        let _t = crate::timing::phase("decode assessments");
+        let maps: Vec<Option<memmap2::Mmap>> = (0..self.sources.len())
+            .map(|i| match self.sources.get(i as u16).map(|s| &s.data) {
+                Some(SourceData::File(f)) => crate::memory::map(f).ok(),
+                _ => None,
+            })
+            .collect();
+        let bytes = |r: TextRef| {
+            let mapped = maps.get(r.src as usize).and_then(Option::as_ref);
+            let off = usize::try_from(r.off).ok();
+            let slice = mapped
+                .zip(off)
+                .and_then(|(m, off)| m.get(off..off.checked_add(r.len as usize)?));
+            match slice {
+                Some(b) => Ok(Cow::Borrowed(b)),
+                None => self.sources.bytes(r),
             }
-            let _t = crate::timing::phase("decode assessments");
-            let maps: Vec<Option<memmap2::Mmap>> = (0..self.sources.len())
-                .map(|i| match self.sources.get(i as u16).map(|s| &s.data) {
-                    Some(SourceData::File(f)) => crate::memory::map(f).ok(),
-                    _ => None,
-                })
-                .collect();
-            let bytes = |r: TextRef| {
-                let mapped = maps.get(r.src as usize).and_then(Option::as_ref);
-                let off = usize::try_from(r.off).ok();
-                let slice = mapped
-                    .zip(off)
-                    .and_then(|(m, off)| m.get(off..off.checked_add(r.len as usize)?));
-                match slice {
-                    Some(b) => Ok(Cow::Borrowed(b)),
-                    None => self.sources.bytes(r),
+        };
+        self.pieces().par_iter().for_each(|piece| {
+            let mut spans = vec![(u64::MAX, 0u64); maps.len()];
+            for s in piece.iter().filter(|s| s.is_pending()) {
+                s.read_with(bytes);
+                let Form::Kept(k) = &s.0 else { continue };
+                if let Some(span) = spans.get_mut(k.at.src as usize) {
+                    let end = k.at.off.saturating_add(u64::from(k.at.len));
+                    *span = (span.0.min(k.at.off), span.1.max(end));
                 }
-            };
-            self.pieces().par_iter().for_each(|piece| {
-                let mut spans = vec![(u64::MAX, 0u64); maps.len()];
-                for s in piece.iter().filter(|s| s.is_pending()) {
-                    s.read_with(bytes);
-                    let Form::Kept(k) = &s.0 else { continue };
-                    if let Some(span) = spans.get_mut(k.at.src as usize) {
-                        let end = k.at.off.saturating_add(u64::from(k.at.len));
-                        *span = (span.0.min(k.at.off), span.1.max(end));
-                    }
+            }
+            for (map, (lo, hi)) in maps.iter().zip(spans) {
+                if let (Some(m), Ok(lo), Ok(hi)) = (map, usize::try_from(lo), usize::try_from(hi)) {
+                    crate::memory::release(m, lo, hi);
                 }
-                for (map, (lo, hi)) in maps.iter().zip(spans) {
-                    if let (Some(m), Ok(lo), Ok(hi)) =
-                        (map, usize::try_from(lo), usize::try_from(hi))
-                    {
-                        crate::memory::release(m, lo, hi);
-                    }
-                }
-            });
+            }
         });
     }
 }
@@ -342,6 +349,24 @@ mod tests {
         assert_eq!(all[2].kind, "feedback");
         assert!(all[2].error.as_deref().unwrap().starts_with("unreadable"));
         assert_eq!(all[3].trace_id, "t2");
+    }
+
+    #[test]
+    fn readers_at_once_each_see_every_assessment_decoded() {
+        let text: String = (0..2000).map(|i| format!("{{\"v\": {i:4}}} ")).collect();
+        let offsets: Vec<(u64, usize)> = (0..2000).map(|i| (i * 12, 11)).collect();
+        let all = Arc::new(set_of(&text, &offsets));
+        let readers: Vec<_> = (0..4)
+            .map(|_| {
+                let all = all.clone();
+                std::thread::spawn(move || all.iter().filter(|a| a.name.starts_with('n')).count())
+            })
+            .collect();
+        for r in readers {
+            assert_eq!(r.join().unwrap(), 2000);
+        }
+        assert!(all.all_decoded());
+        assert_eq!(all[1999].name, "n1999");
     }
 
     #[test]
