@@ -144,8 +144,13 @@ pub(super) fn load_span<'a, 'k>(
     }
     // MLflow 2 autolog keeps token usage only inside the provider response.
     if let Some(out) = outputs.filter(|o| !d.sem.has_tokens() && usage::worth_parsing(o)) {
-        let value = crate::model::text::decode_value(out.as_bytes(), Enc::JsonStrJson);
-        d.sem.usage_from_response(&value);
+        match usage::usage_typed(out) {
+            Some(found) => found.iter().for_each(|u| d.sem.usage_from_object(u)),
+            None => {
+                let value = crate::model::text::decode_value(out.as_bytes(), Enc::JsonStrJson);
+                d.sem.usage_from_response(&value);
+            }
+        }
     }
     let tid = trace
         .map(str::to_owned)

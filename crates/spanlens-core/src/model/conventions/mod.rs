@@ -313,6 +313,11 @@ impl Semantics {
         }
     }
 
+    /// Reads a `usage` object already taken out of its response.
+    pub fn usage_from_object(&mut self, usage: &Value) {
+        self.usage_object(usage);
+    }
+
     /// Sets a kind directly (for formats with a kind field rather than an attribute).
     pub fn set_kind(&mut self, rank: u8, kind: SpanKind) {
         keep_best(&mut self.kind, rank, kind);
