@@ -144,12 +144,18 @@ pub(super) fn load_span<'a, 'k>(
     }
     // MLflow 2 autolog keeps token usage only inside the provider response.
     if let Some(out) = outputs.filter(|o| !d.sem.has_tokens() && usage::worth_parsing(o)) {
-        match usage::usage_typed(out) {
-            Some(found) => found.iter().for_each(|u| d.sem.usage_from_object(u)),
-            None => {
-                let value = crate::model::text::decode_value(out.as_bytes(), Enc::JsonStrJson);
-                d.sem.usage_from_response(&value);
+        let sem = &mut d.sem;
+        let read = usage::usage_typed(out, |usage| {
+            if let Some(u) = usage
+                && !sem.observe_usage_text(u)
+            {
+                // A key twice, or deep nesting: the object decoded, as before.
+                sem.usage_from_object(&serde_json::from_str(u).unwrap_or_default());
             }
+        });
+        if read.is_none() {
+            let value = crate::model::text::decode_value(out.as_bytes(), Enc::JsonStrJson);
+            d.sem.usage_from_response(&value);
         }
     }
     let tid = trace

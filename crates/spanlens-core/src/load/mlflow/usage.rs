@@ -27,15 +27,16 @@ pub(super) fn worth_parsing(raw: &str) -> bool {
     USAGE.find(b).is_some() || ESCAPE.find_iter(b).any(|i| ascii_escape(&b[i + 2..]))
 }
 
-/// The `usage` member of a provider response held as JSON in a JSON string, when it is an
-/// object: what `decode_value(raw, JsonStrJson).get("usage")` gives, read through a typed
-/// struct that skips every other member. `None` when that reading cannot promise the
+/// Calls `f` with the JSON text of the `usage` member of a provider response held as JSON
+/// in a JSON string, when it is an object: the text of what
+/// `decode_value(raw, JsonStrJson).get("usage")` gives, read through a typed struct that
+/// skips every other member. `None` (and no call) when that reading cannot promise the
 /// same answer (the text is no object, a key is given twice, it does not parse), for the
 /// `Value` reading to decide.
 ///
 /// PERF: the `Value` reading built the whole response (choices, messages, a map per
 /// object) to read one member: a third of the CPU of loading real-shape MLflow 2 lines.
-pub(super) fn usage_typed(raw: &str) -> Option<Option<serde_json::Value>> {
+pub(super) fn usage_typed<R>(raw: &str, f: impl FnOnce(Option<&str>) -> R) -> Option<R> {
     use serde_json::value::RawValue;
     #[derive(serde::Deserialize)]
     struct Response<'a> {
@@ -51,10 +52,8 @@ pub(super) fn usage_typed(raw: &str) -> Option<Option<serde_json::Value>> {
         return None;
     }
     let response: Response = serde_json::from_str(&inner).ok()?;
-    match response.usage.map(RawValue::get) {
-        Some(u) if u.starts_with('{') => Some(serde_json::from_str(u).ok()),
-        _ => Some(None),
-    }
+    let usage = response.usage.map(RawValue::get);
+    Some(f(usage.filter(|u| u.starts_with('{'))))
 }
 
 /// Whether the four hex digits at the start of `hex` (after a `\u`) name an ASCII
@@ -105,7 +104,8 @@ mod tests {
         let mut typed = 0;
         for raw in cases {
             // `None`: the `Value` reading decides, as before.
-            if let Some(found) = super::usage_typed(raw) {
+            let parsed = |u: Option<&str>| u.map(|t| serde_json::from_str(t).unwrap());
+            if let Some(found) = super::usage_typed(raw, parsed) {
                 typed += 1;
                 assert_eq!(found, usage_by_value(raw), "{raw}");
             }

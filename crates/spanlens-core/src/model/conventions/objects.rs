@@ -91,6 +91,25 @@ impl Semantics {
             }
             return true;
         }
+        self.usage_fields(&fields);
+        true
+    }
+
+    /// Reads a usage object from its JSON text (an object as written, not inside a
+    /// string), as `usage_from_object` reads it decoded; `false` when it must be decoded
+    /// instead (a key twice, deep nesting).
+    pub fn observe_usage_text(&mut self, text: &str) -> bool {
+        let deep = text.bytes().filter(|b| matches!(b, b'{' | b'[')).count() > 100;
+        match serde_json::from_str::<Fields>(text) {
+            Ok(fields) if !deep && text.starts_with('{') => {
+                self.usage_fields(&fields);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn usage_fields(&mut self, fields: &Fields) {
         for (slot, keys) in USAGE_KEYS.iter().enumerate() {
             if let Some(n) = keys
                 .iter()
@@ -99,6 +118,5 @@ impl Semantics {
                 self.keep_tokens(slot, n);
             }
         }
-        true
     }
 }

@@ -306,3 +306,31 @@ fn otlp_string_values_read_without_values_as_with_them() {
         "objects read through typed fields, both layouts"
     );
 }
+
+/// A usage object as written (MLflow 2's provider responses) read through typed fields
+/// gives what reading the decoded object gives, or defers to it.
+#[test]
+fn usage_text_reads_as_the_decoded_object_or_defers() {
+    let texts = [
+        r#"{"completion_tokens": 17, "prompt_tokens": 57, "total_tokens": 74, "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": null}}"#,
+        r#"{"input_tokens": "12", "output": 3.0, "total": -1}"#,
+        r#"{"input_tokens": null, "input": 5, "completion_tokens": 2}"#,
+        r#"{"prompt_tokens": 4294967296, "completion_tokens": 1.5, "total": 1e2}"#,
+        r#"{"input\u005ftokens": 9}"#,
+        r#"{"input_tokens": [1], "input": {"a": 1}, "prompt_tokens": 7}"#,
+        r#"{}"#,
+        // Deferred: a key twice.
+        r#"{"input_tokens": 1, "input_tokens": 2}"#,
+    ];
+    let mut typed = 0;
+    for text in texts {
+        let mut fast = Semantics::default();
+        let mut slow = Semantics::default();
+        slow.usage_from_object(&serde_json::from_str(text).unwrap());
+        if fast.observe_usage_text(text) {
+            typed += 1;
+            assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{text}");
+        }
+    }
+    assert_eq!(typed, texts.len() - 1);
+}
