@@ -178,12 +178,7 @@ impl App {
                 && (id == rec.overrides.as_deref()
                     || (!rec.valid && id == Some(rec.assessment_id.as_str())))
         };
-        let keep: Vec<bool> = set.assessments.iter().map(|a| !gone(a)).collect();
-        let mut k = keep.iter();
-        set.assessments.retain(|_| *k.next().unwrap_or(&true));
-        let mut k = keep.iter();
-        set.assessment_targets
-            .retain(|_| *k.next().unwrap_or(&true));
+        set.drop_assessments(gone);
         if rec.valid {
             set.assessments.push(rec.to_assessment());
             set.assessment_targets

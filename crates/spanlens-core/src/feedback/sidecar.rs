@@ -160,14 +160,7 @@ pub fn attach(set: &mut TraceSet, sidecars: Vec<(PathBuf, Loaded)>) {
     let retired: HashSet<&String> = sidecars.iter().flat_map(|(_, l)| &l.retired).collect();
     // Only an edit that retired something needs the export's assessments decoded.
     if !retired.is_empty() {
-        let keep: Vec<bool> = (set.assessments.iter())
-            .map(|a| !a.id.as_ref().is_some_and(|id| retired.contains(id)))
-            .collect();
-        let mut k = keep.iter();
-        set.assessments.retain(|_| *k.next().unwrap_or(&true));
-        let mut k = keep.iter();
-        set.assessment_targets
-            .retain(|_| *k.next().unwrap_or(&true));
+        set.drop_assessments(|a| a.id.as_ref().is_some_and(|id| retired.contains(id)));
     }
     let traces: HashMap<String, TraceIx> = (0..set.traces.len() as u32)
         .map(TraceIx)

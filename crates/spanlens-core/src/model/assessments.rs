@@ -9,7 +9,7 @@
 
 use super::batch::Assessment;
 use super::parts::Parts;
-use super::text::{SourceData, Sources, TextRef};
+use super::text::{Sources, TextRef};
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Index;
@@ -214,12 +214,10 @@ impl Assessments {
         self.parts.push(a.into());
     }
 
-    /// Keeps the assessments for which `keep` is true, in order.
-    pub fn retain(&mut self, mut keep: impl FnMut(&Assessment) -> bool) {
-        self.read_all();
-        let sources = &self.sources;
-        self.parts
-            .retain(|s| keep(s.read_with(|r| sources.bytes(r))));
+    /// Keeps assessment `i` when `keep[i]` is true (or past the end of `keep`), in order.
+    pub fn retain_marked(&mut self, keep: &[bool]) {
+        let mut k = keep.iter();
+        self.parts.retain(|_| *k.next().unwrap_or(&true));
     }
 
     /// Decodes every kept assessment not read yet, piece by piece on the pool, each file
@@ -243,37 +241,20 @@ impl Assessments {
     fn decode_pending(&self) {
         use rayon::prelude::*;
         let _t = crate::timing::phase("decode assessments");
-        let maps: Vec<Option<memmap2::Mmap>> = (0..self.sources.len())
-            .map(|i| match self.sources.get(i as u16).map(|s| &s.data) {
-                Some(SourceData::File(f)) => crate::memory::map(f).ok(),
-                _ => None,
-            })
-            .collect();
-        let bytes = |r: TextRef| {
-            let mapped = maps.get(r.src as usize).and_then(Option::as_ref);
-            let off = usize::try_from(r.off).ok();
-            let slice = mapped
-                .zip(off)
-                .and_then(|(m, off)| m.get(off..off.checked_add(r.len as usize)?));
-            match slice {
-                Some(b) => Ok(Cow::Borrowed(b)),
-                None => self.sources.bytes(r),
-            }
-        };
+        let mapped = super::mapped::Mapped::new(&self.sources);
         self.pieces().par_iter().for_each(|piece| {
-            let mut spans = vec![(u64::MAX, 0u64); maps.len()];
+            // The part of each file this piece read, given back after it.
+            let mut read = vec![(u64::MAX, 0u64); self.sources.len()];
             for s in piece.iter().filter(|s| s.is_pending()) {
-                s.read_with(bytes);
+                s.read_with(|r| mapped.bytes(r));
                 let Form::Kept(k) = &s.0 else { continue };
-                if let Some(span) = spans.get_mut(k.at.src as usize) {
+                if let Some(span) = read.get_mut(k.at.src as usize) {
                     let end = k.at.off.saturating_add(u64::from(k.at.len));
                     *span = (span.0.min(k.at.off), span.1.max(end));
                 }
             }
-            for (map, (lo, hi)) in maps.iter().zip(spans) {
-                if let (Some(m), Ok(lo), Ok(hi)) = (map, usize::try_from(lo), usize::try_from(hi)) {
-                    crate::memory::release(m, lo, hi);
-                }
+            for (src, (from, to)) in read.into_iter().enumerate() {
+                mapped.release(src as u16, from, to);
             }
         });
     }
@@ -290,7 +271,7 @@ impl Index<usize> for Assessments {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Enc, Source};
+    use crate::model::{Enc, Source, SourceData};
 
     /// `{"v": N}` texts decode to an assessment named after N.
     fn decode(b: &[u8]) -> Option<Assessment> {
@@ -370,10 +351,11 @@ mod tests {
     }
 
     #[test]
-    fn retain_and_push_see_decoded_assessments() {
+    fn retain_and_push_keep_their_order() {
         let text = r#"{"v": 1} {"v": 2}"#;
         let mut all = set_of(text, &[(0, 8), (9, 8)]);
-        all.retain(|a| a.name != "n1");
+        let keep: Vec<bool> = all.iter().map(|a| a.name != "n1").collect();
+        all.retain_marked(&keep);
         all.push(Assessment {
             name: "late".into(),
             ..Assessment::default()

@@ -17,6 +17,7 @@ pub mod kind;
 mod layout;
 mod loaded;
 mod lookup;
+pub mod mapped;
 pub mod messages;
 pub mod meta;
 pub mod parts;
@@ -283,6 +284,15 @@ impl TraceSet {
     ) -> impl Iterator<Item = &Assessment> + '_ {
         self.assessments_on(move |t, s| t == Some(trace) && (span.is_none() || s == span))
             .map(|(_, a)| a)
+    }
+
+    /// Drops the assessments `gone` picks, with their targets.
+    pub fn drop_assessments(&mut self, gone: impl Fn(&Assessment) -> bool) {
+        let keep: Vec<bool> = self.assessments.iter().map(|a| !gone(a)).collect();
+        self.assessments.retain_marked(&keep);
+        let mut k = keep.iter();
+        self.assessment_targets
+            .retain(|_| *k.next().unwrap_or(&true));
     }
 
     /// The assessments whose target (trace, span) `on` accepts, with their indices. Only

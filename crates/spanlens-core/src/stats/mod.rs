@@ -10,7 +10,6 @@ pub mod filter;
 mod groups;
 mod hash;
 mod prompts;
-mod reader;
 mod sessions;
 pub mod sort;
 mod steps;

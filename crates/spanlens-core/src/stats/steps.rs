@@ -3,9 +3,9 @@
 
 use super::critical::{has_duration, trace_times};
 use super::groups::{Groups, NONE};
-use super::reader::Reader;
 use super::{ERROR_MESSAGE_CHARS, ErrorCount, StepStats, TOP_ERRORS, chunks};
 use crate::model::detail::exceptions_in;
+use crate::model::mapped::Mapped;
 use crate::model::{SpanIx, SpanKind, TraceIx, TraceSet};
 use rayon::prelude::*;
 
@@ -67,7 +67,7 @@ pub fn aggregate(set: &TraceSet, traces: &[TraceIx], groups: &Groups) -> Vec<Ste
             a.absorb(p);
         }
     }
-    let reader = Reader::new(set);
+    let reader = Mapped::new(&set.sources);
     let mut rows: Vec<StepStats> = accs
         .into_par_iter()
         .zip(groups.keys.par_iter())
@@ -128,7 +128,7 @@ fn accumulate(set: &TraceSet, traces: &[TraceIx], groups: &Groups, n: usize) -> 
     accs
 }
 
-fn finish(reader: &Reader, set: &TraceSet, mut a: Acc, k: &super::groups::GroupKey) -> StepStats {
+fn finish(reader: &Mapped, set: &TraceSet, mut a: Acc, k: &super::groups::GroupKey) -> StepStats {
     a.durations.sort_unstable();
     a.self_ns.sort_unstable();
     StepStats {
@@ -155,7 +155,7 @@ fn finish(reader: &Reader, set: &TraceSet, mut a: Acc, k: &super::groups::GroupK
 
 /// The most common (type, message) among error spans. A span's type and message come from
 /// its first exception event, else its status message; neither gives `unknown`.
-pub fn top_errors(reader: &Reader, set: &TraceSet, spans: &[SpanIx]) -> Vec<ErrorCount> {
+pub fn top_errors(reader: &Mapped, set: &TraceSet, spans: &[SpanIx]) -> Vec<ErrorCount> {
     let mut counts: super::hash::FastMap<(String, String), u64> = Default::default();
     for &ix in spans {
         *counts.entry(error_of(reader, set, ix)).or_default() += 1;
@@ -178,7 +178,7 @@ pub fn top_errors(reader: &Reader, set: &TraceSet, spans: &[SpanIx]) -> Vec<Erro
 }
 
 /// (type, message) of one error span.
-pub fn error_of(reader: &Reader, set: &TraceSet, ix: SpanIx) -> (String, String) {
+pub fn error_of(reader: &Mapped, set: &TraceSet, ix: SpanIx) -> (String, String) {
     let s = set.span(ix);
     let status = s
         .status_msg

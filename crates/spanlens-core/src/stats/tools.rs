@@ -13,9 +13,9 @@
 //! span up to `DECL_BUDGET` spans, and on an evenly spaced sample of that many beyond.
 
 use super::hash::FastMap;
-use super::reader::Reader;
 use super::{ToolStats, chunks};
 use crate::diff::align::strip_operation;
+use crate::model::mapped::Mapped;
 use crate::model::{Span, SpanIx, SpanKind, Sym, TraceIx, TraceSet};
 use rayon::prelude::*;
 use serde_json::Value;
@@ -70,7 +70,7 @@ impl Acc {
 /// The tool table (most calls first) and the declared tools never called (by name).
 pub fn tool_lens(set: &TraceSet, traces: &[TraceIx]) -> (Vec<ToolStats>, Vec<String>) {
     let decl_keys = DeclKeys::new(set);
-    let reader = Reader::new(set);
+    let reader = Mapped::new(&set.sources);
     let declaring = traces
         .par_iter()
         .flat_map_iter(|&t| set.spans[set.trace(t).spans()].iter())
@@ -131,7 +131,7 @@ pub fn tool_lens(set: &TraceSet, traces: &[TraceIx]) -> (Vec<ToolStats>, Vec<Str
 }
 
 /// Tool totals over a contiguous run of traces.
-fn tool_chunk(set: &TraceSet, reader: &Reader, traces: &[TraceIx]) -> FastMap<Sym, Acc> {
+fn tool_chunk(set: &TraceSet, reader: &Mapped, traces: &[TraceIx]) -> FastMap<Sym, Acc> {
     let mut accs: FastMap<Sym, Acc> = FastMap::default();
     let mut per_trace: FastMap<Sym, u32> = FastMap::default();
     let mut with_args: Vec<(Sym, u32, usize)> = Vec::new();
@@ -171,7 +171,7 @@ fn tool_chunk(set: &TraceSet, reader: &Reader, traces: &[TraceIx]) -> FastMap<Sy
 /// same tool has arguments of the same length; most calls differ in length already.
 fn count_repeats(
     set: &TraceSet,
-    reader: &Reader,
+    reader: &Mapped,
     calls: &mut [(Sym, u32, usize)],
     accs: &mut FastMap<Sym, Acc>,
 ) {
@@ -278,7 +278,7 @@ impl DeclKeys {
 /// bytes, sent on every call) are decoded once.
 fn declared_in(
     set: &TraceSet,
-    reader: &Reader,
+    reader: &Mapped,
     traces: &[TraceIx],
     keys: &DeclKeys,
     stride: usize,
@@ -315,7 +315,7 @@ fn declared_in(
 /// Reads tool names from `text`: a definition list, or (`request`) a request object with
 /// `tools`/`functions` inside.
 fn read_decl(
-    reader: &Reader,
+    reader: &Mapped,
     text: crate::model::TextRef,
     request: bool,
     finder: &memchr::memmem::Finder,
@@ -391,7 +391,7 @@ fn is_definition(v: &Value) -> bool {
 /// an escaped JSON string.
 fn never_requested(
     set: &TraceSet,
-    reader: &Reader,
+    reader: &Mapped,
     traces: &[TraceIx],
     candidates: Vec<String>,
 ) -> Vec<String> {
@@ -426,7 +426,7 @@ fn never_requested(
 /// Which names appear quoted in the outputs of LLM spans of `traces`.
 fn requested_in(
     set: &TraceSet,
-    reader: &Reader,
+    reader: &Mapped,
     traces: &[TraceIx],
     finders: &[memchr::memmem::Finder],
     stride: usize,

@@ -144,19 +144,7 @@ pub(super) fn load_span<'a, 'k>(
     }
     // MLflow 2 autolog keeps token usage only inside the provider response.
     if let Some(out) = outputs.filter(|o| !d.sem.has_tokens() && usage::worth_parsing(o)) {
-        let sem = &mut d.sem;
-        let read = usage::usage_typed(out, |usage| {
-            if let Some(u) = usage
-                && !sem.observe_usage_text(u)
-            {
-                // A key twice, or deep nesting: the object decoded, as before.
-                sem.usage_from_object(&serde_json::from_str(u).unwrap_or_default());
-            }
-        });
-        if read.is_none() {
-            let value = crate::model::text::decode_value(out.as_bytes(), Enc::JsonStrJson);
-            d.sem.usage_from_response(&value);
-        }
+        usage::read_from_response(&mut d.sem, out);
     }
     let tid = trace
         .map(str::to_owned)

@@ -3,6 +3,10 @@
 //! `mlflow.spanOutputs`), so outputs of spans without token attributes are parsed to find
 //! it; most outputs (retrievers, tools, agents) cannot hold it, and a byte scan proves so.
 
+use crate::model::Enc;
+use crate::model::conventions::Semantics;
+use crate::model::text::decode_value;
+
 /// Outputs larger than this are not parsed at load time to look for token usage.
 const USAGE_SCAN_LIMIT: usize = 256 << 10;
 
@@ -27,6 +31,23 @@ pub(super) fn worth_parsing(raw: &str) -> bool {
     USAGE.find(b).is_some() || ESCAPE.find_iter(b).any(|i| ascii_escape(&b[i + 2..]))
 }
 
+/// Reads the token usage of the provider response `raw` (an `mlflow.spanOutputs` value)
+/// into `sem`: through typed fields where they can promise the `Value` reading's answer,
+/// else through the `Value` reading, of the usage object or of the whole response.
+pub(super) fn read_from_response(sem: &mut Semantics, raw: &str) {
+    let read = usage_typed(raw, |usage| {
+        if let Some(u) = usage
+            && !sem.observe_usage_text(u)
+        {
+            // A key twice, or deep nesting: the object decoded.
+            sem.usage_from_object(&serde_json::from_str(u).unwrap_or_default());
+        }
+    });
+    if read.is_none() {
+        sem.usage_from_response(&decode_value(raw.as_bytes(), Enc::JsonStrJson));
+    }
+}
+
 /// Calls `f` with the JSON text of the `usage` member of a provider response held as JSON
 /// in a JSON string, when it is an object: the text of what
 /// `decode_value(raw, JsonStrJson).get("usage")` gives, read through a typed struct that
@@ -36,7 +57,7 @@ pub(super) fn worth_parsing(raw: &str) -> bool {
 ///
 /// PERF: the `Value` reading built the whole response (choices, messages, a map per
 /// object) to read one member: a third of the CPU of loading real-shape MLflow 2 lines.
-pub(super) fn usage_typed<R>(raw: &str, f: impl FnOnce(Option<&str>) -> R) -> Option<R> {
+fn usage_typed<R>(raw: &str, f: impl FnOnce(Option<&str>) -> R) -> Option<R> {
     use serde_json::value::RawValue;
     #[derive(serde::Deserialize)]
     struct Response<'a> {
@@ -109,6 +130,12 @@ mod tests {
                 typed += 1;
                 assert_eq!(found, usage_by_value(raw), "{raw}");
             }
+            // And the tokens the load keeps, whichever reading it takes.
+            let mut read = super::Semantics::default();
+            super::read_from_response(&mut read, raw);
+            let mut by_value = super::Semantics::default();
+            by_value.usage_from_response(&decode_value(raw.as_bytes(), Enc::JsonStrJson));
+            assert_eq!(format!("{read:?}"), format!("{by_value:?}"), "{raw}");
         }
         assert_eq!(typed, 8, "the plain shapes are read typed");
     }

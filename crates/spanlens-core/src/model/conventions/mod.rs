@@ -256,7 +256,7 @@ impl Semantics {
             Role::InTokens(r) => self.set_tokens(0, r, v),
             Role::OutTokens(r) => self.set_tokens(1, r, v),
             Role::TotalTokens(r) => self.set_tokens(2, r, v),
-            Role::UsageObject => self.usage_object(v),
+            Role::UsageObject => self.usage_from_object(v),
             Role::Cost(rank) => {
                 if let Some(c) = as_f64(v) {
                     keep_best(&mut self.cost, rank, c);
@@ -281,7 +281,8 @@ impl Semantics {
         }
     }
 
-    fn usage_object(&mut self, v: &Value) {
+    /// Reads a usage object (decoded), such as one taken out of its response.
+    pub fn usage_from_object(&mut self, v: &Value) {
         let obj = object_of(v);
         for (slot, keys) in objects::USAGE_KEYS.iter().enumerate() {
             if let Some(n) = keys.iter().find_map(|k| obj.get(*k).and_then(as_u32)) {
@@ -309,13 +310,8 @@ impl Semantics {
     /// Anthropic return it), for sources that only record the raw response (MLflow 2).
     pub fn usage_from_response(&mut self, v: &Value) {
         if let Some(usage) = v.get("usage").filter(|u| u.is_object()) {
-            self.usage_object(usage);
+            self.usage_from_object(usage);
         }
-    }
-
-    /// Reads a `usage` object already taken out of its response.
-    pub fn usage_from_object(&mut self, usage: &Value) {
-        self.usage_object(usage);
     }
 
     /// Sets a kind directly (for formats with a kind field rather than an attribute).

@@ -67,8 +67,13 @@ fn inner_object(raw: &[u8]) -> Option<String> {
     // As `serde_json::from_slice::<String>`, sized once (see `string_literal`).
     let inner = spanlens_json::string_literal(raw)?;
     let t = inner.trim_start();
-    let deep = t.bytes().filter(|b| matches!(b, b'{' | b'[')).count() > 100;
-    (t.starts_with('{') && !deep).then_some(inner)
+    (t.starts_with('{') && !deep(t)).then_some(inner)
+}
+
+/// More brackets than serde_json's 128 levels could nest safely below: such text goes to
+/// the `Value` reading, so the two readings cannot part on depth.
+fn deep(text: &str) -> bool {
+    text.bytes().filter(|b| matches!(b, b'{' | b'[')).count() > 100
 }
 
 impl Semantics {
@@ -97,16 +102,16 @@ impl Semantics {
 
     /// Reads a usage object from its JSON text (an object as written, not inside a
     /// string), as `usage_from_object` reads it decoded; `false` when it must be decoded
-    /// instead (a key twice, deep nesting).
+    /// instead (a key twice, deep nesting, no object).
     pub fn observe_usage_text(&mut self, text: &str) -> bool {
-        let deep = text.bytes().filter(|b| matches!(b, b'{' | b'[')).count() > 100;
-        match serde_json::from_str::<Fields>(text) {
-            Ok(fields) if !deep && text.starts_with('{') => {
-                self.usage_fields(&fields);
-                true
-            }
-            _ => false,
+        if !text.starts_with('{') || deep(text) {
+            return false;
         }
+        let Ok(fields) = serde_json::from_str::<Fields>(text) else {
+            return false;
+        };
+        self.usage_fields(&fields);
+        true
     }
 
     fn usage_fields(&mut self, fields: &Fields) {
