@@ -39,6 +39,30 @@ pub(crate) fn build_from(text: &[u8], from: usize, out: &mut Vec<u32>) -> Option
     scalar_from(text, from, out)
 }
 
+/// `build_from` of `text[from..]` up to its first newline (or its end), found in the same
+/// pass: where the line ends, its index in `out` exactly as `build_from` gives it for
+/// `text[..end]`. `None` when that line cannot be indexed (its end is then not known).
+pub(crate) fn build_line_from(text: &[u8], from: usize, out: &mut Vec<u32>) -> Option<usize> {
+    // A line longer than `MAX_LEN` is not indexed: the search stops there.
+    let limit = text.len().min(MAX_LEN);
+    let end = line_from(&text[..limit], from, out)?;
+    (end < limit || limit == text.len()).then_some(end)
+}
+
+fn line_from(text: &[u8], from: usize, out: &mut Vec<u32>) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(r) = super::simd::build_line(text, from, out) {
+        return r;
+    }
+    scalar_line_from(text, from, out)
+}
+
+/// `line_from` with the reference version: the line's end, then its index.
+fn scalar_line_from(text: &[u8], from: usize, out: &mut Vec<u32>) -> Option<usize> {
+    let end = from + memchr::memchr(b'\n', text.get(from..)?).unwrap_or(text.len() - from);
+    scalar_from(&text[..end], from, out).map(|()| end)
+}
+
 /// Bit masks of one 64-byte block, one bit per byte.
 #[derive(Clone, Copy, Default)]
 pub(super) struct Masks {
@@ -308,6 +332,44 @@ mod tests {
             }
         }
         eprintln!("{kernels} kernel runs compared");
+    }
+
+    #[test]
+    fn every_kernel_finds_the_first_line_and_indexes_it_as_the_reference() {
+        // Random texts with newlines (also inside strings, where they end the line too),
+        // each read from every offset so that newlines fall at every place in a block.
+        let mut seed = 3u64;
+        let mut lines = 0;
+        for _ in 0..60 {
+            let mut s = Vec::new();
+            for _ in 0..300 {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let alphabet = b"{}[]:, \"\"\\ua0\ttrue-1e\n";
+                s.push(alphabet[(seed >> 33) as usize % alphabet.len()]);
+            }
+            for from in (0..s.len()).step_by(7) {
+                let rest = &s[from..];
+                let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+                let mut want = Vec::new();
+                let want = scalar(&rest[..end], &mut want).map(|()| (end, want));
+                let mut got = Vec::new();
+                let got_portable = scalar_line_from(rest, 0, &mut got).map(|e| (e, got));
+                assert_eq!(
+                    got_portable,
+                    want,
+                    "portable on {:?}",
+                    String::from_utf8_lossy(rest)
+                );
+                #[cfg(target_arch = "x86_64")]
+                for (name, got) in super::super::simd::each_kernel_line(rest) {
+                    assert_eq!(got, want, "{name} on {:?}", String::from_utf8_lossy(rest));
+                }
+                lines += usize::from(want.is_some());
+            }
+        }
+        assert!(lines > 300, "{lines}");
     }
 
     #[test]

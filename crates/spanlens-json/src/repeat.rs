@@ -20,25 +20,80 @@ pub(crate) struct Index {
     /// The first bytes of that text; empty when `idx` is not its whole index (nothing
     /// built yet, or the last build failed).
     head: Vec<u8>,
+    /// The length of the head's first line (up to a newline). `build_line` reuses no more
+    /// than that, so what it reuses lies within the line it indexes.
+    head_line: usize,
+    /// The text (address and length) `idx` was built for by `build_line`, until a reader
+    /// takes it (`take_ready`) or another text is built.
+    ready: Option<(usize, usize)>,
 }
 
 impl Index {
     /// Builds the index of `text` into `idx`, reusing the entries of the head it shares
     /// with the last text. `None`: see `index::build`.
     pub(crate) fn build(&mut self, text: &[u8]) -> Option<()> {
+        self.ready = None;
         let shared = shared_len(&self.head, text);
         let (keep, from) = self.cut(text, shared).unwrap_or((0, 0));
         self.idx.truncate(keep);
         let built = super::index::build_from(text, from, &mut self.idx);
         match built {
             Some(()) => {
-                self.head.truncate(shared);
-                let end = text.len().min(HEAD_MAX);
-                self.head.extend_from_slice(&text[shared.min(end)..end]);
+                self.remember(text, shared, text.len().min(HEAD_MAX));
             }
-            None => self.head.clear(),
+            None => {
+                self.head.clear();
+                self.head_line = 0;
+            }
         }
         built
+    }
+
+    /// Builds the index of the first line of `rest` (up to its first newline, found in the
+    /// same pass), reusing a head as `build` does; the line's length. The index is then
+    /// `ready` for that line (see `take_ready`). `None`: see `index::build_line_from`.
+    pub(crate) fn build_line(&mut self, rest: &[u8]) -> Option<usize> {
+        self.ready = None;
+        // Only the head's first line: the bytes `rest` shares with it are then in the line
+        // being indexed, and so is the cut.
+        let shared = shared_len(&self.head[..self.head_line], rest);
+        let (keep, from) = self.cut(rest, shared).unwrap_or((0, 0));
+        self.idx.truncate(keep);
+        let built = super::index::build_line_from(rest, from, &mut self.idx);
+        match built {
+            Some(len) => {
+                self.remember(rest, shared, len.min(HEAD_MAX));
+                self.ready = Some((rest.as_ptr() as usize, len));
+            }
+            None => {
+                self.head.clear();
+                self.head_line = 0;
+            }
+        }
+        built
+    }
+
+    /// Whether `idx` is the index `build_line` built for `text` (the same bytes, at the
+    /// same address); forgets it either way, so it is taken at most once.
+    pub(crate) fn take_ready(&mut self, text: &[u8]) -> bool {
+        self.ready.take() == Some((text.as_ptr() as usize, text.len()))
+    }
+
+    /// Forgets the index `build_line` built: true when no reader had taken it.
+    pub(crate) fn take_ready_any(&mut self) -> bool {
+        self.ready.take().is_some()
+    }
+
+    /// Keeps `text[..end]` as the head, its first `shared` bytes being there already.
+    fn remember(&mut self, text: &[u8], shared: usize, end: usize) {
+        let shared = shared.min(end);
+        // A newline among the shared bytes is where it was; otherwise look in the rest.
+        if self.head_line >= shared {
+            let nl = memchr::memchr(b'\n', &text[shared..end]);
+            self.head_line = nl.map_or(end, |i| shared + i);
+        }
+        self.head.truncate(shared);
+        self.head.extend_from_slice(&text[shared..end]);
     }
 
     /// The entries to keep and where to start indexing `text`, whose first `shared` bytes
@@ -138,6 +193,74 @@ mod tests {
             }
         }
         assert!(check(&texts) > texts.len() / 2);
+    }
+
+    /// Indexes every line of `text` in turn with `build_line` on one `Index`, checking
+    /// each line's end and index against a fresh build of the line alone; the number of
+    /// lines indexed.
+    fn check_lines(memo: &mut Index, text: &[u8]) -> usize {
+        let (mut pos, mut indexed) = (0, 0);
+        while pos <= text.len() {
+            let rest = &text[pos..];
+            let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+            let want = fresh(&rest[..end]);
+            match memo.build_line(rest) {
+                Some(len) => {
+                    assert_eq!(len, end, "line end at {pos}");
+                    assert_eq!(Some(&memo.idx), want.as_ref(), "line at {pos}");
+                    assert!(memo.take_ready(&rest[..end]), "ready for its line");
+                    assert!(!memo.take_ready(&rest[..end]), "taken once");
+                    indexed += 1;
+                }
+                None => assert_eq!(want, None, "line at {pos} has an index"),
+            }
+            pos += end + 1;
+        }
+        indexed
+    }
+
+    #[test]
+    fn lines_indexed_with_their_ends_match_each_line_indexed_alone() {
+        let head = r#"{"resourceSpans":[{"resource":{"attributes":["#.to_string()
+            + &r#"{"key":"service.name","value":{"stringValue":"a\"b\\c\u00e9"}},"#.repeat(4);
+        let mut lines: Vec<String> = Vec::new();
+        for n in 0..130 {
+            // Lines of every length around the 64-byte blocks, repeated heads, bad
+            // strings, blank lines, a carriage return and a line that is all head.
+            lines.push(format!("{head}{{\"n\":{}}}]}}]}}", "7".repeat(n)));
+            lines.push(format!("{}\"{}\"", " ".repeat(n), "x".repeat(n % 70)));
+            if n % 17 == 0 {
+                lines.push(String::new());
+                lines.push(format!("{head}\"bad\tstring\""));
+                lines.push(format!("{head}\"open"));
+                lines.push("[1, \"\\u12\"]".into());
+                lines.push("{\"a\": 1}\r".into());
+                lines.push(head.clone());
+            }
+        }
+        let mut memo = Index::default();
+        let text = lines.join("\n");
+        let indexed = check_lines(&mut memo, text.as_bytes());
+        assert!(indexed > 250, "{indexed}");
+        // The same with the last line ended by a newline (an empty last line).
+        check_lines(&mut memo, format!("{text}\n").as_bytes());
+    }
+
+    #[test]
+    fn a_head_that_ran_past_a_newline_is_not_reused_past_it() {
+        // A text with a newline in its head (built whole, as a document is), then the
+        // rest of a piece that shares those bytes: its first line ends at the newline.
+        let first = format!("[{}1,\n2,{}3]", "\"abc\",".repeat(30), "4,".repeat(40));
+        let mut memo = Index::default();
+        memo.build(first.as_bytes()).expect("indexable");
+        // It shares `\n2,` too: a cut after those bytes would be past its first line.
+        let nl = first.find('\n').unwrap();
+        let rest = format!("{}9]\n[5]", &first[..nl + 3]);
+        let len = memo.build_line(rest.as_bytes());
+        let line = &rest[..rest.find('\n').unwrap()];
+        assert_eq!(len, Some(line.len()));
+        // The line is `[..., 1,`: not JSON, but stage 1 indexes it (strings are whole).
+        assert_eq!(Some(&memo.idx), fresh(line.as_bytes()).as_ref());
     }
 
     #[test]

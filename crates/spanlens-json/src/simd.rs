@@ -53,6 +53,18 @@ pub fn build(text: &[u8], from: usize, out: &mut Vec<u32>) -> Option<Option<()>>
     }
 }
 
+/// `build` up to the first newline (see `index::build_line_from`); `None` when the CPU
+/// has no kernel.
+pub fn build_line(text: &[u8], from: usize, out: &mut Vec<u32>) -> Option<Option<usize>> {
+    match kernel() {
+        // SAFETY: picked only when the CPU has AVX-512 and the base features.
+        Kernel::Avx512 => Some(unsafe { avx512::build_line(text, from, out) }),
+        // SAFETY: picked only when the CPU has AVX2 and the base features.
+        Kernel::Avx2 => Some(unsafe { avx2::build_line(text, from, out) }),
+        Kernel::None => None,
+    }
+}
+
 /// Features every kernel needs besides its vector width.
 fn has_base() -> bool {
     is_x86_feature_detected!("pclmulqdq")
@@ -96,13 +108,12 @@ macro_rules! kernel {
         #[inline]
         #[target_feature(enable = $features)]
         fn step(
-            chunk: &[u8; 64],
+            v: $vec,
             at: usize,
             text: &[u8],
             carry: &mut Carry,
             out: &mut Vec<u32>,
         ) -> Option<()> {
-            let v: $vec = $load(chunk);
             let m = masks(v);
             let (quote, escaped) = quotes(&m, carry);
             if escaped != 0 {
@@ -120,14 +131,44 @@ macro_rules! kernel {
             let mut chunks = text.get(from..)?.chunks_exact(64);
             let mut at = from;
             for chunk in &mut chunks {
-                step(chunk.try_into().ok()?, at, text, &mut carry, out)?;
+                step($load(chunk.try_into().ok()?), at, text, &mut carry, out)?;
                 at += 64;
             }
             let rest = chunks.remainder();
             if !rest.is_empty() {
-                step(&padded(rest), at, text, &mut carry, out)?;
+                step($load(&padded(rest)), at, text, &mut carry, out)?;
             }
             (!carry.unterminated()).then_some(())
+        }
+
+        /// `build` of `text[from..]` up to its first newline (or its end): the index of
+        /// that line, as `build` gives it for the line alone, and where the line ends.
+        /// `None` when the line cannot be indexed (its end is then not looked for).
+        #[target_feature(enable = $features)]
+        pub fn build_line(text: &[u8], from: usize, out: &mut Vec<u32>) -> Option<usize> {
+            let mut carry = Carry::default();
+            let mut chunks = text.get(from..)?.chunks_exact(64);
+            let mut at = from;
+            for chunk in &mut chunks {
+                let v: $vec = $load(chunk.try_into().ok()?);
+                let nl = newlines(v);
+                if nl != 0 {
+                    // The line's last block, read as `build` reads it: cut and padded.
+                    let end = at + nl.trailing_zeros() as usize;
+                    let line = &text[..end];
+                    step($load(&padded(&line[at..])), at, line, &mut carry, out)?;
+                    return (!carry.unterminated()).then_some(end);
+                }
+                step(v, at, text, &mut carry, out)?;
+                at += 64;
+            }
+            let rest = chunks.remainder();
+            let end = at + memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+            let line = &text[..end];
+            if end > at {
+                step($load(&padded(&line[at..])), at, line, &mut carry, out)?;
+            }
+            (!carry.unterminated()).then_some(end)
         }
     };
 }
@@ -197,6 +238,13 @@ mod avx512 {
             space: _mm512_test_epi8_mask(class, _mm512_set1_epi8(SPACE)),
             control: _mm512_cmplt_epu8_mask(v, _mm512_set1_epi8(0x20)),
         }
+    }
+
+    /// The newlines of a block.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512bw")]
+    fn newlines(v: __m512i) -> u64 {
+        _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b'\n' as i8))
     }
 
     /// The bytes that may follow a backslash, and the `u`s (blocks with escapes only).
@@ -270,6 +318,13 @@ mod avx2 {
         }
     }
 
+    /// The newlines of a block.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn newlines(v: Pair) -> u64 {
+        eq(v, b'\n')
+    }
+
     /// The bytes that may follow a backslash, and the `u`s (blocks with escapes only).
     #[inline]
     #[target_feature(enable = "avx2")]
@@ -277,6 +332,29 @@ mod avx2 {
         let u = eq(v, b'u');
         (u | b"\"\\/bfnrt".iter().fold(0, |m, &c| m | eq(v, c)), u)
     }
+}
+
+/// A line's end and index, by a named kernel (for tests).
+#[cfg(test)]
+pub type KernelLine = (&'static str, Option<(usize, Vec<u32>)>);
+
+/// `build_line(text, 0, ..)` by every kernel this CPU can run, named (for tests).
+#[cfg(test)]
+pub fn each_kernel_line(text: &[u8]) -> Vec<KernelLine> {
+    let mut all = Vec::new();
+    let mut run = |name, f: unsafe fn(&[u8], usize, &mut Vec<u32>) -> Option<usize>| {
+        let mut out = Vec::new();
+        // SAFETY: only called below for kernels whose features the CPU has.
+        let r = unsafe { f(text, 0, &mut out) };
+        all.push((name, r.map(|end| (end, out))));
+    };
+    if has_avx512() {
+        run("avx512", avx512::build_line);
+    }
+    if has_avx2() {
+        run("avx2", avx2::build_line);
+    }
+    all
 }
 
 /// The index of `text` by every kernel this CPU can run, named (for tests).

@@ -332,8 +332,15 @@ fn parse_lines_parallel_then(
                 ..Sink::default()
             };
             let mut pos = 0;
+            // Whether to index each line while finding its end (`spanlens_json::index_line`):
+            // on while the line function reads the index, off for the rest of the piece
+            // once it reads a line without it (a format read by serde_json alone).
+            let mut pre_index = spanlens_json::enabled();
             while pos < piece.len() {
-                let end = memchr::memchr(b'\n', &piece[pos..]).map_or(piece.len(), |i| pos + i);
+                let end = (pre_index.then(|| spanlens_json::index_line(&piece[pos..])))
+                    .flatten()
+                    .map(|n| pos + n)
+                    .unwrap_or_else(|| line_end(piece, pos));
                 let at = ctx.base + (a + pos) as u64;
                 // PERF: SIMD validation line by line, while the line is in cache from the
                 // newline search; serde_json then reads `&str` and does not validate again.
@@ -352,6 +359,9 @@ fn parse_lines_parallel_then(
                     }
                     Err(e) => not_utf8(ctx, f, (&piece[pos..end], at), e, &mut sink),
                 }
+                if pre_index && spanlens_json::line_untaken() {
+                    pre_index = false;
+                }
                 pos = end + 1;
             }
             LAST_SHAPE.remember(piece.len(), &sink.batch);
@@ -360,6 +370,11 @@ fn parse_lines_parallel_then(
             sink
         })
         .collect()
+}
+
+/// Where the line starting at `pos` ends: its newline, or the end of `piece`.
+fn line_end(piece: &[u8], pos: usize) -> usize {
+    memchr::memchr(b'\n', &piece[pos..]).map_or(piece.len(), |i| pos + i)
 }
 
 /// A line that is not valid UTF-8. Cut inside a character (the last line of a cut file),
