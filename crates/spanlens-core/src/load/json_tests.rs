@@ -18,6 +18,13 @@ fn strings_read_as_serde_reads_them() {
         r#"  "spaced"  "#,
         "null",
         "12",
+        // Escapes serde_json refuses to decode, and a provider response held as a string.
+        r#""\ud800 alone""#,
+        r#""\ud83d\ude00 paired""#,
+        r#""\x""#,
+        r#""\u12""#,
+        r#""{\"usage\": {\"prompt_tokens\": 3}, \"text\": \"line\nnext \\\"q\\\"\"}""#,
+        "\"caf\u{e9}\\n\" ",
     ];
     for t in cases {
         let by_serde = serde_json::from_str::<CowStr>(t).ok().map(|c| c.0);
