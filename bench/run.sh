@@ -79,9 +79,16 @@ baseline() {
     case "$1" in *.parquet) echo "-"; return ;; esac
     for _ in $(seq "$RUNS"); do "$BASE" "$1" 2>/dev/null; done | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p"
 }
+# warm FILE: reads FILE once, so that its pages are in the page cache. The baseline times
+# its parse of bytes already read; this machine's memory reclaim (DAMON pageout) writes
+# out file pages left idle for a while, and a run that found them gone paid the disk too
+# (seen: a 1M-span file 1.0 of 1.8 GB resident a few minutes after it was written).
+warm() { cat "$1" > /dev/null; }
+
 # load_row SET NAME FILE TARGET: times `summary --json` on FILE (sets WALL, RSS, BASE_OF).
 load_row() {
     local fmb times="-"
+    warm "$3"
     timed "$BIN" summary --json "$3"
     BASE_OF=$(baseline "$3"); fmb=$(mb "$3")
     # (`timed` reads into a variable named r, so the ratio has another name.)
@@ -111,6 +118,7 @@ if [[ ,$SETS, == *,generated,* ]]; then
     done
 
     # Load: summary against the IgnoredAny baseline and jq.
+    warm "$BIG"
     timed "$BIN" summary "$BIG"; SUM_WALL=$WALL; SUM_RSS=$RSS
     BASE_S=$(for _ in $(seq "$RUNS"); do "$BASE" "$BIG" 2>/dev/null; done | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
     BIG_MB=$(mb "$BIG")
@@ -222,7 +230,7 @@ if [ ${#ROWS[@]} -gt 0 ]; then
     printf '%s\n' "${ROWS[@]}"
 fi
 echo
-echo "\`summary --json\` at $SPANS spans (medians of $RUNS runs; IgnoredAny = serde_json on the same bytes, all threads, file already in memory; load average before: $LOADAVG)"
+echo "\`summary --json\` at $SPANS spans (medians of $RUNS runs, the file read once before them; IgnoredAny = serde_json on the same bytes, all threads, file already in memory; load average before: $LOADAVG)"
 echo
 echo "| set | input | MB | summary s | IgnoredAny s | ratio | peak RSS MB (x file) | target |"
 echo "|---|---|---|---|---|---|---|---|"
