@@ -13,6 +13,7 @@
 #   bench/run.sh                          # 1,000,000 spans, both sets
 #   SPANLENS_BENCH_SPANS=200000 bench/run.sh
 #   SPANLENS_BENCH_SETS=real bench/run.sh # only the real-shape rows (or: generated)
+#   SPANLENS_BENCH_BIN=/tmp/spanlens-before bench/run.sh # time another binary
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Decimal points, not commas, in the shell's clock ($EPOCHREALTIME) and in awk.
@@ -29,7 +30,8 @@ SETS=${SPANLENS_BENCH_SETS:-generated,real}
 CORPUS=${SPANLENS_CORPUS:-../shared/corpus}/generated
 
 cargo build --release --quiet --bin spanlens --example json-baseline && cargo build --release --quiet -p spanlens-synth --bin gen-traces --bin scale-export
-BIN=target/release/spanlens
+# SPANLENS_BENCH_BIN: another spanlens binary to time (one from before a change, say).
+BIN=${SPANLENS_BENCH_BIN:-target/release/spanlens}
 GEN=target/release/gen-traces
 SCALE=target/release/scale-export
 BASE=target/release/examples/json-baseline

@@ -300,6 +300,18 @@ mod tests {
         );
     }
 
+    /// `n` bytes drawn from `alphabet` by a seeded generator (the same texts every run).
+    fn random_text(seed: &mut u64, n: usize, alphabet: &[u8]) -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                *seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                alphabet[(*seed >> 33) as usize % alphabet.len()]
+            })
+            .collect()
+    }
+
     #[test]
     fn vector_version_matches_the_reference() {
         // Blocks boundaries fall inside escapes, strings and scalars across these.
@@ -311,15 +323,8 @@ mod tests {
         ];
         let mut seed = 7u64;
         for _ in 0..300 {
-            let mut s = String::new();
-            for _ in 0..150 {
-                seed = seed
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                let alphabet = b"{}[]:, \"\\\\ua0\t\ntrue-1e";
-                s.push(alphabet[(seed >> 33) as usize % alphabet.len()] as char);
-            }
-            texts.push(s);
+            let s = random_text(&mut seed, 150, b"{}[]:, \"\\\\ua0\t\ntrue-1e");
+            texts.push(String::from_utf8(s).expect("ASCII"));
         }
         let mut kernels = 0;
         for t in &texts {
@@ -341,14 +346,7 @@ mod tests {
         let mut seed = 3u64;
         let mut lines = 0;
         for _ in 0..60 {
-            let mut s = Vec::new();
-            for _ in 0..300 {
-                seed = seed
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                let alphabet = b"{}[]:, \"\"\\ua0\ttrue-1e\n";
-                s.push(alphabet[(seed >> 33) as usize % alphabet.len()]);
-            }
+            let s = random_text(&mut seed, 300, b"{}[]:, \"\"\\ua0\ttrue-1e\n");
             for from in (0..s.len()).step_by(7) {
                 let rest = &s[from..];
                 let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
