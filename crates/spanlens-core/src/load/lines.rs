@@ -342,24 +342,9 @@ fn parse_lines_parallel_then(
                     .map(|n| pos + n)
                     .unwrap_or_else(|| line_end(piece, pos));
                 let at = ctx.base + (a + pos) as u64;
-                // PERF: SIMD validation line by line, while the line is in cache from the
-                // newline search; serde_json then reads `&str` and does not validate again.
-                let line = match simdutf8::basic::from_utf8(&piece[pos..end]) {
-                    Ok(s) => Ok(s),
-                    Err(_) => std::str::from_utf8(&piece[pos..end]),
-                };
-                match line {
-                    Ok(line) => {
-                        let line = line.strip_suffix('\r').unwrap_or(line);
-                        // A byte-order mark (first line of files from Windows tools).
-                        let line = line.strip_prefix('\u{feff}').unwrap_or(line);
-                        if !line.trim().is_empty() {
-                            f(ctx, line, at, &mut sink);
-                        }
-                    }
-                    Err(e) => not_utf8(ctx, f, (&piece[pos..end], at), e, &mut sink),
-                }
-                if pre_index && spanlens_json::line_untaken() {
+                let read = read_line(ctx, f, (&piece[pos..end], at), &mut sink);
+                // (A blank line is not read: it says nothing about the reader.)
+                if pre_index && spanlens_json::line_untaken() && read {
                     pre_index = false;
                 }
                 pos = end + 1;
@@ -370,6 +355,33 @@ fn parse_lines_parallel_then(
             sink
         })
         .collect()
+}
+
+/// Hands one line (without its newline; `at` its offset in the source) to `f`, unless it
+/// is blank; `false` when `f` was not called.
+fn read_line(ctx: &Ctx, f: &LineFn, (bytes, at): (&[u8], u64), sink: &mut Sink) -> bool {
+    // PERF: SIMD validation line by line, while the line is in cache from the index pass;
+    // serde_json then reads `&str` and does not validate again.
+    let line = match simdutf8::basic::from_utf8(bytes) {
+        Ok(s) => Ok(s),
+        Err(_) => std::str::from_utf8(bytes),
+    };
+    match line {
+        Ok(line) => {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            // A byte-order mark (first line of files from Windows tools).
+            let line = line.strip_prefix('\u{feff}').unwrap_or(line);
+            let read = !line.trim().is_empty();
+            if read {
+                f(ctx, line, at, sink);
+            }
+            read
+        }
+        Err(e) => {
+            not_utf8(ctx, f, (bytes, at), e, sink);
+            true
+        }
+    }
 }
 
 /// Where the line starting at `pos` ends: its newline, or the end of `piece`.
