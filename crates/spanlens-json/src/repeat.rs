@@ -23,9 +23,10 @@ pub(crate) struct Index {
     /// The length of the head's first line (up to a newline). `build_line` reuses no more
     /// than that, so what it reuses lies within the line it indexes.
     head_line: usize,
-    /// The text (address and length) `idx` was built for by `build_line`, until a reader
-    /// takes it (`take_ready`) or another text is built.
-    ready: Option<(usize, usize)>,
+    /// The text (address and length) `idx` was built for by `build_line`, and whether it
+    /// ends with a carriage return, until a reader takes it (`take_ready`) or another text
+    /// is built.
+    ready: Option<(usize, usize, bool)>,
 }
 
 impl Index {
@@ -63,7 +64,8 @@ impl Index {
         match built {
             Some(len) => {
                 self.remember(rest, shared, len.min(HEAD_MAX));
-                self.ready = Some((rest.as_ptr() as usize, len));
+                let cr = len > 0 && rest[len - 1] == b'\r';
+                self.ready = Some((rest.as_ptr() as usize, len, cr));
             }
             None => {
                 self.head.clear();
@@ -75,8 +77,15 @@ impl Index {
 
     /// Whether `idx` is the index `build_line` built for `text` (the same bytes, at the
     /// same address); forgets it either way, so it is taken at most once.
+    ///
+    /// A line read without its carriage return (CRLF files) takes it too: a return that
+    /// indexes at all is white space outside strings, which gives no entry, and the
+    /// reader finds the end of a last scalar from the text it reads.
     pub(crate) fn take_ready(&mut self, text: &[u8]) -> bool {
-        self.ready.take() == Some((text.as_ptr() as usize, text.len()))
+        let Some((at, len, cr)) = self.ready.take() else {
+            return false;
+        };
+        at == text.as_ptr() as usize && (len == text.len() || cr && len == text.len() + 1)
     }
 
     /// Forgets the index `build_line` built: true when no reader had taken it.
@@ -199,7 +208,7 @@ mod tests {
     /// each line's end and index against a fresh build of the line alone; the number of
     /// lines indexed.
     fn check_lines(memo: &mut Index, text: &[u8]) -> usize {
-        let (mut pos, mut indexed) = (0, 0);
+        let (mut pos, mut indexed, mut crs) = (0, 0, 0);
         while pos <= text.len() {
             let rest = &text[pos..];
             let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
@@ -208,14 +217,24 @@ mod tests {
                 Some(len) => {
                     assert_eq!(len, end, "line end at {pos}");
                     assert_eq!(Some(&memo.idx), want.as_ref(), "line at {pos}");
-                    assert!(memo.take_ready(&rest[..end]), "ready for its line");
-                    assert!(!memo.take_ready(&rest[..end]), "taken once");
+                    let line = &rest[..end];
+                    let bare = line.strip_suffix(b"\r").unwrap_or(line);
+                    // A line that ends with a return is read without it (CRLF files):
+                    // the same index serves.
+                    assert_eq!(fresh(bare), want, "without its return, line at {pos}");
+                    assert!(memo.take_ready(bare), "ready for its line");
+                    assert!(!memo.take_ready(bare), "taken once");
+                    crs += usize::from(bare.len() < line.len());
                     indexed += 1;
                 }
                 None => assert_eq!(want, None, "line at {pos} has an index"),
             }
             pos += end + 1;
         }
+        assert!(
+            crs > 0 || !text.contains(&b'\r'),
+            "a line with a return was checked"
+        );
         indexed
     }
 
