@@ -11,7 +11,7 @@
 mod rebase;
 
 use super::json::Ctx;
-use super::lines::{self, LineFn};
+use super::line_pieces::{self, LineFn};
 use super::{Format, Sink, records, sniff};
 use crate::model::{Batch, Diagnostic, FileLoad, Pos, Source, SourceData, Sources, TraceSet};
 use std::path::PathBuf;
@@ -214,7 +214,7 @@ fn parse(fmt: Format, label: &str, text: &[u8], (base, line0): (u64, u64)) -> Ve
         by_offset: true,
         ..Ctx::new(text, base, 0, label)
     };
-    let mut sinks = lines::parse_lines_parallel(&ctx, f, FIRST_PIECE_SRC);
+    let mut sinks = line_pieces::parse_lines_parallel(&ctx, f, FIRST_PIECE_SRC);
     number_lines(&mut sinks, text, (base, line0));
     sinks
 }
@@ -229,7 +229,7 @@ fn number_lines(sinks: &mut [Sink], text: &[u8], (base, line0): (u64, u64)) {
             d.pos = Pos::Byte(o.saturating_sub(base));
         }
     }
-    lines::offsets_to_lines(sinks, |feed| feed(text));
+    line_pieces::offsets_to_lines(sinks, |feed| feed(text));
     for d in sinks
         .iter_mut()
         .flat_map(|s| s.batch.diagnostics.iter_mut())

@@ -18,6 +18,7 @@ pub mod input;
 pub mod json;
 mod langfuse;
 mod langsmith;
+mod line_pieces;
 pub mod lines;
 pub mod live;
 mod mlflow;

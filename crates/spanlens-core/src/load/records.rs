@@ -5,7 +5,8 @@
 use super::arrays;
 use super::input::Input;
 use super::json::{self, Ctx};
-use super::lines::{self, LineFn};
+use super::line_pieces::LineFn;
+use super::lines;
 use super::salvage::{self, Problem};
 use super::sniff::{classify_value, unknown};
 use super::{
