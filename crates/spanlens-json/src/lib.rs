@@ -102,8 +102,9 @@ pub fn try_with_index<R>(text: &[u8], f: impl FnOnce(&[u32]) -> R) -> Result<R, 
 
 /// Indexes the first line of `rest` (up to its first newline) and says where it ends:
 /// the newline is found in the same pass as the tokens. The next `with_index` on exactly
-/// that line (the same bytes at the same address) uses this index instead of building
-/// it again. `None` when the line cannot be indexed; its end is then not known.
+/// that line (the same bytes at the same address, or those without a carriage return at
+/// the end) uses this index instead of building it again. `None` when the line cannot be
+/// indexed; its end is then not known.
 ///
 /// PERF: a JSON Lines reader looked for each line's end first, a pass over every byte
 /// (memchr, 5% of the CPU of loading collector OTLP) before the index read them again.

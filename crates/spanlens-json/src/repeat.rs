@@ -33,40 +33,39 @@ impl Index {
     /// Builds the index of `text` into `idx`, reusing the entries of the head it shares
     /// with the last text. `None`: see `index::build`.
     pub(crate) fn build(&mut self, text: &[u8]) -> Option<()> {
-        self.ready = None;
-        let shared = shared_len(&self.head, text);
-        let (keep, from) = self.cut(text, shared).unwrap_or((0, 0));
-        self.idx.truncate(keep);
-        let built = super::index::build_from(text, from, &mut self.idx);
-        match built {
-            Some(()) => {
-                self.remember(text, shared, text.len().min(HEAD_MAX));
-            }
-            None => {
-                self.head.clear();
-                self.head_line = 0;
-            }
-        }
-        built
+        let whole =
+            |t: &[u8], from, out: &mut _| super::index::build_from(t, from, out).map(|()| t.len());
+        self.build_with(text, self.head.len(), whole).map(drop)
     }
 
     /// Builds the index of the first line of `rest` (up to its first newline, found in the
     /// same pass), reusing a head as `build` does; the line's length. The index is then
     /// `ready` for that line (see `take_ready`). `None`: see `index::build_line_from`.
     pub(crate) fn build_line(&mut self, rest: &[u8]) -> Option<usize> {
-        self.ready = None;
         // Only the head's first line: the bytes `rest` shares with it are then in the line
         // being indexed, and so is the cut.
-        let shared = shared_len(&self.head[..self.head_line], rest);
-        let (keep, from) = self.cut(rest, shared).unwrap_or((0, 0));
+        let len = self.build_with(rest, self.head_line, super::index::build_line_from)?;
+        let cr = len > 0 && rest[len - 1] == b'\r';
+        self.ready = Some((rest.as_ptr() as usize, len, cr));
+        Some(len)
+    }
+
+    /// Indexes `text` with `build` (which starts at a given offset and says where the text
+    /// it indexed ends), after the entries of the head it shares with the last text, up
+    /// to `head_len` bytes of that head; remembers the new head.
+    fn build_with(
+        &mut self,
+        text: &[u8],
+        head_len: usize,
+        build: impl FnOnce(&[u8], usize, &mut Vec<u32>) -> Option<usize>,
+    ) -> Option<usize> {
+        self.ready = None;
+        let shared = shared_len(&self.head[..head_len], text);
+        let (keep, from) = self.cut(text, shared).unwrap_or((0, 0));
         self.idx.truncate(keep);
-        let built = super::index::build_line_from(rest, from, &mut self.idx);
+        let built = build(text, from, &mut self.idx);
         match built {
-            Some(len) => {
-                self.remember(rest, shared, len.min(HEAD_MAX));
-                let cr = len > 0 && rest[len - 1] == b'\r';
-                self.ready = Some((rest.as_ptr() as usize, len, cr));
-            }
+            Some(end) => self.remember(text, shared, end.min(HEAD_MAX)),
             None => {
                 self.head.clear();
                 self.head_line = 0;
