@@ -12,7 +12,7 @@ mod tokens;
 mod unescape;
 mod words;
 
-pub use tokens::Tokens;
+pub use tokens::{Tokens, valid_number};
 pub use unescape::{
     Shifts, decodes_to_itself, plain_ascii, string_literal, unescape, unescape_mapped,
 };

@@ -347,7 +347,7 @@ fn valid_scalar(t: &[u8]) -> bool {
 }
 
 /// JSON's number grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
-fn valid_number(t: &[u8]) -> bool {
+pub fn valid_number(t: &[u8]) -> bool {
     let digits = |t: &[u8], i: usize| i + t[i..].iter().take_while(|b| b.is_ascii_digit()).count();
     let mut i = usize::from(t.first() == Some(&b'-'));
     match t.get(i) {

@@ -13,6 +13,7 @@ use super::text::{Enc, TextRef, decode_value};
 use serde_json::Value;
 use std::borrow::Cow;
 
+mod flat;
 mod objects;
 mod raw;
 

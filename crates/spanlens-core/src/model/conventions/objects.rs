@@ -60,6 +60,41 @@ impl Fields<'_> {
     }
 }
 
+/// Every key `Fields` reads: an object naming one twice is not read as a flat one.
+const KNOWN: [&str; 9] = [
+    "input_tokens",
+    "input",
+    "prompt_tokens",
+    "output_tokens",
+    "output",
+    "completion_tokens",
+    "total_tokens",
+    "total",
+    "total_cost",
+];
+
+/// Whether `text` holds a number serde_json refuses as out of range (`1e400`): a `Value`
+/// reading refuses the whole object, which typed fields, reading only theirs, would not.
+fn out_of_range(text: &str) -> bool {
+    super::flat::text_may_overflow(text.as_bytes()) && serde_json::from_str::<Value>(text).is_err()
+}
+
+/// A number or `null` as written, as `as_u32` reads its `Value`. PERF: short unsigned
+/// integers, the token counts written, are read without serde_json.
+fn u32_of(text: &[u8]) -> Option<u32> {
+    if (1..=9).contains(&text.len()) && text.iter().all(u8::is_ascii_digit) {
+        return text
+            .iter()
+            .try_fold(0u32, |n, &d| Some(n * 10 + u32::from(d - b'0')));
+    }
+    as_u32(&serde_json::from_slice(text).ok()?)
+}
+
+/// A number or `null` as written, as `as_f64` reads its `Value`.
+fn f64_of(text: &[u8]) -> Option<f64> {
+    as_f64(&serde_json::from_slice(text).ok()?)
+}
+
 /// The text inside `raw` when it is a JSON string holding what looks like a JSON object;
 /// `None` sends the value to the `Value` reading (not a string, no object inside, deep
 /// nesting: serde_json stops at 128 levels, where the two readings could differ).
@@ -80,10 +115,17 @@ impl Semantics {
     /// Reads a usage (`cost == false`) or cost object from its JSON-in-string text, as
     /// `observe_value` reads the decoded object; `false` when it must be decoded instead.
     pub(super) fn observe_object_text(&mut self, raw: &[u8], cost: bool) -> bool {
+        if let Some(flat) = super::flat::members(raw, &KNOWN) {
+            self.flat_fields(&flat, cost);
+            return true;
+        }
         // A key named twice, a Python repr, trailing text: serde refuses, `Value` decides.
         let Some(inner) = inner_object(raw) else {
             return false;
         };
+        if out_of_range(&inner) {
+            return false;
+        }
         let Ok(fields) = serde_json::from_str::<Fields>(&inner) else {
             return false;
         };
@@ -104,7 +146,7 @@ impl Semantics {
     /// string), as `usage_from_object` reads it decoded; `false` when it must be decoded
     /// instead (a key twice, deep nesting, no object).
     pub fn observe_usage_text(&mut self, text: &str) -> bool {
-        if !text.starts_with('{') || deep(text) {
+        if !text.starts_with('{') || deep(text) || out_of_range(text) {
             return false;
         }
         let Ok(fields) = serde_json::from_str::<Fields>(text) else {
@@ -112,6 +154,22 @@ impl Semantics {
         };
         self.usage_fields(&fields);
         true
+    }
+
+    /// `observe_object_text` of a flat object of numbers, read as `Fields` reads it.
+    fn flat_fields(&mut self, flat: &super::flat::Flat, cost: bool) {
+        let get = |k: &str| flat.get(k.as_bytes());
+        if cost {
+            if let Some(c) = COST_KEYS.iter().find_map(|k| get(k).and_then(f64_of)) {
+                self.keep_cost(c);
+            }
+            return;
+        }
+        for (slot, keys) in USAGE_KEYS.iter().enumerate() {
+            if let Some(n) = keys.iter().find_map(|k| get(k).and_then(u32_of)) {
+                self.keep_tokens(slot, n);
+            }
+        }
     }
 
     fn usage_fields(&mut self, fields: &Fields) {
