@@ -112,52 +112,16 @@ fn build_merged<'i>(
     let id_of = |r: super::span::IdRef| &ids[r.off as usize..(r.off + r.len) as usize];
     sc.flags.clear();
     sc.flags.resize(n, 0);
-    sc.clear_ids();
-    sc.by_id.reserve(n);
-    let mut duplicates = false;
-    for k in 0..n {
-        let s = span(k);
-        if s.span_id.is_none() {
-            sc.flags[k] |= Flags::MISSING_ID;
-        } else if sc.by_id.insert(id_of(s.span_id), k as u32).is_some() {
-            sc.flags[k] |= Flags::DUPLICATE_ID;
-            duplicates = true;
-        }
-    }
-    if duplicates
-        && merged.dropped.is_empty()
-        && let Some(m) = super::copies::merge(spans, ids, members)
+    // Copies of one span from several files are looked for once, before any merge.
+    let copies = || match merged.dropped.is_empty() {
+        true => super::copies::merge(spans, ids, members),
+        false => None,
+    };
+    if !(n <= SMALL && small_parents(n, &span, id_of, sc))
+        && let Some(m) = map_parents(n, &span, id_of, sc, copies)
     {
         let kept = m.members.clone();
         return build_merged(spans, ids, &kept, m, sc);
-    }
-    // Keep the first span with an id as the target of parent links (PERF: a second pass
-    // only when some id was seen twice).
-    for k in (0..n).rev().filter(|_| duplicates) {
-        let s = span(k);
-        if !s.span_id.is_none() && sc.flags[k] & Flags::DUPLICATE_ID == 0 {
-            sc.by_id.insert(id_of(s.span_id), k as u32);
-        }
-    }
-    sc.parent.clear();
-    for k in 0..n {
-        let s = span(k);
-        let p = if s.parent_id.is_none() {
-            NO_PARENT
-        } else {
-            match sc.by_id.get(id_of(s.parent_id)) {
-                Some(&p) if p as usize != k => p,
-                Some(_) => {
-                    sc.flags[k] |= Flags::CYCLE;
-                    NO_PARENT
-                }
-                None => {
-                    sc.flags[k] |= Flags::ORPHAN;
-                    NO_PARENT
-                }
-            }
-        };
-        sc.parent.push(p);
     }
     cut_cycles(&mut sc.parent, &mut sc.flags, (&mut sc.state, &mut sc.path));
     child_lists(
@@ -206,6 +170,114 @@ fn build_merged<'i>(
         start_ns,
         nodes,
         roots,
+    }
+}
+
+/// Traces of at most this many spans link parents by comparing ids (`small_parents`).
+const SMALL: usize = 16;
+
+/// The parent links and id flags of a small trace, found by comparing each parent id
+/// with the members' ids; `false` when an id is there twice, which the map's way
+/// handles (copies, duplicates). PERF: hashing each id into a map and looking each
+/// parent up cost more than these few comparisons, and most traces are this small.
+fn small_parents<'a, 'i>(
+    n: usize,
+    span: &impl Fn(usize) -> &'a Span,
+    id_of: impl Fn(super::span::IdRef) -> &'i [u8],
+    sc: &mut Scratch<'i>,
+) -> bool {
+    let mut ids: [Option<&[u8]>; SMALL] = [None; SMALL];
+    for k in 0..n {
+        let s = span(k);
+        if s.span_id.is_none() {
+            sc.flags[k] |= Flags::MISSING_ID;
+            continue;
+        }
+        let id = id_of(s.span_id);
+        if ids[..k].contains(&Some(id)) {
+            return false;
+        }
+        ids[k] = Some(id);
+    }
+    sc.parent.clear();
+    for k in 0..n {
+        let s = span(k);
+        let p = match s.parent_id.is_none() {
+            true => None,
+            false => {
+                let pid = Some(id_of(s.parent_id));
+                Some(ids[..n].iter().position(|id| *id == pid).map(|p| p as u32))
+            }
+        };
+        let p = parent_link(k, p, &mut sc.flags[k]);
+        sc.parent.push(p);
+    }
+    true
+}
+
+/// The parent links and id flags of a trace through a map of its ids. When an id is
+/// there twice, `copies` looks for copies of one span: if it finds some, they are given
+/// back (links not made) for the caller to start again on the merged spans.
+fn map_parents<'a, 'i>(
+    n: usize,
+    span: &impl Fn(usize) -> &'a Span,
+    id_of: impl Fn(super::span::IdRef) -> &'i [u8],
+    sc: &mut Scratch<'i>,
+    copies: impl FnOnce() -> Option<Merged>,
+) -> Option<Merged> {
+    sc.flags.clear();
+    sc.flags.resize(n, 0);
+    sc.clear_ids();
+    sc.by_id.reserve(n);
+    let mut duplicates = false;
+    for k in 0..n {
+        let s = span(k);
+        if s.span_id.is_none() {
+            sc.flags[k] |= Flags::MISSING_ID;
+        } else if sc.by_id.insert(id_of(s.span_id), k as u32).is_some() {
+            sc.flags[k] |= Flags::DUPLICATE_ID;
+            duplicates = true;
+        }
+    }
+    if duplicates && let Some(m) = copies() {
+        return Some(m);
+    }
+    // Keep the first span with an id as the target of parent links (PERF: a second pass
+    // only when some id was seen twice).
+    for k in (0..n).rev().filter(|_| duplicates) {
+        let s = span(k);
+        if !s.span_id.is_none() && sc.flags[k] & Flags::DUPLICATE_ID == 0 {
+            sc.by_id.insert(id_of(s.span_id), k as u32);
+        }
+    }
+    sc.parent.clear();
+    for k in 0..n {
+        let s = span(k);
+        let p = match s.parent_id.is_none() {
+            true => None,
+            false => Some(sc.by_id.get(id_of(s.parent_id)).copied()),
+        };
+        let p = parent_link(k, p, &mut sc.flags[k]);
+        sc.parent.push(p);
+    }
+    None
+}
+
+/// The parent of member `k` from what its parent id found: `None` no parent id, `Some(None)`
+/// no member has it (an orphan), `Some(Some(p))` member `p` (itself: a cycle). Flags
+/// orphans and cycles.
+fn parent_link(k: usize, found: Option<Option<u32>>, flags: &mut u16) -> u32 {
+    match found {
+        None => NO_PARENT,
+        Some(Some(p)) if p as usize != k => p,
+        Some(Some(_)) => {
+            *flags |= Flags::CYCLE;
+            NO_PARENT
+        }
+        Some(None) => {
+            *flags |= Flags::ORPHAN;
+            NO_PARENT
+        }
     }
 }
 
@@ -345,5 +417,54 @@ mod tests {
         cut_cycles(&mut parent, &mut flags, (&mut vec![], &mut vec![]));
         assert_eq!(parent.iter().filter(|&&p| p == NO_PARENT).count(), 2);
         assert_eq!(flags.iter().filter(|&&f| f & Flags::CYCLE != 0).count(), 1);
+    }
+
+    /// Random traces of up to `SMALL` spans (ids missing, repeated, parents absent or
+    /// themselves): comparing ids links them as the map does, and gives way to the map
+    /// when an id is there twice.
+    #[test]
+    fn small_traces_link_as_the_map_links_them() {
+        // Ids "0".."5" in a tiny arena; an id of length 0 is none.
+        let arena = b"012345";
+        let id = |c: u64| match c % 8 {
+            6 | 7 => crate::model::span::IdRef::default(),
+            d => crate::model::span::IdRef {
+                off: d as u32,
+                len: 1,
+            },
+        };
+        let id_of = |r: crate::model::span::IdRef| &arena[r.off as usize..(r.off + r.len) as usize];
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed >> 33
+        };
+        let (mut small, mut total) = (0, 0);
+        for _ in 0..3000 {
+            let n = 1 + next() as usize % SMALL;
+            let spans: Vec<Span> = (0..n)
+                .map(|_| Span {
+                    span_id: id(next()),
+                    parent_id: id(next()),
+                    ..Span::default()
+                })
+                .collect();
+            let span = |k: usize| &spans[k];
+            let mut a = Scratch::default();
+            a.flags.resize(n, 0);
+            let mut b = Scratch::default();
+            assert!(map_parents(n, &span, id_of, &mut b, || None).is_none());
+            total += 1;
+            if small_parents(n, &span, id_of, &mut a) {
+                small += 1;
+                assert_eq!((&a.parent, &a.flags), (&b.parent, &b.flags), "{spans:?}");
+            } else {
+                assert!(b.flags.iter().any(|f| f & Flags::DUPLICATE_ID != 0));
+            }
+        }
+        // Both ways are compared on many traces, not only the easy ones.
+        assert!(small * 5 > total, "{small} of {total}");
     }
 }
