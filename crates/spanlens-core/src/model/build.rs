@@ -157,6 +157,9 @@ impl Placed {
             if let Some(t) = a.text_ref_mut() {
                 t.src += src_base;
             }
+            if let Some(s) = a.trace_sym_mut() {
+                *s = sym(*s);
+            }
         }
     }
 }

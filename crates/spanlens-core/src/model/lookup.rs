@@ -89,6 +89,27 @@ impl<'a> TraceLookup<'a> {
         (i != u32::MAX).then_some(i)
     }
 
+    /// `find(id)`, where `sym` may be the symbol of `id`: when it is, and `id` is
+    /// canonical, the exact matches are read by it without looking `id` up.
+    ///
+    /// PERF: linking 570,000 assessments at 1M MLflow 3 spans looked each trace's id up
+    /// in the set's table of 430,000 symbols, mostly missing the cache.
+    pub(crate) fn find_noted(&self, sym: Option<Sym>, id: &str) -> Option<TraceIx> {
+        if let Some(s) = sym
+            && self.set.syms.get(s) == id
+            && *ids::normalize(id) == *id
+        {
+            let exact = [
+                self.by_sym(&self.canonical, Some(s)),
+                self.by_sym(&self.original, Some(s)),
+            ];
+            if let Some(i) = exact.into_iter().flatten().min() {
+                return Some(TraceIx(i));
+            }
+        }
+        self.find(id)
+    }
+
     /// What `TraceSet::find_trace(id)` returns.
     pub(crate) fn find(&self, id: &str) -> Option<TraceIx> {
         let norm = ids::normalize(id);
@@ -211,6 +232,12 @@ mod tests {
         ];
         for q in queries {
             assert_eq!(lookup.find(q), s.find_trace(q), "{q:?}");
+            // With any symbol noted for it (its own, another's, none, one past the
+            // table): the symbol is only a hint.
+            let noted = (0..=s.syms.len() as u32).map(|i| Some(Sym(i)));
+            for sym in noted.chain([None]) {
+                assert_eq!(lookup.find_noted(sym, q), s.find_trace(q), "{q:?} {sym:?}");
+            }
         }
         assert_eq!(
             lookup.find("run-1"),

@@ -26,7 +26,7 @@ pub mod span;
 pub mod text;
 pub mod time;
 
-pub use assessments::{Assessments, Stored};
+pub use assessments::{Assessments, KeptKind, Stored};
 pub use batch::{Assessment, Batch, Diagnostic, FileLoad, Pos, SpanDraft, TraceInfo};
 pub use intern::{Interner, Sym};
 pub use kind::{SpanKind, Status};
@@ -231,7 +231,7 @@ impl TraceSet {
         let by_span_only = std::sync::atomic::AtomicBool::new(false);
         let trace = |a: &Stored, spans: Option<&lookup::SpanLookup>| {
             if !a.trace_id().is_empty() {
-                return traces.find(a.trace_id());
+                return traces.find_noted(a.trace_sym(), a.trace_id());
             }
             let span = a.span_id()?;
             let Some(spans) = spans else {

@@ -92,6 +92,9 @@ pub(super) fn append(dst: &mut Batch, mut src: Batch) {
     for a in &mut src.attrs {
         a.key = sym(a.key);
     }
+    for s in src.assessments.iter_mut().filter_map(|a| a.trace_sym_mut()) {
+        *s = sym(*s);
+    }
     for s in &mut src.spans {
         s.trace_id = sym(s.trace_id);
         s.name = sym(s.name);

@@ -8,7 +8,7 @@
 //! `String` per key and value) was a fifth of loading real-shape MLflow 3 lines; typed
 //! fields, with the walk's top-level fields, still a sixth (about 1.1 us an assessment).
 
-use crate::model::{Assessment, Stored, TextRef, ids};
+use crate::model::{Assessment, KeptKind, Stored, Sym, TextRef, ids};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -33,18 +33,20 @@ pub(super) fn read(text: &str) -> Option<Assessment> {
 /// assessments a trace in MLflow 3 exports).
 pub(super) fn keep(at: TextRef, fields: Fields, trace: Option<Known>) -> Option<Stored> {
     let bodies = [
-        ("feedback", fields.feedback),
-        ("expectation", fields.expectation),
-        ("issue", fields.issue),
+        (KeptKind::Feedback, fields.feedback),
+        (KeptKind::Expectation, fields.expectation),
+        (KeptKind::Issue, fields.issue),
     ];
     let kind = bodies.into_iter().find(|(_, b)| b.is_some())?.0;
     let span_id = (fields.span_id.and_then(string)).map(|id| ids::normalize(&id).into());
     let written = fields.trace_id.and_then(string).unwrap_or_default();
-    let trace_id = match trace {
-        Some((as_written, canonical)) if *written == *as_written => Arc::clone(canonical),
-        _ => ids::normalize(&written).into(),
+    let trace = match trace {
+        Some((as_written, canonical, sym)) if *written == *as_written => {
+            (Arc::clone(canonical), sym)
+        }
+        _ => (ids::normalize(&written).into(), Sym::EMPTY),
     };
-    Some(Stored::kept(trace_id, span_id, kind, at, decode))
+    Some(Stored::kept(trace, span_id, kind, at, decode))
 }
 
 /// `read` of bytes the load checked were UTF-8 (the kept text of an assessment).
@@ -52,8 +54,9 @@ fn decode(bytes: &[u8]) -> Option<Assessment> {
     read(std::str::from_utf8(bytes).ok()?)
 }
 
-/// A trace id as written and its canonical form (`ids::normalize` of the first).
-pub(super) type Known<'a> = (&'a str, &'a Arc<str>);
+/// A trace id as written, its canonical form (`ids::normalize` of the first) and the
+/// batch's symbol of that form.
+pub(super) type Known<'a> = (&'a str, &'a Arc<str>, Sym);
 
 fn by_value(text: &str) -> Option<Assessment> {
     let v = serde_json::from_str(text).unwrap_or(Value::Null);

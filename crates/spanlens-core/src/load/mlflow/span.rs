@@ -89,7 +89,9 @@ pub(super) fn record_info(sink: &mut Sink, ctx: &Ctx, f: &InfoFields) -> String 
     let state = str_of(&f.state).map(|s| Status::from_label(&s));
     if !f.assessments.is_empty() {
         let shared: std::sync::Arc<str> = trace_id.as_str().into();
-        let known = Some((original.as_str(), &shared));
+        // The spans that follow ask for this symbol too (`Batch::trace_id` keeps it).
+        let sym = sink.batch.trace_id(&trace_id);
+        let known = Some((original.as_str(), &shared, sym));
         let read = f.assessments.iter().filter_map(|a| a.read(ctx, known));
         sink.batch.assessments.extend(read);
     }
