@@ -94,12 +94,20 @@ pub struct Batch {
     /// The last trace id seen (as written) and its symbol: consecutive spans usually share
     /// a trace, so most lookups skip normalising and hashing.
     last_trace: (String, Sym),
-    /// The previous span's attribute keys by position: spans of one kind list the same keys
-    /// in the same order, so most keys are found by one comparison, without hashing.
-    last_keys: Vec<Sym>,
+    /// The last keys seen at each attribute position, most recent first: spans of one
+    /// kind list the same keys in the same order, so most keys are found by a comparison
+    /// or two, without hashing.
+    ///
+    /// PERF: one key a position missed whenever the span before was of another kind (an
+    /// MLflow trace's agent, retriever, LLM and tool spans each list their own keys): half
+    /// the keys of real-shape MLflow 3 lines were hashed and looked up.
+    last_keys: Vec<[Sym; KEYS_AT]>,
     /// The semantic role of each key symbol, looked up once per distinct key.
     roles: Vec<Option<Option<Role>>>,
 }
+
+/// Keys remembered at each attribute position (`Batch::last_keys`).
+const KEYS_AT: usize = 4;
 
 /// Everything loaded from one input file.
 #[derive(Debug, Default)]
@@ -296,15 +304,29 @@ impl Batch {
 
     /// The symbol of attribute key `key` at position `slot` of the current span.
     fn key_sym(&mut self, slot: usize, key: &str) -> Sym {
-        if let Some(&sym) = self.last_keys.get(slot)
-            && self.syms.get(sym) == key
-        {
-            return sym;
+        if let Some(recent) = self.last_keys.get_mut(slot) {
+            let syms = &self.syms;
+            // (The empty symbol fills unused places: an empty key is interned instead.)
+            let found = (recent.iter()).position(|&s| !s.is_empty() && syms.get(s) == key);
+            if let Some(i) = found {
+                let sym = recent[i];
+                recent.copy_within(0..i, 1);
+                recent[0] = sym;
+                return sym;
+            }
         }
         let sym = self.syms.intern(key);
         match slot.cmp(&self.last_keys.len()) {
-            std::cmp::Ordering::Less => self.last_keys[slot] = sym,
-            std::cmp::Ordering::Equal => self.last_keys.push(sym),
+            std::cmp::Ordering::Less => {
+                let recent = &mut self.last_keys[slot];
+                recent.copy_within(0..KEYS_AT - 1, 1);
+                recent[0] = sym;
+            }
+            std::cmp::Ordering::Equal => {
+                let mut recent = [Sym::EMPTY; KEYS_AT];
+                recent[0] = sym;
+                self.last_keys.push(recent);
+            }
             std::cmp::Ordering::Greater => {}
         }
         sym
@@ -345,5 +367,42 @@ impl Batch {
             pos,
             message: message.into(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Spans of several kinds in turn, each listing its own keys (more kinds than keys
+    /// remembered a position, an empty key, a key at another position): every attribute
+    /// gets the symbol of its own key.
+    #[test]
+    fn attribute_keys_get_their_own_symbols_whatever_came_before() {
+        let kinds: [&[&str]; 6] = [
+            &["id", "type", "fn", "in", "out"],
+            &["id", "type", "in", "model", "tools", "usage", "out"],
+            &["id", "type", "fn", "in"],
+            &["id", "type", "in", "out"],
+            &["id", "", "in", "type"],
+            &["x1", "x2", "x3", "x4", "x5", "x6"],
+        ];
+        let mut b = Batch::default();
+        let order = [0, 0, 1, 0, 2, 3, 1, 4, 5, 3, 4, 1, 0, 5, 2];
+        for &k in &order {
+            let mut d = b.begin(0, Enc::Json, 0);
+            for key in kinds[k] {
+                b.attr(&mut d, key, b"1", TextRef::new(0, 0, 1, Enc::Json));
+            }
+            b.finish(d);
+        }
+        let mut at = 0;
+        for &k in &order {
+            for key in kinds[k] {
+                assert_eq!(b.syms.get(b.attrs[at].key), *key, "attribute {at}");
+                at += 1;
+            }
+        }
+        assert_eq!(at, b.attrs.len());
     }
 }
