@@ -160,3 +160,35 @@ fn flat_reading_gives_what_values_give() {
     // Most objects are read flat (values of other types and keys twice are not).
     assert!(flat * 4 > total, "{flat} of {total} read flat");
 }
+
+/// The numbers serde_json refuses as out of range are all flagged, wherever they are in
+/// a text; plain texts are not (a flag costs a full parse).
+#[test]
+fn numbers_out_of_range_are_flagged_in_any_text() {
+    let long = "9".repeat(310);
+    let long_at = |pad: usize| format!("{{\"{}\": 1, \"x\": {long}}}", "k".repeat(pad));
+    let refused = [
+        "1e400".to_owned(),
+        "{\"a\": [1, {\"b\": -2.5E+309}]}".to_owned(),
+        format!("{}e15", "9".repeat(295)),
+        format!("{}.5e15", "9".repeat(295)),
+        "0.001e312".to_owned(),
+        long.clone(),
+    ];
+    let refused = refused.into_iter().chain((0..310).map(long_at));
+    for text in refused {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&text).is_err(),
+            "{text}"
+        );
+        assert!(super::text_may_overflow(text.as_bytes()), "{text}");
+    }
+    let plain = [
+        r#"{"completion_tokens": 17, "prompt_tokens_details": {"cached_tokens": 0}}"#,
+        r#"{"input_cost": 8.55e-06, "total_cost": 1.875e-05, "e": "1e5"}"#,
+        r#"{"id": "chatcmpl-9e12ab", "n": 1e290, "big": 123456789012345678901234567890}"#,
+    ];
+    for text in plain {
+        assert!(!super::text_may_overflow(text.as_bytes()), "{text}");
+    }
+}

@@ -146,7 +146,10 @@ impl Semantics {
     /// string), as `usage_from_object` reads it decoded; `false` when it must be decoded
     /// instead (a key twice, deep nesting, no object).
     pub fn observe_usage_text(&mut self, text: &str) -> bool {
-        if !text.starts_with('{') || deep(text) || out_of_range(text) {
+        // A number out of f64's range is not looked for here (it costs a scan of every
+        // object, and MLflow 2's reader of the response around it skips by grammar too):
+        // read by `Value`s, the whole response would give nothing.
+        if !text.starts_with('{') || deep(text) {
             return false;
         }
         let Ok(fields) = serde_json::from_str::<Fields>(text) else {

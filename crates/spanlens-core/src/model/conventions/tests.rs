@@ -319,22 +319,18 @@ fn usage_text_reads_as_the_decoded_object_or_defers() {
         r#"{"input\u005ftokens": 9}"#,
         r#"{"input_tokens": [1], "input": {"a": 1}, "prompt_tokens": 7}"#,
         r#"{}"#,
-        // Deferred: a key twice; a number out of f64's range (a `Value` refuses it all).
+        // Deferred: a key twice.
         r#"{"input_tokens": 1, "input_tokens": 2}"#,
-        r#"{"input_tokens": 5, "x": 1e400}"#,
     ];
     let mut typed = 0;
     for text in texts {
         let mut fast = Semantics::default();
         let mut slow = Semantics::default();
-        // Text a `Value` cannot hold gives nothing (the deferred reading decodes it so).
-        if let Ok(v) = serde_json::from_str(text) {
-            slow.usage_from_object(&v);
-        }
+        slow.usage_from_object(&serde_json::from_str(text).unwrap());
         if fast.observe_usage_text(text) {
             typed += 1;
             assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{text}");
         }
     }
-    assert_eq!(typed, texts.len() - 2);
+    assert_eq!(typed, texts.len() - 1);
 }
