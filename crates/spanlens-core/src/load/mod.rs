@@ -10,7 +10,7 @@ mod console;
 mod fast_fields;
 mod in_input;
 #[cfg(test)]
-mod mutate;
+pub(crate) mod mutate;
 pub use spanlens_json as fastjson;
 pub mod follow;
 pub mod format;

@@ -434,13 +434,8 @@ mod tests {
             },
         };
         let id_of = |r: crate::model::span::IdRef| &arena[r.off as usize..(r.off + r.len) as usize];
-        let mut seed = 7u64;
-        let mut next = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            seed >> 33
-        };
+        let mut rng = crate::load::mutate::Rng(7);
+        let mut next = || rng.below(1 << 30) as u64;
         let (mut small, mut total) = (0, 0);
         for _ in 0..3000 {
             let n = 1 + next() as usize % SMALL;

@@ -73,17 +73,9 @@ fn reads_flat_objects_of_numbers_as_written() {
     }
 }
 
-/// A small deterministic generator (the tests need no crate for it).
-struct Lcg(u64);
-
-impl Lcg {
-    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        from[(self.0 >> 33) as usize % from.len()]
-    }
+/// Picks one of `from` (the tests' seeded generator).
+fn pick<'a>(rng: &mut crate::load::mutate::Rng, from: &[&'a str]) -> &'a str {
+    from[rng.below(from.len())]
 }
 
 /// Random usage and cost objects inside JSON strings, as MLflow attributes and as OTLP
@@ -91,19 +83,9 @@ impl Lcg {
 /// into a `Value` gives, for both roles.
 #[test]
 fn flat_reading_gives_what_values_give() {
-    let keys = [
-        "input_tokens",
-        "input",
-        "prompt_tokens",
-        "output_tokens",
-        "output",
-        "completion_tokens",
-        "total_tokens",
-        "total",
-        "total_cost",
-        "input_cost",
-        "x",
-    ];
+    let keys: Vec<&str> = (super::super::objects::KNOWN.iter().copied())
+        .chain(["input_cost", "x"])
+        .collect();
     let values = [
         "57",
         "0",
@@ -127,14 +109,14 @@ fn flat_reading_gives_what_values_give() {
         "01",
     ];
     let spaces = ["", " ", "  "];
-    let mut rng = Lcg(17);
+    let mut rng = crate::load::mutate::Rng(17);
     let (mut flat, mut total) = (0, 0);
     for _ in 0..4000 {
-        let n = rng.0 as usize % 6;
-        let sp = rng.pick(&spaces);
+        let n = rng.below(6);
+        let sp = pick(&mut rng, &spaces);
         let body: Vec<String> = (0..n)
             .map(|_| {
-                let (k, v) = (rng.pick(&keys), rng.pick(&values));
+                let (k, v) = (pick(&mut rng, &keys), pick(&mut rng, &values));
                 format!("\\\"{k}\\\"{sp}:{sp}{v}")
             })
             .collect();

@@ -61,7 +61,7 @@ impl Fields<'_> {
 }
 
 /// Every key `Fields` reads: an object naming one twice is not read as a flat one.
-const KNOWN: [&str; 9] = [
+pub(super) const KNOWN: [&str; 9] = [
     "input_tokens",
     "input",
     "prompt_tokens",
