@@ -14,14 +14,27 @@ pub(crate) fn splat(b: u8) -> u64 {
 /// Whether some byte of `x` is zero. Exact: a borrow only runs on from a byte that is zero.
 #[inline(always)]
 pub(crate) fn has_zero(x: u64) -> bool {
-    x.wrapping_sub(ONES) & !x & HIGH != 0
+    zero_bits(x) != 0
+}
+
+/// The high bit of each zero byte of `x`, and perhaps of bytes above one (where a borrow
+/// runs on): the lowest bit set is exact, and none is set when no byte is zero.
+#[inline(always)]
+pub(crate) fn zero_bits(x: u64) -> u64 {
+    x.wrapping_sub(ONES) & !x & HIGH
 }
 
 /// Whether some byte of `x` is below 0x20, bytes compared unsigned (exact for any bound
 /// up to 0x80).
 #[inline(always)]
 pub(crate) fn has_control(x: u64) -> bool {
-    x.wrapping_sub(splat(0x20)) & !x & HIGH != 0
+    control_bits(x) != 0
+}
+
+/// The high bit of each byte of `x` below 0x20, as `zero_bits` (the lowest exact).
+#[inline(always)]
+pub(crate) fn control_bits(x: u64) -> u64 {
+    x.wrapping_sub(splat(0x20)) & !x & HIGH
 }
 
 /// Whether some byte of `x` is 0x80 or above (not ASCII).
