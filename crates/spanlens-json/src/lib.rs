@@ -50,6 +50,12 @@ const KEEP: usize = 4 << 20;
 
 thread_local! {
     static INDEX: RefCell<repeat::Index> = RefCell::new(repeat::Index::default());
+    /// Buffers for texts indexed while another text's index is in use (JSON inside a
+    /// string of a document being walked), one per level of nesting. PERF: these started
+    /// from an empty buffer on every call, a fresh allocation grown as it filled.
+    static NESTED: RefCell<Vec<repeat::Index>> = const { RefCell::new(Vec::new()) };
+    /// How many `try_with_index` calls are running on this thread.
+    static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Runs `f` on the token index of `text` (a buffer reused per thread); `None` when the
@@ -82,21 +88,39 @@ pub fn try_with_index<R>(text: &[u8], f: impl FnOnce(&[u32]) -> R) -> Result<R, 
         return Err(NoIndex::TooLong);
     }
     // Taken out while `f` runs: `f` may index other texts (JSON in a string), on a
-    // buffer of their own.
-    let mut index = INDEX.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    // buffer of their own (`NESTED`).
+    let depth = DEPTH.get();
+    let mut index = match depth {
+        0 => INDEX.with(|c| std::mem::take(&mut *c.borrow_mut())),
+        _ => NESTED.with(|c| c.borrow_mut().pop()).unwrap_or_default(),
+    };
     let built = if index.take_ready(text) {
         Some(())
     } else {
         index.build(text)
     };
     let r = match built {
-        Some(()) => Ok(f(&index.idx)),
+        Some(()) => {
+            // Counted back down on the way out, also when `f` panics.
+            struct Level(usize);
+            impl Drop for Level {
+                fn drop(&mut self) {
+                    DEPTH.set(self.0);
+                }
+            }
+            let _level = Level(depth);
+            DEPTH.set(depth + 1);
+            Ok(f(&index.idx))
+        }
         None => Err(NoIndex::BadString),
     };
     if index.idx.capacity() > KEEP {
         index = repeat::Index::default();
     }
-    INDEX.with(|c| *c.borrow_mut() = index);
+    match depth {
+        0 => INDEX.with(|c| *c.borrow_mut() = index),
+        _ => NESTED.with(|c| c.borrow_mut().push(index)),
+    }
     r
 }
 
@@ -161,6 +185,38 @@ mod whole_tests {
         // A line that cannot be indexed has no index ready for it.
         assert_eq!(super::index_line(b"[\"a\tb\"]\n[]"), None);
         assert!(!super::line_untaken());
+    }
+
+    #[test]
+    fn texts_indexed_inside_another_text_s_reading_get_their_own_index() {
+        let outer = br#"{"a": "{\"b\": [1, 2, 3]}", "c": [true]}"#;
+        let inner = br#"{"b": [1, 2, 3]}"#;
+        let deeper = br#"[[], {}]"#;
+        let alone = |t: &[u8]| super::with_index(t, |idx| Some(idx.to_vec())).unwrap();
+        let (want_outer, want_inner, want_deeper) = (alone(outer), alone(inner), alone(deeper));
+        for _ in 0..3 {
+            let got = super::with_index(outer, |idx| {
+                let before = idx.to_vec();
+                let nested = super::with_index(inner, |i| {
+                    let d = super::with_index(deeper, |d| Some(d.to_vec()))?;
+                    Some((i.to_vec(), d))
+                })?;
+                assert_eq!(idx, &before[..], "the outer index is left as it was");
+                Some((before, nested))
+            });
+            assert_eq!(
+                got,
+                Some((
+                    want_outer.clone(),
+                    (want_inner.clone(), want_deeper.clone())
+                ))
+            );
+        }
+        // Back at the top level: the index built ahead for a line is taken again.
+        let len = super::index_line(b"[1]\n").expect("indexable");
+        assert_eq!(super::with_index(b"[1]", |idx| Some(idx.len())), Some(3));
+        assert_eq!(len, 3);
+        assert!(!super::line_untaken(), "the top-level reader took it");
     }
 
     #[test]
