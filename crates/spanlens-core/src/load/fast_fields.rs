@@ -71,3 +71,32 @@ pub(crate) trait FieldWalk<'t>: Sized {
 pub(crate) fn first<'t>(slot: &mut Option<&'t str>, v: &'t str) {
     slot.get_or_insert(v);
 }
+
+/// The members named `key` at the top of the object `text`, read over the token index:
+/// the first one's JSON text (`None` when there is none) and whether `key` comes again.
+/// `None` when the fast reader is off or does not read `text` whole as one object (an
+/// escaped key, bad JSON), for serde_json to read.
+pub(crate) fn top_member<'t>(text: &'t str, key: &str) -> Option<(Option<&'t str>, bool)> {
+    if !crate::load::fastjson::enabled() {
+        return None;
+    }
+    crate::load::fastjson::with_index(text.as_bytes(), |idx| {
+        let mut t = Tokens::new(text, idx);
+        let (mut found, mut again) = (None, false);
+        if t.open(b'{', b'}')? {
+            loop {
+                let k = t.key()?;
+                let (a, b) = t.value()?;
+                if k == key {
+                    again |= found.is_some();
+                    // Sliced from `text`, not through the walk, so it outlives the index.
+                    found = found.or(Some(text.get(a as usize..b as usize)?));
+                }
+                if !t.next_member(b'}')? {
+                    break;
+                }
+            }
+        }
+        t.done().then_some((found, again))
+    })
+}

@@ -2,8 +2,8 @@
 //! string, an object, or a parquet text cell), or the `spans` column when there is none.
 
 use super::{fast_walk, load_spans, load_trace, trace_state};
-use crate::load::fast_fields::{FieldWalk, Why, first};
-use crate::load::fastjson::{self, Tokens};
+use crate::load::fast_fields::top_member;
+use crate::load::fastjson;
 use crate::load::json::{Ctx, RawObject, is_null, raw_array};
 use crate::load::{Sink, in_input, short_error};
 use crate::model::{Pos, TraceInfo, ids};
@@ -13,48 +13,7 @@ use serde_json::value::RawValue;
 /// it; `None` when the fast reader is off, the row has none, or it is not an object that
 /// reader reads whole (an escaped key, bad JSON), for the `RawObject` way to read.
 pub(super) fn row_trace(text: &str) -> Option<&str> {
-    if !fastjson::enabled() {
-        return None;
-    }
-    let found = fastjson::with_index(text.as_bytes(), |idx| {
-        let mut row = Row {
-            t: Tokens::new(text, idx),
-            text,
-        };
-        let mut trace = None;
-        row.object(|row, key| {
-            let value = row.raw()?;
-            if key == "trace" {
-                first(&mut trace, value);
-            }
-            Some(())
-        })?;
-        // Its place in `text`: a slice borrowed through the walk lives only as long as the
-        // index.
-        let range = trace.map(|v: &str| {
-            let start = v.as_ptr() as usize - text.as_ptr() as usize;
-            start..start + v.len()
-        });
-        row.t.done().then_some(range)
-    });
-    text.get(found.flatten()?)
-}
-
-/// A row walked over its token index (only its top-level members are read).
-struct Row<'t> {
-    t: Tokens<'t>,
-    text: &'t str,
-}
-
-impl<'t> FieldWalk<'t> for Row<'t> {
-    fn tokens(&mut self) -> &mut Tokens<'t> {
-        &mut self.t
-    }
-    fn text(&self) -> &'t str {
-        self.text
-    }
-    /// A row left to `RawObject` is not counted: that reader finds the same `trace`.
-    fn set_why(&mut self, _: Why) {}
+    top_member(text, "trace")?.0
 }
 
 /// One `search_traces()` row: the `trace` column holds the whole `Trace.to_json()`; rows

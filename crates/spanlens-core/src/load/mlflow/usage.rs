@@ -3,9 +3,11 @@
 //! `mlflow.spanOutputs`), so outputs of spans without token attributes are parsed to find
 //! it; most outputs (retrievers, tools, agents) cannot hold it, and a byte scan proves so.
 
+use crate::load::fast_fields::top_member;
 use crate::model::Enc;
 use crate::model::conventions::Semantics;
 use crate::model::text::decode_value;
+use serde_json::value::RawValue;
 
 /// Outputs larger than this are not parsed at load time to look for token usage.
 const USAGE_SCAN_LIMIT: usize = 256 << 10;
@@ -48,6 +50,13 @@ pub(super) fn read_from_response(sem: &mut Semantics, raw: &str) {
     }
 }
 
+/// The typed serde reading of a provider response: its `usage` member only.
+#[derive(serde::Deserialize)]
+struct Response<'a> {
+    #[serde(borrow, default)]
+    usage: Option<&'a RawValue>,
+}
+
 /// Calls `f` with the JSON text of the `usage` member of a provider response held as JSON
 /// in a JSON string, when it is an object: the text of what
 /// `decode_value(raw, JsonStrJson).get("usage")` gives, read through a typed struct that
@@ -58,12 +67,6 @@ pub(super) fn read_from_response(sem: &mut Semantics, raw: &str) {
 /// PERF: the `Value` reading built the whole response (choices, messages, a map per
 /// object) to read one member: a third of the CPU of loading real-shape MLflow 2 lines.
 fn usage_typed<R>(raw: &str, f: impl FnOnce(Option<&str>) -> R) -> Option<R> {
-    use serde_json::value::RawValue;
-    #[derive(serde::Deserialize)]
-    struct Response<'a> {
-        #[serde(borrow, default)]
-        usage: Option<&'a RawValue>,
-    }
     let inner = match raw.starts_with('"') {
         true => crate::load::json::string_text(raw)?,
         false => std::borrow::Cow::Borrowed(raw),
@@ -83,39 +86,18 @@ fn usage_typed<R>(raw: &str, f: impl FnOnce(Option<&str>) -> R) -> Option<R> {
 }
 
 /// The JSON text of member `key` of the object `text` (`Some(None)` when it has none or
-/// it is `null`),
-/// read over the SIMD token index, where that reading is the typed serde reading's: `None`
-/// when the text cannot be indexed, has an escaped key or `key` twice (serde refuses a
-/// field twice), or is not one object, for serde to read.
+/// it is `null`), read over the SIMD token index where that gives the typed serde
+/// reading's answer: `None` (serde reads it) when the index reading does not take the
+/// text, or `key` comes twice, which serde refuses.
 ///
 /// PERF: serde_json stepped through the response's strings byte by byte to skip them: a
 /// tenth of the CPU of loading real-shape MLflow 2 lines.
 fn indexed_member<'t>(text: &'t str, key: &str) -> Option<Option<&'t str>> {
-    if !crate::load::fastjson::enabled() {
-        return None;
+    match top_member(text, key)? {
+        (_, true) => None,
+        // `null` reads as no member, as serde reads an `Option`.
+        (found, false) => Some(found.filter(|v| *v != "null")),
     }
-    crate::load::fastjson::with_index(text.as_bytes(), |idx| {
-        let mut t = crate::load::fastjson::Tokens::new(text, idx);
-        let mut found: Option<Option<&str>> = None;
-        if t.open(b'{', b'}')? {
-            loop {
-                let k = t.key()?;
-                let (a, b) = t.value()?;
-                if k == key {
-                    if found.is_some() {
-                        return None;
-                    }
-                    // `null` reads as no member, as serde reads an `Option`.
-                    let v = text.get(a as usize..b as usize)?;
-                    found = Some((v != "null").then_some(v));
-                }
-                if !t.next_member(b'}')? {
-                    break;
-                }
-            }
-        }
-        t.done().then_some(found.flatten())
-    })
 }
 
 /// Whether the four hex digits at the start of `hex` (after a `\u`) name an ASCII
@@ -188,11 +170,6 @@ mod tests {
     #[test]
     fn the_index_reading_of_a_member_is_the_serde_reading() {
         use crate::load::mutate::{Rng, mutate_text};
-        #[derive(serde::Deserialize)]
-        struct Response<'a> {
-            #[serde(borrow, default)]
-            usage: Option<&'a serde_json::value::RawValue>,
-        }
         if !crate::load::fastjson::enabled() {
             return; // No vector kernel here: the index reading is not used.
         }
@@ -217,7 +194,7 @@ mod tests {
             if rng.below(3) == 0 {
                 text = mutate_text(&text, &mut rng, &members);
             }
-            let serde = serde_json::from_str::<Response>(&text)
+            let serde = serde_json::from_str::<super::Response>(&text)
                 .ok()
                 .map(|r| r.usage.map(|u| u.get()));
             total += 1;

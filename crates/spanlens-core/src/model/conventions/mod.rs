@@ -265,12 +265,7 @@ impl Semantics {
             }
             Role::CostObject => {
                 let obj = object_of(v);
-                let total = objects::COST_KEYS
-                    .iter()
-                    .find_map(|k| obj.get(*k).and_then(as_f64));
-                if let Some(c) = total {
-                    self.keep_cost(c);
-                }
+                self.keep_object(true, |_| None, |k| obj.get(k).and_then(as_f64));
             }
             Role::Input(_) | Role::Output(_) | Role::StatusMessage => {}
         }
@@ -285,11 +280,7 @@ impl Semantics {
     /// Reads a usage object (decoded), such as one taken out of its response.
     pub fn usage_from_object(&mut self, v: &Value) {
         let obj = object_of(v);
-        for (slot, keys) in objects::USAGE_KEYS.iter().enumerate() {
-            if let Some(n) = keys.iter().find_map(|k| obj.get(*k).and_then(as_u32)) {
-                self.keep_tokens(slot, n);
-            }
-        }
+        self.keep_object(false, |k| obj.get(k).and_then(as_u32), |_| None);
     }
 
     /// A token count from a usage object (rank 0: an object beats single attributes).

@@ -9,14 +9,14 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 /// Keys of a usage object, per slot (input, output, total), first found wins.
-pub(super) const USAGE_KEYS: [&[&str]; 3] = [
+const USAGE_KEYS: [&[&str]; 3] = [
     &["input_tokens", "input", "prompt_tokens"],
     &["output_tokens", "output", "completion_tokens"],
     &["total_tokens", "total"],
 ];
 
 /// Keys of a cost object holding the total, first found wins.
-pub(super) const COST_KEYS: [&str; 2] = ["total_cost", "total"];
+const COST_KEYS: [&str; 2] = ["total_cost", "total"];
 
 /// The fields any of the keys above can name. serde refuses an object that names one of
 /// them twice, where a `Value` map keeps the last: such objects take the `Value` reading.
@@ -60,18 +60,19 @@ impl Fields<'_> {
     }
 }
 
-/// Every key `Fields` reads: an object naming one twice is not read as a flat one.
-pub(super) const KNOWN: [&str; 9] = [
-    "input_tokens",
-    "input",
-    "prompt_tokens",
-    "output_tokens",
-    "output",
-    "completion_tokens",
-    "total_tokens",
-    "total",
-    "total_cost",
-];
+/// Every key the readings of these objects look at (`Fields` has a field for each).
+pub(super) fn known_keys() -> impl Iterator<Item = &'static str> {
+    USAGE_KEYS
+        .iter()
+        .flat_map(|k| k.iter())
+        .chain(&COST_KEYS)
+        .copied()
+}
+
+/// Whether `key` is one of `known_keys`: an object naming one twice is not read flat.
+fn known(key: &[u8]) -> bool {
+    known_keys().any(|k| k.as_bytes() == key)
+}
 
 /// Whether `text` holds a number serde_json refuses as out of range (`1e400`): a `Value`
 /// reading refuses the whole object, which typed fields, reading only theirs, would not.
@@ -115,8 +116,13 @@ impl Semantics {
     /// Reads a usage (`cost == false`) or cost object from its JSON-in-string text, as
     /// `observe_value` reads the decoded object; `false` when it must be decoded instead.
     pub(super) fn observe_object_text(&mut self, raw: &[u8], cost: bool) -> bool {
-        if let Some(flat) = super::flat::members(raw, &KNOWN) {
-            self.flat_fields(&flat, cost);
+        if let Some(flat) = super::flat::members(raw, known) {
+            let get = |k: &str| flat.get(k.as_bytes());
+            self.keep_object(
+                cost,
+                |k| get(k).and_then(u32_of),
+                |k| get(k).and_then(f64_of),
+            );
             return true;
         }
         // A key named twice, a Python repr, trailing text: serde refuses, `Value` decides.
@@ -129,16 +135,7 @@ impl Semantics {
         let Ok(fields) = serde_json::from_str::<Fields>(&inner) else {
             return false;
         };
-        if cost {
-            if let Some(c) = COST_KEYS
-                .iter()
-                .find_map(|k| fields.get(k).as_ref().and_then(as_f64))
-            {
-                self.keep_cost(c);
-            }
-            return true;
-        }
-        self.usage_fields(&fields);
+        self.keep_fields(&fields, cost);
         true
     }
 
@@ -155,32 +152,37 @@ impl Semantics {
         let Ok(fields) = serde_json::from_str::<Fields>(text) else {
             return false;
         };
-        self.usage_fields(&fields);
+        self.keep_fields(&fields, false);
         true
     }
 
-    /// `observe_object_text` of a flat object of numbers, read as `Fields` reads it.
-    fn flat_fields(&mut self, flat: &super::flat::Flat, cost: bool) {
-        let get = |k: &str| flat.get(k.as_bytes());
+    fn keep_fields(&mut self, fields: &Fields, cost: bool) {
+        let value = |k: &str| fields.get(k);
+        self.keep_object(
+            cost,
+            |k| value(k).as_ref().and_then(as_u32),
+            |k| value(k).as_ref().and_then(as_f64),
+        );
+    }
+
+    /// What a usage object (`cost == false`: a token count per slot) or a cost object
+    /// (its total) gives, each key's value read by `tokens` or `total`: the first key of
+    /// each slot whose value reads counts. Every reading of these objects (decoded into a
+    /// `Value`, typed, flat) keeps through here, so all keep the same keys in one order.
+    pub(super) fn keep_object(
+        &mut self,
+        cost: bool,
+        tokens: impl Fn(&str) -> Option<u32>,
+        total: impl Fn(&str) -> Option<f64>,
+    ) {
         if cost {
-            if let Some(c) = COST_KEYS.iter().find_map(|k| get(k).and_then(f64_of)) {
+            if let Some(c) = COST_KEYS.iter().find_map(|k| total(k)) {
                 self.keep_cost(c);
             }
             return;
         }
         for (slot, keys) in USAGE_KEYS.iter().enumerate() {
-            if let Some(n) = keys.iter().find_map(|k| get(k).and_then(u32_of)) {
-                self.keep_tokens(slot, n);
-            }
-        }
-    }
-
-    fn usage_fields(&mut self, fields: &Fields) {
-        for (slot, keys) in USAGE_KEYS.iter().enumerate() {
-            if let Some(n) = keys
-                .iter()
-                .find_map(|k| fields.get(k).as_ref().and_then(as_u32))
-            {
+            if let Some(n) = keys.iter().find_map(|k| tokens(k)) {
                 self.keep_tokens(slot, n);
             }
         }
