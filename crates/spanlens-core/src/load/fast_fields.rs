@@ -77,18 +77,34 @@ pub(crate) fn first<'t>(slot: &mut Option<&'t str>, v: &'t str) {
 /// `None` when the fast reader is off or does not read `text` whole as one object (an
 /// escaped key, bad JSON), for serde_json to read.
 pub(crate) fn top_member<'t>(text: &'t str, key: &str) -> Option<(Option<&'t str>, bool)> {
+    let (found, again, _) = top_member_read(text, key, |_| ())?;
+    Some((found, again))
+}
+
+/// As `top_member`, and what `read` gives when it walks the member's value over the same
+/// index (the cursor at that value), called only when `key` comes once: a reader of what
+/// is inside the value needs no second index.
+pub(crate) fn top_member_read<'t, R>(
+    text: &'t str,
+    key: &str,
+    read: impl FnOnce(&mut Tokens<'_>) -> R,
+) -> Option<(Option<&'t str>, bool, Option<R>)> {
     if !crate::load::fastjson::enabled() {
         return None;
     }
     crate::load::fastjson::with_index(text.as_bytes(), |idx| {
         let mut t = Tokens::new(text, idx);
-        let (mut found, mut again) = (None, false);
+        let (mut found, mut at, mut again) = (None, 0, false);
         if t.open(b'{', b'}')? {
             loop {
                 let k = t.key()?;
+                let before = t.position();
                 let (a, b) = t.value()?;
                 if k == key {
                     again |= found.is_some();
+                    if found.is_none() {
+                        at = before;
+                    }
                     // Sliced from `text`, not through the walk, so it outlives the index.
                     found = found.or(Some(text.get(a as usize..b as usize)?));
                 }
@@ -97,6 +113,13 @@ pub(crate) fn top_member<'t>(text: &'t str, key: &str) -> Option<(Option<&'t str
                 }
             }
         }
-        t.done().then_some((found, again))
+        if !t.done() {
+            return None;
+        }
+        let read = (found.is_some() && !again).then(|| {
+            t.rewind(at);
+            read(&mut t)
+        });
+        Some((found, again, read))
     })
 }

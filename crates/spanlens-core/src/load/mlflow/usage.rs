@@ -3,9 +3,10 @@
 //! `mlflow.spanOutputs`), so outputs of spans without token attributes are parsed to find
 //! it; most outputs (retrievers, tools, agents) cannot hold it, and a byte scan proves so.
 
-use crate::load::fast_fields::top_member;
+use crate::load::fast_fields::top_member_read;
+use crate::load::fastjson::Tokens;
 use crate::model::Enc;
-use crate::model::conventions::Semantics;
+use crate::model::conventions::{Semantics, usage_key};
 use crate::model::text::decode_value;
 use serde_json::value::RawValue;
 
@@ -37,17 +38,23 @@ pub(super) fn worth_parsing(raw: &str) -> bool {
 /// into `sem`: through typed fields where they can promise the `Value` reading's answer,
 /// else through the `Value` reading, of the usage object or of the whole response.
 pub(super) fn read_from_response(sem: &mut Semantics, raw: &str) {
-    let read = usage_typed(raw, |usage| {
-        if let Some(u) = usage
-            && !sem.observe_usage_text(u)
-        {
-            // A key twice, or deep nesting: the object decoded.
-            sem.usage_from_object(&serde_json::from_str(u).unwrap_or_default());
-        }
-    });
-    if read.is_none() {
+    if response_text(raw)
+        .and_then(|text| read_usage(sem, &text))
+        .is_none()
+    {
         sem.usage_from_response(&decode_value(raw.as_bytes(), Enc::JsonStrJson));
     }
+}
+
+/// The JSON text of the response `raw` (decoded when it is held in a string) when it is
+/// an object; `None` for the `Value` reading to decide.
+fn response_text(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let inner = match raw.starts_with('"') {
+        true => crate::load::json::string_text(raw),
+        false => Some(std::borrow::Cow::Borrowed(raw)),
+    };
+    // Only objects: serde reads an array as a struct too.
+    inner.filter(|t| t.trim_start().starts_with('{'))
 }
 
 /// The typed serde reading of a provider response: its `usage` member only.
@@ -57,47 +64,80 @@ struct Response<'a> {
     usage: Option<&'a RawValue>,
 }
 
-/// Calls `f` with the JSON text of the `usage` member of a provider response held as JSON
-/// in a JSON string, when it is an object: the text of what
-/// `decode_value(raw, JsonStrJson).get("usage")` gives, read through a typed struct that
-/// skips every other member. `None` (and no call) when that reading cannot promise the
-/// same answer (the text is no object, a key is given twice, it does not parse), for the
-/// `Value` reading to decide.
+/// Reads the `usage` member of the response object `text` into `sem`, as the `Value`
+/// reading (`decode_value(raw, JsonStrJson).get("usage")`) would read it: over the SIMD
+/// token index, the usage object's members from the index built for the response; else
+/// through a typed struct that skips every other member. `None` (nothing read) when
+/// neither can promise the same answer (`usage` twice, bad JSON), for the `Value` reading.
 ///
 /// PERF: the `Value` reading built the whole response (choices, messages, a map per
 /// object) to read one member: a third of the CPU of loading real-shape MLflow 2 lines.
-fn usage_typed<R>(raw: &str, f: impl FnOnce(Option<&str>) -> R) -> Option<R> {
-    let inner = match raw.starts_with('"') {
-        true => crate::load::json::string_text(raw)?,
-        false => std::borrow::Cow::Borrowed(raw),
-    };
-    // Only objects: serde reads an array as a struct too.
-    if !inner.trim_start().starts_with('{') {
-        return None;
-    }
-    let usage = match indexed_member(&inner, "usage") {
-        Some(usage) => usage,
-        None => serde_json::from_str::<Response>(&inner)
+/// serde_json's typed reading then stepped through every string byte by byte (a tenth),
+/// and reading the usage object again through serde cost 5%.
+fn read_usage(sem: &mut Semantics, text: &str) -> Option<()> {
+    let usage = match top_member_read(text, "usage", |t| usage_members(t, text)) {
+        // serde refuses a key twice.
+        Some((_, true, _)) => return None,
+        Some((found, false, members)) => {
+            if let Some(Some(m)) = members
+                && sem.observe_usage_members(m.members())
+            {
+                return Some(());
+            }
+            // `null` reads as no member, as serde reads an `Option`.
+            found.filter(|v| *v != "null")
+        }
+        None => serde_json::from_str::<Response>(text)
             .ok()?
             .usage
             .map(RawValue::get),
     };
-    Some(f(usage.filter(|u| u.starts_with('{'))))
+    if let Some(u) = usage.filter(|u| u.starts_with('{'))
+        && !sem.observe_usage_text(u)
+    {
+        // A key twice, or deep nesting: the object decoded.
+        sem.usage_from_object(&serde_json::from_str(u).unwrap_or_default());
+    }
+    Some(())
 }
 
-/// The JSON text of member `key` of the object `text` (`Some(None)` when it has none or
-/// it is `null`), read over the SIMD token index where that gives the typed serde
-/// reading's answer: `None` (serde reads it) when the index reading does not take the
-/// text, or `key` comes twice, which serde refuses.
-///
-/// PERF: serde_json stepped through the response's strings byte by byte to skip them: a
-/// tenth of the CPU of loading real-shape MLflow 2 lines.
-fn indexed_member<'t>(text: &'t str, key: &str) -> Option<Option<&'t str>> {
-    match top_member(text, key)? {
-        (_, true) => None,
-        // `null` reads as no member, as serde reads an `Option`.
-        (found, false) => Some(found.filter(|v| *v != "null")),
+/// Most members a usage object gives `observe_usage_members`: one per key it looks at.
+const MEMBERS: usize = 10;
+
+/// The members of a usage object that `usage_key` names.
+struct Members<'t> {
+    found: [(&'static str, &'t str); MEMBERS],
+    len: usize,
+}
+
+impl<'t> Members<'t> {
+    fn members(&self) -> &[(&'static str, &'t str)] {
+        &self.found[..self.len]
     }
+}
+
+/// The members of the object at the cursor (in `text`) that `usage_key` names, each
+/// value as its JSON text; `None` when the value is no object, a key is escaped (serde
+/// decodes it), or there are more such members than keys (one comes twice).
+fn usage_members<'t>(t: &mut Tokens<'_>, text: &'t str) -> Option<Members<'t>> {
+    let mut m = Members {
+        found: [("", ""); MEMBERS],
+        len: 0,
+    };
+    if t.open(b'{', b'}')? {
+        loop {
+            let key = usage_key(t.key()?);
+            let (a, b) = t.value()?;
+            if let Some(key) = key {
+                *m.found.get_mut(m.len)? = (key, text.get(a as usize..b as usize)?);
+                m.len += 1;
+            }
+            if !t.next_member(b'}')? {
+                break;
+            }
+        }
+    }
+    Some(m)
 }
 
 /// Whether the four hex digits at the start of `hex` (after a `\u`) name an ASCII
@@ -148,10 +188,18 @@ mod tests {
         let mut typed = 0;
         for raw in cases {
             // `None`: the `Value` reading decides, as before.
-            let parsed = |u: Option<&str>| u.map(|t| serde_json::from_str(t).unwrap());
-            if let Some(found) = super::usage_typed(raw, parsed) {
+            let mut by_types = super::Semantics::default();
+            let text = super::response_text(raw);
+            if text
+                .and_then(|t| super::read_usage(&mut by_types, &t))
+                .is_some()
+            {
                 typed += 1;
-                assert_eq!(found, usage_by_value(raw), "{raw}");
+                let mut found = super::Semantics::default();
+                if let Some(usage) = usage_by_value(raw) {
+                    found.usage_from_object(&usage);
+                }
+                assert_eq!(format!("{by_types:?}"), format!("{found:?}"), "{raw}");
             }
             // And the tokens the load keeps, whichever reading it takes.
             let mut read = super::Semantics::default();
@@ -166,9 +214,11 @@ mod tests {
     /// Seeded random responses (members of many kinds, `usage` absent, once, twice or
     /// spelled with an escape, damaged by `mutate_text`): the index reading gives the typed
     /// serde reading's answer whenever it answers, and answers for a good share (the rest,
-    /// with an escaped key or a key twice, go to serde).
+    /// with an escaped key or a key twice, go to serde). Where it also reads the usage
+    /// object's members, they give the tokens the reading of the object's text gives.
     #[test]
     fn the_index_reading_of_a_member_is_the_serde_reading() {
+        use crate::load::fast_fields::top_member_read;
         use crate::load::mutate::{Rng, mutate_text};
         if !crate::load::fastjson::enabled() {
             return; // No vector kernel here: the index reading is not used.
@@ -181,12 +231,24 @@ mod tests {
             r#""usage": null"#,
             r#""usage": [1, 2e3]"#,
             r#""usage": {"total_tokens": 1}"#,
+            r#""usage": {"input_tokens": 5, "input_tokens": 6, "output": 2}"#,
+            r#""usage": {"input": "7", "total": 2.5, "x": {"total_tokens": 9}, "output": -1}"#,
+            r#""usage": {"output_tokens": 4294967296, "prompt_tokens": 3.0, "total": 12}"#,
+            r#""usage": {"completion_tokens": 8, "t\u006ftal": 3}"#,
             r#""created": 1718000000"#,
             r#""model": "gpt-4o-café""#,
             r#""usage ": {}"#,
         ];
+        // The reading of the usage object's text that the load took before.
+        let by_text = |usage: &str| {
+            let mut sem = super::Semantics::default();
+            if !sem.observe_usage_text(usage) {
+                sem.usage_from_object(&serde_json::from_str(usage).unwrap_or_default());
+            }
+            format!("{sem:?}")
+        };
         let mut rng = Rng(11);
-        let (mut answered, mut total) = (0, 0);
+        let (mut answered, mut by_members, mut total) = (0, 0, 0);
         for _ in 0..6_000 {
             let n = rng.below(5);
             let picked: Vec<&str> = (0..n).map(|_| members[rng.below(members.len())]).collect();
@@ -198,14 +260,24 @@ mod tests {
                 .ok()
                 .map(|r| r.usage.map(|u| u.get()));
             total += 1;
-            if let Some(found) = super::indexed_member(&text, "usage") {
-                answered += 1;
-                assert_eq!(Some(found), serde, "{text}");
+            let read = top_member_read(&text, "usage", |t| super::usage_members(t, &text));
+            let Some((found, false, members)) = read else {
+                continue;
+            };
+            answered += 1;
+            // `null` reads as no member, as serde reads an `Option`.
+            assert_eq!(Some(found.filter(|v| *v != "null")), serde, "{text}");
+            let mut sem = super::Semantics::default();
+            if let Some(Some(m)) = members
+                && sem.observe_usage_members(m.members())
+            {
+                by_members += 1;
+                assert_eq!(format!("{sem:?}"), by_text(found.unwrap()), "{text}");
             }
         }
         assert!(
-            answered > total / 3,
-            "{answered} of {total} read over the index"
+            answered > total / 3 && by_members > total / 15,
+            "{answered} of {total} read over the index, {by_members} by members"
         );
     }
 

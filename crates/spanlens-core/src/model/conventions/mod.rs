@@ -15,6 +15,7 @@ use std::borrow::Cow;
 
 mod flat;
 mod objects;
+pub use objects::usage_key;
 mod raw;
 
 use raw::{json_str_json_compact, otlp_member, otlp_scalar_serde};

@@ -69,6 +69,12 @@ pub(super) fn known_keys() -> impl Iterator<Item = &'static str> {
         .copied()
 }
 
+/// `key` as named in `known_keys`, when it is one: the keys a reader of usage objects
+/// collects before `observe_usage_members`.
+pub fn usage_key(key: &str) -> Option<&'static str> {
+    known_keys().find(|k| *k == key)
+}
+
 /// Whether `key` is one of `known_keys`: an object naming one twice is not read flat.
 fn known(key: &[u8]) -> bool {
     known_keys().any(|k| k.as_bytes() == key)
@@ -153,6 +159,23 @@ impl Semantics {
             return false;
         };
         self.keep_fields(&fields, false);
+        true
+    }
+
+    /// Reads a usage object from the members of it that `usage_key` names (each key and
+    /// its value's JSON text as written), as `usage_from_object` reads it decoded; `false`
+    /// when a key comes twice, which a `Value` map and serde read differently.
+    pub fn observe_usage_members(&mut self, members: &[(&str, &str)]) -> bool {
+        let twice = |(i, (k, _)): (usize, &(&str, &str))| members[..i].iter().any(|m| m.0 == *k);
+        if members.iter().enumerate().any(twice) {
+            return false;
+        }
+        let get = |k: &str| members.iter().find(|m| m.0 == k).map(|m| m.1.as_bytes());
+        self.keep_object(
+            false,
+            |k| get(k).and_then(u32_of),
+            |k| get(k).and_then(f64_of),
+        );
         true
     }
 
