@@ -98,13 +98,21 @@ const EVEN: u64 = 0x5555_5555_5555_5555;
 /// which needs the prefix XOR of the quotes in between.
 #[inline(always)]
 pub(super) fn quotes(m: &Masks, carry: &mut Carry) -> (u64, u64) {
-    let backslash = m.backslash & !carry.escaped;
-    let follows = backslash << 1 | carry.escaped;
+    let escaped = escaped_bits(m.backslash, &mut carry.escaped);
+    (m.quote & !escaped, escaped)
+}
+
+/// The bytes of a block that follow an escaping backslash, given the block's backslashes
+/// and `carry` (1 when the block before ended on an escaping backslash; updated for the
+/// next block). A backslash that is not itself escaped escapes the byte after it.
+#[inline(always)]
+pub(crate) fn escaped_bits(backslash: u64, carry: &mut u64) -> u64 {
+    let backslash = backslash & !*carry;
+    let follows = backslash << 1 | *carry;
     let odd_starts = backslash & !EVEN & !follows;
     let (even_ends, overflow) = odd_starts.overflowing_add(backslash);
-    let escaped = (EVEN ^ (even_ends << 1)) & follows;
-    carry.escaped = overflow as u64;
-    (m.quote & !escaped, escaped)
+    *carry = overflow as u64;
+    (EVEN ^ (even_ends << 1)) & follows
 }
 
 /// Turns one block's masks into index entries; `inside` is the prefix XOR of `quote` (1

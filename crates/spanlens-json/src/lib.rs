@@ -4,6 +4,8 @@
 //! anything else, leaving the text to its serde_json reader, which has the exact error
 //! messages. Text this reader accepts is text serde_json accepts.
 
+#[cfg(target_arch = "x86_64")]
+mod decode512;
 mod index;
 mod repeat;
 #[cfg(target_arch = "x86_64")]
