@@ -16,7 +16,7 @@ mod words;
 
 pub use tokens::{Tokens, valid_number};
 pub use unescape::{
-    Shifts, decodes_to_itself, plain_ascii, string_literal, unescape, unescape_mapped,
+    Shifts, decodes_to_itself, plain_ascii, str_literal, string_literal, unescape, unescape_mapped,
 };
 pub use words::lower_hex;
 

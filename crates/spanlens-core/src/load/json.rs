@@ -147,7 +147,7 @@ pub fn string_text(t: &str) -> Option<Cow<'_, str>> {
         // PERF: decoded as serde_json decodes a `String` (the same answers, tested there),
         // with the output sized once: MLflow 2's provider responses are decoded here to
         // read their usage, and serde_json's decode was a tenth of loading their lines.
-        None => spanlens_json::string_literal(t.as_bytes()).map(Cow::Owned),
+        None => spanlens_json::str_literal(t).map(Cow::Owned),
     }
 }
 
