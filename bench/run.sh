@@ -179,7 +179,7 @@ if [[ ,$SETS, == *,real,* ]]; then
     # name, corpus file, output extension, target
     REAL=(
         "MLflow 3 to_json lines|mlflow-v3/mlflow-3.17.2_trace_agent.to_json.json|mlflow3.jsonl|≤ 1.3x IgnoredAny"
-        "MLflow 2 to_json lines|mlflow-v2/mlflow-2.22.5_trace_agent.to_json.json|mlflow2.jsonl|-"
+        "MLflow 2 to_json lines|mlflow-v2/mlflow-2.22.5_trace_agent.to_json.json|mlflow2.jsonl|≤ 1.3x IgnoredAny"
         "OTel GenAI, collector-style OTLP JSONL|otlp-genai/otel_genai_latest.otlp.jsonl|otlp.jsonl|≤ 1.3x IgnoredAny"
         "OTLP with base64 ids and enum names|otlp-genai/otel_genai_latest.protobuf-json-base64-ids.json|otlp-b64.jsonl|-"
         "OpenInference OTLP|openinference-phoenix/openinference_agent.otlp.json|openinference.jsonl|-"
