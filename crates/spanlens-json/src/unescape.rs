@@ -298,9 +298,20 @@ mod plain_tests {
     }
 }
 
+/// Seeded draws for the tests below (reproducible).
+#[cfg(test)]
+fn draws(mut seed: u64) -> impl FnMut() -> usize {
+    move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize
+    }
+}
+
 #[cfg(test)]
 mod literal_tests {
-    use super::string_literal;
+    use super::{draws, string_literal};
 
     #[test]
     fn string_literals_decode_as_serde_json_decodes_them() {
@@ -330,13 +341,7 @@ mod literal_tests {
             b"\xff",
             b"0",
         ];
-        let mut seed = 3u64;
-        let mut next = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize
-        };
+        let mut next = draws(3);
         let (mut agreed, mut decoded) = (0, 0);
         for _ in 0..40_000 {
             let mut raw = Vec::new();
@@ -346,11 +351,11 @@ mod literal_tests {
             raw.push(b'"');
             // Short ones, and long ones whose words (eight bytes) hold every piece at
             // every place.
-            let len = if next() % 2 == 0 { 8 } else { 48 };
+            let len = if next().is_multiple_of(2) { 8 } else { 48 };
             for _ in 0..next() % len {
                 raw.extend_from_slice(pieces[next() % pieces.len()]);
             }
-            if next() % 8 != 0 {
+            if !next().is_multiple_of(8) {
                 raw.push(b'"');
             }
             for _ in 0..next() % 3 {
@@ -377,7 +382,7 @@ mod literal_tests {
 /// piece at every place of a 64-byte block and across two, and runs of escapes.
 #[cfg(test)]
 mod long_literal_tests {
-    use super::{decode_words, str_literal, string_literal};
+    use super::{decode_words, draws, str_literal, string_literal};
 
     /// What serde_json decodes the contents `inner` (quotes added) to.
     fn serde(inner: &[u8]) -> Option<String> {
@@ -453,13 +458,7 @@ mod long_literal_tests {
             b"\\u2614",
         ];
         let bad: [&[u8]; 4] = [b"\"", b"\\q", b"\x1f", b"\\"];
-        let mut seed = 11u64;
-        let mut next = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize
-        };
+        let mut next = draws(11);
         let mut decoded = 0;
         for _ in 0..6_000 {
             let mut inner = Vec::new();
@@ -467,7 +466,7 @@ mod long_literal_tests {
                 inner.extend_from_slice(pieces[next() % pieces.len()]);
             }
             // A tenth get one thing serde_json refuses, somewhere.
-            if next() % 10 == 0 {
+            if next().is_multiple_of(10) {
                 let at = next() % inner.len();
                 let at = (0..=at)
                     .rev()
