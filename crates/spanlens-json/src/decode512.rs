@@ -23,29 +23,16 @@ pub(crate) enum Stop {
     Unicode(usize),
 }
 
-/// Whether this CPU runs the kernel (and the vector kernels are not forced off, as
-/// `SPANLENS_JSON_KERNEL=portable` or `SPANLENS_NO_AVX512` do for stage 1).
+/// Whether this CPU runs the kernel: where stage 1 runs its AVX-512 kernel (so the
+/// switches that turn that off, `SPANLENS_JSON_KERNEL=portable|avx2` and
+/// `SPANLENS_NO_AVX512`, turn this off too) and the CPU has VBMI and VBMI2 besides.
 pub(crate) fn available() -> bool {
     static ON: OnceLock<bool> = OnceLock::new();
     *ON.get_or_init(|| {
-        let forced = std::env::var("SPANLENS_JSON_KERNEL").ok();
-        let off = std::env::var_os("SPANLENS_NO_AVX512").is_some()
-            || matches!(forced.as_deref(), Some("portable" | "avx2"));
-        !off && ["avx512f", "avx512bw", "avx512vbmi", "avx512vbmi2", "popcnt"]
-            .iter()
-            .all(|f| feature(f))
+        super::simd::runs_avx512()
+            && is_x86_feature_detected!("avx512vbmi")
+            && is_x86_feature_detected!("avx512vbmi2")
     })
-}
-
-fn feature(name: &str) -> bool {
-    match name {
-        "avx512f" => is_x86_feature_detected!("avx512f"),
-        "avx512bw" => is_x86_feature_detected!("avx512bw"),
-        "avx512vbmi" => is_x86_feature_detected!("avx512vbmi"),
-        "avx512vbmi2" => is_x86_feature_detected!("avx512vbmi2"),
-        "popcnt" => is_x86_feature_detected!("popcnt"),
-        _ => false,
-    }
 }
 
 /// What each escape letter decodes to (by the letter's low seven bits; the kernel checks

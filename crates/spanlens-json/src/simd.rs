@@ -41,6 +41,12 @@ pub fn has_kernel() -> bool {
     kernel() != Kernel::None
 }
 
+/// True when stage 1 runs the AVX-512 kernel: other AVX-512 code (`decode512`) follows
+/// the same choice and the same switches.
+pub(crate) fn runs_avx512() -> bool {
+    kernel() == Kernel::Avx512
+}
+
 /// Indexes `text[from..]` with the best kernel the CPU has (see `index::build_from`);
 /// `None` when it has none of them.
 pub fn build(text: &[u8], from: usize, out: &mut Vec<u32>) -> Option<Option<()>> {
